@@ -1,0 +1,68 @@
+# One entry point for a fresh machine: `make run` (whole pipeline) and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+APT_PACKAGES :=
+
+# Telemetry off and loopback-only networking wherever the project runs (shared/stack.md).
+export KEDRO_DISABLE_TELEMETRY := 1
+export MLFLOW_DISABLE_TELEMETRY := true
+export DVC_NO_ANALYTICS := 1
+export GX_ANALYTICS_ENABLED := false
+export RAY_USAGE_STATS_ENABLED := 0
+export RAY_AUTH_MODE := disabled
+export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER := 0
+export RAY_TRAIN_HEALTH_CHECK_INTERVAL_S := 0.2
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup system venv run test test-fast lock dvc-repro clean
+
+setup: system $(VENV)/.installed
+
+system:
+ifneq ($(strip $(APT_PACKAGES)),)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages: $$missing"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endif
+
+$(VENV)/.installed: requirements.lock requirements-data.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -U pip 2>&1 | grep -v '^WARNING: Location' || true
+	$(PIP) install -r requirements.lock 2>&1 | grep -v '^WARNING: Location' || true
+	$(PIP) install --no-deps -r requirements-data.txt 2>&1 | grep -v '^WARNING: Location' || true
+	$(PIP) install --no-deps -e . 2>&1 | grep -v '^WARNING: Location' || true
+	$(PY) -m pip check
+	@if $(PY) -m pip list 2>/dev/null | grep -qi '^nvidia-'; then echo "CUDA packages installed on a CPU setup" >&2; exit 1; fi
+	touch $@
+
+# The main job: the whole pipeline on the embedded default data (CPU preset).
+run: setup
+	$(VENV)/bin/kedro run
+
+test: setup
+	$(VENV)/bin/python -m pytest -q
+
+# Unit and slice tests only (skips the end-to-end kedro runs).
+test-fast: setup
+	$(VENV)/bin/python -m pytest -q -m "not e2e"
+
+dvc-repro: setup
+	$(VENV)/bin/dvc repro
+
+# Re-resolve the lock from pyproject's direct pins (needs the registry).
+lock:
+	rm -rf /tmp/omnivec2-lock && python3 -m venv /tmp/omnivec2-lock
+	/tmp/omnivec2-lock/bin/pip install -q -U pip
+	/tmp/omnivec2-lock/bin/pip install -q ".[test]"
+	( echo "# Full transitive lock for CPU machines (Python 3.11, x86_64). Regenerate with: make lock"; \
+	  echo "# torch is the CPU build; GPU machines use requirements-gpu.txt on top (see README)."; \
+	  /tmp/omnivec2-lock/bin/pip freeze | grep -v -E '^(omnivec2|-e )' ) > requirements.lock
+
+clean:
+	rm -rf $(VENV)

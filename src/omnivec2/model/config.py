@@ -1,0 +1,138 @@
+"""Model configuration: a dataclass per network and per modality, plus the named presets.
+
+Everything here is plain data (JSON round-trips through `to_dict`/`from_dict`), so a checkpoint's
+config.json rebuilds the exact network without pickle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Literal
+
+from omnivec2.modalities.spec import ModalitySpec
+
+FuseKind = Literal["add", "concat", "gate", "none"]
+TokenizerKind = Literal["specific", "unified"]
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    name: str
+    kind: str  # classification | dense | regression | embedding
+    num_classes: int
+    outputs_per_token: int = 1  # dense tasks: target values per token (pixels of a patch)
+
+
+@dataclass(frozen=True)
+class ModalityConfig:
+    """What the network needs to know about one modality (derived from its spec and token cache)."""
+
+    name: str
+    num_tokens: int  # N
+    token_dim: int  # P
+    embedding: str = "patch_linear"  # patch_linear | per_column
+    mask_ratio: float = 0.75
+    mask_strategy: str = "random"  # random | tube | span | token
+    tube_period: int = 1  # tokens per frame, for tube masking
+    norm_targets: bool = False
+    tasks: tuple[TaskConfig, ...] = ()
+
+    def task(self, name: str) -> TaskConfig:
+        for task in self.tasks:
+            if task.name == name:
+                return task
+        raise KeyError(f"modality {self.name!r} has no task {name!r}")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Widths, depths and the switchable (reconstructed or ablated) design choices.
+
+    f: `depth_f` pre-norm blocks at width `dim_f`, then `fc_layers` FC layers to `dim_g`.
+    g: `depth_g` pre-norm blocks at width `dim_g`.
+    """
+
+    dim_f: int = 128
+    depth_f: int = 4
+    heads_f: int = 4
+    dim_g: int = 96
+    depth_g: int = 2
+    heads_g: int = 4
+    mlp_ratio: float = 4.0
+    fc_layers: int = 2
+    dropout: float = 0.0
+    cross_attention: bool = True  # ablation: False removes A in training too
+    cross_heads: int = 4
+    fuse: FuseKind = "add"  # reconstructed: how g's output is fused with the stream's f features
+    tokenizer: TokenizerKind = "specific"  # ablation: "unified" = one shared embedding for all modalities
+    decoder_dim: int = 64
+    decoder_depth: int = 1
+    decoder_heads: int = 4
+    modalities: tuple[ModalityConfig, ...] = ()
+
+    def modality(self, name: str) -> ModalityConfig:
+        for modality in self.modalities:
+            if modality.name == name:
+                return modality
+        raise KeyError(f"model has no modality {name!r}; it has {[m.name for m in self.modalities]}")
+
+    def with_modalities(self, modalities: list[ModalityConfig] | tuple[ModalityConfig, ...]) -> "ModelConfig":
+        return replace(self, modalities=tuple(modalities))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
+        modalities = tuple(
+            ModalityConfig(**{**m, "tasks": tuple(TaskConfig(**t) for t in m.get("tasks", ()))})
+            for m in data.get("modalities", ())
+        )
+        return cls(**{**data, "modalities": modalities})
+
+
+PRESETS: dict[str, dict] = {
+    # CI and tests: seconds per stage.
+    "tiny": dict(dim_f=64, depth_f=1, heads_f=4, dim_g=48, depth_g=1, heads_g=4, cross_heads=4,
+                 decoder_dim=32, decoder_depth=1, decoder_heads=2),
+    # The 2-core CPU default: minutes for the whole suite.
+    "cpu": dict(dim_f=128, depth_f=4, heads_f=4, dim_g=96, depth_g=2, heads_g=4, cross_heads=4,
+                decoder_dim=64, decoder_depth=1, decoder_heads=4),
+    # Paper-like widths for a GPU: f is ViT-B sized; g and the decoders are reconstructed choices.
+    "base": dict(dim_f=768, depth_f=12, heads_f=12, dim_g=512, depth_g=4, heads_g=8, cross_heads=8,
+                 decoder_dim=256, decoder_depth=2, decoder_heads=8),
+}
+
+
+def preset(name: str, **overrides) -> ModelConfig:
+    """A named preset, with any field overridden (e.g. `fuse="none"` for an ablation)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown model preset {name!r}; choose one of {sorted(PRESETS)}")
+    known = {f.name for f in fields(ModelConfig)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ValueError(f"unknown model options {sorted(unknown)}; valid: {sorted(known - {'modalities'})}")
+    return ModelConfig(**{**PRESETS[name], **overrides})
+
+
+def modality_config_from_spec(spec: ModalitySpec, num_tokens: int, token_dim: int, **overrides) -> ModalityConfig:
+    """Combine a registry entry with the token shape found in its cache manifest."""
+    tasks = tuple(
+        TaskConfig(t.name, t.kind, t.num_classes, getattr(t, "outputs_per_token", 1)) for t in spec.tasks
+    )
+    return ModalityConfig(
+        name=spec.name,
+        num_tokens=num_tokens,
+        token_dim=token_dim,
+        embedding=spec.embedding,
+        mask_ratio=spec.mask.ratio,
+        mask_strategy=spec.mask.strategy,
+        tube_period=getattr(spec.mask, "tube_period", 1),
+        norm_targets=spec.norm_targets,
+        tasks=tasks,
+        **overrides,
+    )

@@ -1,0 +1,47 @@
+"""Light per-modality reconstruction decoder for masked pretraining (MAE's decoder, one per modality)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from omnivec2.model.blocks import Transformer
+from omnivec2.model.config import ModalityConfig
+from omnivec2.model.masking import Mask, gather_tokens
+
+
+class MaskedDecoder(nn.Module):
+    """Visible features [B, N_vis, D_g] + mask -> reconstructed tokens [B, N, P]."""
+
+    def __init__(self, modality: ModalityConfig, dim_in: int, dim: int, depth: int, heads: int):
+        super().__init__()
+        self.embed = nn.Linear(dim_in, dim)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos = nn.Parameter(torch.zeros(1, modality.num_tokens, dim))
+        self.blocks = Transformer(dim, depth, heads)
+        self.pred = nn.Linear(dim, modality.token_dim)
+        nn.init.trunc_normal_(self.mask_token, std=0.02)
+        nn.init.trunc_normal_(self.pos, std=0.02)
+
+    def forward(self, visible: torch.Tensor, mask: Mask | None) -> torch.Tensor:
+        x = self.embed(visible)  # [B, N_vis, d]
+        if mask is not None and x.shape[1] < mask.restore.shape[1]:
+            b, n = mask.restore.shape
+            fill = self.mask_token.expand(b, n - x.shape[1], -1)
+            x = gather_tokens(torch.cat([x, fill], dim=1), mask.restore)  # back to the original order [B, N, d]
+        return self.pred(self.blocks(x + self.pos))
+
+
+def reconstruction_loss(pred: torch.Tensor, target: torch.Tensor, masked: torch.Tensor, norm_targets: bool) -> torch.Tensor:
+    """Mean squared error over masked tokens only.
+
+    pred, target: [B, N, P]; masked: [B, N] bool. With `norm_targets` each target token is
+    standardised over its P values first (MAE's norm_pix_loss).
+    """
+    if norm_targets and target.shape[-1] > 1:
+        mean = target.mean(dim=-1, keepdim=True)
+        var = target.var(dim=-1, keepdim=True)
+        target = (target - mean) / (var + 1e-6).sqrt()
+    per_token = ((pred - target) ** 2).mean(dim=-1)  # [B, N]
+    weights = masked.float()
+    return (per_token * weights).sum() / weights.sum().clamp_min(1.0)

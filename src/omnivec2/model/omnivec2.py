@@ -1,0 +1,171 @@
+"""The OmniVec2 network (Srivastava & Sharma, CVPR 2024), modality-agnostic: dict in, dict out.
+
+Per stream (modality m, cached tokens t [B, N, P]):
+
+    x = T_m(t) + type_m                       [B, N, D_f]   learnable tokenizer half + modality type
+    z = FC(f(x))                              [B, n, D_g]   shared transformer f, FC layers D_f -> D_g
+    u_a = z_a + A(z_a, z_b), u_b likewise     [B, n, D_g]   cross-attention between streams (training only)
+    o = Fuse(g(u), z)                         [B, n, D_g]   shared transformer g, fused with f's features
+    y = h_{m,task}(o)                                       one head per (modality, task)
+
+Inference is single-stream with A removed: o = Fuse(g(z), z). Because A is residual, this is
+exactly the two-stream path with A switched off (the contract tests check it).
+n = N, or the visible N_vis when masked pretraining drops tokens (MAE-style).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from omnivec2.model.blocks import CrossAttention, Transformer
+from omnivec2.model.config import ModalityConfig, ModelConfig
+from omnivec2.model.decoder import MaskedDecoder
+from omnivec2.model.embeddings import UnifiedEmbedding, build_embedding
+from omnivec2.model.fuse import Fuse
+from omnivec2.model.heads import build_head
+from omnivec2.model.masking import Mask, gather_tokens
+
+
+@dataclass
+class Stream:
+    """One stream's input: its modality, cached tokens [B, N, P] and, in masked pretraining, its mask."""
+
+    modality: str
+    tokens: torch.Tensor
+    mask: Mask | None = None
+
+
+def head_key(modality: str, task: str) -> str:
+    return f"{modality}__{task}"
+
+
+def fc_reduction(dim_in: int, dim_out: int, layers: int) -> nn.Sequential:
+    """f's FC layers: `layers` linear maps D_f -> D_g with GELU between them."""
+    modules: list[nn.Module] = [nn.Linear(dim_in, dim_out)]
+    for _ in range(layers - 1):
+        modules += [nn.GELU(), nn.Linear(dim_out, dim_out)]
+    return nn.Sequential(*modules)
+
+
+class OmniVec2(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        if not config.modalities:
+            raise ValueError("the model needs at least one modality")
+        self.config = config
+        self.unified = UnifiedEmbedding(config.modalities, config.dim_f) if config.tokenizer == "unified" else None
+        self.embeddings = nn.ModuleDict()
+        self.modality_type = nn.ParameterDict()
+        self.decoders = nn.ModuleDict()
+        self.heads = nn.ModuleDict()
+        self.mask_embedding = nn.Parameter(torch.zeros(1, 1, config.dim_f))
+        self.f = Transformer(config.dim_f, config.depth_f, config.heads_f, config.mlp_ratio, config.dropout)
+        self.reduce = fc_reduction(config.dim_f, config.dim_g, config.fc_layers)
+        self.cross = CrossAttention(config.dim_g, config.cross_heads, config.dropout) if config.cross_attention else None
+        self.g = Transformer(config.dim_g, config.depth_g, config.heads_g, config.mlp_ratio, config.dropout)
+        self.fuse = Fuse(config.fuse, config.dim_g)
+        for modality in config.modalities:
+            self._build_modality(modality)
+        self.apply(_init_weights)
+
+    # ----- construction -------------------------------------------------------------------------
+    def _build_modality(self, modality: ModalityConfig) -> list[nn.Module]:
+        """Create the modality's own modules; returns them (for initialisation)."""
+        c = self.config
+        new: list[nn.Module] = []
+        if self.unified is None:
+            self.embeddings[modality.name] = build_embedding(modality, c.dim_f)
+            new.append(self.embeddings[modality.name])
+        self.modality_type[modality.name] = nn.Parameter(torch.randn(1, 1, c.dim_f) * 0.02)
+        self.decoders[modality.name] = MaskedDecoder(modality, c.dim_g, c.decoder_dim, c.decoder_depth, c.decoder_heads)
+        new.append(self.decoders[modality.name])
+        for task in modality.tasks:
+            self.heads[head_key(modality.name, task.name)] = build_head(task, c.dim_g)
+            new.append(self.heads[head_key(modality.name, task.name)])
+        return new
+
+    def add_modality(self, modality: ModalityConfig) -> None:
+        """Attach a new modality (tokenizer half, type embedding, decoder, heads) to a trained network."""
+        if modality.name in self.modality_type:
+            raise ValueError(f"modality {modality.name!r} already exists")
+        if self.unified is not None:
+            raise ValueError("adding a modality to a unified-tokenizer model is not supported")
+        self.config = self.config.with_modalities((*self.config.modalities, modality))
+        for module in self._build_modality(modality):
+            module.apply(_init_weights)
+
+    def shared_parameters(self) -> list[nn.Parameter]:
+        """f, its FC layers, A, g and Fuse: what unseen-modality adaptation freezes (paper section 4.4)."""
+        modules = [self.f, self.reduce, self.g, self.fuse] + ([self.cross] if self.cross is not None else [])
+        return [p for m in modules for p in m.parameters()]
+
+    # ----- one method per stage of the computation -------------------------------------------------
+    def embed(self, modality: str, tokens: torch.Tensor, mask: Mask | None = None) -> torch.Tensor:
+        """tokens [B, N, P] -> x [B, n, D_f]; with a mask, only the visible tokens (n = N_vis),
+        or, for BERT-style "token" masking, all N with the hidden ones replaced by a mask embedding."""
+        strategy = self.config.modality(modality).mask_strategy
+        if mask is not None and strategy == "token":
+            tokens = tokens.masked_fill(mask.masked.unsqueeze(-1), 0.0)
+        embed = self.unified if self.unified is not None else self.embeddings[modality]
+        x = embed(tokens) + self.modality_type[modality]
+        if mask is None:
+            return x
+        if strategy == "token":
+            return x + mask.masked.unsqueeze(-1).to(x.dtype) * self.mask_embedding
+        return gather_tokens(x, mask.keep)
+
+    def encode_f(self, x: torch.Tensor) -> torch.Tensor:
+        """x [B, n, D_f] -> z [B, n, D_g]: shared transformer f, then the FC reduction."""
+        return self.reduce(self.f(x))
+
+    def encode_g(self, u: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """o = Fuse(g(u), z): [B, n, D_g]."""
+        return self.fuse(self.g(u), z)
+
+    # ----- whole passes ----------------------------------------------------------------------------
+    def forward_stream(self, stream: Stream) -> torch.Tensor:
+        """Single-stream inference, A removed: o [B, n, D_g]."""
+        z = self.encode_f(self.embed(stream.modality, stream.tokens, stream.mask))
+        return self.encode_g(z, z)
+
+    def forward_pair(self, a: Stream, b: Stream, use_cross: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """Two streams (sample i of a paired with sample i of b): (o_a, o_b)."""
+        o_a, o_b = self.forward_streams([a, b], use_cross)
+        return o_a, o_b
+
+    def forward_streams(self, streams: list[Stream], use_cross: bool = True) -> list[torch.Tensor]:
+        """K paired streams; A attends from stream i to stream (i + 1) mod K, so K = 2 is the
+        bidirectional pair and K > 2 (fully joint training) is a ring. Returns each stream's o."""
+        sizes = {s.tokens.shape[0] for s in streams}
+        if len(sizes) > 1:
+            raise ValueError(f"paired streams need equal batch sizes, got {[s.tokens.shape[0] for s in streams]}")
+        zs = [self.encode_f(self.embed(s.modality, s.tokens, s.mask)) for s in streams]
+        us = zs
+        if use_cross and self.cross is not None and len(zs) > 1:
+            us = [self.cross(z, zs[(i + 1) % len(zs)]) for i, z in enumerate(zs)]
+        return [self.encode_g(u, z) for u, z in zip(us, zs)]
+
+    def forward(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """{modality: tokens [B, N, P]} -> {modality: features o [B, N, D_g]}, each stream alone."""
+        return {m: self.forward_stream(Stream(m, tokens)) for m, tokens in inputs.items()}
+
+    def predict(self, modality: str, task: str, features: torch.Tensor) -> torch.Tensor:
+        """h_{m,t}(o): the task head's output."""
+        return self.heads[head_key(modality, task)](features)
+
+    def reconstruct(self, modality: str, features: torch.Tensor, mask: Mask) -> torch.Tensor:
+        """Masked pretraining decoder: visible features -> reconstructed tokens [B, N, P]."""
+        return self.decoders[modality](features, mask)
+
+
+def _init_weights(module: nn.Module) -> None:
+    if isinstance(module, nn.Linear):
+        nn.init.xavier_uniform_(module.weight)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.LayerNorm):
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)

@@ -1,0 +1,83 @@
+"""Task balancing for stage 3: Dynamic Weight Average adapted to sparse task visits, equal, uncertainty.
+
+DWA (Liu, Johns & Davison, CVPR 2019): w_k = K exp(r_k / T) / sum_i exp(r_i / T), r_k = L_k(t-1) / L_k(t-2).
+Here a task is present only on the steps whose pair includes it, so t counts the task's own visits,
+and L_k(t) is the mean loss over a window of its most recent visits (window=1 is the original
+formula on visits). Tasks without two full windows of history get r = 1. K is the number of tasks
+in the step, so the weights of a pair sum to 2 as in the original.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import torch
+from torch import nn
+
+
+class DynamicWeightAverage:
+    def __init__(self, temperature: float = 2.0, window: int = 1):
+        self.temperature, self.window = temperature, window
+        self.history: dict[str, deque] = {}
+
+    def ratio(self, task: str) -> float:
+        """r_k: mean of the latest `window` visits over the mean of the `window` before them."""
+        losses = list(self.history.get(task, ()))
+        if len(losses) < 2 * self.window:
+            return 1.0
+        recent = sum(losses[-self.window:]) / self.window
+        before = sum(losses[-2 * self.window : -self.window]) / self.window
+        return recent / max(before, 1e-12)
+
+    def weights(self, tasks: list[str]) -> dict[str, float]:
+        exps = {t: math.exp(self.ratio(t) / self.temperature) for t in tasks}
+        total = sum(exps.values())
+        return {t: len(tasks) * e / total for t, e in exps.items()}
+
+    def combine(self, losses: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+        """Weighted sum of this step's task losses, with weights from the visits before this step."""
+        weights = self.weights(list(losses))
+        total = sum(weights[t] * loss for t, loss in losses.items())
+        for t, loss in losses.items():
+            self.history.setdefault(t, deque(maxlen=2 * self.window)).append(float(loss.detach()))
+        return total, weights
+
+    def state_dict(self) -> dict:
+        return {t: list(h) for t, h in self.history.items()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.history = {t: deque(map(float, h), maxlen=2 * self.window) for t, h in state.items()}
+
+
+class EqualWeighting:
+    def combine(self, losses: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+        return sum(losses.values()), {t: 1.0 for t in losses}
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+class UncertaintyWeighting(nn.Module):
+    """Kendall, Gal & Cipolla (2018): L = sum_k exp(-s_k) L_k + s_k, with a learned s_k = log sigma_k^2 per task."""
+
+    def __init__(self, tasks: list[str]):
+        super().__init__()
+        self.log_vars = nn.ParameterDict({t: nn.Parameter(torch.zeros(())) for t in tasks})
+
+    def combine(self, losses: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+        total = sum(torch.exp(-self.log_vars[t]) * loss + self.log_vars[t] for t, loss in losses.items())
+        return total, {t: float(torch.exp(-self.log_vars[t]).detach()) for t in losses}
+
+
+def build_balancer(kind: str, tasks: list[str], temperature: float = 2.0, window: int = 1):
+    if kind == "dwa":
+        return DynamicWeightAverage(temperature, window)
+    if kind == "equal":
+        return EqualWeighting()
+    if kind == "uncertainty":
+        return UncertaintyWeighting(tasks)
+    raise ValueError(f"unknown task balancing {kind!r}; choose dwa, equal or uncertainty")

@@ -1,0 +1,74 @@
+"""The losses of the three stages, computed in one module so that DDP sees a single forward.
+
+* masked items (stages 1 and 2): reconstruct the hidden tokens of each stream, MSE on masked tokens;
+* supervised items (stage 3): each stream's task loss, combined by the task balancer.
+With two items the streams are paired through A; with one, A is not used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from omnivec2.model.decoder import reconstruction_loss
+from omnivec2.model.heads import task_loss
+from omnivec2.model.masking import Mask, make_mask
+from omnivec2.model.omnivec2 import OmniVec2, Stream
+
+
+@dataclass
+class MaskedItem:
+    modality: str
+    tokens: torch.Tensor  # [B, N, P]
+    mask: Mask
+
+
+@dataclass
+class SupervisedItem:
+    modality: str
+    task: str
+    tokens: torch.Tensor  # [B, N, P]
+    target: torch.Tensor  # [B] (classification/regression) or [B, N, outputs_per_token] (dense)
+
+    @property
+    def key(self) -> str:
+        return f"{self.modality}/{self.task}"
+
+
+def draw_mask(model: OmniVec2, modality: str, tokens: torch.Tensor, generator: torch.Generator | None) -> Mask:
+    """The modality's masking policy applied to a batch of tokens [B, N, P]."""
+    m = model.config.modality(modality)
+    return make_mask(m.mask_strategy, tokens.shape[0], tokens.shape[1], m.mask_ratio,
+                     period=m.tube_period, generator=generator, device="cpu")
+
+
+class StageObjective(nn.Module):
+    """Wraps the network (and a learnable balancer, if any) so one forward returns a step's loss."""
+
+    def __init__(self, model: OmniVec2, balancer: nn.Module | None = None):
+        super().__init__()
+        self.model = model
+        self.balancer = balancer
+
+    def forward(self, items: list, use_cross: bool = True, weights: dict[str, float] | None = None):
+        """items: MaskedItem(s) or SupervisedItem(s). Returns (total loss, {item key: loss})."""
+        streams = [Stream(i.modality, i.tokens, getattr(i, "mask", None)) for i in items]
+        features = self.model.forward_streams(streams, use_cross=use_cross)
+        if isinstance(items[0], MaskedItem):
+            losses = {}
+            for item, o in zip(items, features):
+                pred = self.model.reconstruct(item.modality, o, item.mask)
+                norm = self.model.config.modality(item.modality).norm_targets
+                losses[item.modality] = reconstruction_loss(pred, item.tokens, item.mask.masked, norm)
+            return sum(losses.values()), losses
+        losses = {}
+        for item, o in zip(items, features):
+            kind = self.model.config.modality(item.modality).task(item.task).kind
+            losses[item.key] = task_loss(kind, self.model.predict(item.modality, item.task, o), item.target)
+        if self.balancer is not None:  # learnable (uncertainty) weighting lives inside the forward
+            total, _ = self.balancer.combine(losses)
+        else:
+            total = sum((weights or {}).get(k, 1.0) * loss for k, loss in losses.items())
+        return total, losses

@@ -1,0 +1,187 @@
+"""A training stage on Ray Train: the per-worker loop and the driver that launches it.
+
+The loop is a module-level function (Ray cloudpickles it) that receives only plain data: absolute
+paths, config dicts and the MLflow run to log to. Rank 0 logs metrics and writes checkpoints; every
+worker reports the same number of times. A restarted worker group (FailureConfig) or a re-run with
+the same run name resumes from the latest reported checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from omnivec2.checkpoint import (load_trainer_state, load_weights, save_checkpoint, write_dir_atomically)
+from omnivec2.model.config import ModelConfig
+from omnivec2.model.omnivec2 import OmniVec2
+from omnivec2.training.config import TrainConfig
+from omnivec2.training.data import ModalityData
+from omnivec2.training.trainer import StageTrainer
+
+HISTORY_FILE = "history.json"
+
+
+def load_training_data(cache_root: str, modalities: list[str], split: str = "train") -> dict[str, ModalityData]:
+    """Read (and verify) the cached tokens of each modality's split; no re-tokenisation."""
+    from omnivec2.tokens.cache import read_token_split
+
+    data = {}
+    for m in modalities:
+        split_data = read_token_split(cache_root, m, split)
+        data[m] = ModalityData.from_numpy(split_data.tokens, split_data.targets)
+    return data
+
+
+def run_steps(trainer: StageTrainer, history: list[dict], report, log_every: int, checkpoint_every: int,
+              steps: int, on_log=None) -> None:
+    """Advance `trainer` to `steps`, appending logged metrics to `history`; `report(metrics, save)` is
+    called at every logging step, with save=True at checkpoint steps and at the end."""
+    while trainer.step < steps:
+        metrics = trainer.train_step()
+        step = trainer.step
+        last = step == steps
+        if step % log_every == 0 or last or step % checkpoint_every == 0:
+            row = {"step": step, **metrics}
+            history.append(row)
+            if on_log is not None:
+                on_log(metrics, step)
+            report(row, step % checkpoint_every == 0 or last)
+
+
+def train_loop_per_worker(loop_config: dict) -> None:
+    """Ray Train worker entry point. loop_config keys: model, train, cache_root, modalities,
+    init_checkpoint (or None), tracking (or None)."""
+    import ray.train
+    import ray.train.torch
+
+    context = ray.train.get_context()
+    rank, world = context.get_world_rank(), context.get_world_size()
+    train_config = TrainConfig.from_dict(loop_config["train"])
+    torch.manual_seed(train_config.seed)  # same initial weights on every worker
+    model = OmniVec2(ModelConfig.from_dict(loop_config["model"]))
+    if loop_config.get("init_checkpoint"):
+        load_weights(model, loop_config["init_checkpoint"], strict=False)
+
+    history: list[dict] = []
+    resume = ray.train.get_checkpoint()
+    trainer_state = None
+    if resume is not None:
+        with resume.as_directory() as directory:
+            load_weights(model, directory)
+            trainer_state = load_trainer_state(directory)
+            history_file = Path(directory) / HISTORY_FILE
+            history = json.loads(history_file.read_text()) if history_file.exists() else []
+
+    device = ray.train.torch.get_device()
+    model.to(device)
+    wrap = None
+    if world > 1:
+        wrap = lambda module: ray.train.torch.prepare_model(
+            module, parallel_strategy_kwargs={"find_unused_parameters": True})
+    data = load_training_data(loop_config["cache_root"], loop_config["modalities"])
+    trainer = StageTrainer(model, data, train_config, rank=rank, world_size=world, wrap=wrap, device=device)
+    if trainer_state is not None:
+        trainer.load_state_dict(trainer_state)
+        print(f"[omnivec2] {train_config.stage}: resumed at step {trainer.step} from the latest checkpoint")
+
+    logger = None
+    if rank == 0 and loop_config.get("tracking"):
+        from omnivec2.tracking import WorkerMetricLogger
+
+        logger = WorkerMetricLogger(loop_config["tracking"])
+
+    meta = {"stage": train_config.stage, "train": train_config.to_dict()}
+
+    def report(metrics: dict, save: bool) -> None:
+        if not save:
+            ray.train.report(metrics)
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            checkpoint = None
+            if rank == 0:
+                directory = Path(tmp) / "checkpoint"
+                save_checkpoint(directory, model, {**meta, "step": trainer.step}, trainer.state_dict())
+                (directory / HISTORY_FILE).write_text(json.dumps(history))
+                checkpoint = ray.train.Checkpoint.from_directory(str(directory))
+            ray.train.report(metrics, checkpoint=checkpoint)
+
+    try:
+        run_steps(trainer, history, report, train_config.log_every, train_config.checkpoint_every,
+                  train_config.steps, on_log=logger.log if logger else None)
+    finally:
+        if logger is not None:
+            logger.close()
+
+
+def run_name(stage: str, loop_config: dict) -> str:
+    """Stable per configuration: a re-run of the same configuration resumes; a changed one starts fresh."""
+    digest = hashlib.sha256(json.dumps(
+        {k: loop_config[k] for k in ("model", "train", "modalities", "init_checkpoint_sha")},
+        sort_keys=True).encode()).hexdigest()
+    return f"{stage}-{digest[:12]}"
+
+
+def directory_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    for f in sorted(Path(path).rglob("*")):
+        if f.is_file():
+            digest.update(f.relative_to(path).as_posix().encode())
+            digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+def run_stage_on_ray(loop_config: dict, output_dir: str | Path, ray_params: dict) -> dict:
+    """Launch one stage with a TorchTrainer; copy its final checkpoint (weights, config, history) to
+    `output_dir` atomically; return a summary. ray_params: num_workers, use_gpu, storage_path,
+    max_failures, num_to_keep, resources_per_worker."""
+    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+    from ray.train.torch import TorchTrainer
+
+    stage = loop_config["train"]["stage"]
+    if loop_config.get("init_checkpoint"):
+        loop_config["init_checkpoint_sha"] = directory_sha256(loop_config["init_checkpoint"])
+    else:
+        loop_config["init_checkpoint_sha"] = None
+    name = run_name(stage, loop_config)
+    started = time.time()
+    trainer = TorchTrainer(
+        train_loop_per_worker,
+        train_loop_config=loop_config,
+        scaling_config=ScalingConfig(num_workers=int(ray_params.get("num_workers", 1)),
+                                     use_gpu=bool(ray_params.get("use_gpu", False)),
+                                     resources_per_worker=ray_params.get("resources_per_worker")),
+        run_config=RunConfig(
+            name=name,
+            storage_path=str(ray_params["storage_path"]),
+            failure_config=FailureConfig(max_failures=int(ray_params.get("max_failures", 0))),
+            checkpoint_config=CheckpointConfig(num_to_keep=int(ray_params.get("num_to_keep", 2))),
+        ),
+    )
+    result = trainer.fit()
+    if result.checkpoint is None:
+        raise RuntimeError(f"stage {stage}: Ray Train finished without a checkpoint (run {name})")
+
+    def copy(tmp: Path) -> None:
+        with result.checkpoint.as_directory() as directory:
+            for f in Path(directory).iterdir():
+                if f.is_file():
+                    shutil.copy2(f, tmp / f.name)
+
+    write_dir_atomically(Path(output_dir), copy)
+    history = json.loads((Path(output_dir) / HISTORY_FILE).read_text())
+    return {
+        "stage": stage,
+        "ray_run": name,
+        "checkpoint": str(output_dir),
+        "checkpoint_sha256": hashlib.sha256((Path(output_dir) / "model.safetensors").read_bytes()).hexdigest(),
+        "steps": history[-1]["step"] if history else 0,
+        "final_loss": history[-1]["loss"] if history else None,
+        "wall_seconds": round(time.time() - started, 2),
+        "history": history,
+    }

@@ -1,0 +1,86 @@
+"""From pipeline parameters to a launched stage: model config from the cache manifests, chaining
+each stage to the previous stage's checkpoint, and the skip switch (ablation: no stage 1 / 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omnivec2.modalities import get_modality
+from omnivec2.model.config import ModelConfig, modality_config_from_spec, preset
+from omnivec2.training.config import TrainConfig
+
+
+def project_path(path: str | Path) -> Path:
+    """Relative paths in the parameters are relative to the project root (where kedro/dvc run);
+    Ray workers change their working directory, so everything they get is made absolute here."""
+    path = Path(path)
+    return path if path.is_absolute() else (Path.cwd() / path).resolve()
+
+
+def model_config_from_manifests(model_params: dict, manifests: list[dict]) -> ModelConfig:
+    """The preset, its overrides, and one ModalityConfig per cached modality (token shape from its manifest)."""
+    base = preset(model_params.get("preset", "cpu"), **(model_params.get("overrides") or {}))
+    modality_overrides = model_params.get("modalities") or {}
+    modalities = []
+    for manifest in manifests:
+        name = manifest["modality"]
+        n, p = manifest["token_shape"]
+        modalities.append(modality_config_from_spec(get_modality(name), n, p, **modality_overrides.get(name, {})))
+    return base.with_modalities(modalities)
+
+
+def stage_loop_config(stage: str, stage_params: dict, model_params: dict, cache_root: str | Path,
+                      manifests: list[dict], previous: dict | None, tracking: dict | None) -> dict:
+    """Everything a Ray worker needs, as plain data with absolute paths."""
+    train = TrainConfig.from_dict({"stage": stage, **(stage_params.get("training") or {})})
+    selected = stage_params.get("modalities")
+    if selected:
+        unknown = set(selected) - {m["modality"] for m in manifests}
+        if unknown:
+            raise ValueError(f"{stage}.modalities names {sorted(unknown)}, which have no token cache")
+        manifests = [m for m in manifests if m["modality"] in selected]
+    config = model_config_from_manifests(model_params, manifests)
+    init = previous.get("checkpoint") if previous else None
+    return {
+        "model": config.to_dict(),
+        "train": train.to_dict(),
+        "cache_root": str(project_path(cache_root)),
+        "modalities": [m.name for m in config.modalities],
+        "init_checkpoint": str(project_path(init)) if init else None,
+        "tracking": tracking,
+    }
+
+
+def skipped_stage(stage: str, previous: dict | None) -> dict:
+    """A disabled stage passes the previous checkpoint through unchanged (or none: train from scratch)."""
+    return {"stage": stage, "skipped": True, "checkpoint": previous.get("checkpoint") if previous else None,
+            "history": []}
+
+
+def run_training_stage(stage: str, stage_params: dict, model_params: dict, ray_params: dict, cache_dir: str,
+                       manifests: list[dict], previous: dict | None, tracking: dict | None) -> dict:
+    """Train one stage on Ray (or pass through when disabled); returns the stage summary with its history."""
+    from omnivec2.training.ray_stage import run_stage_on_ray
+
+    if not stage_params.get("enabled", True):
+        return skipped_stage(stage, previous)
+    loop_config = stage_loop_config(stage, stage_params, model_params, cache_dir, manifests, previous, tracking)
+    ray_params = {**ray_params, "storage_path": _storage_path(ray_params.get("storage_path", "data/06_models/ray_runs"))}
+    output_dir = stage_params.get("output_dir", f"data/06_models/{stage}")
+    summary = run_stage_on_ray(loop_config, project_path(output_dir), ray_params)
+    return {**summary, "checkpoint": str(output_dir)}
+
+
+def _storage_path(path: str) -> str:
+    """Ray Train storage: an absolute local directory, or a URI (s3://...) passed through."""
+    return path if "://" in path else str(project_path(path))
+
+
+def split_history(summary: dict):
+    """Stage summary -> (summary without the per-step history, history as a DataFrame for curves)."""
+    import pandas as pd
+
+    history = pd.DataFrame(summary.get("history") or [], columns=None)
+    if history.empty:
+        history = pd.DataFrame({"step": [], "loss": []})
+    return {k: v for k, v in summary.items() if k != "history"}, history

@@ -1,0 +1,173 @@
+"""One training stage as a resumable sequence of steps (plain PyTorch; Ray Train calls it per worker).
+
+Each step:
+  stage 1  one modality (switching), masked, single stream, reconstruct hidden tokens
+  stage 2  a pair of modalities, half the batch each, both masked, paired through A, both reconstructed
+  stage 3  a pair of tasks from two modalities, half the batch each, through A, losses balanced
+           (mode "joint": every task each step; "sequential": one task after another, single stream)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import torch
+from torch import nn
+
+from omnivec2.model.omnivec2 import OmniVec2
+from omnivec2.training.balancing import UncertaintyWeighting, build_balancer
+from omnivec2.training.config import TrainConfig
+from omnivec2.training.data import BatchStream, ModalityData
+from omnivec2.training.objectives import MaskedItem, StageObjective, SupervisedItem, draw_mask
+from omnivec2.training.schedules import ModalitySwitcher, PairSampler, valid_pairs
+
+
+def task_keys(model: OmniVec2, modalities: list[str]) -> list[str]:
+    return [f"{m}/{t.name}" for m in modalities for t in model.config.modality(m).tasks]
+
+
+class StageTrainer:
+    """Holds everything a stage's step needs, and all of it is in `state_dict` for exact resumption."""
+
+    def __init__(self, model: OmniVec2, data: dict[str, ModalityData], config: TrainConfig,
+                 rank: int = 0, world_size: int = 1, wrap=None, device: torch.device | str = "cpu"):
+        self.model, self.config, self.device = model, config, torch.device(device)
+        self.modalities = sorted(data)
+        self.data = {m: d.shard(rank, world_size) for m, d in data.items()}
+        self.tasks = task_keys(model, self.modalities)
+        sizes = {m: len(d) for m, d in data.items()}
+        if config.stage == "train_multitask" and not self.tasks:
+            raise ValueError("stage train_multitask needs at least one task")
+
+        balancer = build_balancer(config.balancing, self.tasks, config.dwa_temperature, config.dwa_window)
+        self.balancer = balancer
+        self.objective = StageObjective(model, balancer if isinstance(balancer, nn.Module) else None).to(self.device)
+        self.module = wrap(self.objective) if wrap is not None else self.objective
+
+        if config.freeze_shared:
+            for p in model.shared_parameters():
+                p.requires_grad_(False)
+        params = [p for p in self.objective.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
+
+        # Every worker draws the same schedule (seed), but its own rows and masks (seed + rank).
+        self.streams = {m: BatchStream(len(self.data[m]), config.batch_size, config.seed * 7919 + rank * 104_729 + i)
+                        for i, m in enumerate(self.modalities)}
+        self.mask_rng = torch.Generator().manual_seed(config.seed * 31 + rank)
+        self.switcher = ModalitySwitcher(self.modalities, config.modality_schedule, sizes, config.seed)
+        task_modality = lambda key: key.split("/")[0]
+        if config.stage == "pretrain_multimodal":
+            self.pairs = PairSampler(valid_pairs(self.modalities), config.pair_sampling, sizes,
+                                     {m: config.steps * 2 * sizes[m] / sum(sizes.values()) for m in sizes}, config.seed)
+        elif config.stage == "train_multitask" and config.mode == "pairwise":
+            task_sizes = {t: sizes[task_modality(t)] for t in self.tasks}
+            budgets = {t: config.steps * 2 * s / sum(task_sizes.values()) for t, s in task_sizes.items()}
+            self.pairs = PairSampler(valid_pairs(self.tasks, task_modality), config.pair_sampling, task_sizes,
+                                     budgets, config.seed)
+        else:
+            self.pairs = None
+        if config.stage == "pretrain_multimodal" and len(self.modalities) < 2:
+            raise ValueError("stage pretrain_multimodal needs at least two modalities")
+        self.step = 0
+
+    def _lr_factor(self, step: int) -> float:
+        """Linear warm-up, then cosine decay to 10% over the stage's steps."""
+        c = self.config
+        if step < c.warmup_steps:
+            return (step + 1) / c.warmup_steps
+        progress = min(1.0, (step - c.warmup_steps) / max(1, c.steps - c.warmup_steps))
+        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+    # ----- what one step trains on -------------------------------------------------------------------
+    def _batch(self, modality: str, size: int) -> ModalityData:
+        batch = self.data[modality].take(self.streams[modality].next_indices(size))
+        return ModalityData(batch.tokens.to(self.device), {k: v.to(self.device) for k, v in batch.targets.items()})
+
+    def _masked(self, modality: str, size: int) -> MaskedItem:
+        batch = self._batch(modality, size)
+        return MaskedItem(modality, batch.tokens, _to(draw_mask(self.model, modality, batch.tokens, self.mask_rng), self.device))
+
+    def _supervised(self, key: str, size: int) -> SupervisedItem:
+        modality, task = key.split("/")
+        batch = self._batch(modality, size)
+        return SupervisedItem(modality, task, batch.tokens, batch.targets[task])
+
+    def plan(self) -> tuple[list, bool]:
+        """The items of the next step and whether A pairs them."""
+        c, half = self.config, max(1, self.config.batch_size // 2)
+        if c.stage == "pretrain_unimodal":
+            return [self._masked(self.switcher.next(), c.batch_size)], False
+        if c.stage == "pretrain_multimodal":
+            if c.mode == "joint":
+                share = max(1, c.batch_size // len(self.modalities))
+                return [self._masked(m, share) for m in self.modalities], True
+            a, b = self.pairs.next()
+            return [self._masked(a, half), self._masked(b, half)], True
+        if c.mode == "joint":
+            share = max(1, c.batch_size // len(self.tasks))
+            return [self._supervised(t, share) for t in self.tasks], True
+        if c.mode == "sequential":
+            per_task = max(1, math.ceil(c.steps / len(self.tasks)))
+            return [self._supervised(self.tasks[min(self.step // per_task, len(self.tasks) - 1)], c.batch_size)], False
+        a, b = self.pairs.next()
+        return [self._supervised(a, half), self._supervised(b, half)], True
+
+    # ----- one optimisation step ---------------------------------------------------------------------
+    def train_step(self) -> dict[str, float]:
+        self.module.train()
+        items, use_cross = self.plan()
+        weights = None
+        if isinstance(items[0], SupervisedItem) and hasattr(self.balancer, "weights"):
+            weights = self.balancer.weights([i.key for i in items])
+        autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16)
+                    if self.config.precision == "bf16" else contextlib.nullcontext())
+        with autocast:
+            total, losses = self.module(items, use_cross=use_cross, weights=weights)
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(
+            [p for p in self.objective.parameters() if p.requires_grad], self.config.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        if weights is not None:  # DWA history advances after the step that used it
+            self.balancer.combine({k: v.detach() for k, v in losses.items()})
+        self.step += 1
+        metrics = {"loss": float(total.detach()), "lr": self.scheduler.get_last_lr()[0], "grad_norm": float(grad_norm)}
+        metrics.update({f"loss/{k}": float(v.detach()) for k, v in losses.items()})
+        if weights is not None:
+            metrics.update({f"weight/{k}": w for k, w in weights.items()})
+        elif isinstance(self.balancer, UncertaintyWeighting):
+            metrics.update({f"weight/{k}": float(torch.exp(-self.balancer.log_vars[k]).detach()) for k in losses})
+        return metrics
+
+    # ----- checkpointable state ----------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {
+            "step": self.step,
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "streams": {m: s.state_dict() for m, s in self.streams.items()},
+            "switcher": self.switcher.state_dict(),
+            "pairs": self.pairs.state_dict() if self.pairs is not None else None,
+            "balancer": self.balancer.state_dict(),
+            "mask_rng": self.mask_rng.get_state(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.step = int(state["step"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        for m, s in state["streams"].items():
+            self.streams[m].load_state_dict(s)
+        self.switcher.load_state_dict(state["switcher"])
+        if self.pairs is not None and state.get("pairs") is not None:
+            self.pairs.load_state_dict(state["pairs"])
+        self.balancer.load_state_dict(state["balancer"])
+        self.mask_rng.set_state(state["mask_rng"])
+
+
+def _to(mask, device):
+    mask.keep, mask.restore, mask.masked = mask.keep.to(device), mask.restore.to(device), mask.masked.to(device)
+    return mask

@@ -1,0 +1,47 @@
+import math
+
+import pytest
+import torch
+
+from omnivec2.training.balancing import DynamicWeightAverage, EqualWeighting, UncertaintyWeighting
+
+
+def test_dwa_matches_the_formula_on_a_known_loss_sequence():
+    dwa = DynamicWeightAverage(temperature=2.0, window=1)
+    # Visits: task a's losses 4 -> 2 (ratio 0.5), task b's 1 -> 1 (ratio 1.0).
+    for loss_a, loss_b in [(4.0, 1.0), (2.0, 1.0)]:
+        dwa.combine({"a": torch.tensor(loss_a), "b": torch.tensor(loss_b)})
+    weights = dwa.weights(["a", "b"])
+    ea, eb = math.exp(0.5 / 2.0), math.exp(1.0 / 2.0)
+    assert weights["a"] == pytest.approx(2 * ea / (ea + eb))
+    assert weights["b"] == pytest.approx(2 * eb / (ea + eb))
+    assert sum(weights.values()) == pytest.approx(2.0)
+
+
+def test_dwa_counts_a_task_s_own_visits_when_it_is_absent_from_steps():
+    dwa = DynamicWeightAverage(temperature=1.0, window=2)
+    for loss in [8.0, 8.0, 4.0, 4.0]:  # task a visited 4 times, with other tasks in between
+        dwa.combine({"a": torch.tensor(loss), "c": torch.tensor(1.0)})
+        dwa.combine({"b": torch.tensor(1.0), "c": torch.tensor(1.0)})
+    assert dwa.ratio("a") == pytest.approx(0.5)
+    assert dwa.ratio("b") == pytest.approx(1.0)
+    assert dwa.ratio("unseen") == 1.0
+
+
+def test_dwa_weights_are_uniform_without_history():
+    assert DynamicWeightAverage().weights(["x", "y"]) == {"x": 1.0, "y": 1.0}
+
+
+def test_equal_weighting_sums():
+    total, weights = EqualWeighting().combine({"a": torch.tensor(1.0), "b": torch.tensor(2.0)})
+    assert float(total) == 3.0 and weights == {"a": 1.0, "b": 1.0}
+
+
+def test_uncertainty_weighting_is_kendall_s_formula_and_learnable():
+    balancer = UncertaintyWeighting(["a", "b"])
+    with torch.no_grad():
+        balancer.log_vars["a"].fill_(math.log(2.0))
+    total, _ = balancer.combine({"a": torch.tensor(4.0), "b": torch.tensor(1.0)})
+    assert float(total.detach()) == pytest.approx(4.0 / 2.0 + math.log(2.0) + 1.0)
+    total.backward()
+    assert balancer.log_vars["a"].grad is not None

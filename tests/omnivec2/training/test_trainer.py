@@ -1,0 +1,96 @@
+"""The three stages in-process: batch composition, loss falling on a fixed batch, exact resumption."""
+
+import pytest
+import torch
+
+from omnivec2.checkpoint import load_trainer_state, load_weights, save_checkpoint
+from omnivec2.training.config import TrainConfig
+from omnivec2.training.objectives import MaskedItem, SupervisedItem
+from omnivec2.training.trainer import StageTrainer
+from tests.omnivec2.model.helpers import tiny_model
+from tests.omnivec2.training.helpers import fixed_data
+
+STAGES = ["pretrain_unimodal", "pretrain_multimodal", "train_multitask"]
+
+
+def trainer_for(stage, steps=40, seed=0, **options):
+    config = TrainConfig(stage=stage, steps=steps, batch_size=16, lr=3e-3, warmup_steps=2, seed=seed, **options)
+    return StageTrainer(tiny_model(seed), fixed_data(), config)
+
+
+def test_stage1_switches_modality_every_step():
+    trainer = trainer_for("pretrain_unimodal")
+    seen = []
+    for _ in range(6):
+        items, use_cross = trainer.plan()
+        assert len(items) == 1 and isinstance(items[0], MaskedItem) and not use_cross
+        assert items[0].tokens.shape[0] == 16
+        seen.append(items[0].modality)
+    assert seen == ["image", "imu", "tabular"] * 2
+
+
+def test_stage2_pairs_two_modalities_half_the_batch_each():
+    trainer = trainer_for("pretrain_multimodal")
+    for _ in range(10):
+        items, use_cross = trainer.plan()
+        assert use_cross and len(items) == 2 and items[0].modality != items[1].modality
+        assert [i.tokens.shape[0] for i in items] == [8, 8]
+
+
+def test_stage3_pairs_tasks_of_different_modalities():
+    trainer = trainer_for("train_multitask")
+    for _ in range(10):
+        items, use_cross = trainer.plan()
+        assert all(isinstance(i, SupervisedItem) for i in items)
+        assert items[0].modality != items[1].modality and [len(i.target) for i in items] == [8, 8]
+
+
+@pytest.mark.parametrize("mode", ["joint", "sequential"])
+def test_stage3_joint_and_sequential_modes(mode):
+    trainer = trainer_for("train_multitask", steps=6, mode=mode)
+    items, _ = trainer.plan()
+    assert len(items) == (3 if mode == "joint" else 1)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_loss_falls_when_overfitting_a_small_fixed_batch(stage):
+    trainer = trainer_for(stage, steps=60)
+    losses = [trainer.train_step()["loss"] for _ in range(60)]
+    first, last = sum(losses[:6]) / 6, sum(losses[-6:]) / 6
+    assert last < 0.7 * first, (first, last)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_resuming_from_a_checkpoint_is_exact(stage, tmp_path):
+    straight = trainer_for(stage, steps=8)
+    for _ in range(8):
+        straight.train_step()
+
+    first = trainer_for(stage, steps=8)
+    for _ in range(4):
+        first.train_step()
+    save_checkpoint(tmp_path / "ckpt", first.model, {"step": 4}, first.state_dict())
+
+    resumed = trainer_for(stage, steps=8, seed=0)
+    load_weights(resumed.model, tmp_path / "ckpt")
+    resumed.load_state_dict(load_trainer_state(tmp_path / "ckpt"))
+    assert resumed.step == 4
+    for _ in range(4):
+        resumed.train_step()
+    for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+def test_freeze_shared_leaves_f_and_g_unchanged():
+    trainer = trainer_for("train_multitask", steps=3, freeze_shared=True)
+    before = [p.detach().clone() for p in trainer.model.shared_parameters()]
+    for _ in range(3):
+        trainer.train_step()
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.model.shared_parameters()))
+
+
+def test_bad_training_options_name_the_key():
+    with pytest.raises(ValueError, match="training.balancing = 'magic'"):
+        TrainConfig(stage="train_multitask", balancing="magic")
+    with pytest.raises(ValueError, match="unknown training parameters"):
+        TrainConfig.from_dict({"stage": "train_multitask", "stpes": 3})
