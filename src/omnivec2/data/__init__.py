@@ -1,0 +1,1 @@
+"""Sample tables: ingestion sources per modality and the table format they share."""

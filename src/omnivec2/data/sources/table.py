@@ -1,0 +1,58 @@
+"""`table`: a user's CSV or Parquet table (local path or `s3://`), one sample per row.
+
+Source keys: `path`, `target_column`, optional `feature_columns` (default: every numeric column
+except the id, split and target columns), `id_column`, `split_column`, `classes`, `format`
+("csv" or "parquet"; default from the file name), `storage_options`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from omnivec2.data.sample_table import build_sample_table
+from omnivec2.data.sources.common import (
+    SourceError,
+    class_indices,
+    is_classification,
+    open_buffer,
+    stratified_splits,
+    target_name,
+)
+from omnivec2.modalities.spec import ModalitySpec
+
+
+def read_table(spec: ModalitySpec, source: dict) -> pd.DataFrame:
+    """The raw user table as pandas, CSV or Parquet."""
+    path = str(source["path"])
+    kind = source.get("format") or ("parquet" if path.lower().endswith((".parquet", ".pq")) else "csv")
+    buffer = open_buffer(spec, path, source)
+    try:
+        return pd.read_parquet(buffer) if kind == "parquet" else pd.read_csv(buffer)
+    except Exception as error:
+        raise SourceError(f"modality {spec.name!r}: cannot parse {path!r} as {kind} ({error})") from error
+
+
+def load_table_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+    """Each row -> payload float32 `[n_features]` (the spec's dtype), in `feature_columns` order."""
+    if "path" not in source or "target_column" not in source:
+        raise SourceError(f"modality {spec.name!r}: a table source needs 'path' and 'target_column'")
+    frame = read_table(spec, source)
+    path, target = source["path"], source["target_column"]
+    id_column, split_column = source.get("id_column"), source.get("split_column")
+    reserved = {target, id_column, split_column}
+    features = source.get("feature_columns") or [
+        c for c in frame.columns if c not in reserved and pd.api.types.is_numeric_dtype(frame[c])
+    ]
+    missing = [c for c in [target, id_column, split_column, *features] if c is not None and c not in frame.columns]
+    if missing:
+        raise SourceError(f"modality {spec.name!r}: {path!r} has no column(s) {missing}; it has {list(frame.columns)}")
+
+    if is_classification(spec):
+        targets = class_indices(spec, frame[target].to_numpy(), source.get("classes"), str(path))
+    else:
+        targets = frame[target].to_numpy(dtype=np.float64)
+    ids = frame[id_column].astype(str).tolist() if id_column else [f"{spec.name}-{i:05d}" for i in range(len(frame))]
+    splits = frame[split_column].astype(str).tolist() if split_column else stratified_splits(targets, seed)
+    rows = frame[features].to_numpy(dtype=np.dtype(spec.payload.dtype))  # [B, n_features]
+    return build_sample_table(ids, splits, list(rows), {target_name(spec): targets})

@@ -1,0 +1,1 @@
+"""Deterministic tokenizers (the cached half of each modality's tokenizer) and the pyarrow token cache."""

@@ -1,0 +1,217 @@
+"""`build_token_cache`: a validated sample table -> the modality's token cache, written atomically.
+
+The deterministic tokenizer is fitted on the train split and applied to each whole split at once.
+Everything is written into a sibling temp dir `<root>/.<modality>.tmp-<pid>` (fsynced, manifest
+last), then swapped in by renames, so a crash leaves the old cache or the new one, never a mix;
+leftovers of dead builds are removed and never read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from omnivec2.data.sample_table import SPLITS, decode_payloads, parse_shape
+from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.tokens.shards import (
+    FORMAT_VERSION,
+    MANIFEST,
+    SHARD,
+    CorruptCacheError,
+    load_manifest,
+    modality_dir,
+    shard_table,
+    verify_cache,
+)
+from omnivec2.tokens.hashing import sha256_file, sha256_json, source_hash
+from omnivec2.validation.checks import required_columns, shape_regex
+
+
+class UnvalidatedTableError(ValueError):
+    """The table would not pass validation; the cache refuses to tokenize it."""
+
+
+def build_token_cache(table: pd.DataFrame, spec: ModalitySpec, root: str | Path) -> dict:
+    """Tokenize `table` into `<root>/<spec.name>/` and return the manifest.
+
+    An existing cache with the same key (source hash + tokenizer config hash) whose shards verify is
+    reused untouched; the returned manifest then carries `"reused": True` (the file on disk does not).
+    """
+    check_table(table, spec)
+    root = Path(root)
+    final = modality_dir(root, spec.name)
+    tokenizer_config = spec.tokenizer.config()
+    source = source_hash(table, spec)
+    config_hash = sha256_json(tokenizer_config)
+    key = sha256_json({"format": FORMAT_VERSION, "modality": spec.name, "source": source, "tokenizer": config_hash})
+
+    existing = _reusable(final, key)
+    if existing is not None:
+        return {**existing, "reused": True}
+
+    root.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(root, spec.name)
+    temp = root / f".{spec.name}.tmp-{os.getpid()}"
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "modality": spec.name,
+        "cache_key": key,
+        "source_hash": source,
+        "tokenizer": {"config": tokenizer_config, "config_hash": config_hash},
+        "tasks": [{"name": t.name, "kind": t.kind, "num_classes": t.num_classes} for t in spec.tasks],
+    }
+    try:
+        manifest.update(_write_shards(table, spec, temp))
+        _write_file(temp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
+        _fsync_dir(temp)
+        _swap_in(temp, final)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)  # only left when something failed
+    return manifest
+
+
+def _reusable(directory: Path, key: str) -> dict | None:
+    if not (directory / MANIFEST).is_file():
+        return None
+    try:
+        manifest = load_manifest(directory)
+        if manifest.get("cache_key") != key:
+            return None
+        verify_cache(directory, manifest)
+    except (CorruptCacheError, KeyError, TypeError):
+        return None  # rebuilt below
+    return manifest
+
+
+def _write_shards(table: pd.DataFrame, spec: ModalitySpec, temp: Path) -> dict:
+    """Fit on train, transform each split, write `<temp>/<split>/part-00000.parquet`; manifest fields."""
+    if temp.exists():
+        shutil.rmtree(temp)
+    ordered = table.sort_values("sample_id", kind="stable")  # shard content is a function of the key
+    parts = {split: ordered[ordered["split"] == split] for split in SPLITS}
+    stats = spec.tokenizer.fit(decode_payloads(parts["train"]))
+    splits, token_shape, schema = {}, None, None
+    for split, rows in parts.items():
+        samples = decode_payloads(rows)
+        tokens = spec.tokenizer.transform(samples, stats) if samples else None  # [B, N, P]
+        if tokens is None:
+            tokens = np.zeros((0, *(token_shape or _probe_shape(spec, parts["train"], stats))), np.float32)
+        if not np.isfinite(tokens).all():
+            raise UnvalidatedTableError(f"modality {spec.name!r}: tokenizer produced non-finite tokens for split {split!r}")
+        token_shape = list(tokens.shape[1:])
+        targets = {t.name: _target_array(rows[t.name], t.kind) for t in spec.tasks}
+        arrow = shard_table(rows["sample_id"].astype(str).tolist(), targets, tokens)
+        schema = [{"name": f.name, "type": str(f.type)} for f in arrow.schema]
+        path = temp / split / SHARD
+        path.parent.mkdir(parents=True)
+        pq.write_table(arrow, path)
+        _fsync_file(path)
+        _fsync_dir(path.parent)
+        splits[split] = {"rows": int(arrow.num_rows), "file": f"{split}/{SHARD}", "sha256": sha256_file(path)}
+    return {"fit_stats": stats, "token_shape": token_shape, "schema": schema, "splits": splits}
+
+
+def _probe_shape(spec: ModalitySpec, train: pd.DataFrame, stats: dict) -> list[int]:
+    """Token shape `[N, P]` for an empty split: transform one train sample."""
+    return list(spec.tokenizer.transform(decode_payloads(train.head(1)), stats).shape[1:])
+
+
+def _target_array(values: pd.Series, kind: str) -> np.ndarray:
+    return values.to_numpy(dtype=np.int64 if kind == "classification" else np.float64)
+
+
+def _swap_in(temp: Path, final: Path) -> None:
+    """Replace `final` by `temp` with renames; the old cache is moved aside first, then deleted."""
+    old = final.parent / f".{final.name}.old-{os.getpid()}"
+    if final.exists():
+        os.rename(final, old)
+    os.rename(temp, final)
+    _fsync_dir(final.parent)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _remove_leftovers(root: Path, modality: str) -> None:
+    """Delete temp/old dirs of builds whose process is gone (a crash); live builds are left alone."""
+    pattern = re.compile(rf"^\.{re.escape(modality)}\.(tmp|old)-(\d+)$")
+    for path in root.iterdir():
+        match = pattern.match(path.name)
+        if match and (int(match.group(2)) == os.getpid() or not _alive(int(match.group(2)))):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _element_count(shape: object) -> int:
+    try:
+        return int(np.prod(parse_shape(shape)))
+    except (TypeError, ValueError):
+        return -1
+
+
+def check_table(table: pd.DataFrame, spec: ModalitySpec) -> None:
+    """Refuse a table that would fail validation (defence in depth; cheap, plain pandas).
+
+    Raises UnvalidatedTableError naming the problem and up to five sample ids.
+    """
+    missing = [c for c in required_columns(spec) if c not in table.columns]
+    if missing:
+        raise UnvalidatedTableError(f"modality {spec.name!r}: table lacks column(s) {missing}; validate it first")
+    dtype = np.dtype(spec.payload.dtype).name
+    payload_length = table["payload"].map(lambda b: len(b) if isinstance(b, (bytes, bytearray)) else -1)
+    expected_length = table["shape"].map(_element_count)
+    problems = {
+        "NaN values": table["nan_count"] != 0,
+        "infinite values": table["inf_count"] != 0,
+        f"dtype other than {dtype}": table["dtype"] != dtype,
+        f"shape not matching {spec.payload.shape}": ~table["shape"].astype(str).str.fullmatch(shape_regex(spec.payload.shape)),
+        "a payload that does not decode": payload_length != expected_length * np.dtype(spec.payload.dtype).itemsize,
+        "a duplicated sample_id": table["sample_id"].duplicated(keep=False),
+        f"a split outside {list(SPLITS)}": ~table["split"].isin(SPLITS),
+        **{f"a missing {t.name} target": table[t.name].isna() for t in spec.tasks},
+    }
+    for what, mask in problems.items():
+        mask = mask.fillna(True).to_numpy(dtype=bool)
+        if mask.any():
+            ids = table.loc[mask, "sample_id"].astype(str).head(5).tolist()
+            raise UnvalidatedTableError(
+                f"modality {spec.name!r}: refusing to tokenize {int(mask.sum())} sample(s) with {what} "
+                f"(e.g. {', '.join(ids)}); validate the table first"
+            )
+    if not (table["split"] == "train").any():
+        raise UnvalidatedTableError(f"modality {spec.name!r}: refusing to tokenize a table without train samples")

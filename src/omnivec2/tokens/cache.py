@@ -1,0 +1,55 @@
+"""The pyarrow token cache: `build_token_cache` (write, see build.py) and `read_token_split` (read).
+
+Layout, shard schema and manifest: see `omnivec2.tokens.shards`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from omnivec2.tokens.build import UnvalidatedTableError, build_token_cache
+from omnivec2.tokens.shards import MANIFEST, CorruptCacheError, load_manifest, modality_dir, verify_shard
+
+__all__ = ["CorruptCacheError", "TokenSplit", "UnvalidatedTableError", "build_token_cache", "read_token_split"]
+
+
+@dataclass
+class TokenSplit:
+    sample_ids: list[str]  # [B]
+    tokens: np.ndarray  # [B, N, P] float32, a read-only view of Arrow memory
+    targets: dict[str, np.ndarray]  # task -> [B]
+    manifest: dict
+
+
+def read_token_split(root: str | Path, modality: str, split: str, *, verify: bool = True) -> TokenSplit:
+    """One split of a modality's cache -> `TokenSplit` (tokens `[B, N, P]` float32, read-only).
+
+    With `verify`, the shard's sha256, row count and token width are checked against the manifest
+    and any mismatch raises `CorruptCacheError` naming the file.
+    """
+    directory = modality_dir(root, modality)
+    manifest = load_manifest(directory)
+    if split not in manifest["splits"]:
+        raise ValueError(f"{directory / MANIFEST}: no split {split!r}; it has {sorted(manifest['splits'])}")
+    entry = manifest["splits"][split]
+    path = verify_shard(directory, manifest, split) if verify else directory / entry["file"]
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as error:
+        raise CorruptCacheError(f"{path}: unreadable Parquet shard ({error})") from error
+    n, p = manifest["token_shape"]
+    column = table.column("tokens").combine_chunks()
+    if verify and (table.num_rows != entry["rows"] or column.type.list_size != n * p):
+        raise CorruptCacheError(
+            f"{path}: {table.num_rows} rows of {column.type.list_size} token values, "
+            f"manifest says {entry['rows']} rows of {n}x{p}"
+        )
+    # flatten() honours slicing offsets; the float32 child has no nulls, so this is a zero-copy view.
+    tokens = column.flatten().to_numpy(zero_copy_only=True).reshape(table.num_rows, n, p)
+    targets = {task["name"]: table.column(task["name"]).to_numpy() for task in manifest["tasks"]}
+    return TokenSplit(table.column("sample_id").to_pylist(), tokens, targets, manifest)

@@ -1,0 +1,67 @@
+"""Deterministic patch tokenizers: 2-D images and multichannel time series."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ImagePatches:
+    """ViT patchify: images `[H, W]` or `[C, H, W]` -> tokens `[(H/p)*(W/p), C*p*p]`.
+
+    Pixels are divided by `scale` (the source's maximum value) so tokens lie in [0, 1].
+    """
+
+    patch: int
+    scale: float = 1.0
+
+    def config(self) -> dict:
+        return {"kind": "image_patches", **asdict(self)}
+
+    def fit(self, train_samples: Sequence[np.ndarray]) -> dict:
+        return {}
+
+    def transform(self, samples: Sequence[np.ndarray], stats: dict) -> np.ndarray:
+        images = np.stack([np.asarray(s, dtype=np.float32) for s in samples])  # [B, (C,) H, W]
+        if images.ndim == 3:
+            images = images[:, None]
+        b, c, h, w = images.shape
+        p = self.patch
+        if h % p or w % p:
+            raise ValueError(f"image of {h}x{w} is not divisible into {p}x{p} patches")
+        patches = images.reshape(b, c, h // p, p, w // p, p).transpose(0, 2, 4, 1, 3, 5)
+        return (patches.reshape(b, (h // p) * (w // p), c * p * p) / self.scale).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class TimePatches:
+    """Time-series patching: series `[C, T]` -> tokens `[T/p, C*p]`, standardised per channel.
+
+    Channel means and standard deviations come from the training split (`fit`).
+    """
+
+    patch: int
+
+    def config(self) -> dict:
+        return {"kind": "time_patches", **asdict(self)}
+
+    def fit(self, train_samples: Sequence[np.ndarray]) -> dict:
+        series = np.stack([np.asarray(s, dtype=np.float64) for s in train_samples])  # [B, C, T]
+        return {
+            "mean": series.mean(axis=(0, 2)).tolist(),
+            "std": np.maximum(series.std(axis=(0, 2)), 1e-6).tolist(),
+        }
+
+    def transform(self, samples: Sequence[np.ndarray], stats: dict) -> np.ndarray:
+        series = np.stack([np.asarray(s, dtype=np.float32) for s in samples])  # [B, C, T]
+        mean = np.asarray(stats["mean"], dtype=np.float32)[None, :, None]
+        std = np.asarray(stats["std"], dtype=np.float32)[None, :, None]
+        series = (series - mean) / std
+        b, c, t = series.shape
+        p = self.patch
+        usable = (t // p) * p  # a ragged tail shorter than one patch is dropped
+        patches = series[:, :, :usable].reshape(b, c, t // p, p).transpose(0, 2, 1, 3)
+        return patches.reshape(b, t // p, c * p).astype(np.float32)

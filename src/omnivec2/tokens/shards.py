@@ -1,0 +1,72 @@
+"""The token cache's on-disk format: layout, shard schema, manifest loading and checksum checks.
+
+Layout under `root`:
+
+    <root>/<modality>/manifest.json
+    <root>/<modality>/<split>/part-00000.parquet
+
+Shard columns: `sample_id` (string), one column per task target (int64 for classification,
+float64 otherwise) and `tokens`, a `FixedSizeList<float32>[N*P]`, so reading is one
+zero-copy view reshaped to `[rows, N, P]`. The manifest is written last and lists each shard's
+row count and sha256, which `read_token_split` verifies.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from omnivec2.tokens.hashing import sha256_file
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+SHARD = "part-00000.parquet"
+
+
+class CorruptCacheError(ValueError):
+    """The cache on disk does not match its manifest (or has none); the message names the file."""
+
+
+def modality_dir(root: str | Path, modality: str) -> Path:
+    return Path(root) / modality
+
+
+def load_manifest(directory: Path) -> dict:
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise CorruptCacheError(f"{path}: no token-cache manifest (the cache was never built, or a build was interrupted)")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise CorruptCacheError(f"{path}: manifest is not valid JSON ({error})") from None
+
+
+def verify_shard(directory: Path, manifest: dict, split: str) -> Path:
+    """The shard's path, after checking it exists and its sha256 matches the manifest."""
+    entry = manifest["splits"][split]
+    path = directory / entry["file"]
+    if not path.is_file():
+        raise CorruptCacheError(f"{path}: shard listed in the manifest is missing")
+    actual = sha256_file(path)
+    if actual != entry["sha256"]:
+        raise CorruptCacheError(f"{path}: sha256 {actual[:16]}... does not match the manifest's {entry['sha256'][:16]}...")
+    return path
+
+
+def verify_cache(directory: Path, manifest: dict) -> None:
+    for split in manifest["splits"]:
+        verify_shard(directory, manifest, split)
+
+
+def shard_table(sample_ids: list[str], targets: dict[str, np.ndarray], tokens: np.ndarray) -> pa.Table:
+    """Rows of one split -> an Arrow table; `tokens` `[B, N, P]` float32."""
+    b, n, p = tokens.shape
+    flat = pa.array(np.ascontiguousarray(tokens, dtype=np.float32).reshape(-1), type=pa.float32())
+    columns = {"sample_id": pa.array(sample_ids, type=pa.string())}
+    for name, values in targets.items():
+        columns[name] = pa.array(values)
+    columns["tokens"] = pa.FixedSizeListArray.from_arrays(flat, n * p)
+    return pa.table(columns)

@@ -1,0 +1,78 @@
+"""The checks a modality's sample table must pass, generated from its `ModalitySpec` (no GX import here).
+
+Each `Check` names a Great Expectations expectation (snake-case type, as GX reports it) and its
+arguments. Row-level checks flag individual samples (those can be quarantined); table-level
+checks judge the table as a whole (those always stop the run).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from omnivec2.data.sample_table import SPLITS, SUMMARY_COLUMNS
+from omnivec2.modalities.spec import ModalitySpec
+
+# Not a GX expectation: payload bytes are checked in plain Python (see decode.py).
+PAYLOAD_DECODES = "payload_decodes_to_shape_and_dtype"
+REQUIRED_SPLITS = ("train", "test")
+
+
+@dataclass(frozen=True)
+class Check:
+    type: str  # e.g. "expect_column_values_to_be_between"
+    column: str | None
+    kwargs: dict = field(default_factory=dict, hash=False, compare=True)
+    row_level: bool = True
+
+    def describe(self) -> str:
+        return f"{self.type} on column {self.column!r}" if self.column else self.type
+
+
+def required_columns(spec: ModalitySpec) -> list[str]:
+    return ["sample_id", "split", *(task.name for task in spec.tasks), "payload", *SUMMARY_COLUMNS]
+
+
+def shape_regex(shape: tuple[int | None, ...]) -> str:
+    """`(None, 100)` -> `^[1-9][0-9]*x100$` (None is a free dimension)."""
+    return "^" + "x".join("[1-9][0-9]*" if d is None else str(int(d)) for d in shape) + "$"
+
+
+def checks_for(spec: ModalitySpec, columns: list[str] | None = None) -> list[Check]:
+    """All checks for `spec`; column checks are left out for columns absent from `columns`
+    (the table-level column check reports those instead of every expectation erroring)."""
+    present = set(required_columns(spec) if columns is None else columns)
+    payload = spec.payload
+    low, high = payload.value_range
+    wanted: list[Check] = [
+        Check("expect_table_columns_to_match_set", None, {"column_set": required_columns(spec), "exact_match": False}, False),
+        Check("expect_column_distinct_values_to_contain_set", "split", {"value_set": list(REQUIRED_SPLITS)}, False),
+        Check("expect_column_values_to_not_be_null", "sample_id"),
+        Check("expect_column_values_to_be_unique", "sample_id"),
+        Check("expect_column_values_to_not_be_null", "split"),
+        Check("expect_column_values_to_be_in_set", "split", {"value_set": list(SPLITS)}),
+    ]
+    for task in spec.tasks:
+        wanted.append(Check("expect_column_values_to_not_be_null", task.name))
+        if task.kind == "classification":
+            wanted.append(Check("expect_column_values_to_be_in_set", task.name, {"value_set": list(range(task.num_classes))}))
+        else:  # finite: NaN is caught by not_null, +-inf by the bounds
+            wanted.append(
+                Check("expect_column_values_to_be_between", task.name, {"min_value": -sys.float_info.max, "max_value": sys.float_info.max})
+            )
+    wanted += [
+        Check("expect_column_values_to_be_in_set", "dtype", {"value_set": [np.dtype(payload.dtype).name]}),
+        Check("expect_column_values_to_match_regex", "shape", {"regex": shape_regex(payload.shape)}),
+        Check("expect_column_values_to_be_between", "nan_count", {"min_value": 0, "max_value": 0}),
+        Check("expect_column_values_to_be_between", "inf_count", {"min_value": 0, "max_value": 0}),
+        Check("expect_column_values_to_be_between", "nbytes", {"min_value": 0, "max_value": payload.max_bytes, "strict_min": True}),
+    ]
+    if low is not None:
+        wanted.append(Check("expect_column_values_to_be_between", "min", {"min_value": low}))
+    if high is not None:
+        wanted.append(Check("expect_column_values_to_be_between", "max", {"max_value": high}))
+    if {"payload", "dtype", "shape", "nbytes"} <= present:
+        wanted.append(Check(PAYLOAD_DECODES, "payload", {}))
+    return [c for c in wanted if c.column is None or c.column in present]

@@ -1,0 +1,152 @@
+"""`validate_sample_table`: a modality's sample table through its Great Expectations suite."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.validation.checks import PAYLOAD_DECODES, REQUIRED_SPLITS, Check, checks_for
+from omnivec2.validation.decode import undecodable_rows
+from omnivec2.validation.gx_runner import CheckResult, gx_version, run_checks
+from omnivec2.validation.report import class_balance, example_ids, failure_message, row_counts
+
+
+class ValidationFailed(ValueError):
+    """The table failed its suite; `.report` is the full report, `.modality` the modality's name."""
+
+    def __init__(self, modality: str, report: dict) -> None:
+        self.modality = modality
+        self.report = report
+        super().__init__(failure_message(modality, report["expectations"]))
+
+
+@dataclass
+class ValidationOutcome:
+    valid: pd.DataFrame  # rows that pass every check
+    quarantined: pd.DataFrame  # failing rows (quarantine mode) with a `reason` column
+    report: dict  # JSON-serialisable
+
+
+def validate_sample_table(table: pd.DataFrame, spec: ModalitySpec, *, mode: str = "fail") -> ValidationOutcome:
+    """Check every sample's summaries (GX) and payload bytes (Python) against `spec`.
+
+    mode="fail": any failure raises `ValidationFailed`. mode="quarantine": rows failing a row-level
+    check move to `quarantined` with their reasons; table-level failures (missing columns, no train
+    or test samples, also after quarantine) still raise.
+    """
+    if mode not in ("fail", "quarantine"):
+        raise ValueError(f"mode must be 'fail' or 'quarantine', not {mode!r}")
+    table = table.reset_index(drop=True)
+    checks = checks_for(spec, list(table.columns))
+    # GX sees only the scalar summaries; the payload column is replaced by a cheap stand-in so
+    # the column-set check still sees it.
+    summaries = table.assign(payload=table["payload"].notna()) if "payload" in table.columns else table
+    results = run_checks(summaries, [c for c in checks if c.type != PAYLOAD_DECODES])
+    if any(c.type == PAYLOAD_DECODES for c in checks):
+        results.append(_decode_result(table, next(c for c in checks if c.type == PAYLOAD_DECODES)))
+    entries = [_entry(table, r) for r in results]
+
+    row_failures = [e for e in entries if not e["success"] and e["level"] == "row"]
+    table_failures = [e for e in entries if not e["success"] and e["level"] == "table"]
+    reasons = _row_reasons(table, results)
+    bad = sorted(reasons) if mode == "quarantine" else []
+    valid = table.drop(index=bad).reset_index(drop=True)
+    quarantined = table.loc[bad].assign(reason=[reasons[i] for i in bad]).reset_index(drop=True)
+
+    if mode == "quarantine" and not table_failures and bad:
+        entries.append(_splits_left_entry(valid))
+
+    report = {
+        "modality": spec.name,
+        "mode": mode,
+        "success": not row_failures and not table_failures,
+        "great_expectations_version": gx_version(),
+        "expectations": entries,
+        "row_counts": row_counts(table, valid, quarantined),
+        "class_balance": class_balance(valid, spec),
+        "quarantine_reasons": _reason_counts(quarantined),
+    }
+    must_raise = any(not e["success"] and e["level"] == "table" for e in entries) or (row_failures and mode == "fail")
+    if must_raise:
+        raise ValidationFailed(spec.name, report)
+    return ValidationOutcome(valid=valid, quarantined=quarantined, report=report)
+
+
+def _decode_result(table: pd.DataFrame, check: Check) -> CheckResult:
+    problems = undecodable_rows(table)
+    return CheckResult(check, not problems, len(table), tuple(sorted(problems)), {"problems": problems})
+
+
+def _entry(table: pd.DataFrame, result: CheckResult) -> dict:
+    check = result.check
+    entry = {
+        "expectation": check.type,
+        "column": check.column,
+        "level": "row" if check.row_level else "table",
+        "kwargs": check.kwargs,
+        "success": result.success,
+        "element_count": result.element_count,
+        "unexpected_count": len(result.unexpected_positions),
+        "examples": example_ids(table, result.unexpected_positions),
+    }
+    if result.error:
+        entry["error"] = result.error
+    if not check.row_level:
+        entry["problem"] = _table_problem(check, result)
+    return entry
+
+
+def _table_problem(check: Check, result: CheckResult) -> str | None:
+    if result.success:
+        return None
+    if check.type == "expect_table_columns_to_match_set":
+        missing = (result.details.get("details") or {}).get("mismatched", {}).get("missing", [])
+        return f"missing column(s) {sorted(missing)}"
+    if check.type == "expect_column_distinct_values_to_contain_set":
+        return f"no samples in split(s) {sorted(result.details.get('partial_missing_list') or [])}"
+    return str(result.details)
+
+
+def _splits_left_entry(valid: pd.DataFrame) -> dict:
+    """After quarantine the remaining rows must still hold train and test samples."""
+    missing = sorted(set(REQUIRED_SPLITS) - set(valid["split"].astype(str)))
+    return {
+        "expectation": "expect_column_distinct_values_to_contain_set",
+        "column": "split",
+        "level": "table",
+        "kwargs": {"value_set": list(REQUIRED_SPLITS), "after_quarantine": True},
+        "success": not missing,
+        "element_count": int(len(valid)),
+        "unexpected_count": 0,
+        "examples": [],
+        "problem": f"no samples left in split(s) {missing} after quarantine" if missing else None,
+    }
+
+
+def _row_reasons(table: pd.DataFrame, results: list[CheckResult]) -> dict[int, str]:
+    """Row position -> '; '-joined reasons over every failing row-level check."""
+    reasons: dict[int, list[str]] = {}
+    for result in results:
+        check = result.check
+        if not check.row_level or result.success:
+            continue
+        problems = result.details.get("problems", {}) if check.type == PAYLOAD_DECODES else {}
+        for position in result.unexpected_positions:
+            if check.type == PAYLOAD_DECODES:
+                detail = problems[position]
+            else:
+                value = table[check.column].iloc[position]
+                detail = f"value {value.item() if hasattr(value, 'item') else value!r}"
+            reasons.setdefault(position, []).append(f"{check.type} on {check.column!r}: {detail}")
+    return {position: "; ".join(texts) for position, texts in reasons.items()}
+
+
+def _reason_counts(quarantined: pd.DataFrame) -> dict:
+    counts: dict[str, int] = {}
+    for reason in quarantined.get("reason", []):
+        for part in reason.split("; "):
+            key = part.split(":")[0]
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))

@@ -1,0 +1,79 @@
+"""The deterministic tokenizers: shapes, patch contents against hand examples, statistics from train only."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from omnivec2.data.sample_table import decode_payloads
+from omnivec2.data.sources import load_source
+from omnivec2.modalities import REGISTRY
+from omnivec2.tokens.columns import NumericColumns
+from omnivec2.tokens.patches import ImagePatches, TimePatches
+
+
+def test_image_patches_hand_example():
+    image = np.arange(16, dtype=np.float32).reshape(4, 4)
+    tokens = ImagePatches(patch=2, scale=2.0).transform([image, image + 1], {})
+    assert tokens.shape == (2, 4, 4) and tokens.dtype == np.float32
+    # row-major patches, each flattened row-major, divided by scale
+    np.testing.assert_array_equal(tokens[0], np.array([[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15]]) / 2)
+    np.testing.assert_array_equal(tokens[1], tokens[0] + 0.5)
+
+
+def test_image_patches_channels_first():
+    image = np.stack([np.zeros((2, 2)), np.ones((2, 2))]).astype(np.float32)  # [C=2, 2, 2]
+    tokens = ImagePatches(patch=2).transform([image], {})
+    np.testing.assert_array_equal(tokens, [[[0, 0, 0, 0, 1, 1, 1, 1]]])
+
+
+def test_image_patches_reject_indivisible_size():
+    with pytest.raises(ValueError, match="not divisible"):
+        ImagePatches(patch=3).transform([np.zeros((8, 8), np.float32)], {})
+
+
+def test_time_patches_hand_example_and_train_stats():
+    train = [np.array([[0, 2, 4, 6, 8, 10], [1, 1, 1, 1, 1, 1]], np.float32)]  # [C=2, T=6]
+    tokenizer = TimePatches(patch=3)
+    stats = tokenizer.fit(train)
+    assert stats["mean"] == [5.0, 1.0]
+    assert stats["std"][1] == pytest.approx(1e-6)  # constant channel: floored, never a division by zero
+    series = np.array([[5, 5, 5, 5, 5, 5 + 2 * np.sqrt(35 / 3)], [1, 1, 1, 2, 1, 1]], np.float32)
+    tokens = tokenizer.transform([series], stats)
+    assert tokens.shape == (1, 2, 6) and tokens.dtype == np.float32
+    # token t = channel 0 steps [3t, 3t+3) then channel 1 steps, standardised with the train stats
+    np.testing.assert_allclose(tokens[0, 0], [0, 0, 0, 0, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(tokens[0, 1], [0, 0, 2, 1e6, 0, 0], rtol=1e-5, atol=1e-5)
+
+
+def test_time_patches_drop_a_ragged_tail():
+    tokens = TimePatches(patch=4).transform([np.zeros((3, 10), np.float32)], {"mean": [0] * 3, "std": [1] * 3})
+    assert tokens.shape == (1, 2, 12)
+
+
+def test_numeric_columns_standardise_with_train_stats_only():
+    train = [np.array([1, 10], np.float32), np.array([3, 10], np.float32)]
+    tokenizer = NumericColumns()
+    stats = tokenizer.fit(train)
+    assert stats["mean"] == [2.0, 10.0] and stats["std"][0] == 1.0
+    tokens = tokenizer.transform([np.array([5, 11], np.float32)], stats)
+    assert tokens.shape == (1, 2, 1) and tokens.dtype == np.float32
+    np.testing.assert_allclose(tokens[0, :, 0], [3.0, 1e6], rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_registered_tokenizers_on_default_sources(name):
+    spec = REGISTRY[name]
+    table = load_source(spec, spec.default_source, seed=0)
+    train = table[table["split"] == "train"]
+    stats = spec.tokenizer.fit(decode_payloads(train))
+    json.dumps(stats)
+    json.dumps(spec.tokenizer.config())
+    tokens = spec.tokenizer.transform(decode_payloads(table.head(5)), stats)
+    expected = {"image": (5, 16, 4), "tabular": (5, 13, 1), "imu": (5, 10, 60)}[name]
+    assert tokens.shape == expected and tokens.dtype == np.float32 and np.isfinite(tokens).all()
+    # fitting on a different split changes the stats: they come from what fit is given (train only)
+    if stats:
+        assert spec.tokenizer.fit(decode_payloads(table[table["split"] == "test"])) != stats
