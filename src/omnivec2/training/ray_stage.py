@@ -102,14 +102,17 @@ def train_loop_per_worker(loop_config: dict) -> None:
         if not save:
             ray.train.report(metrics)
             return
-        with tempfile.TemporaryDirectory() as tmp:
-            checkpoint = None
-            if rank == 0:
-                directory = Path(tmp) / "checkpoint"
-                save_checkpoint(directory, model, {**meta, "step": trainer.step}, trainer.state_dict())
-                (directory / HISTORY_FILE).write_text(json.dumps(history))
-                checkpoint = ray.train.Checkpoint.from_directory(str(directory))
-            ray.train.report(metrics, checkpoint=checkpoint)
+        directory, checkpoint = None, None
+        if rank == 0:
+            directory = Path(tempfile.mkdtemp(prefix="omnivec2-ckpt-")) / "checkpoint"
+            save_checkpoint(directory, model, {**meta, "step": trainer.step}, trainer.state_dict())
+            (directory / HISTORY_FILE).write_text(json.dumps(history))
+            checkpoint = ray.train.Checkpoint.from_directory(str(directory))
+        ray.train.report(metrics, checkpoint=checkpoint)
+        # Reports upload synchronously into the run's storage; in local mode (no workers) the
+        # checkpoint stays where it was written, so only then is the directory kept.
+        if directory is not None and not loop_config.get("local_mode"):
+            shutil.rmtree(directory.parent, ignore_errors=True)
 
     try:
         run_steps(trainer, history, report, train_config.log_every, train_config.checkpoint_every,
@@ -119,11 +122,12 @@ def train_loop_per_worker(loop_config: dict) -> None:
             logger.close()
 
 
-def run_name(stage: str, loop_config: dict) -> str:
-    """Stable per configuration: a re-run of the same configuration resumes; a changed one starts fresh."""
+def run_name(stage: str, loop_config: dict, num_workers: int) -> str:
+    """Stable per configuration: a re-run of the same configuration (after a crash, say) resumes from
+    its latest checkpoint; a changed configuration, input checkpoint or worker count starts fresh."""
+    keys = ("model", "train", "modalities", "init_checkpoint_sha", "cache_key")
     digest = hashlib.sha256(json.dumps(
-        {k: loop_config[k] for k in ("model", "train", "modalities", "init_checkpoint_sha")},
-        sort_keys=True).encode()).hexdigest()
+        {**{k: loop_config.get(k) for k in keys}, "num_workers": num_workers}, sort_keys=True).encode()).hexdigest()
     return f"{stage}-{digest[:12]}"
 
 
@@ -148,12 +152,14 @@ def run_stage_on_ray(loop_config: dict, output_dir: str | Path, ray_params: dict
         loop_config["init_checkpoint_sha"] = directory_sha256(loop_config["init_checkpoint"])
     else:
         loop_config["init_checkpoint_sha"] = None
-    name = run_name(stage, loop_config)
+    num_workers = int(ray_params.get("num_workers", 1))
+    name = run_name(stage, loop_config, num_workers)
+    loop_config["local_mode"] = num_workers == 0
     started = time.time()
     trainer = TorchTrainer(
         train_loop_per_worker,
         train_loop_config=loop_config,
-        scaling_config=ScalingConfig(num_workers=int(ray_params.get("num_workers", 1)),
+        scaling_config=ScalingConfig(num_workers=num_workers,
                                      use_gpu=bool(ray_params.get("use_gpu", False)),
                                      resources_per_worker=ray_params.get("resources_per_worker")),
         run_config=RunConfig(

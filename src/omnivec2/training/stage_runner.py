@@ -47,6 +47,7 @@ def stage_loop_config(stage: str, stage_params: dict, model_params: dict, cache_
         "cache_root": str(project_path(cache_root)),
         "modalities": [m.name for m in config.modalities],
         "init_checkpoint": str(project_path(init)) if init else None,
+        "cache_key": sorted(m.get("cache_key", "") for m in manifests),
         "tracking": tracking,
     }
 
