@@ -1,0 +1,5 @@
+"""Ingestion: each modality's source -> raw sample table -> Great Expectations validation."""
+
+from pipelines.ingestion.pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

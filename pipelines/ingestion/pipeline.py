@@ -1,0 +1,20 @@
+from kedro.pipeline import Node, Pipeline
+
+from pipelines.ingestion import nodes
+from pipelines.modalities import bind, modality_names
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            node
+            for m in modality_names()
+            for node in (
+                Node(bind(nodes.ingest, m), [f"params:ingestion.sources.{m}", "params:ingestion.seed"],
+                     f"{m}.raw_samples", name=f"ingest_{m}", tags=["ingestion", m]),
+                Node(bind(nodes.validate, m), [f"{m}.raw_samples", "params:ingestion.validation_mode"],
+                     [f"{m}.validated_samples", f"{m}.quarantined_samples", f"{m}.validation_report"],
+                     name=f"validate_{m}", tags=["ingestion", "validation", m]),
+            )
+        ]
+    )

@@ -1,0 +1,14 @@
+from kedro.pipeline import Node, Pipeline
+
+from pipelines.modalities import modality_names
+from pipelines.pretrain_multimodal.nodes import pretrain_multimodal
+
+STAGE, PREVIOUS = "pretrain_multimodal", "pretrain_unimodal"
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    inputs = [f"params:{STAGE}", "params:model", "params:ray", "params:tokenization.cache_dir", f"{PREVIOUS}.checkpoint"]
+    return Pipeline([
+        Node(pretrain_multimodal, inputs + [f"{m}.token_manifest" for m in modality_names()],
+             [f"{STAGE}.checkpoint", f"{STAGE}.history"], name=STAGE, tags=["ray", "mlflow_stage", f"stage.{STAGE}"]),
+    ])

@@ -1,0 +1,14 @@
+from kedro.pipeline import Node, Pipeline
+
+from pipelines.modalities import modality_names
+from pipelines.train_multitask.nodes import train_multitask
+
+STAGE, PREVIOUS = "train_multitask", "pretrain_multimodal"
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    inputs = [f"params:{STAGE}", "params:model", "params:ray", "params:tokenization.cache_dir", f"{PREVIOUS}.checkpoint"]
+    return Pipeline([
+        Node(train_multitask, inputs + [f"{m}.token_manifest" for m in modality_names()],
+             [f"{STAGE}.checkpoint", f"{STAGE}.history"], name=STAGE, tags=["ray", "mlflow_stage", f"stage.{STAGE}"]),
+    ])

@@ -1,0 +1,1 @@
+"""Evaluation: single-stream inference on the test splits, metrics, baselines and figures."""

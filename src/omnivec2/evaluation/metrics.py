@@ -1,0 +1,49 @@
+"""Test-split metrics per task with torchmetrics, single-stream inference (A removed) as in the paper."""
+
+from __future__ import annotations
+
+import torch
+import torchmetrics.functional as tmf
+
+from omnivec2.model.omnivec2 import OmniVec2, Stream
+
+
+@torch.no_grad()
+def predict_task(model: OmniVec2, modality: str, task: str, tokens: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """tokens [S, N, P] -> head outputs, batched; model in eval mode, no cross-attention."""
+    model.eval()
+    outputs = [model.predict(modality, task, model.forward_stream(Stream(modality, tokens[i : i + batch_size])))
+               for i in range(0, len(tokens), batch_size)]
+    return torch.cat(outputs)
+
+
+def classification_metrics(logits: torch.Tensor, target: torch.Tensor, num_classes: int) -> dict[str, float]:
+    """Accuracy and macro-F1 (plus AUROC for binary tasks)."""
+    target = target.long()
+    metrics = {
+        "accuracy": float(tmf.accuracy(logits, target, task="multiclass", num_classes=num_classes)),
+        "macro_f1": float(tmf.f1_score(logits, target, task="multiclass", num_classes=num_classes, average="macro")),
+    }
+    if num_classes == 2:
+        metrics["auroc"] = float(tmf.auroc(logits.softmax(-1)[:, 1], target, task="binary"))
+    return metrics
+
+
+def regression_metrics(pred: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+    target = target.float()
+    return {"rmse": float(tmf.mean_squared_error(pred, target).sqrt()), "mae": float(tmf.mean_absolute_error(pred, target))}
+
+
+def task_metrics(kind: str, output: torch.Tensor, target: torch.Tensor, num_classes: int) -> dict[str, float]:
+    if kind == "classification":
+        return classification_metrics(output, target, num_classes)
+    if kind == "regression":
+        return regression_metrics(output, target)
+    if kind == "dense":
+        logits = output.flatten(0, 2)
+        target = target.long().flatten()
+        return {
+            "pixel_accuracy": float(tmf.accuracy(logits, target, task="multiclass", num_classes=num_classes, average="micro")),
+            "miou": float(tmf.jaccard_index(logits, target, task="multiclass", num_classes=num_classes, average="macro")),
+        }
+    raise ValueError(f"no metrics for task kind {kind!r} yet")

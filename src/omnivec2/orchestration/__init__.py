@@ -1,0 +1,1 @@
+"""Runtime orchestration helpers (Ray) for the pipelines; no Kedro imports."""

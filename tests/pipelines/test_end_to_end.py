@@ -1,0 +1,100 @@
+"""`kedro run --env tiny` for real: Ray Train workers (not local mode), MLflow, GX, the token cache.
+
+These are the slow tests (about a minute each); `make test-fast` leaves them out.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_wine
+
+from tests.pipelines.conftest import kedro
+
+pytestmark = pytest.mark.e2e
+
+STAGES = ("pretrain_unimodal", "pretrain_multimodal", "train_multitask")
+
+
+def mlflow_runs(root):
+    with sqlite3.connect(root / "mlflow.db") as db:
+        runs = db.execute("select run_uuid, name, status from runs").fetchall()
+        parents = dict(db.execute("select run_uuid, value from tags where key = 'mlflow.parentRunId'").fetchall())
+        tags = db.execute("select run_uuid, key, value from tags").fetchall()
+        metrics = db.execute("select run_uuid, key, step from metrics").fetchall()
+    return runs, parents, tags, metrics
+
+
+def test_tiny_run_of_the_whole_pipeline(project):
+    result = kedro(project, "run", "--env", "tiny")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+
+    # Validation reports, token caches, checkpoints, metrics and curves are all there.
+    for modality in ("image", "tabular", "imu"):
+        report = json.loads((project / f"data/08_reporting/validation/{modality}.json").read_text())
+        assert report["success"] is True and report["modality"] == modality
+        manifest = json.loads((project / f"data/03_primary/tokens/{modality}/manifest.json").read_text())
+        assert set(manifest["splits"]) == {"train", "val", "test"}
+    for stage in STAGES:
+        assert (project / f"data/06_models/{stage}/model.safetensors").exists()
+        summary = json.loads((project / f"data/06_models/{stage}.json").read_text())
+        assert summary["steps"] == 12
+        curve = pd.read_csv(project / f"data/08_reporting/curves/{stage}.csv")
+        assert list(curve["step"]) == [2, 4, 6, 8, 10, 12] and np.isfinite(curve["loss"]).all()
+    metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
+    assert set(metrics["tasks"]) == {"image/digit", "tabular/cultivar", "imu/activity"}
+    for entry in metrics["tasks"].values():
+        assert 0.0 <= entry["omnivec2"]["accuracy"] <= 1.0 and "accuracy" in entry["classical"]
+    assert (project / "data/08_reporting/training_curves.png").stat().st_size > 1000
+
+    # MLflow: one parent run with a nested run per stage, per-step losses, checkpoint artifacts.
+    runs, parents, tags, metrics_rows = mlflow_runs(project)
+    by_name = {name: run_id for run_id, name, _ in runs}
+    parent = by_name["__default__"]
+    assert all(status == "FINISHED" for *_, status in runs)
+    for stage in STAGES:
+        assert parents[by_name[stage]] == parent
+        steps = sorted(step for run_id, key, step in metrics_rows if run_id == by_name[stage] and key == "loss")
+        assert steps == [2, 4, 6, 8, 10, 12]
+        assert list(project.glob(f"mlartifacts/*/{by_name[stage]}/artifacts/checkpoints/{stage}/model.safetensors"))
+    for modality in ("image", "tabular", "imu"):
+        assert list(project.glob(f"mlartifacts/*/{parent}/artifacts/validation/{modality}.json"))
+    parent_tags = {k: v for run_id, k, v in tags if run_id == parent}
+    assert {"git.commit", "dvc.lock.sha256", "kedro.command"} <= set(parent_tags)
+
+
+@pytest.mark.parametrize("corruption, expected", [
+    ("nan", "nan_count"),
+    ("label", "cultivar"),
+    ("duplicate", "sample_id"),
+])
+def test_corrupt_input_stops_the_run_at_validation(project, corruption, expected):
+    """A bad tabular source stops `kedro run` with a message naming modality, check and sample;
+    nothing is tokenized or trained from it, and the report is saved."""
+    wine = load_wine(as_frame=True).frame.rename(columns={"target": "cultivar"})
+    wine.insert(0, "sample_id", [f"wine-{i:05d}" for i in range(len(wine))])
+    if corruption == "nan":
+        wine.loc[17, "alcohol"] = np.nan
+    elif corruption == "label":
+        wine.loc[17, "cultivar"] = 7
+    else:
+        wine.loc[17, "sample_id"] = wine.loc[16, "sample_id"]
+    wine.to_csv(project / "wine.csv", index=False)
+    # --env tiny loads conf/base + conf/tiny (not conf/local), so the user's override goes there.
+    (project / "conf/tiny/parameters_ingestion.yml").write_text(
+        "ingestion:\n  sources:\n    tabular:\n      kind: table\n"
+        f"      path: {project / 'wine.csv'}\n      target_column: cultivar\n      id_column: sample_id\n")
+
+    result = kedro(project, "run", "--env", "tiny")
+    assert result.returncode != 0
+    message = result.stdout + result.stderr
+    assert "validation failed for modality 'tabular'" in message and expected in message
+    assert "wine-00017" in message or "wine-00016" in message
+    assert not (project / "data/03_primary/tokens/tabular").exists()
+    assert not list((project / "data/06_models").glob("*/model.safetensors"))
+    report = json.loads((project / "data/08_reporting/validation/tabular.json").read_text())
+    assert report["success"] is False

@@ -1,0 +1,352 @@
+"""RayHook and MlflowHook driven the way a KedroSession drives them: pipeline hooks called directly,
+node hooks through a real ``SequentialRunner`` with a hook manager, on a sqlite store in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from kedro.framework.hooks.manager import _create_hook_manager
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline, node
+from kedro.runner import SequentialRunner
+
+import pipelines.hooks as hooks_module
+from omnivec2.tracking import WorkerMetricLogger, stage_tracking_context
+from pipelines.hooks import MlflowHook, RayHook, kedro_command, stage_name
+
+STAGE = "pretrain_unimodal"
+
+
+# -- fixtures -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    import mlflow
+
+    root = tmp_path_factory.mktemp("mlflow")
+    previous = mlflow.get_tracking_uri()
+    yield f"sqlite:///{root}/mlflow.db"
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
+    mlflow.set_tracking_uri(previous)
+
+
+@pytest.fixture
+def params(store, monkeypatch, tmp_path):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "placeholder")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    return {
+        "mlflow": {"tracking_uri": store, "experiment_name": f"hooks-{uuid.uuid4().hex[:8]}"},
+        "ray": {"address": None, "num_cpus": 1},
+        STAGE: {"steps": 5, "optimizer": {"lr": 0.001}, "s3": {"aws_secret_access_key": "TOPSECRET"}},
+        "storage": {"password": "TOPSECRET", "hf_token": "TOPSECRET", "bucket": "b"},
+        "tokenization": {"patch_size": 16},
+    }
+
+
+def _run_params(tmp_path, pipeline_names=(STAGE,)):
+    return {
+        "run_id": "2026-01-01T00.00.00.000Z",
+        "project_path": tmp_path.as_posix(),
+        "env": "local",
+        "tags": None,
+        "from_nodes": None,
+        "to_nodes": None,
+        "node_names": None,
+        "from_inputs": None,
+        "to_outputs": None,
+        "load_versions": None,
+        "runtime_params": {},
+        "pipeline_names": list(pipeline_names) if pipeline_names else None,
+        "namespaces": None,
+        "runner": "None",
+        "only_missing_outputs": False,
+    }
+
+
+def _session(hook, params, tmp_path):
+    """What KedroSession does before a run: create the context (hooks read params there)."""
+    hook.after_context_created(SimpleNamespace(params=params, project_path=tmp_path))
+
+
+def _catalog(params, tmp_path, extra=None):
+    catalog = DataCatalog.from_config(
+        {
+            "{modality}.validation_report": {
+                "type": "json.JSONDataset",
+                "filepath": str(tmp_path / "reporting" / "validation" / "{modality}.json"),
+            }
+        }
+    )
+    catalog["parameters"] = params
+    catalog[f"params:{STAGE}"] = params[STAGE]
+    for name, value in (extra or {}).items():
+        catalog[name] = value
+    return catalog
+
+
+def _run(hook, pipeline, catalog, run_params):
+    """KedroSession.run in miniature: pipeline hooks around a runner that calls the node hooks."""
+    manager = _create_hook_manager()
+    manager.register(hook)
+    hook.before_pipeline_run(run_params=run_params, pipeline=pipeline, catalog=catalog)
+    try:
+        result = SequentialRunner().run(pipeline, catalog, manager)
+    except Exception as error:
+        hook.on_pipeline_error(error=error, run_params=run_params, pipeline=pipeline, catalog=catalog)
+        raise
+    hook.after_pipeline_run(run_params=run_params, run_result=result, pipeline=pipeline, catalog=catalog)
+    return result
+
+
+def _runs(store, experiment_name):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(store)
+    experiment = client.get_experiment_by_name(experiment_name)
+    runs = client.search_runs([experiment.experiment_id])
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    return client, parents, children
+
+
+# -- node functions (module level, as in the project) ---------------------------------------------
+
+
+def prepare(x):
+    return x + 1
+
+
+def train_stage(x, stage_params):
+    context = stage_tracking_context()  # what a training node hands to its Ray loop
+    assert context is not None
+    with WorkerMetricLogger(context, flush_every=2) as logger:
+        for step in range(stage_params["steps"]):
+            logger.log({"loss": 1.0 / (step + 1)}, step=step)
+    return x * 2
+
+
+def failing_stage(x, stage_params):
+    raise RuntimeError("diverged")
+
+
+class ValidationFailed(Exception):
+    def __init__(self, modality, report):
+        super().__init__(f"{modality} failed validation")
+        self.modality = modality
+        self.report = report
+
+
+def validate_image(x):
+    import numpy as np
+
+    raise ValidationFailed("image", {"success": False, "failed": ["min"], "n_rows": np.int64(12)})
+
+
+def validate_text(x):
+    return {"success": True, "n_rows": 3}
+
+
+def _stage_node(func):
+    return node(func, ["prepared", f"params:{STAGE}"], "trained", name=STAGE,
+                tags=["ray", "mlflow_stage", f"stage.{STAGE}"])
+
+
+# -- MlflowHook -----------------------------------------------------------------------------------
+
+
+def test_parent_and_nested_stage_runs(params, tmp_path, store):
+    hook = MlflowHook()
+    _session(hook, params, tmp_path)
+    pipeline = Pipeline([node(prepare, "raw", "prepared", name="prepare"), _stage_node(train_stage)])
+    result = _run(hook, pipeline, _catalog(params, tmp_path, {"raw": 1}), _run_params(tmp_path))
+    assert result["trained"].load() == 4
+
+    client, parents, children = _runs(store, params["mlflow"]["experiment_name"])
+    (parent,), (child,) = parents, children
+    assert parent.info.run_name == STAGE and parent.info.status == "FINISHED"
+    assert child.info.run_name == STAGE and child.info.status == "FINISHED"
+    assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+    assert child.data.tags["kedro.node"] == STAGE
+
+    tags = parent.data.tags
+    assert tags["kedro.command"] == f"kedro run --pipeline={STAGE} --env=local"
+    assert tags["git.commit"] == "unknown" and tags["dvc.lock.sha256"] == "none"  # tmp_path: no git, no dvc.lock
+    assert parent.data.params["pretrain_unimodal.optimizer.lr"] == "0.001"
+    assert parent.data.params["tokenization.patch_size"] == "16"
+    assert parent.data.params["storage.bucket"] == "b"
+    assert child.data.params == {"pretrain_unimodal.steps": "5", "pretrain_unimodal.optimizer.lr": "0.001"}
+
+    # secrets: never in params, tags or anywhere in the run data
+    for run in (parent, child):
+        blob = json.dumps([run.data.params, run.data.tags])
+        assert "TOPSECRET" not in blob and "password" not in blob and "hf_token" not in blob
+
+    history = client.get_metric_history(child.info.run_id, "loss")
+    assert sorted(m.step for m in history) == [0, 1, 2, 3, 4]  # from the node's WorkerMetricLogger
+
+
+def test_failed_stage_marks_runs_failed(params, tmp_path, store):
+    import mlflow
+
+    hook = MlflowHook()
+    _session(hook, params, tmp_path)
+    pipeline = Pipeline([node(prepare, "raw", "prepared", name="prepare"), _stage_node(failing_stage)])
+    with pytest.raises(RuntimeError, match="diverged"):
+        _run(hook, pipeline, _catalog(params, tmp_path, {"raw": 1}), _run_params(tmp_path))
+    _, (parent,), (child,) = _runs(store, params["mlflow"]["experiment_name"])
+    assert child.info.status == "FAILED" and parent.info.status == "FAILED"
+    assert mlflow.active_run() is None  # nothing left open for the next session
+
+
+def test_validation_report_saved_on_node_error(params, tmp_path, store):
+    hook = MlflowHook()
+    _session(hook, params, tmp_path)
+    pipeline = Pipeline([node(validate_image, "raw", "validated", name="validate_image")])
+    with pytest.raises(ValidationFailed):
+        _run(hook, pipeline, _catalog(params, tmp_path, {"raw": 1}), _run_params(tmp_path, ["ingestion"]))
+
+    expected = {"success": False, "failed": ["min"], "n_rows": 12}
+    on_disk = tmp_path / "reporting" / "validation" / "image.json"
+    assert json.loads(on_disk.read_text()) == expected  # through the catalog's JSONDataset pattern
+
+    client, (parent,), children = _runs(store, params["mlflow"]["experiment_name"])
+    assert children == [] and parent.info.run_name == "ingestion" and parent.info.status == "FAILED"
+    local = client.download_artifacts(parent.info.run_id, "validation/image.json", str(tmp_path / "dl"))
+    assert json.loads(open(local).read()) == expected
+
+
+def test_validation_report_without_catalog_entry_still_logged(params, tmp_path, store):
+    hook = MlflowHook()
+    _session(hook, params, tmp_path)
+    catalog = DataCatalog({"raw": MemoryDataset(1)})
+    catalog["parameters"] = params
+    pipeline = Pipeline([node(validate_image, "raw", "out", name="validate_image")])
+    with pytest.raises(ValidationFailed):
+        _run(hook, pipeline, catalog, _run_params(tmp_path, None))
+    client, (parent,), _ = _runs(store, params["mlflow"]["experiment_name"])
+    assert parent.info.run_name == "__default__"
+    assert [f.path for f in client.list_artifacts(parent.info.run_id, "validation")] == ["validation/image.json"]
+
+
+@pytest.mark.filterwarnings("ignore:One or more dataset names contain")
+def test_passing_validation_report_logged_as_artifact(params, tmp_path, store):
+    hook = MlflowHook()
+    _session(hook, params, tmp_path)
+    pipeline = Pipeline([node(validate_text, "raw", "text.validation_report", name="validate_text")])
+    _run(hook, pipeline, _catalog(params, tmp_path, {"raw": 1}), _run_params(tmp_path, ["ingestion"]))
+    client, (parent,), _ = _runs(store, params["mlflow"]["experiment_name"])
+    local = client.download_artifacts(parent.info.run_id, "validation/text.json", str(tmp_path / "dl"))
+    assert json.loads(open(local).read()) == {"success": True, "n_rows": 3}
+    assert (tmp_path / "reporting" / "validation" / "text.json").exists()  # saved by Kedro itself
+
+
+def test_disabled_mlflow_logs_nothing(params, tmp_path, store):
+    import mlflow
+
+    params["mlflow"]["enabled"] = False
+    hook = MlflowHook()
+    # no after_context_created: the hook falls back to the catalog's "parameters"
+    pipeline = Pipeline([node(prepare, "raw", "prepared", name="prepare"), _stage_node(train_stage)])
+    with pytest.raises(AssertionError):  # train_stage requires an active run: there is none
+        _run(hook, pipeline, _catalog(params, tmp_path, {"raw": 1}), _run_params(tmp_path))
+    assert mlflow.active_run() is None
+    from mlflow.tracking import MlflowClient
+
+    assert MlflowClient(store).get_experiment_by_name(params["mlflow"]["experiment_name"]) is None
+
+
+# -- RayHook --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_ray(monkeypatch):
+    calls = {"start": [], "stop": 0}
+
+    def start_ray(**kwargs):
+        calls["start"].append(kwargs)
+        return True
+
+    def stop_ray():
+        calls["stop"] += 1
+        return True
+
+    monkeypatch.setattr(hooks_module, "start_ray", start_ray)
+    monkeypatch.setattr(hooks_module, "stop_ray", stop_ray)
+    return calls
+
+
+def test_ray_hook_starts_only_for_ray_nodes(fake_ray, params, tmp_path):
+    hook = RayHook()
+    _session(hook, params, tmp_path)
+    plain = Pipeline([node(prepare, "raw", "prepared", name="prepare")])
+    hook.before_pipeline_run(run_params={}, pipeline=plain, catalog=None)
+    hook.after_pipeline_run(run_params={}, run_result={}, pipeline=plain, catalog=None)
+    assert fake_ray == {"start": [], "stop": 0}
+
+    with_ray = plain + Pipeline([_stage_node(train_stage)])
+    hook.before_pipeline_run(run_params={}, pipeline=with_ray, catalog=None)
+    assert fake_ray["start"] == [{"address": None, "num_cpus": 1, "include_dashboard": None, "num_gpus": None}]
+    hook.after_pipeline_run(run_params={}, run_result={}, pipeline=with_ray, catalog=None)
+    assert fake_ray["stop"] == 1
+    hook.after_pipeline_run(run_params={}, run_result={}, pipeline=with_ray, catalog=None)  # stops once
+    assert fake_ray["stop"] == 1
+
+
+def test_ray_hook_stops_on_error_and_reads_catalog_params(fake_ray, params, tmp_path):
+    params["ray"] = {"address": "ray://head:10001", "num_cpus": 8, "dashboard": False}
+    hook = RayHook()  # no context: parameters come from the catalog
+    pipeline = Pipeline([_stage_node(train_stage)])
+    hook.before_pipeline_run(run_params={}, pipeline=pipeline, catalog=_catalog(params, tmp_path))
+    assert fake_ray["start"][0]["address"] == "ray://head:10001"
+    assert fake_ray["start"][0]["include_dashboard"] is False
+    hook.on_pipeline_error(error=RuntimeError(), run_params={}, pipeline=pipeline, catalog=None)
+    assert fake_ray["stop"] == 1
+
+
+def test_ray_hook_leaves_foreign_runtime(monkeypatch, params, tmp_path):
+    stops = []
+    monkeypatch.setattr(hooks_module, "start_ray", lambda **kwargs: False)  # Ray already up
+    monkeypatch.setattr(hooks_module, "stop_ray", lambda: stops.append(1))
+    hook = RayHook()
+    _session(hook, params, tmp_path)
+    pipeline = Pipeline([_stage_node(train_stage)])
+    hook.before_pipeline_run(run_params={}, pipeline=pipeline, catalog=None)
+    hook.after_pipeline_run(run_params={}, run_result={}, pipeline=pipeline, catalog=None)
+    assert stops == []
+
+
+# -- helpers and settings -------------------------------------------------------------------------
+
+
+def test_kedro_command_reconstruction(tmp_path):
+    run_params = _run_params(tmp_path, ["a", "b"])
+    run_params.update(
+        tags=["t1"],
+        from_nodes=["n1"],
+        runtime_params={"model": {"preset": "tiny"}, "api_token": "TOPSECRET"},
+        runner="<kedro.runner.thread_runner.ThreadRunner object at 0x7f>",
+    )
+    assert kedro_command(run_params) == (
+        "kedro run --pipelines=a,b --env=local --tags=t1 --from-nodes=n1 --params=model.preset=tiny --runner=ThreadRunner"
+    )
+    assert kedro_command(_run_params(tmp_path, None) | {"env": None}) == "kedro run"
+
+
+def test_stage_name():
+    assert stage_name(node(prepare, "a", "b", name="n", tags=["mlflow_stage", "stage.train_multitask"])) == "train_multitask"
+    assert stage_name(node(prepare, "a", "b", name="n", tags=["mlflow_stage", "evaluation"])) == "evaluation"
+    assert stage_name(node(prepare, "a", "b", name="n", namespace="tokenization", tags=["mlflow_stage"])) == "tokenization"
+    assert stage_name(node(prepare, "a", "b", name="plain")) == "plain"
+
+
+def test_settings_register_both_hooks():
+    from pipelines import settings
+
+    assert [type(h) for h in settings.HOOKS] == [RayHook, MlflowHook]
+    assert settings.CONFIG_LOADER_ARGS["base_env"] == "base"
+    assert settings.CONFIG_LOADER_ARGS["default_run_env"] == "local"
