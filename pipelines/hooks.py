@@ -44,7 +44,7 @@ from omnivec2.tracking.artifacts import json_default
 logger = logging.getLogger(__name__)
 
 RAY_TAG = "ray"
-VALIDATION_REPORT_SUFFIX = ".validation_report"
+VALIDATION_REPORT_SUFFIX = "_validation_report"
 MLFLOW_STAGE_TAG = "mlflow_stage"
 STAGE_TAG_PREFIXES = ("stage.", "stage:")
 KNOWN_STAGES = (

@@ -11,9 +11,9 @@ def create_pipeline(**kwargs) -> Pipeline:
             for m in modality_names()
             for node in (
                 Node(bind(nodes.ingest, m), [f"params:ingestion.sources.{m}", "params:ingestion.seed"],
-                     f"{m}.raw_samples", name=f"ingest_{m}", tags=["ingestion", m]),
-                Node(bind(nodes.validate, m), [f"{m}.raw_samples", "params:ingestion.validation_mode"],
-                     [f"{m}.validated_samples", f"{m}.quarantined_samples", f"{m}.validation_report"],
+                     f"{m}_raw_samples", name=f"ingest_{m}", tags=["ingestion", m]),
+                Node(bind(nodes.validate, m), [f"{m}_raw_samples", "params:ingestion.validation_mode"],
+                     [f"{m}_validated_samples", f"{m}_quarantined_samples", f"{m}_validation_report"],
                      name=f"validate_{m}", tags=["ingestion", "validation", m]),
             )
         ]

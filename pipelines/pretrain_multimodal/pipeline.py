@@ -7,8 +7,8 @@ STAGE, PREVIOUS = "pretrain_multimodal", "pretrain_unimodal"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    inputs = [f"params:{STAGE}", "params:model", "params:ray", "params:tokenization.cache_dir", f"{PREVIOUS}.checkpoint"]
+    inputs = [f"params:{STAGE}", "params:model", "params:ray", "params:tokenization.cache_dir", f"{PREVIOUS}_checkpoint"]
     return Pipeline([
-        Node(pretrain_multimodal, inputs + [f"{m}.token_manifest" for m in modality_names()],
-             [f"{STAGE}.checkpoint", f"{STAGE}.history"], name=STAGE, tags=["ray", "mlflow_stage", f"stage.{STAGE}"]),
+        Node(pretrain_multimodal, inputs + [f"{m}_token_manifest" for m in modality_names()],
+             [f"{STAGE}_checkpoint", f"{STAGE}_history"], name=STAGE, tags=["ray", "mlflow_stage", f"stage.{STAGE}"]),
     ])

@@ -9,6 +9,6 @@ STAGE = "pretrain_unimodal"
 def create_pipeline(**kwargs) -> Pipeline:
     inputs = [f"params:{STAGE}", "params:model", "params:ray", "params:tokenization.cache_dir"]
     return Pipeline([
-        Node(pretrain_unimodal, inputs + [f"{m}.token_manifest" for m in modality_names()],
-             [f"{STAGE}.checkpoint", f"{STAGE}.history"], name=STAGE, tags=["ray", "mlflow_stage", f"stage.{STAGE}"]),
+        Node(pretrain_unimodal, inputs + [f"{m}_token_manifest" for m in modality_names()],
+             [f"{STAGE}_checkpoint", f"{STAGE}_history"], name=STAGE, tags=["ray", "mlflow_stage", f"stage.{STAGE}"]),
     ])

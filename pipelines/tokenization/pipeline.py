@@ -7,8 +7,8 @@ from pipelines.tokenization import nodes
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(bind(nodes.tokenize, m), [f"{m}.validated_samples", "params:tokenization.cache_dir"],
-                 f"{m}.token_manifest", name=f"tokenize_{m}", tags=["tokenization", m])
+            Node(bind(nodes.tokenize, m), [f"{m}_validated_samples", "params:tokenization.cache_dir"],
+                 f"{m}_token_manifest", name=f"tokenize_{m}", tags=["tokenization", m])
             for m in modality_names()
         ]
     )

@@ -7,8 +7,8 @@ STAGE, PREVIOUS = "train_multitask", "pretrain_multimodal"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    inputs = [f"params:{STAGE}", "params:model", "params:ray", "params:tokenization.cache_dir", f"{PREVIOUS}.checkpoint"]
+    inputs = [f"params:{STAGE}", "params:model", "params:ray", "params:tokenization.cache_dir", f"{PREVIOUS}_checkpoint"]
     return Pipeline([
-        Node(train_multitask, inputs + [f"{m}.token_manifest" for m in modality_names()],
-             [f"{STAGE}.checkpoint", f"{STAGE}.history"], name=STAGE, tags=["ray", "mlflow_stage", f"stage.{STAGE}"]),
+        Node(train_multitask, inputs + [f"{m}_token_manifest" for m in modality_names()],
+             [f"{STAGE}_checkpoint", f"{STAGE}_history"], name=STAGE, tags=["ray", "mlflow_stage", f"stage.{STAGE}"]),
     ])

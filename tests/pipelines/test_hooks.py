@@ -76,7 +76,7 @@ def _session(hook, params, tmp_path):
 def _catalog(params, tmp_path, extra=None):
     catalog = DataCatalog.from_config(
         {
-            "{modality}.validation_report": {
+            "{modality}_validation_report": {
                 "type": "json.JSONDataset",
                 "filepath": str(tmp_path / "reporting" / "validation" / "{modality}.json"),
             }
@@ -237,7 +237,7 @@ def test_validation_report_without_catalog_entry_still_logged(params, tmp_path, 
 def test_passing_validation_report_logged_as_artifact(params, tmp_path, store):
     hook = MlflowHook()
     _session(hook, params, tmp_path)
-    pipeline = Pipeline([node(validate_text, "raw", "text.validation_report", name="validate_text")])
+    pipeline = Pipeline([node(validate_text, "raw", "text_validation_report", name="validate_text")])
     _run(hook, pipeline, _catalog(params, tmp_path, {"raw": 1}), _run_params(tmp_path, ["ingestion"]))
     client, (parent,), _ = _runs(store, params["mlflow"]["experiment_name"])
     local = client.download_artifacts(parent.info.run_id, "validation/text.json", str(tmp_path / "dl"))

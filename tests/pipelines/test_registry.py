@@ -25,6 +25,6 @@ def test_every_node_is_named_and_training_nodes_are_tagged_for_ray_and_mlflow():
 
 def test_each_stage_starts_from_the_previous_stage_s_checkpoint():
     pipelines = register_pipelines()
-    assert "pretrain_unimodal.checkpoint" in pipelines["pretrain_multimodal"].inputs()
-    assert "pretrain_multimodal.checkpoint" in pipelines["train_multitask"].inputs()
-    assert "train_multitask.checkpoint" in pipelines["evaluation"].inputs()
+    assert "pretrain_unimodal_checkpoint" in pipelines["pretrain_multimodal"].inputs()
+    assert "pretrain_multimodal_checkpoint" in pipelines["train_multitask"].inputs()
+    assert "train_multitask_checkpoint" in pipelines["evaluation"].inputs()

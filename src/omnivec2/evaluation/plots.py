@@ -10,13 +10,14 @@ import pandas as pd  # noqa: E402
 
 
 def training_curves(histories: dict[str, pd.DataFrame]):
-    """One panel per stage: total loss and per-item losses against the step."""
+    """One panel per stage: total loss and per-item losses (window means) against the step."""
     stages = [s for s, h in histories.items() if h is not None and len(h)]
     fig, axes = plt.subplots(1, max(1, len(stages)), figsize=(5 * max(1, len(stages)), 3.5), squeeze=False)
     for ax, stage in zip(axes[0], stages):
         history = histories[stage]
         for column in [c for c in history.columns if c == "loss" or c.startswith("loss/")]:
-            ax.plot(history["step"], history[column], label=column, lw=2 if column == "loss" else 1)
+            points = history[["step", column]].dropna()
+            ax.plot(points["step"], points[column], label=column, lw=2 if column == "loss" else 1)
         ax.set_title(stage)
         ax.set_xlabel("step")
         ax.set_yscale("log")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import tempfile
 import time
@@ -40,18 +41,33 @@ def load_training_data(cache_root: str, modalities: list[str], split: str = "tra
 
 def run_steps(trainer: StageTrainer, history: list[dict], report, log_every: int, checkpoint_every: int,
               steps: int, on_log=None) -> None:
-    """Advance `trainer` to `steps`, appending logged metrics to `history`; `report(metrics, save)` is
-    called at every logging step, with save=True at checkpoint steps and at the end."""
+    """Advance `trainer` to `steps`. At every logging step, append the mean of each metric over the
+    steps since the last log (a modality or task appears only on the steps that train it, so
+    single-step values would leave gaps) to `history`, and call `report(row, save)`, with
+    save=True at checkpoint steps and at the end."""
+    window: dict[str, list[float]] = {}
     while trainer.step < steps:
-        metrics = trainer.train_step()
+        for key, value in trainer.train_step().items():
+            window.setdefault(key, []).append(value)
         step = trainer.step
-        last = step == steps
-        if step % log_every == 0 or last or step % checkpoint_every == 0:
-            row = {"step": step, **metrics}
-            history.append(row)
+        save = step % checkpoint_every == 0 or step == steps
+        if step % log_every == 0 or save:
+            metrics = {key: sum(values) / len(values) for key, values in window.items()}
+            window = {}
+            history.append({"step": step, **metrics})
             if on_log is not None:
                 on_log(metrics, step)
-            report(row, step % checkpoint_every == 0 or last)
+            report(history[-1], save)
+
+
+def quiet_per_report_logs(level: str) -> None:
+    """Ray 2.60 logs every report at INFO through a logger named after its source file, outside the
+    `ray.train` hierarchy that RunConfig's LoggingConfig controls; apply the configured level to it."""
+    try:
+        from ray.train.v2._internal.execution import context as execution_context
+    except ImportError:  # a Ray without Train V2 internals: nothing to quiet
+        return
+    logging.getLogger(execution_context.__file__).setLevel(level)
 
 
 def train_loop_per_worker(loop_config: dict) -> None:
@@ -60,6 +76,7 @@ def train_loop_per_worker(loop_config: dict) -> None:
     import ray.train
     import ray.train.torch
 
+    quiet_per_report_logs(loop_config.get("log_level", "WARNING"))
     context = ray.train.get_context()
     rank, world = context.get_world_rank(), context.get_world_size()
     train_config = TrainConfig.from_dict(loop_config["train"])
@@ -143,8 +160,8 @@ def directory_sha256(path: str | Path) -> str:
 def run_stage_on_ray(loop_config: dict, output_dir: str | Path, ray_params: dict) -> dict:
     """Launch one stage with a TorchTrainer; copy its final checkpoint (weights, config, history) to
     `output_dir` atomically; return a summary. ray_params: num_workers, use_gpu, storage_path,
-    max_failures, num_to_keep, resources_per_worker."""
-    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+    max_failures, num_to_keep, resources_per_worker, log_level."""
+    from ray.train import CheckpointConfig, FailureConfig, LoggingConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
     stage = loop_config["train"]["stage"]
@@ -155,6 +172,7 @@ def run_stage_on_ray(loop_config: dict, output_dir: str | Path, ray_params: dict
     num_workers = int(ray_params.get("num_workers", 1))
     name = run_name(stage, loop_config, num_workers)
     loop_config["local_mode"] = num_workers == 0
+    loop_config["log_level"] = str(ray_params.get("log_level", "WARNING"))
     started = time.time()
     trainer = TorchTrainer(
         train_loop_per_worker,
@@ -167,6 +185,8 @@ def run_stage_on_ray(loop_config: dict, output_dir: str | Path, ray_params: dict
             storage_path=str(ray_params["storage_path"]),
             failure_config=FailureConfig(max_failures=int(ray_params.get("max_failures", 0))),
             checkpoint_config=CheckpointConfig(num_to_keep=int(ray_params.get("num_to_keep", 2))),
+            # Ray Train logs every report at INFO; the stage's own metrics go to MLflow instead.
+            logging_config=LoggingConfig(log_level=str(ray_params.get("log_level", "WARNING"))),
         ),
     )
     result = trainer.fit()
