@@ -9,8 +9,10 @@ from omnivec2.modalities import get_modality
 from omnivec2.validation import validate_sample_table
 
 
-def ingest(modality: str, source: dict, seed: int) -> pd.DataFrame:
-    return load_source(get_modality(modality), source, seed)
+def ingest(modality: str, sources: dict, seed: int) -> pd.DataFrame:
+    """The configured source of `modality` (ingestion.sources.<modality>), else its default source."""
+    spec = get_modality(modality)
+    return load_source(spec, (sources or {}).get(modality) or spec.default_source, seed)
 
 
 def validate(modality: str, samples: pd.DataFrame, mode: str) -> tuple[pd.DataFrame, pd.DataFrame, dict]:

@@ -21,7 +21,7 @@ import numpy as np
 
 TaskKind = Literal["classification", "dense", "regression", "embedding"]
 MaskStrategy = Literal["random", "tube", "span", "token"]
-EmbeddingKind = Literal["patch_linear", "per_column"]
+EmbeddingKind = str  # a key of omnivec2.model.embeddings.EMBEDDINGS ("patch_linear", "per_column", ...)
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,14 @@ class TaskSpec:
     """A supervised task on one modality; `name` is also the target column of the sample table.
 
     `num_classes` is the number of classes (classification, dense), 1 for regression and the
-    embedding width for embedding tasks.
+    embedding width for embedding tasks. Dense tasks predict `outputs_per_token` labels per token
+    (the pixels of a patch), laid out like the tokens.
     """
 
     name: str
     kind: TaskKind
     num_classes: int
+    outputs_per_token: int = 1
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class MaskSpec:
 
     ratio: float
     strategy: MaskStrategy = "random"
+    tube_period: int = 1  # tube masking: tokens per frame
 
 
 @dataclass(frozen=True)

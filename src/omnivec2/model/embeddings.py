@@ -63,10 +63,20 @@ class UnifiedEmbedding(nn.Module):
         return self.proj(padded) + self.pos[:, : tokens.shape[1]]
 
 
-EMBEDDINGS = {"patch_linear": PatchLinearEmbedding, "per_column": PerColumnEmbedding}
+EMBEDDINGS: dict[str, type[nn.Module]] = {"patch_linear": PatchLinearEmbedding, "per_column": PerColumnEmbedding}
+
+
+def register_embedding(kind: str, cls: type[nn.Module]) -> type[nn.Module]:
+    """Add a learnable tokenizer kind: cls(modality: ModalityConfig, dim: int), tokens [B, N, P] -> [B, N, dim]."""
+    if kind in EMBEDDINGS and EMBEDDINGS[kind] is not cls:
+        raise ValueError(f"embedding kind {kind!r} is already registered")
+    EMBEDDINGS[kind] = cls
+    return cls
 
 
 def build_embedding(modality: ModalityConfig, dim: int) -> nn.Module:
+    if modality.embedding not in EMBEDDINGS:
+        import omnivec2.modalities  # noqa: F401  (modality modules register their own kinds on import)
     try:
         return EMBEDDINGS[modality.embedding](modality, dim)
     except KeyError:

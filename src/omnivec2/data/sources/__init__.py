@@ -34,6 +34,14 @@ SOURCES: dict[str, SourceLoader] = {
 }
 
 
+def register_source(kind: str, loader: SourceLoader) -> SourceLoader:
+    """Add a source kind (a modality module registers its generator or reader here)."""
+    if kind in SOURCES and SOURCES[kind] is not loader:
+        raise ValueError(f"source kind {kind!r} is already registered")
+    SOURCES[kind] = loader
+    return loader
+
+
 def load_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
     """Read one modality's source into a sample table (see `omnivec2.data.sample_table`)."""
     kind = source.get("kind")
@@ -42,4 +50,4 @@ def load_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
     return SOURCES[kind](spec, source, seed)
 
 
-__all__ = ["SOURCES", "SourceError", "load_source", "parse_ts"]
+__all__ = ["SOURCES", "SourceError", "load_source", "parse_ts", "register_source"]
