@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_wine
 
-from tests.pipelines.conftest import kedro
+from tests.pipelines.conftest import PROJECT, kedro
 
 pytestmark = pytest.mark.e2e
 
@@ -65,6 +65,27 @@ def test_tiny_run_of_the_whole_pipeline(project):
         assert list(project.glob(f"mlartifacts/*/{parent}/artifacts/validation/{modality}.json"))
     parent_tags = {k: v for run_id, k, v in tags if run_id == parent}
     assert {"git.commit", "dvc.lock.sha256", "kedro.command"} <= set(parent_tags)
+    assert list(project.glob(f"mlartifacts/*/{by_name['__default__']}/artifacts/plots/training_curves.png"))
+
+    # The results notebook reads this run's outputs and reproduces the main table.
+    notebook = execute_notebook(PROJECT / "notebooks" / "results.ipynb", project)
+    table = notebook.cells[3].outputs[0]["data"]["text/plain"]
+    assert "image/digit" in table and "classical baseline" in table
+
+
+def execute_notebook(path, project):
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    os.environ["OMNIVEC2_PROJECT"] = str(project)
+    try:
+        NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    finally:
+        del os.environ["OMNIVEC2_PROJECT"]
+    return notebook
 
 
 @pytest.mark.parametrize("corruption, expected", [

@@ -4,6 +4,7 @@ mlflow is imported inside the functions that need it (the import costs ~1.4 s).
 """
 
 from omnivec2.tracking.artifacts import (
+    log_figure_artifact,
     log_dir_artifacts,
     log_json_artifact,
     log_metrics_flat,
@@ -19,6 +20,7 @@ from omnivec2.tracking.uri import (
 from omnivec2.tracking.worker import WorkerMetricLogger
 
 __all__ = [
+    "log_figure_artifact",
     "DEFAULT_EXPERIMENT",
     "WorkerMetricLogger",
     "default_artifact_location",

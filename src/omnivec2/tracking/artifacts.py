@@ -125,3 +125,15 @@ def log_metrics_flat(
     for start in range(0, len(entries), 1000):
         client.log_batch(run_id, metrics=entries[start : start + 1000])
     return len(entries)
+
+
+def log_figure_artifact(figure: Any, artifact_file: str, run_id: str | None = None) -> bool:
+    """Save a matplotlib figure as the run's artifact ``artifact_file`` (e.g. ``plots/curves.png``)."""
+    run_id = run_id or _active_run_id()
+    if run_id is None:
+        return False
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    MlflowClient(mlflow.get_tracking_uri()).log_figure(run_id, figure, artifact_file)
+    return True
