@@ -96,6 +96,10 @@ class ModalitySpec:
     # Reconstruction target normalised per token (MAE's norm_pix_loss); right for pixel patches,
     # wrong for single-value tokens such as tabular columns.
     norm_targets: bool = False
+    # "mse": regress the hidden tokens' values; "token_ce": classify hidden token ids (text: masked
+    # language modelling), the id being the token's single value, over `vocab_size` classes.
+    reconstruction: str = "mse"
+    vocab_size: int = 0
     default_source: dict = field(default_factory=dict)
     description: str = ""
 

@@ -35,6 +35,8 @@ class ModalityConfig:
     mask_strategy: str = "random"  # random | tube | span | token
     tube_period: int = 1  # tokens per frame, for tube masking
     norm_targets: bool = False
+    reconstruction: str = "mse"  # mse | token_ce (masked token ids, over vocab_size classes)
+    vocab_size: int = 0
     tasks: tuple[TaskConfig, ...] = ()
 
     def task(self, name: str) -> TaskConfig:
@@ -133,6 +135,8 @@ def modality_config_from_spec(spec: ModalitySpec, num_tokens: int, token_dim: in
         mask_strategy=spec.mask.strategy,
         tube_period=getattr(spec.mask, "tube_period", 1),
         norm_targets=spec.norm_targets,
+        reconstruction=spec.reconstruction,
+        vocab_size=spec.vocab_size,
         tasks=tasks,
         **overrides,
     )

@@ -11,7 +11,8 @@ from omnivec2.model.masking import Mask, gather_tokens
 
 
 class MaskedDecoder(nn.Module):
-    """Visible features [B, N_vis, D_g] + mask -> reconstructed tokens [B, N, P]."""
+    """Visible features [B, N_vis, D_g] + mask -> reconstructed tokens [B, N, P], or, for
+    `reconstruction="token_ce"`, logits over the vocabulary [B, N, vocab_size]."""
 
     def __init__(self, modality: ModalityConfig, dim_in: int, dim: int, depth: int, heads: int):
         super().__init__()
@@ -19,7 +20,12 @@ class MaskedDecoder(nn.Module):
         self.mask_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos = nn.Parameter(torch.zeros(1, modality.num_tokens, dim))
         self.blocks = Transformer(dim, depth, heads)
-        self.pred = nn.Linear(dim, modality.token_dim)
+        if modality.reconstruction not in ("mse", "token_ce"):
+            raise ValueError(f"modality {modality.name!r}: unknown reconstruction {modality.reconstruction!r}")
+        if modality.reconstruction == "token_ce" and modality.vocab_size < 2:
+            raise ValueError(f"modality {modality.name!r}: token_ce reconstruction needs vocab_size >= 2")
+        outputs = modality.vocab_size if modality.reconstruction == "token_ce" else modality.token_dim
+        self.pred = nn.Linear(dim, outputs)
         nn.init.trunc_normal_(self.mask_token, std=0.02)
         nn.init.trunc_normal_(self.pos, std=0.02)
 
@@ -32,12 +38,19 @@ class MaskedDecoder(nn.Module):
         return self.pred(self.blocks(x + self.pos))
 
 
-def reconstruction_loss(pred: torch.Tensor, target: torch.Tensor, masked: torch.Tensor, norm_targets: bool) -> torch.Tensor:
-    """Mean squared error over masked tokens only.
+def reconstruction_loss(pred: torch.Tensor, target: torch.Tensor, masked: torch.Tensor, norm_targets: bool,
+                        kind: str = "mse") -> torch.Tensor:
+    """Loss over masked tokens only.
 
-    pred, target: [B, N, P]; masked: [B, N] bool. With `norm_targets` each target token is
-    standardised over its P values first (MAE's norm_pix_loss).
+    mse: pred, target [B, N, P]; with `norm_targets` each target token is standardised over its P
+    values first (MAE's norm_pix_loss). token_ce: pred [B, N, V] logits, target [B, N, 1] token ids.
+    masked: [B, N] bool.
     """
+    if kind == "token_ce":
+        ids = target[..., 0].long()
+        per_token = torch.nn.functional.cross_entropy(pred.transpose(1, 2), ids, reduction="none")  # [B, N]
+        weights = masked.float()
+        return (per_token * weights).sum() / weights.sum().clamp_min(1.0)
     if norm_targets and target.shape[-1] > 1:
         mean = target.mean(dim=-1, keepdim=True)
         var = target.var(dim=-1, keepdim=True)

@@ -60,8 +60,9 @@ class StageObjective(nn.Module):
             losses = {}
             for item, o in zip(items, features):
                 pred = self.model.reconstruct(item.modality, o, item.mask)
-                norm = self.model.config.modality(item.modality).norm_targets
-                losses[item.modality] = reconstruction_loss(pred, item.tokens, item.mask.masked, norm)
+                m = self.model.config.modality(item.modality)
+                losses[item.modality] = reconstruction_loss(pred, item.tokens, item.mask.masked, m.norm_targets,
+                                                            m.reconstruction)
             return sum(losses.values()), losses
         losses = {}
         for item, o in zip(items, features):

@@ -66,3 +66,18 @@ def test_adapting_to_an_unseen_modality_trains_only_its_own_parameters():
     assert all(torch.equal(a, b) for a, b in zip(shared_before, model.shared_parameters()))
     assert model.embeddings["spectra"].proj.weight.grad is not None
     assert "spectra" in [m.name for m in model.config.modalities]
+
+
+def test_token_id_reconstruction_is_cross_entropy_over_the_vocabulary():
+    from omnivec2.model.decoder import reconstruction_loss
+
+    ids = torch.tensor([[[3.0], [1.0], [4.0]]])  # [B=1, N=3, 1]
+    masked = torch.tensor([[True, False, True]])
+    logits = torch.full((1, 3, 5), -10.0)
+    logits[0, 0, 3] = logits[0, 2, 4] = 10.0  # right on both masked tokens
+    assert float(reconstruction_loss(logits, ids, masked, False, "token_ce")) < 1e-6
+    logits[0, 2, 4], logits[0, 2, 0] = -10.0, 10.0  # wrong on one masked token
+    wrong_once = float(reconstruction_loss(logits, ids, masked, False, "token_ce"))
+    assert wrong_once > 5.0
+    logits[0, 1] = torch.randn(5) * 10  # the visible token does not count
+    assert float(reconstruction_loss(logits, ids, masked, False, "token_ce")) == pytest.approx(wrong_once)
