@@ -94,3 +94,10 @@ def test_bad_training_options_name_the_key():
         TrainConfig(stage="train_multitask", balancing="magic")
     with pytest.raises(ValueError, match="unknown training parameters"):
         TrainConfig.from_dict({"stage": "train_multitask", "stpes": 3})
+
+
+def test_bf16_autocast_trains_with_finite_losses():
+    trainer = trainer_for("train_multitask", steps=4, precision="bf16")
+    losses = [trainer.train_step()["loss"] for _ in range(4)]
+    assert all(torch.isfinite(torch.tensor(losses)))
+    assert all(p.dtype == torch.float32 for p in trainer.model.parameters())  # master weights stay fp32
