@@ -157,10 +157,27 @@ def directory_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def worker_resources(ray_params: dict, num_workers: int) -> dict | None:
+    """CPUs per worker: `resources_per_worker` if given, else `cpus_per_worker`, else the cluster's
+    CPUs shared evenly. Ray sets a worker's OMP_NUM_THREADS to its CPU count, so a lone 1-CPU worker
+    would leave the other cores idle (measured: 85 -> 70 ms per cpu-preset step with 2 threads)."""
+    if ray_params.get("resources_per_worker"):
+        return dict(ray_params["resources_per_worker"])
+    if num_workers == 0:
+        return None
+    cpus = ray_params.get("cpus_per_worker")
+    if cpus is None:
+        import ray
+
+        total = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
+        cpus = max(1, total // num_workers)
+    return {"CPU": int(cpus)}
+
+
 def run_stage_on_ray(loop_config: dict, output_dir: str | Path, ray_params: dict) -> dict:
     """Launch one stage with a TorchTrainer; copy its final checkpoint (weights, config, history) to
     `output_dir` atomically; return a summary. ray_params: num_workers, use_gpu, storage_path,
-    max_failures, num_to_keep, resources_per_worker, log_level."""
+    max_failures, num_to_keep, resources_per_worker or cpus_per_worker, log_level."""
     from ray.train import CheckpointConfig, FailureConfig, LoggingConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
@@ -179,7 +196,7 @@ def run_stage_on_ray(loop_config: dict, output_dir: str | Path, ray_params: dict
         train_loop_config=loop_config,
         scaling_config=ScalingConfig(num_workers=num_workers,
                                      use_gpu=bool(ray_params.get("use_gpu", False)),
-                                     resources_per_worker=ray_params.get("resources_per_worker")),
+                                     resources_per_worker=worker_resources(ray_params, num_workers)),
         run_config=RunConfig(
             name=name,
             storage_path=str(ray_params["storage_path"]),

@@ -64,7 +64,8 @@ def _train_in_process(config: dict) -> dict[str, torch.Tensor]:
 @pytest.mark.parametrize("num_workers", [0, 1])
 def test_one_worker_matches_the_plain_loop_exactly(token_cache, ray_runtime, tmp_path, num_workers):
     config = loop_config(token_cache)
-    summary = run_stage_on_ray(dict(config), tmp_path / "out", {"num_workers": num_workers, "storage_path": tmp_path / "ray"})
+    summary = run_stage_on_ray(dict(config), tmp_path / "out", {"num_workers": num_workers, "cpus_per_worker": 1,
+                                                                "storage_path": tmp_path / "ray"})
     assert summary["steps"] == TRAINING["steps"]
     assert [row["step"] for row in summary["history"]] == [2, 3, 4, 6]
     ray_weights = load_file(str(tmp_path / "out" / "model.safetensors"))
@@ -79,6 +80,15 @@ def test_two_cpu_workers_train_with_ddp(token_cache, ray_runtime, tmp_path):
     assert summary["steps"] == TRAINING["steps"]
     assert all(torch.isfinite(torch.tensor(row["loss"])) for row in summary["history"])
     assert (tmp_path / "out" / "model.safetensors").exists() and (tmp_path / "out" / "config.json").exists()
+
+
+def test_a_lone_worker_gets_every_cpu_of_the_cluster(ray_runtime):
+    from omnivec2.training.ray_stage import worker_resources
+
+    assert worker_resources({}, 1) == {"CPU": 2}
+    assert worker_resources({}, 2) == {"CPU": 1}
+    assert worker_resources({"cpus_per_worker": 1}, 1) == {"CPU": 1}
+    assert worker_resources({}, 0) is None
 
 
 def test_rerunning_the_same_configuration_resumes_instead_of_retraining(token_cache, ray_runtime, tmp_path):
