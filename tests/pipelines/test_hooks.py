@@ -344,9 +344,31 @@ def test_stage_name():
     assert stage_name(node(prepare, "a", "b", name="plain")) == "plain"
 
 
-def test_settings_register_both_hooks():
+def test_settings_register_the_hooks_with_timing_last():
     from pipelines import settings
+    from pipelines.hooks import TimingHook
 
-    assert [type(h) for h in settings.HOOKS] == [RayHook, MlflowHook]
+    # pluggy calls hooks last-registered first: TimingHook logs before MlflowHook closes the run.
+    assert [type(h) for h in settings.HOOKS] == [RayHook, MlflowHook, TimingHook]
     assert settings.CONFIG_LOADER_ARGS["base_env"] == "base"
     assert settings.CONFIG_LOADER_ARGS["default_run_env"] == "local"
+
+
+def test_timing_hook_reports_each_node_and_the_total(caplog):
+    import logging
+    import time
+
+    from kedro.pipeline import Node
+
+    from pipelines.hooks import TimingHook
+
+    hook = TimingHook()
+    node = Node(lambda x: x, "a", "b", name="slow_node")
+    hook.before_pipeline_run({}, None, None)
+    hook.before_node_run(node)
+    time.sleep(0.05)
+    hook.after_node_run(node)
+    with caplog.at_level(logging.INFO, logger="pipelines.hooks"):
+        hook.after_pipeline_run({}, None, None, None)
+    assert hook._seconds["slow_node"] >= 0.05
+    assert "slow_node" in caplog.text and "total" in caplog.text

@@ -44,15 +44,22 @@ def run_steps(trainer: StageTrainer, history: list[dict], report, log_every: int
     """Advance `trainer` to `steps`. At every logging step, append the mean of each metric over the
     steps since the last log (a modality or task appears only on the steps that train it, so
     single-step values would leave gaps) to `history`, and call `report(row, save)`, with
-    save=True at checkpoint steps and at the end."""
+    save=True at checkpoint steps and at the end. `time/train_seconds` accumulates the time spent
+    in optimisation steps, which separates compute from orchestration overhead."""
     window: dict[str, list[float]] = {}
+    train_seconds = history[-1].get("time/train_seconds", 0.0) if history else 0.0
     while trainer.step < steps:
-        for key, value in trainer.train_step().items():
+        started = time.perf_counter()
+        metrics = trainer.train_step()
+        elapsed = time.perf_counter() - started
+        train_seconds += elapsed
+        for key, value in {**metrics, "time/step_ms": 1000 * elapsed}.items():
             window.setdefault(key, []).append(value)
         step = trainer.step
         save = step % checkpoint_every == 0 or step == steps
         if step % log_every == 0 or save:
             metrics = {key: sum(values) / len(values) for key, values in window.items()}
+            metrics["time/train_seconds"] = train_seconds
             window = {}
             history.append({"step": step, **metrics})
             if on_log is not None:
@@ -225,6 +232,7 @@ def run_stage_on_ray(loop_config: dict, output_dir: str | Path, ray_params: dict
         "checkpoint_sha256": hashlib.sha256((Path(output_dir) / "model.safetensors").read_bytes()).hexdigest(),
         "steps": history[-1]["step"] if history else 0,
         "final_loss": history[-1]["loss"] if history else None,
+        "train_seconds": round(history[-1].get("time/train_seconds", 0.0), 2) if history else 0.0,
         "wall_seconds": round(time.time() - started, 2),
         "history": history,
     }
