@@ -4,7 +4,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
-APT_PACKAGES :=
+# Programs the default data needs: espeak-ng (spoken digits), ivfix + the Open Inventor models (meshes).
+APT_PACKAGES := espeak-ng inventor-data inventor-clients
 
 # Telemetry off and loopback-only networking wherever the project runs (shared/stack.md).
 export KEDRO_DISABLE_TELEMETRY := 1

@@ -8,6 +8,7 @@ import torch
 
 from omnivec2.checkpoint import load_model
 from omnivec2.evaluation.baselines import classical_baseline
+from omnivec2.evaluation.dense_baseline import dense_baseline
 from omnivec2.evaluation.metrics import predict_task, task_metrics
 from omnivec2.tokens.cache import read_token_split
 
@@ -31,5 +32,8 @@ def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed
             if task.kind in ("classification", "regression"):
                 entry["classical"] = classical_baseline(task.kind, train.tokens, train.targets[task.name],
                                                         test.tokens, test.targets[task.name], seed)
+            elif task.kind == "dense":
+                entry["classical"] = dense_baseline(train.tokens, train.targets[task.name], test.tokens,
+                                                    test.targets[task.name], task.num_classes, seed)
             tasks[f"{modality.name}/{task.name}"] = entry
     return {"tasks": tasks}

@@ -76,7 +76,9 @@ def register_embedding(kind: str, cls: type[nn.Module]) -> type[nn.Module]:
 
 def build_embedding(modality: ModalityConfig, dim: int) -> nn.Module:
     if modality.embedding not in EMBEDDINGS:
-        import omnivec2.modalities  # noqa: F401  (modality modules register their own kinds on import)
+        from omnivec2.modalities import REGISTRY
+
+        len(REGISTRY)  # imports the modality modules, which register their own kinds
     try:
         return EMBEDDINGS[modality.embedding](modality, dim)
     except KeyError:

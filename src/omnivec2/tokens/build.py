@@ -1,6 +1,7 @@
 """`build_token_cache`: a validated sample table -> the modality's token cache, written atomically.
 
-The deterministic tokenizer is fitted on the train split and applied to each whole split at once.
+The deterministic tokenizer is fitted on the train split and applied to each whole split at once;
+dense targets (label maps) go through its `transform_dense` and are stored laid out like the tokens.
 Everything is written into a sibling temp dir `<root>/.<modality>.tmp-<pid>` (fsynced, manifest
 last), then swapped in by renames, so a crash leaves the old cache or the new one, never a mix;
 leftovers of dead builds are removed and never read.
@@ -18,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from omnivec2.data.sample_table import SPLITS, decode_payloads, parse_shape
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.data.sample_table import SPLITS, decode_label_maps, decode_payloads, dense_columns, parse_shape
+from omnivec2.modalities.spec import ModalitySpec, TaskSpec
 from omnivec2.tokens.shards import (
     FORMAT_VERSION,
     MANIFEST,
@@ -32,6 +33,7 @@ from omnivec2.tokens.shards import (
 )
 from omnivec2.tokens.hashing import sha256_file, sha256_json, source_hash
 from omnivec2.validation.checks import required_columns, shape_regex
+from omnivec2.validation.decode import undecodable_dense_rows
 
 
 class UnvalidatedTableError(ValueError):
@@ -50,7 +52,11 @@ def build_token_cache(table: pd.DataFrame, spec: ModalitySpec, root: str | Path)
     tokenizer_config = spec.tokenizer.config()
     source = source_hash(table, spec)
     config_hash = sha256_json(tokenizer_config)
-    key = sha256_json({"format": FORMAT_VERSION, "modality": spec.name, "source": source, "tokenizer": config_hash})
+    key_parts = {"format": FORMAT_VERSION, "modality": spec.name, "source": source, "tokenizer": config_hash}
+    dense = [_task_entry(t) for t in spec.tasks if t.kind == "dense"]
+    if dense:  # only dense tasks change the key's inputs, so other modalities keep their keys
+        key_parts["dense"] = dense
+    key = sha256_json(key_parts)
 
     existing = _reusable(final, key)
     if existing is not None:
@@ -65,7 +71,7 @@ def build_token_cache(table: pd.DataFrame, spec: ModalitySpec, root: str | Path)
         "cache_key": key,
         "source_hash": source,
         "tokenizer": {"config": tokenizer_config, "config_hash": config_hash},
-        "tasks": [{"name": t.name, "kind": t.kind, "num_classes": t.num_classes} for t in spec.tasks],
+        "tasks": [_task_entry(t) for t in spec.tasks],
     }
     try:
         manifest.update(_write_shards(table, spec, temp))
@@ -75,6 +81,13 @@ def build_token_cache(table: pd.DataFrame, spec: ModalitySpec, root: str | Path)
     finally:
         shutil.rmtree(temp, ignore_errors=True)  # only left when something failed
     return manifest
+
+
+def _task_entry(task: TaskSpec) -> dict:
+    entry = {"name": task.name, "kind": task.kind, "num_classes": task.num_classes}
+    if task.kind == "dense":
+        entry["outputs_per_token"] = task.outputs_per_token
+    return entry
 
 
 def _reusable(directory: Path, key: str) -> dict | None:
@@ -106,7 +119,7 @@ def _write_shards(table: pd.DataFrame, spec: ModalitySpec, temp: Path) -> dict:
         if not np.isfinite(tokens).all():
             raise UnvalidatedTableError(f"modality {spec.name!r}: tokenizer produced non-finite tokens for split {split!r}")
         token_shape = list(tokens.shape[1:])
-        targets = {t.name: _target_array(rows[t.name], t.kind) for t in spec.tasks}
+        targets = {t.name: _target_array(rows, t, spec, token_shape[0]) for t in spec.tasks}
         arrow = shard_table(rows["sample_id"].astype(str).tolist(), targets, tokens)
         schema = [{"name": f.name, "type": str(f.type)} for f in arrow.schema]
         path = temp / split / SHARD
@@ -123,8 +136,26 @@ def _probe_shape(spec: ModalitySpec, train: pd.DataFrame, stats: dict) -> list[i
     return list(spec.tokenizer.transform(decode_payloads(train.head(1)), stats).shape[1:])
 
 
-def _target_array(values: pd.Series, kind: str) -> np.ndarray:
-    return values.to_numpy(dtype=np.int64 if kind == "classification" else np.float64)
+def _target_array(rows: pd.DataFrame, task: TaskSpec, spec: ModalitySpec, num_tokens: int) -> np.ndarray:
+    """Targets of one split: `[B]` (int64 classes, float64 values) or `[B, N, K]` int64 for dense tasks."""
+    if task.kind != "dense":
+        return rows[task.name].to_numpy(dtype=np.int64 if task.kind == "classification" else np.float64)
+    transform_dense = getattr(spec.tokenizer, "transform_dense", None)
+    if transform_dense is None:
+        raise TypeError(f"modality {spec.name!r}: dense task {task.name!r} needs a tokenizer with transform_dense")
+    maps = decode_label_maps(rows, task)
+    if not maps:
+        return np.zeros((0, num_tokens, task.outputs_per_token), np.int64)
+    labels = np.asarray(transform_dense(maps, task), dtype=np.int64)
+    if labels.shape != (len(maps), num_tokens, task.outputs_per_token):
+        raise ValueError(f"modality {spec.name!r}: transform_dense gave {labels.shape} for task {task.name!r}, "
+                         f"expected {(len(maps), num_tokens, task.outputs_per_token)}")
+    bad = (labels < 0).any(axis=(1, 2)) | (labels >= task.num_classes).any(axis=(1, 2))
+    if bad.any():
+        ids = rows["sample_id"].astype(str).to_numpy()[bad][:5].tolist()
+        raise UnvalidatedTableError(f"modality {spec.name!r}: refusing to tokenize {int(bad.sum())} sample(s) with "
+                                    f"labels of {task.name!r} outside 0..{task.num_classes - 1} (e.g. {', '.join(ids)})")
+    return labels
 
 
 def _swap_in(temp: Path, final: Path) -> None:
@@ -205,6 +236,23 @@ def check_table(table: pd.DataFrame, spec: ModalitySpec) -> None:
         f"a split outside {list(SPLITS)}": ~table["split"].isin(SPLITS),
         **{f"a missing {t.name} target": table[t.name].isna() for t in spec.tasks},
     }
+    low, high = spec.payload.value_range
+    if low is not None:
+        problems[f"values below {low}"] = table["min"] < low
+    if high is not None:
+        problems[f"values above {high}"] = table["max"] > high
+    problems[f"a payload over {spec.payload.max_bytes} bytes"] = table["nbytes"] > spec.payload.max_bytes
+    for task in (t for t in spec.tasks if t.kind == "regression"):
+        values = pd.to_numeric(table[task.name], errors="coerce")
+        problems[f"a {task.name} target that is not a finite number"] = ~np.isfinite(values)
+    for task in (t for t in spec.tasks if t.kind == "classification"):
+        problems[f"a {task.name} label outside 0..{task.num_classes - 1}"] = ~table[task.name].isin(range(task.num_classes))
+    for task in (t for t in spec.tasks if t.kind == "dense"):
+        undecodable = undecodable_dense_rows(table, spec, task.name)
+        problems[f"a {task.name} label map that does not decode"] = pd.Series(
+            [i in undecodable for i in range(len(table))], index=table.index)
+        max_column = dense_columns(task.name)[1]
+        problems[f"a {task.name} label outside 0..{task.num_classes - 1}"] = ~table[max_column].between(0, task.num_classes - 1)
     for what, mask in problems.items():
         mask = mask.fillna(True).to_numpy(dtype=bool)
         if mask.any():

@@ -22,7 +22,7 @@ __all__ = ["CorruptCacheError", "TokenSplit", "UnvalidatedTableError", "build_to
 class TokenSplit:
     sample_ids: list[str]  # [B]
     tokens: np.ndarray  # [B, N, P] float32, a read-only view of Arrow memory
-    targets: dict[str, np.ndarray]  # task -> [B]
+    targets: dict[str, np.ndarray]  # task -> [B], or [B, N, K] int64 for dense tasks
     manifest: dict
 
 
@@ -51,5 +51,13 @@ def read_token_split(root: str | Path, modality: str, split: str, *, verify: boo
         )
     # flatten() honours slicing offsets; the float32 child has no nulls, so this is a zero-copy view.
     tokens = column.flatten().to_numpy(zero_copy_only=True).reshape(table.num_rows, n, p)
-    targets = {task["name"]: table.column(task["name"]).to_numpy() for task in manifest["tasks"]}
+    targets = {task["name"]: _targets(table.column(task["name"]), task, n) for task in manifest["tasks"]}
     return TokenSplit(table.column("sample_id").to_pylist(), tokens, targets, manifest)
+
+
+def _targets(column: pa.ChunkedArray, task: dict, num_tokens: int) -> np.ndarray:
+    """A shard's target column -> `[B]`, or `[B, N, K]` int64 for a dense task (stored as int16)."""
+    if task["kind"] != "dense":
+        return column.to_numpy()
+    labels = column.combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    return labels.astype(np.int64).reshape(len(column), num_tokens, task["outputs_per_token"])

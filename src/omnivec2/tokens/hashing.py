@@ -30,13 +30,16 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 def source_hash(table: pd.DataFrame, spec: ModalitySpec) -> str:
     """sha256 over every row's sample_id, split, targets, dtype, shape and payload bytes.
 
+    Dense targets are covered by their label-map bytes and `<task>_shape`.
+
     Rows are taken in sample_id order, so reordering the table does not change the hash; each
     field is length-prefixed so that field boundaries cannot shift.
     """
     tasks = [task.name for task in spec.tasks]
     digest = hashlib.sha256(canonical_json({"tasks": tasks}))
     ordered = table.sort_values("sample_id", kind="stable")
-    columns = [ordered[c].tolist() for c in ("sample_id", "split", *tasks, "dtype", "shape", "payload")]
+    dense = [f"{task.name}_shape" for task in spec.tasks if task.kind == "dense"]
+    columns = [ordered[c].tolist() for c in ("sample_id", "split", *tasks, *dense, "dtype", "shape", "payload")]
     for row in zip(*columns):
         for field in row:
             data = field if isinstance(field, bytes) else repr(_plain(field)).encode()

@@ -35,6 +35,26 @@ class ImagePatches:
         patches = images.reshape(b, c, h // p, p, w // p, p).transpose(0, 2, 4, 1, 3, 5)
         return (patches.reshape(b, (h // p) * (w // p), c * p * p) / self.scale).astype(np.float32)
 
+    def dense_shape(self, payload_shape: Sequence[int]) -> tuple[int, ...]:
+        """Label-map shape for a payload shape: `[H, W]` for `[H, W]` and `[C, H, W]`."""
+        return tuple(payload_shape)[-2:]
+
+    def transform_dense(self, label_maps: Sequence[np.ndarray], task) -> np.ndarray:
+        """Label maps `[H, W]` -> `[B, N, p*p]` int64, token n holding its patch's pixels row-major."""
+        return patchify_labels(label_maps, self.patch, task)
+
+
+def patchify_labels(label_maps: Sequence[np.ndarray], patch: int, task) -> np.ndarray:
+    """Label maps `[H, W]` -> `[B, (H/p)*(W/p), p*p]` int64, in the patch order of `ImagePatches`."""
+    labels = np.stack([np.asarray(m, dtype=np.int64) for m in label_maps])  # [B, H, W]
+    b, h, w = labels.shape
+    p = patch
+    if h % p or w % p:
+        raise ValueError(f"label map of {h}x{w} is not divisible into {p}x{p} patches")
+    if task.outputs_per_token != p * p:
+        raise ValueError(f"task {task.name!r} declares {task.outputs_per_token} outputs per token, {p}x{p} patches give {p * p}")
+    return labels.reshape(b, h // p, p, w // p, p).transpose(0, 1, 3, 2, 4).reshape(b, (h // p) * (w // p), p * p)
+
 
 @dataclass(frozen=True)
 class TimePatches:

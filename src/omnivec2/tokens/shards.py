@@ -6,7 +6,8 @@ Layout under `root`:
     <root>/<modality>/<split>/part-00000.parquet
 
 Shard columns: `sample_id` (string), one column per task target (int64 for classification,
-float64 otherwise) and `tokens`, a `FixedSizeList<float32>[N*P]`, so reading is one
+float64 for values, `FixedSizeList<int16>[N*K]` for a dense task's per-token labels `[N, K]`)
+and `tokens`, a `FixedSizeList<float32>[N*P]`, so reading is one
 zero-copy view reshaped to `[rows, N, P]`. The manifest is written last and lists each shard's
 row count and sha256, which `read_token_split` verifies.
 """
@@ -62,11 +63,16 @@ def verify_cache(directory: Path, manifest: dict) -> None:
 
 
 def shard_table(sample_ids: list[str], targets: dict[str, np.ndarray], tokens: np.ndarray) -> pa.Table:
-    """Rows of one split -> an Arrow table; `tokens` `[B, N, P]` float32."""
+    """Rows of one split -> an Arrow table; `tokens` `[B, N, P]` float32, targets `[B]` or `[B, N, K]` (dense)."""
     b, n, p = tokens.shape
     flat = pa.array(np.ascontiguousarray(tokens, dtype=np.float32).reshape(-1), type=pa.float32())
     columns = {"sample_id": pa.array(sample_ids, type=pa.string())}
     for name, values in targets.items():
-        columns[name] = pa.array(values)
+        values = np.asarray(values)
+        if values.ndim == 3:  # dense labels [B, N, K]; classes < 2**15
+            labels = pa.array(np.ascontiguousarray(values, dtype=np.int16).reshape(-1), type=pa.int16())
+            columns[name] = pa.FixedSizeListArray.from_arrays(labels, values.shape[1] * values.shape[2])
+        else:
+            columns[name] = pa.array(values)
     columns["tokens"] = pa.FixedSizeListArray.from_arrays(flat, n * p)
     return pa.table(columns)

@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from omnivec2.data.sample_table import SPLITS, SUMMARY_COLUMNS
+from omnivec2.data.sample_table import SPLITS, SUMMARY_COLUMNS, dense_columns
 from omnivec2.modalities.spec import ModalitySpec
 
 # Not a GX expectation: payload bytes are checked in plain Python (see decode.py).
 PAYLOAD_DECODES = "payload_decodes_to_shape_and_dtype"
+# Not a GX expectation either: a dense task's label-map bytes against its shape and the payload's.
+DENSE_DECODES = "dense_target_decodes_to_spatial_shape"
+PYTHON_CHECKS = (PAYLOAD_DECODES, DENSE_DECODES)
 REQUIRED_SPLITS = ("train", "test")
 
 
@@ -32,7 +35,8 @@ class Check:
 
 
 def required_columns(spec: ModalitySpec) -> list[str]:
-    return ["sample_id", "split", *(task.name for task in spec.tasks), "payload", *SUMMARY_COLUMNS]
+    dense = [c for task in spec.tasks if task.kind == "dense" for c in dense_columns(task.name)]
+    return ["sample_id", "split", *(task.name for task in spec.tasks), *dense, "payload", *SUMMARY_COLUMNS]
 
 
 def shape_regex(shape: tuple[int | None, ...]) -> str:
@@ -58,6 +62,11 @@ def checks_for(spec: ModalitySpec, columns: list[str] | None = None) -> list[Che
         wanted.append(Check("expect_column_values_to_not_be_null", task.name))
         if task.kind == "classification":
             wanted.append(Check("expect_column_values_to_be_in_set", task.name, {"value_set": list(range(task.num_classes))}))
+        elif task.kind == "dense":  # the column holds bytes; its summaries are checked instead
+            shape_column, max_column = dense_columns(task.name)
+            wanted.append(Check("expect_column_values_to_be_between", max_column, {"min_value": 0, "max_value": task.num_classes - 1}))
+            if {task.name, shape_column, "shape"} <= present:
+                wanted.append(Check(DENSE_DECODES, task.name, {}))
         else:  # finite: NaN is caught by not_null, +-inf by the bounds
             wanted.append(
                 Check("expect_column_values_to_be_between", task.name, {"min_value": -sys.float_info.max, "max_value": sys.float_info.max})

@@ -1,6 +1,9 @@
-"""Plain-Python payload check: the bytes must be exactly `prod(shape) * itemsize` long and match `nbytes`.
+"""Plain-Python byte checks GX cannot do on summaries.
 
-GX sees only the summary columns; this catches truncated or padded payloads whose summaries lie.
+Payloads: the bytes must be exactly `prod(shape) * itemsize` long and match `nbytes`. Dense
+targets: the label-map bytes must fill `<task>_shape`, and that shape must be the payload's
+spatial shape (`tokenizer.dense_shape(payload shape)`, or the payload shape itself). Both catch
+truncated or padded bytes whose summaries lie.
 """
 
 from __future__ import annotations
@@ -8,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from omnivec2.data.sample_table import parse_shape
+from omnivec2.data.sample_table import dense_columns, format_shape, parse_shape
+from omnivec2.modalities.spec import ModalitySpec
 
 
 def payload_problem(payload: object, dtype: object, shape: object, nbytes: object) -> str | None:
@@ -32,6 +36,39 @@ def undecodable_rows(table: pd.DataFrame) -> dict[int, str]:
     columns = zip(table["payload"], table["dtype"], table["shape"], table["nbytes"])
     for position, (payload, dtype, shape, nbytes) in enumerate(columns):
         problem = payload_problem(payload, dtype, shape, nbytes)
+        if problem is not None:
+            problems[position] = problem
+    return problems
+
+
+def expected_label_shape(spec: ModalitySpec, payload_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The label-map shape a dense task needs for a payload of `payload_shape`."""
+    dense_shape = getattr(spec.tokenizer, "dense_shape", None)
+    return tuple(dense_shape(payload_shape)) if dense_shape is not None else tuple(payload_shape)
+
+
+def dense_problem(spec: ModalitySpec, labels: object, label_shape: object, payload_shape: object) -> str | None:
+    """Why one dense target is not a label map of the payload's spatial shape, or None."""
+    if not isinstance(labels, (bytes, bytearray, memoryview)):
+        return f"label map is {type(labels).__name__}, not bytes"
+    try:
+        shape = parse_shape(label_shape)
+        wanted = expected_label_shape(spec, parse_shape(payload_shape))
+    except (TypeError, ValueError):
+        return f"cannot interpret label shape {label_shape!r} / payload shape {payload_shape!r}"
+    if len(labels) != int(np.prod(shape)):
+        return f"label map holds {len(labels)} bytes, shape {label_shape} of uint8 needs {int(np.prod(shape))}"
+    if shape != wanted:
+        return f"label map of shape {label_shape}, the payload {payload_shape} needs {format_shape(wanted)}"
+    return None
+
+
+def undecodable_dense_rows(table: pd.DataFrame, spec: ModalitySpec, task: str) -> dict[int, str]:
+    """Row positions -> problem, for every dense target of `task` that does not decode."""
+    problems = {}
+    columns = zip(table[task], table[dense_columns(task)[0]], table["shape"])
+    for position, (labels, label_shape, payload_shape) in enumerate(columns):
+        problem = dense_problem(spec, labels, label_shape, payload_shape)
         if problem is not None:
             problems[position] = problem
     return problems

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
+from omnivec2.data.sample_table import decode_label_map
 from omnivec2.modalities.spec import ModalitySpec
 
 MAX_EXAMPLES = 5
@@ -40,7 +42,11 @@ def failure_message(modality: str, entries: Sequence[dict]) -> str:
 
 
 def class_balance(table: pd.DataFrame, spec: ModalitySpec) -> dict:
-    """{split: {task: {class: count}}} over classification tasks (class keys as strings for JSON)."""
+    """{split: {task: {class: count}}} over classification tasks (class keys as strings for JSON).
+
+    Dense tasks count samples by their majority label (so counts still sum to samples); the
+    per-class pixel counts are in `pixel_balance`.
+    """
     balance: dict = {}
     if "split" not in table.columns:
         return balance
@@ -50,8 +56,38 @@ def class_balance(table: pd.DataFrame, spec: ModalitySpec) -> dict:
             if task.kind == "classification" and task.name in rows.columns:
                 counts = rows[task.name].value_counts(dropna=False).sort_index()
                 per_task[task.name] = {str(k): int(v) for k, v in counts.items()}
+            elif task.kind == "dense" and task.name in rows.columns:
+                majority = pd.Series([int(np.bincount(m.ravel()).argmax()) for m in _label_maps(rows, task.name)], dtype="int64")
+                per_task[task.name] = {str(k): int(v) for k, v in majority.value_counts().sort_index().items()}
         balance[str(split)] = per_task
     return balance
+
+
+def pixel_balance(table: pd.DataFrame, spec: ModalitySpec) -> dict:
+    """{split: {task: {class: pixels}}} over dense tasks."""
+    balance: dict = {}
+    dense = [t for t in spec.tasks if t.kind == "dense" and t.name in table.columns]
+    if "split" not in table.columns or not dense:
+        return balance
+    for split, rows in sorted(table.groupby("split", dropna=False), key=lambda item: str(item[0])):
+        per_task = {}
+        for task in dense:
+            counts = sum((np.bincount(m.ravel(), minlength=256) for m in _label_maps(rows, task.name)),
+                         np.zeros(256, np.int64))  # uint8 labels, unknown ones included
+            per_task[task.name] = {str(k): int(v) for k, v in enumerate(counts) if v}
+        balance[str(split)] = per_task
+    return balance
+
+
+def _label_maps(rows: pd.DataFrame, task: str) -> list[np.ndarray]:
+    """Decodable label maps of `rows` (the valid table only holds decodable ones)."""
+    maps = []
+    for row in rows.to_dict("records"):
+        try:
+            maps.append(decode_label_map(row, task))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return [m for m in maps if m.size]
 
 
 def row_counts(table: pd.DataFrame, valid: pd.DataFrame, quarantined: pd.DataFrame) -> dict:

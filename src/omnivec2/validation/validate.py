@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from omnivec2.modalities.spec import ModalitySpec
-from omnivec2.validation.checks import PAYLOAD_DECODES, REQUIRED_SPLITS, Check, checks_for
-from omnivec2.validation.decode import undecodable_rows
+from omnivec2.validation.checks import DENSE_DECODES, PYTHON_CHECKS, REQUIRED_SPLITS, Check, checks_for
+from omnivec2.validation.decode import undecodable_dense_rows, undecodable_rows
 from omnivec2.validation.gx_runner import CheckResult, gx_version, run_checks
-from omnivec2.validation.report import class_balance, example_ids, failure_message, row_counts
+from omnivec2.validation.report import class_balance, example_ids, failure_message, pixel_balance, row_counts
 
 
 class ValidationFailed(ValueError):
@@ -40,12 +40,13 @@ def validate_sample_table(table: pd.DataFrame, spec: ModalitySpec, *, mode: str 
         raise ValueError(f"mode must be 'fail' or 'quarantine', not {mode!r}")
     table = table.reset_index(drop=True)
     checks = checks_for(spec, list(table.columns))
-    # GX sees only the scalar summaries; the payload column is replaced by a cheap stand-in so
-    # the column-set check still sees it.
+    # GX sees only the scalar summaries; byte columns (payload, dense targets) are replaced by
+    # cheap stand-ins so the column-set check still sees them (dense: nulls stay null for not_null).
     summaries = table.assign(payload=table["payload"].notna()) if "payload" in table.columns else table
-    results = run_checks(summaries, [c for c in checks if c.type != PAYLOAD_DECODES])
-    if any(c.type == PAYLOAD_DECODES for c in checks):
-        results.append(_decode_result(table, next(c for c in checks if c.type == PAYLOAD_DECODES)))
+    dense = [t.name for t in spec.tasks if t.kind == "dense" and t.name in table.columns]
+    summaries = summaries.assign(**{c: table[c].map(_stand_in) for c in dense})
+    results = run_checks(summaries, [c for c in checks if c.type not in PYTHON_CHECKS])
+    results += [_decode_result(table, spec, c) for c in checks if c.type in PYTHON_CHECKS]
     entries = [_entry(table, r) for r in results]
 
     row_failures = [e for e in entries if not e["success"] and e["level"] == "row"]
@@ -66,6 +67,7 @@ def validate_sample_table(table: pd.DataFrame, spec: ModalitySpec, *, mode: str 
         "expectations": entries,
         "row_counts": row_counts(table, valid, quarantined),
         "class_balance": class_balance(valid, spec),
+        **({"pixel_balance": pixel_balance(valid, spec)} if any(t.kind == "dense" for t in spec.tasks) else {}),
         "quarantine_reasons": _reason_counts(quarantined),
     }
     must_raise = any(not e["success"] and e["level"] == "table" for e in entries) or (row_failures and mode == "fail")
@@ -74,8 +76,18 @@ def validate_sample_table(table: pd.DataFrame, spec: ModalitySpec, *, mode: str 
     return ValidationOutcome(valid=valid, quarantined=quarantined, report=report)
 
 
-def _decode_result(table: pd.DataFrame, check: Check) -> CheckResult:
-    problems = undecodable_rows(table)
+def _stand_in(value: object) -> bool | None:
+    """A dense target's bytes -> True, a missing one -> None."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return True
+    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else True
+
+
+def _decode_result(table: pd.DataFrame, spec: ModalitySpec, check: Check) -> CheckResult:
+    if check.type == DENSE_DECODES:
+        problems = undecodable_dense_rows(table, spec, check.column)
+    else:
+        problems = undecodable_rows(table)
     return CheckResult(check, not problems, len(table), tuple(sorted(problems)), {"problems": problems})
 
 
@@ -132,9 +144,9 @@ def _row_reasons(table: pd.DataFrame, results: list[CheckResult]) -> dict[int, s
         check = result.check
         if not check.row_level or result.success:
             continue
-        problems = result.details.get("problems", {}) if check.type == PAYLOAD_DECODES else {}
+        problems = result.details.get("problems", {}) if check.type in PYTHON_CHECKS else {}
         for position in result.unexpected_positions:
-            if check.type == PAYLOAD_DECODES:
+            if check.type in PYTHON_CHECKS:
                 detail = problems[position]
             else:
                 value = table[check.column].iloc[position]

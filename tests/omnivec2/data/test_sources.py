@@ -194,3 +194,13 @@ def test_bad_path_names_modality_and_path(tmp_path):
 def test_unknown_kind():
     with pytest.raises(SourceError, match="unknown source kind 'nope'"):
         load_source(REGISTRY["image"], {"kind": "nope"}, seed=0)
+
+
+def test_a_binary_ts_file_is_a_clear_source_error(tmp_path):
+    from omnivec2.data.sources import SourceError, load_source
+    from omnivec2.modalities import get_modality
+
+    bad = tmp_path / "X_TRAIN.ts"
+    bad.write_bytes(b"@problemName X\n\xff\xfe\x00garbage")
+    with pytest.raises(SourceError, match=r"modality 'imu': .*X_TRAIN.ts is not UTF-8 text"):
+        load_source(get_modality("imu"), {"kind": "ts_file", "train_path": str(bad), "test_path": str(bad)}, 0)

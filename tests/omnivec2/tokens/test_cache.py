@@ -200,3 +200,21 @@ def test_refuses_unvalidated_bad_data_and_writes_nothing(tmp_path, tables, corru
 def test_refuses_a_table_without_required_columns(tmp_path, tables):
     with pytest.raises(UnvalidatedTableError, match=r"lacks column\(s\) \['nan_count'\]"):
         build_token_cache(tables["tabular"].drop(columns="nan_count"), REGISTRY["tabular"], tmp_path)
+
+
+@pytest.mark.parametrize("column, value, what", [
+    ("max", 1.0e6, "values above"),
+    ("nbytes", 10**9, "a payload over"),
+    ("min", -5.0, "values below"),
+])
+def test_the_cache_refuses_out_of_range_or_oversized_payloads(tmp_path, column, value, what):
+    from omnivec2.data.sources import load_source
+    from omnivec2.modalities import get_modality
+    from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache
+
+    spec = get_modality("image")
+    table = load_source(spec, spec.default_source, 0)
+    table.loc[3, column] = value
+    with pytest.raises(UnvalidatedTableError, match=what):
+        build_token_cache(table, spec, tmp_path)
+    assert not (tmp_path / "image").exists()

@@ -63,7 +63,19 @@ def test_numeric_columns_standardise_with_train_stats_only():
     np.testing.assert_allclose(tokens[0, :, 0], [3.0, 1e6], rtol=1e-5)
 
 
-@pytest.mark.parametrize("name", sorted(REGISTRY))
+# [N, P] per modality on its default source: a change here changes every cache key and checkpoint.
+TOKEN_SHAPES = {
+    "audio": (48, 128), "depth": (64, 64), "graph": (64, 46), "hyperspectral": (64, 496), "image": (16, 4),
+    "imu": (10, 60), "infrared": (64, 64), "point_cloud": (64, 51), "tabular": (13, 1),
+    "tabular_regression": (10, 1), "text": (64, 1), "time_series": (15, 10), "video": (80, 256), "xray": (64, 64),
+}
+
+
+def test_every_registered_modality_has_a_documented_token_shape():
+    assert set(TOKEN_SHAPES) == set(REGISTRY)
+
+
+@pytest.mark.parametrize("name", sorted(TOKEN_SHAPES))
 def test_registered_tokenizers_on_default_sources(name):
     spec = REGISTRY[name]
     table = load_source(spec, spec.default_source, seed=0)
@@ -72,8 +84,7 @@ def test_registered_tokenizers_on_default_sources(name):
     json.dumps(stats)
     json.dumps(spec.tokenizer.config())
     tokens = spec.tokenizer.transform(decode_payloads(table.head(5)), stats)
-    expected = {"image": (5, 16, 4), "tabular": (5, 13, 1), "imu": (5, 10, 60)}[name]
-    assert tokens.shape == expected and tokens.dtype == np.float32 and np.isfinite(tokens).all()
+    assert tokens.shape == (5, *TOKEN_SHAPES[name]) and tokens.dtype == np.float32 and np.isfinite(tokens).all()
     # fitting on a different split changes the stats: they come from what fit is given (train only)
     if stats:
         assert spec.tokenizer.fit(decode_payloads(table[table["split"] == "test"])) != stats

@@ -46,6 +46,10 @@ def load_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
     """Read one modality's source into a sample table (see `omnivec2.data.sample_table`)."""
     kind = source.get("kind")
     if kind not in SOURCES:
+        from omnivec2.modalities import REGISTRY
+
+        len(REGISTRY)  # imports the modality modules, which register their own source kinds
+    if kind not in SOURCES:
         raise SourceError(f"modality {spec.name!r}: unknown source kind {kind!r}; known: {sorted(SOURCES)}")
     return SOURCES[kind](spec, source, seed)
 

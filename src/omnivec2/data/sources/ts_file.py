@@ -85,7 +85,11 @@ def load_ts_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
 
     parts = {}
     for split, path in (("train", train_path), ("test", test_path)):
-        text = read_bytes(spec, path, source).decode("utf-8")
+        try:
+            text = read_bytes(spec, path, source).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise SourceError(f"modality {spec.name!r}: {path} is not UTF-8 text "
+                              f"(undecodable byte at offset {error.start})") from None
         try:
             parts[split] = parse_ts(text, str(path))
         except ValueError as error:

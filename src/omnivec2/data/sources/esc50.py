@@ -1,0 +1,80 @@
+"""`esc50`: an ESC-50-style folder of labelled clips, local or `s3://`.
+
+Layout (as the ESC-50 release): `<root>/audio/<filename>.wav` and `<root>/meta/esc50.csv` with at
+least the columns `filename`, `fold` and `target` (an integer class; ESC-50's `category` column
+is ignored). Fold `test_fold` (default 5) -> test, fold `val_fold` (default 4, None for no val)
+-> val, the other folds -> train. The target goes to the modality's first task, so a modality
+whose task has fewer classes than the folder rejects the folder (SourceError naming the label):
+the real ESC-50 (50 classes, 5 s at 44.1 kHz) needs a modality spec with a 50-class task and a
+payload of 5 s (`PayloadSpec(shape=(80000,), ...)`).
+
+Each WAV (integer PCM) is mixed to mono, resampled to `sample_rate` (16 kHz) by linear
+interpolation and cropped (start kept) or zero-padded to the payload length.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+
+from omnivec2.data.sample_table import build_sample_table
+from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, target_name
+from omnivec2.data.sources.wav import fit_length, read_wav, resample_linear
+from omnivec2.modalities.spec import ModalitySpec
+
+META = "meta/esc50.csv"
+COLUMNS = ("filename", "fold", "target")
+
+
+def read_meta(spec: ModalitySpec, root: str, source: dict) -> pd.DataFrame:
+    path = f"{root}/{source.get('meta', META)}"
+    try:
+        meta = pd.read_csv(io.BytesIO(read_bytes(spec, path, source)), encoding="utf-8")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise SourceError(f"modality {spec.name!r}: cannot parse {path!r} ({type(error).__name__}: {error})") from None
+    missing = [c for c in COLUMNS if c not in meta.columns]
+    if missing:
+        raise SourceError(f"modality {spec.name!r}: {path!r} lacks column(s) {missing}; it has {list(meta.columns)}")
+    if meta.empty:
+        raise SourceError(f"modality {spec.name!r}: {path!r} lists no clips")
+    return meta
+
+
+def load_esc50_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+    """Waveforms float32 `[L]` (L = the payload length); `sample_id` is the file name without `.wav`.
+
+    `source`: `path` (the root folder or `s3://` prefix), optional `test_fold`, `val_fold`,
+    `sample_rate`, `classes` (names or values of `target`, in class order), `storage_options`.
+    """
+    if "path" not in source:
+        raise SourceError(f"modality {spec.name!r}: an esc50 source needs 'path' (the folder holding audio/ and meta/)")
+    root = str(source["path"]).rstrip("/")
+    meta = read_meta(spec, root, source)
+    rate = int(source.get("sample_rate", 16000))
+    length = int(spec.payload.shape[0])
+    test_fold, val_fold = source.get("test_fold", 5), source.get("val_fold", 4)
+
+    waves = []
+    for filename in meta["filename"].astype(str):
+        path = f"{root}/audio/{filename}"
+        try:
+            wave_, clip_rate = read_wav(read_bytes(spec, path, source), path)
+        except ValueError as error:
+            if isinstance(error, SourceError):
+                raise
+            raise SourceError(f"modality {spec.name!r}: {error}") from None
+        waves.append(fit_length(resample_linear(wave_, clip_rate, rate), length))
+
+    folds = pd.to_numeric(meta["fold"], errors="coerce")
+    splits = np.where(folds == test_fold, "test", np.where(folds == val_fold, "val", "train")).tolist()
+    labels = class_indices(spec, meta["target"].to_numpy(), source.get("classes"), f"{root}/{META}")
+    num_classes = spec.tasks[0].num_classes
+    unknown = labels[(labels < 0) | (labels >= num_classes)]
+    if unknown.size:
+        raise SourceError(
+            f"modality {spec.name!r}: label {int(unknown[0])} in {root}/{META} is outside the task's {num_classes} classes"
+        )
+    ids = [name[:-4] if name.lower().endswith(".wav") else name for name in meta["filename"].astype(str)]
+    return build_sample_table(ids, splits, waves, {target_name(spec): labels})

@@ -1,0 +1,178 @@
+"""`point_folder`: a user's point sets, one folder per class (ModelNet layout), local or `s3://`.
+
+    <path>/<class>/[train|val|test/]<name>.off | .ply | .npy
+
+* `.off` (ModelNet): `OFF`, counts `nv nf ne` (ModelNet's `OFF490 518 0` variant too), vertex
+  lines, face lines `n i j k ...` (fanned into triangles).
+* `.ply`: ASCII PLY with `element vertex` (properties x, y, z anywhere among them) and optionally
+  `element face` (`property list ... vertex_indices`).
+* `.npy`: an array `[n, >=3]`; the first three columns are xyz.
+
+Meshes with faces are sampled uniformly on their surface (area-weighted, seeded by the seed and
+the file's relative path); vertex-only sets are resampled deterministically (`mesh_sampling.resample`).
+Every cloud is centred and scaled into the unit sphere, `points` points each (default 1024).
+Without split folders the split is stratified by class from `seed`. `sample_id` is the path
+relative to `<path>` without the suffix. A file that is empty, truncated or not decodable raises
+`SourceError` naming the modality and the file.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+
+import numpy as np
+import pandas as pd
+
+from omnivec2.data.sample_table import build_sample_table
+from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits, target_name
+from omnivec2.data.sources.mesh_sampling import resample, sample_surface, to_unit_sphere, triangle_areas
+from omnivec2.modalities.spec import ModalitySpec
+
+SUFFIXES = (".off", ".ply", ".npy")
+SPLIT_FOLDERS = ("train", "val", "test")
+
+
+def parse_off(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """OFF bytes -> (vertices `[V, 3]` float64, triangles `[F, 3]` int64); ValueError naming `name`."""
+    lines = [l.split("#")[0].strip() for l in data.decode("ascii", errors="strict").splitlines()]
+    lines = [l for l in lines if l]
+    if not lines or not lines[0].startswith("OFF"):
+        raise ValueError(f"{name}: not an OFF file (no 'OFF' header)")
+    head = lines[0][3:].split() or (lines[1].split() if len(lines) > 1 else [])
+    body = lines[1:] if lines[0][3:].split() else lines[2:]
+    try:
+        nv, nf = int(head[0]), int(head[1])
+        if len(body) < nv + nf:
+            raise ValueError(f"{len(body)} data lines, header promises {nv} vertices and {nf} faces (truncated?)")
+        vertices = np.array([l.split()[:3] for l in body[:nv]], dtype=np.float64).reshape(nv, 3)
+        triangles = _fan_faces([l.split() for l in body[nv : nv + nf]], nv)
+    except (ValueError, IndexError) as error:
+        raise ValueError(f"{name}: {error}") from None
+    return vertices, triangles
+
+
+def parse_ply(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """ASCII PLY bytes -> (vertices `[V, 3]`, triangles `[F, 3]`, possibly empty)."""
+    text = data.decode("ascii", errors="strict")
+    if not text.startswith("ply"):
+        raise ValueError(f"{name}: not a PLY file (no 'ply' magic)")
+    header, _, body = text.partition("end_header")
+    if not _:
+        raise ValueError(f"{name}: PLY header without 'end_header'")
+    elements, fmt = [], None
+    for line in header.splitlines():
+        words = line.split()
+        if words[:1] == ["format"]:
+            fmt = words[1] if len(words) > 1 else None
+        elif words[:1] == ["element"] and len(words) == 3:
+            elements.append([words[1], int(words[2]), []])
+        elif words[:1] == ["property"] and elements:
+            elements[-1][2].append(words[-1])
+    if fmt != "ascii":
+        raise ValueError(f"{name}: PLY format {fmt!r} is not supported; write it as 'ascii'")
+    rows = [l.split() for l in body.splitlines() if l.strip()]
+    vertices, triangles, at = None, np.zeros((0, 3), np.int64), 0
+    try:
+        for element, count, properties in elements:
+            chunk = rows[at : at + count]
+            if len(chunk) < count:
+                raise ValueError(f"{len(chunk)} {element} lines, header promises {count} (truncated?)")
+            at += count
+            if element == "vertex":
+                columns = [properties.index(axis) for axis in ("x", "y", "z")]
+                vertices = np.array([[r[c] for c in columns] for r in chunk], dtype=np.float64).reshape(count, 3)
+            elif element == "face":
+                triangles = _fan_faces(chunk, len(vertices) if vertices is not None else 0)
+    except (ValueError, IndexError) as error:
+        raise ValueError(f"{name}: {error}") from None
+    if vertices is None:
+        raise ValueError(f"{name}: PLY without an 'element vertex'")
+    return vertices, triangles
+
+
+def _fan_faces(rows: list[list[str]], nv: int) -> np.ndarray:
+    out = []
+    for row in rows:
+        n = int(row[0])
+        polygon = [int(i) for i in row[1 : 1 + n]]
+        if len(polygon) != n:
+            raise ValueError(f"face line {' '.join(row)!r} lists fewer than {n} indices")
+        out += [(polygon[0], polygon[j], polygon[j + 1]) for j in range(1, n - 1)]
+    triangles = np.array(out, dtype=np.int64).reshape(-1, 3)
+    if triangles.size and (triangles.min() < 0 or triangles.max() >= nv):
+        raise ValueError(f"face index outside the {nv} vertices")
+    return triangles
+
+
+def read_point_file(data: bytes, name: str, points: int, rng: np.random.Generator) -> np.ndarray:
+    """One file's bytes -> cloud `[points, 3]` float32 in the unit sphere; ValueError naming `name`."""
+    if not data:
+        raise ValueError(f"{name}: empty file")
+    suffix = name[name.rfind("."):].lower()
+    if suffix == ".npy":
+        try:
+            array = np.load(io.BytesIO(data), allow_pickle=False)
+        except Exception as error:
+            raise ValueError(f"{name}: not a readable .npy array ({error})") from None
+        if array.ndim != 2 or array.shape[1] < 3 or array.shape[0] == 0 or array.dtype.kind not in "fiu":
+            raise ValueError(f"{name}: expected a numeric array [n, >=3], got {array.dtype} {array.shape}")
+        vertices, triangles = array[:, :3].astype(np.float64), np.zeros((0, 3), np.int64)
+    else:
+        try:
+            vertices, triangles = (parse_off if suffix == ".off" else parse_ply)(data, name)
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{name}: not ASCII text ({error.reason})") from None
+    if len(vertices) == 0:
+        raise ValueError(f"{name}: no vertices")
+    if not np.isfinite(vertices).all():
+        raise ValueError(f"{name}: non-finite coordinates")
+    if len(triangles) and triangle_areas(vertices, triangles).sum() > 0:
+        cloud = sample_surface(vertices, triangles, points, rng)
+    else:
+        cloud = resample(vertices, points)
+    return np.clip(to_unit_sphere(cloud), -1.0, 1.0).astype(np.float32)
+
+
+def load_point_folder(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+    """Payload float32 `[points, 3]`; class = first folder level, split = optional second level."""
+    import fsspec
+
+    if "path" not in source:
+        raise SourceError(f"modality {spec.name!r}: a point_folder source needs 'path'")
+    path = str(source["path"]).rstrip("/")
+    points = int(source.get("points", spec.payload.shape[0] or 1024))
+    try:
+        fs, root = fsspec.core.url_to_fs(path, **source.get("storage_options", {}))
+        found = sorted(f for f in fs.find(root) if f.lower().endswith(SUFFIXES))
+    except Exception as error:
+        raise SourceError(f"modality {spec.name!r}: cannot list {path!r} ({type(error).__name__}: {error})") from error
+    relative = [f[len(root.rstrip("/")) + 1 :] for f in found]
+    relative = [r for r in relative if "/" in r]  # files directly under <path> have no class
+    if not relative:
+        raise SourceError(f"modality {spec.name!r}: no {'/'.join(SUFFIXES)} files in class folders under {path!r}")
+    prefix = path[: len(path) - len(root.rstrip("/"))] if "://" in path else ""
+    clouds, labels, ids, given_splits = [], [], [], []
+    for rel in relative:
+        parts = rel.split("/")
+        file_path = f"{prefix}{root.rstrip('/')}/{rel}"
+        rng = np.random.default_rng([seed, zlib.crc32(rel.encode())])
+        try:
+            clouds.append(read_point_file(read_bytes(spec, file_path, source), file_path, points, rng))
+        except ValueError as error:
+            if isinstance(error, SourceError):
+                raise
+            raise SourceError(f"modality {spec.name!r}: {error}") from None
+        labels.append(parts[0])
+        ids.append(rel[: rel.rfind(".")])
+        given_splits.append(parts[1] if len(parts) > 2 and parts[1] in SPLIT_FOLDERS else None)
+    targets = class_indices(spec, labels, source.get("classes"), path)
+    if all(s is not None for s in given_splits):
+        splits = np.array(given_splits, dtype=object)
+        if "val" not in set(splits):  # ModelNet has train/test only: a stratified val from train
+            train = np.flatnonzero(splits == "train")
+            inner = stratified_splits(targets[train], seed, val=0.0, test=source.get("val_fraction", 0.1))
+            splits[train[inner == "test"]] = "val"
+    else:
+        splits = stratified_splits(targets, seed)
+    return build_sample_table(ids, list(splits), clouds, {target_name(spec): targets})

@@ -1,0 +1,209 @@
+"""Audio: espeak-ng spoken digits (split by voice), the ESC-50 reader, the log-mel tokenizer, bad input."""
+
+from __future__ import annotations
+
+import io
+import wave
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from omnivec2.data.sample_table import decode_payload
+from omnivec2.data.sources import SourceError, load_source
+from omnivec2.data.sources import espeak_digits
+from omnivec2.data.sources.wav import read_wav, resample_linear
+from omnivec2.modalities import REGISTRY, TaskSpec
+from omnivec2.tokens.spectrogram import LOG_FLOOR, LogMelPatches, hz_to_mel, mel_centres, mel_filterbank
+from tests.omnivec2.modalities.bad_inputs_audio_text_ts import ROW, assert_rejected, with_payload, with_value
+from tests.omnivec2.modalities.s3_for_audio_text import s3, upload_folder  # noqa: F401  (s3 is a fixture)
+
+SPEC = REGISTRY["audio"]
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return load_source(SPEC, SPEC.default_source, seed=0)
+
+
+# ----- default source -------------------------------------------------------------------------------
+def test_default_source_counts_and_voice_split(table):
+    assert len(table) == 720 and table["sample_id"].is_unique
+    assert table["split"].value_counts().to_dict() == {"train": 420, "test": 180, "val": 120}
+    assert (table["digit"].value_counts() == 72).all() and set(table["digit"]) == set(range(10))
+    assert (table["shape"] == "16000").all() and (table["dtype"] == "float32").all()
+    voice = table["sample_id"].str.extract(r"^espeak-(.+)-\d-s\d+-p\d+$")[0]
+    voices = {split: set(voice[table["split"] == split]) for split in ("train", "val", "test")}
+    assert voices["test"] == set(espeak_digits.TEST_VOICES) and len(voices["train"]) == 7
+    assert not voices["test"] & voices["train"] and not voices["val"] & voices["train"]
+
+
+def test_default_source_is_deterministic_for_a_seed(table):
+    again = load_source(SPEC, SPEC.default_source, seed=0)
+    assert again["sample_id"].tolist() == table["sample_id"].tolist()
+    assert (again["payload"] == table["payload"]).all()
+    other = espeak_digits.clip_grid({}, seed=1)
+    assert (other[["speed", "pitch"]].to_numpy() != espeak_digits.clip_grid({}, 0)[["speed", "pitch"]].to_numpy()).any()
+
+
+def test_clips_are_speech_starting_at_zero_and_within_one_second(table):
+    clip = decode_payload(table.iloc[0])
+    assert abs(clip[0]) >= 1e-3  # leading silence trimmed
+    assert 0.05 < np.abs(clip).max() <= 1.0
+    assert np.all(clip[-100:] == 0.0)  # padded: every digit word is shorter than 1 s
+
+
+def test_take_falls_back_to_word_by_word_when_it_does_not_split_in_ten(monkeypatch, tmp_path):
+    monkeypatch.setattr(espeak_digits, "split_words", lambda wave_, rate: [wave_])  # a take that will not split
+    words, rate = espeak_digits.take_words(espeak_digits.espeak_program(SPEC), SPEC, "en-us", 160, 50, tmp_path)
+    assert len(words) == 10 and rate == 22050 and all(0.1 < len(w) / rate < 1.0 for w in words)
+
+
+def test_missing_espeak_names_program_and_package(monkeypatch):
+    monkeypatch.setattr(espeak_digits.shutil, "which", lambda name: None)
+    with pytest.raises(SourceError, match=r"'audio'.*'espeak-ng'.*apt-get install -y espeak-ng"):
+        load_source(SPEC, SPEC.default_source, seed=0)
+
+
+# ----- tokenizer --------------------------------------------------------------------------------------
+def test_mel_scale_and_filter_bank_by_hand():
+    assert hz_to_mel(700.0) == pytest.approx(2595.0 * np.log10(2.0))
+    bank = mel_filterbank(64, 400, 16000, 20.0, 8000.0)
+    assert bank.shape == (64, 201) and bank.min() == 0.0 and bank.max() <= 1.0
+    assert (bank.sum(axis=1) > 0).all()  # no empty filter at 64 bins over 201 FFT bins
+
+
+def test_log_mel_tokens_shape_layout_and_a_hand_checked_value():
+    tokenizer = LogMelPatches()
+    silence = np.zeros(16000, np.float32)
+    tokens = tokenizer.transform([silence], {"mean": 0.0, "std": 1.0})
+    assert tokens.shape == (1, 48, 128) and tokens.dtype == np.float32
+    np.testing.assert_allclose(tokens, np.log(LOG_FLOOR), rtol=1e-6)  # silence: log(0 + floor) everywhere
+
+    t = np.arange(16000) / 16000.0
+    tone = (0.5 * np.sin(2 * np.pi * 1000.0 * t)).astype(np.float32)
+    mel = tokenizer.log_mel([tone])[0]  # [64, 96]
+    nearest = int(np.argmin(np.abs(mel_centres(64, 20.0, 8000.0) - 1000.0)))
+    assert abs(int(mel.mean(axis=1).argmax()) - nearest) <= 1
+    tokens = tokenizer.transform([tone], {"mean": 0.0, "std": 1.0})[0]  # token = band group * 12 + time group
+    band, within = divmod(nearest, 16)
+    np.testing.assert_allclose(tokens[band * 12 + 3].reshape(16, 8)[within], mel[nearest, 24:32], rtol=1e-6)
+
+
+def test_fit_standardises_with_train_statistics(table):
+    tokenizer = SPEC.tokenizer
+    train = [decode_payload(r) for r in table[table["split"] == "train"].head(40).to_dict("records")]
+    stats = tokenizer.fit(train)
+    tokens = tokenizer.transform(train, stats)
+    assert abs(tokens.mean()) < 1e-3 and tokens.std() == pytest.approx(1.0, rel=1e-3)
+
+
+# ----- ESC-50 reader ----------------------------------------------------------------------------------
+def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
+    """int16 samples `[T]` or `[T, C]` -> WAV bytes."""
+    samples = samples.reshape(len(samples), -1)
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
+        handle.setnchannels(samples.shape[1])
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes(samples.astype("<i2").tobytes())
+    return buffer.getvalue()
+
+
+def write_esc50(root, rows: list[tuple[str, int, int, bytes]]) -> None:
+    (root / "audio").mkdir(parents=True)
+    (root / "meta").mkdir()
+    for filename, _, _, data in rows:
+        (root / "audio" / filename).write_bytes(data)
+    meta = pd.DataFrame([(f, fold, target, "x") for f, fold, target, _ in rows], columns=["filename", "fold", "target", "category"])
+    meta.to_csv(root / "meta" / "esc50.csv", index=False)
+
+
+def esc50_rows() -> list[tuple[str, int, int, bytes]]:
+    t = np.arange(2 * 44100) / 44100.0
+    stereo = np.stack([np.sin(2 * np.pi * 440 * t), np.sin(2 * np.pi * 440 * t)], axis=1) * 16384
+    mono8k = np.full(4000, 8192)  # 0.5 s at 8 kHz -> 0.5 s at 16 kHz, then zero padding
+    return [(f"1-{i}-A-{i}.wav", 1 + i % 5, i % 10, wav_bytes(stereo if i % 2 else mono8k, 44100 if i % 2 else 8000)) for i in range(10)]
+
+
+def test_esc50_folder_reads_folds_resamples_and_mixes(tmp_path):
+    write_esc50(tmp_path, esc50_rows())
+    table = load_source(SPEC, {"kind": "esc50", "path": str(tmp_path)}, seed=0).set_index("sample_id")
+    assert table.loc["1-4-A-4", "split"] == "test" and table.loc["1-3-A-3", "split"] == "val"
+    assert table.loc["1-0-A-0", "split"] == "train" and table.loc["1-7-A-7", "digit"] == 7
+    mono = decode_payload(table.loc["1-0-A-0"])
+    np.testing.assert_allclose(mono[:8000], 0.25, atol=1e-6)
+    assert np.all(mono[8001:] == 0.0)
+    stereo = decode_payload(table.loc["1-1-A-1"])  # 44.1 kHz stereo -> 16 kHz mono, first 1.0 s
+    expected = 0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000.0)
+    np.testing.assert_allclose(stereo, expected, atol=2e-3)
+
+
+def test_esc50_folder_from_s3(tmp_path, s3):
+    client, options = s3
+    write_esc50(tmp_path, esc50_rows())
+    upload_folder(client, tmp_path, "esc50")
+    local = load_source(SPEC, {"kind": "esc50", "path": str(tmp_path)}, seed=0)
+    remote = load_source(SPEC, {"kind": "esc50", "path": "s3://esc50/", "storage_options": options}, seed=0)
+    assert remote.drop(columns="payload").equals(local.drop(columns="payload"))
+    assert (remote["payload"] == local["payload"]).all()
+    with pytest.raises(SourceError, match=r"cannot read 's3://esc50/meta/missing\.csv'"):
+        load_source(SPEC, {"kind": "esc50", "path": "s3://esc50", "meta": "meta/missing.csv", "storage_options": options}, seed=0)
+
+
+def test_esc50_with_a_user_spec_of_fifty_classes(tmp_path):
+    rows = [(f"c{i}.wav", 5 if i < 2 else 1, 10 + i, wav_bytes(np.full(800, 100), 16000)) for i in range(4)]
+    write_esc50(tmp_path, rows)
+    with pytest.raises(SourceError, match=r"label 10 .* outside the task's 10 classes"):
+        load_source(SPEC, {"kind": "esc50", "path": str(tmp_path)}, seed=0)
+    from dataclasses import replace
+
+    esc = replace(SPEC, name="esc50", tasks=(TaskSpec("category", "classification", 50),))
+    table = load_source(esc, {"kind": "esc50", "path": str(tmp_path)}, seed=0)
+    assert table["category"].tolist() == [10, 11, 12, 13] and (table["split"] == "test").sum() == 2
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda root: (root / "audio" / "1-2-A-2.wav").write_bytes(b""), r"1-2-A-2\.wav: not a readable PCM WAV"),
+    (lambda root: (root / "audio" / "1-2-A-2.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt "), r"1-2-A-2\.wav: not a readable PCM WAV"),
+    (lambda root: (root / "audio" / "1-2-A-2.wav").unlink(), r"cannot read .*1-2-A-2\.wav"),
+    (lambda root: (root / "meta" / "esc50.csv").write_text("filename,target\nx.wav,1\n"), r"lacks column\(s\) \['fold'\]"),
+    (lambda root: (root / "meta" / "esc50.csv").write_text(""), r"cannot parse .*esc50\.csv"),
+])
+def test_esc50_bad_files_raise_source_errors_naming_the_file(tmp_path, damage, message):
+    write_esc50(tmp_path, esc50_rows())
+    damage(tmp_path)
+    with pytest.raises(SourceError, match=r"modality 'audio': .*" + message):
+        load_source(SPEC, {"kind": "esc50", "path": str(tmp_path)}, seed=0)
+
+
+def test_wav_reader_truncated_frames_and_resampling():
+    data = wav_bytes(np.array([0, 16384, -16384, 32767]), 8000)
+    samples, rate = read_wav(data[:-1], "x.wav")  # a truncated last frame is dropped
+    assert rate == 8000 and samples.tolist() == [0.0, 0.5, -0.5]
+    np.testing.assert_allclose(resample_linear(np.array([0.0, 1.0], np.float32), 8000, 16000), [0.0, 0.5, 1.0, 1.0])
+
+
+# ----- bad input --------------------------------------------------------------------------------------
+BAD = {
+    "nan": (lambda t: with_payload(t, ROW, np.r_[np.nan, np.zeros(15999)].astype(np.float32)), "expect_column_values_to_be_between", "nan_count", True),
+    "inf": (lambda t: with_payload(t, ROW, np.r_[np.inf, np.zeros(15999)].astype(np.float32)), "expect_column_values_to_be_between", "inf_count", True),
+    "wrong shape": (lambda t: with_payload(t, ROW, np.zeros(8000, np.float32)), "expect_column_values_to_match_regex", "shape", True),
+    "truncated payload": (lambda t: with_value(t, ROW, "payload", t.at[ROW, "payload"][:-6]), "payload_decodes_to_shape_and_dtype", "payload", True),
+    "unknown label": (lambda t: with_value(t, ROW, "digit", 10), "expect_column_values_to_be_in_set", "digit", False),
+    "duplicate id": (lambda t: with_value(t, ROW, "sample_id", t.at[ROW + 1, "sample_id"]), "expect_column_values_to_be_unique", "sample_id", True),
+    "oversized": (lambda t: with_payload(t, ROW, np.zeros(16000, np.float64)), "expect_column_values_to_be_between", "nbytes", True),
+    "clipping": (lambda t: with_payload(t, ROW, np.full(16000, 1.5, np.float32)), "expect_column_values_to_be_between", "max", False),
+    "missing column": (lambda t: t.drop(columns=["nan_count"]), "expect_table_columns_to_match_set", None, True),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_bad_input_is_named_and_never_cached(table, tmp_path, kind):
+    corrupt, expectation, column, direct = BAD[kind]
+    bad = corrupt(table)
+    sample = str(table.at[ROW + 1, "sample_id"]) if kind == "duplicate id" else str(table.at[ROW, "sample_id"])
+    if column is None:
+        sample = "nan_count"
+    assert_rejected(bad, SPEC, expectation, column, sample, tmp_path / "cache", direct)

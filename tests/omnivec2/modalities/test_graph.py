@@ -1,0 +1,293 @@
+"""Graph modality: the bundled solubility molecules, SDF and TU readers, TokenGT tokens, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from omnivec2.modalities import REGISTRY
+
+
+from omnivec2.data.sample_table import decode_payload, summarise  # noqa: E402
+from omnivec2.data.sources import SourceError, load_source  # noqa: E402
+from omnivec2.data.sources.sdf import parse_sdf  # noqa: E402
+from omnivec2.model.config import modality_config_from_spec  # noqa: E402
+from omnivec2.model.embeddings_graph import GraphTokenEmbedding  # noqa: E402
+from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache  # noqa: E402
+from omnivec2.tokens.graph import ELEMENTS, GraphTokens, encode_graph, payload_problem  # noqa: E402
+from omnivec2.validation import ValidationFailed, validate_sample_table  # noqa: E402
+
+SPEC = REGISTRY["graph"]
+C, N, O = ELEMENTS.index("C"), ELEMENTS.index("N"), ELEMENTS.index("O")
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return load_source(SPEC, SPEC.default_source, seed=0)
+
+
+# ----- the default source --------------------------------------------------------------------------
+def test_solubility_official_split_counts_and_classes(table):
+    assert len(table) == 1282 and table["sample_id"].is_unique
+    assert table["split"].value_counts().to_dict() == {"train": 922, "val": 103, "test": 257}
+    assert table[table["split"] == "test"]["sample_id"].str.startswith("solubility-test-").all()
+    assert table[table["split"] == "val"]["sample_id"].str.startswith("solubility-train-").all()
+    assert table["solubility"].value_counts().sort_index().tolist() == [519, 517, 246]
+    assert table["shape"].map(lambda s: int(s.split("x")[0])).max() <= 64
+
+
+def test_solubility_first_molecule_is_n_pentane(table):
+    row = table.set_index("sample_id").loc["solubility-train-1"]  # n-pentane, "(A) low"
+    chain = encode_graph([C] * 5, [(0, 1, 1), (1, 2, 1), (2, 3, 1), (3, 4, 1)])
+    np.testing.assert_array_equal(decode_payload(row), chain)
+    assert row["solubility"] == 0
+
+
+def test_solubility_val_is_deterministic_for_a_seed(table):
+    again = load_source(SPEC, SPEC.default_source, seed=0)
+    other = load_source(SPEC, SPEC.default_source, seed=1)
+    assert table["split"].tolist() == again["split"].tolist()
+    assert table["split"].tolist() != other["split"].tolist()
+    assert (table["split"] == "test").tolist() == (other["split"] == "test").tolist()  # official test fixed
+
+
+# ----- SDF files -----------------------------------------------------------------------------------
+def molblock(name: str, atoms: list[str], bonds: list[tuple[int, int, int]], props: dict[str, str]) -> str:
+    lines = [name, "  fixture", "", f"{len(atoms):3d}{len(bonds):3d}  0  0  0  0  0  0  0  0999 V2000"]
+    lines += [f"{i:10.4f}{0.0:10.4f}{0.0:10.4f} {a:<3} 0  0  0  0  0  0  0  0  0  0  0  0" for i, a in enumerate(atoms)]
+    lines += [f"{a:3d}{b:3d}{t:3d}  0" for a, b, t in bonds]
+    lines.append("M  END")
+    for key, value in props.items():
+        lines += [f">  <{key}>", value, ""]
+    return "\n".join(lines + ["$$$$"]) + "\n"
+
+
+ETHANOL = molblock("ethanol", ["C", "C", "O"], [(1, 2, 1), (2, 3, 1)], {"ID": "e1", "class": "soluble"})
+ACETONITRILE = molblock("", ["C", "C", "N"], [(1, 2, 1), (2, 3, 3)], {"ID": "a1", "class": "insoluble"})
+
+
+def test_parse_sdf_reads_atoms_bonds_coordinates_and_properties():
+    first, second = parse_sdf(ETHANOL + ACETONITRILE, "fixture.sdf")
+    assert first.name == "ethanol" and first.elements == ["C", "C", "O"] and second.name == ""
+    np.testing.assert_array_equal(first.coords[:, 0], [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(second.bonds, [[1, 2, 1], [2, 3, 3]])
+    assert first.properties == {"ID": "e1", "class": "soluble"} and second.line == 18
+
+
+def test_sdf_source_train_and_test_files(tmp_path):
+    (tmp_path / "train.sdf").write_text((ETHANOL + ACETONITRILE) * 5)
+    (tmp_path / "test.sdf").write_text(ACETONITRILE + ETHANOL)
+    source = {"kind": "sdf", "train_path": str(tmp_path / "train.sdf"), "test_path": str(tmp_path / "test.sdf"),
+              "label_property": "class", "classes": ["insoluble", "soluble"], "val_fraction": 0.2}
+    table = load_source(SPEC, source, seed=0)
+    assert table["split"].value_counts().to_dict() == {"train": 8, "val": 2, "test": 2}
+    row = table.set_index("sample_id").loc["graph-test-00000"]
+    np.testing.assert_array_equal(decode_payload(row), encode_graph([C, C, N], [(0, 1, 1), (1, 2, 3)]))
+    assert row["solubility"] == 0
+
+
+def test_sdf_source_single_file_with_id_property(tmp_path):
+    molecules = [molblock(f"m{i}", ["C", "O"], [(1, 2, 1)], {"ID": f"m{i}", "class": ["a", "b"][i % 2]}) for i in range(20)]
+    (tmp_path / "all.sdf").write_text("".join(molecules))
+    source = {"kind": "sdf", "path": str(tmp_path / "all.sdf"), "label_property": "class", "id_property": "ID"}
+    table = load_source(SPEC, source, seed=0)
+    assert table["sample_id"].tolist() == [f"graph-m{i}" for i in range(20)]
+    assert table["solubility"].tolist() == [0, 1] * 10  # classes default to the sorted labels
+    assert table["split"].value_counts().to_dict() == {"train": 14, "test": 4, "val": 2}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (ETHANOL.split("M  END")[0], r"fixture\.sdf, line 10: file ends inside a record"),
+        (ETHANOL.replace("  3  2  0", "  x  2  0"), r"fixture\.sdf, line 4: expected a counts line"),
+        (ETHANOL.replace("  2  3  1  0", "  2  9  1  0"), r"fixture\.sdf, line 9: bond between atoms 2 and 9"),
+        (ETHANOL.replace("  2  3  1  0", "  2  3  7  0"), r"fixture\.sdf, line 9: bond type 7"),
+        (ETHANOL.replace("    1.0000    0.0000", "    1.0000    zero  "), r"fixture\.sdf, line 6: expected an atom line"),
+        (ETHANOL.replace(" O  ", " Xx "), r"fixture\.sdf, molecule at line 1: element\(s\) \['Xx'\]"),
+        (ETHANOL.replace("<class>", "<klass>"), r"fixture\.sdf, molecule at line 1 has no property 'class'"),
+        ("", r"fixture\.sdf: no molecules"),
+    ],
+    ids=["truncated", "garbled counts", "bond endpoint", "bond type", "garbled atom", "unknown element",
+         "missing label", "empty"],
+)
+def test_bad_sdf_names_modality_file_and_line(tmp_path, text, expected):
+    path = tmp_path / "fixture.sdf"
+    path.write_text(text)
+    with pytest.raises(SourceError, match=r"modality 'graph': .*" + expected):
+        load_source(SPEC, {"kind": "sdf", "path": str(path), "label_property": "class"}, seed=0)
+
+
+def test_undecodable_sdf_is_a_source_error(tmp_path):
+    path = tmp_path / "binary.sdf"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(SourceError, match=r"modality 'graph': .*binary\.sdf.* not UTF-8"):
+        load_source(SPEC, {"kind": "sdf", "path": str(path), "label_property": "class"}, seed=0)
+
+
+# ----- TU files ------------------------------------------------------------------------------------
+def write_tu(folder, a=None, node_labels="2\n2\n4\n2\n3\n" * 5, edge_labels=None, copies=5):
+    """`copies` x (graph C-C-O labelled 1, graph C-N labelled -1): nodes 5c+1..5c+5 for copy c."""
+    if a is None:
+        a = "".join(f"{5*c+1}, {5*c+2}\n{5*c+2}, {5*c+1}\n{5*c+2}, {5*c+3}\n{5*c+3}, {5*c+2}\n{5*c+4}, {5*c+5}\n{5*c+5}, {5*c+4}\n"
+                    for c in range(copies))
+    files = {"A": a, "graph_indicator": "".join(f"{2*c+1}\n{2*c+1}\n{2*c+1}\n{2*c+2}\n{2*c+2}\n" for c in range(copies)),
+             "graph_labels": "1\n-1\n" * copies, "node_labels": node_labels, "edge_labels": edge_labels}
+    for suffix, text in files.items():
+        if text is not None:
+            (folder / f"TOY_{suffix}.txt").write_text(text)
+    return {"kind": "tu", "path": str(folder), "name": "TOY"}
+
+
+def test_tu_source_reads_graphs_labels_and_optional_files(tmp_path):
+    table = load_source(SPEC, write_tu(tmp_path, edge_labels="0\n0\n1\n1\n2\n2\n" * 5), seed=0).set_index("sample_id")
+    np.testing.assert_array_equal(decode_payload(table.loc["toy-00001"]), encode_graph([C, C, O], [(0, 1, 1), (1, 2, 2)]))
+    np.testing.assert_array_equal(decode_payload(table.loc["toy-00002"]), encode_graph([C, N], [(0, 1, 3)]))
+    assert table["solubility"].tolist() == [1, 0] * 5  # sorted label values -1, 1
+    assert len(table) == 10 and set(table["split"]) == {"train", "val", "test"}
+
+
+def test_tu_source_without_node_labels_uses_category_zero(tmp_path):
+    table = load_source(SPEC, write_tu(tmp_path, node_labels=None), seed=0).set_index("sample_id")
+    np.testing.assert_array_equal(decode_payload(table.loc["toy-00002"]), [[1, 1], [1, 1]])
+
+
+def test_bad_tu_files_are_named(tmp_path):
+    with pytest.raises(SourceError, match=r"modality 'graph': .*TOY_A\.txt, line 3: expected 2 integer"):
+        load_source(SPEC, write_tu(tmp_path, a="1, 2\n2, 1\n2; x\n", copies=1), seed=0)
+    with pytest.raises(SourceError, match=r"TOY_A\.txt, line 5: node id outside 1\.\.25"):
+        load_source(SPEC, write_tu(tmp_path, a="1, 2\n2, 1\n2, 3\n3, 2\n4, 99\n"), seed=0)
+    with pytest.raises(SourceError, match=r"TOY_node_labels\.txt: needs 25 labels in 0\.\.15"):
+        load_source(SPEC, write_tu(tmp_path, node_labels="2\n2\n"), seed=0)
+    (tmp_path / "TOY_graph_labels.txt").write_text("")
+    with pytest.raises(SourceError, match=r"TOY_graph_labels\.txt: empty file"):
+        load_source(SPEC, {"kind": "tu", "path": str(tmp_path), "name": "TOY"}, seed=0)
+    with pytest.raises(SourceError, match=r"modality 'graph': cannot read .*NOPE_A\.txt"):
+        load_source(SPEC, {"kind": "tu", "path": str(tmp_path), "name": "NOPE"}, seed=0)
+
+
+# ----- the tokenizer -------------------------------------------------------------------------------
+def test_tokens_of_a_three_atom_path_by_hand():
+    """C-C=O: eigenvalues 0, 1, 2 of the normalised Laplacian; phi_1 = (1, 0, -1)/sqrt 2, phi_2 = (1, -sqrt 2, 1)/2."""
+    tokenizer = GraphTokens(max_tokens=8, eigenvectors=3)
+    tokens = tokenizer.transform([encode_graph([C, C, O], [(0, 1, 1), (1, 2, 2)])], {})
+    assert tokens.shape == (1, 8, 3 + 16 + 4 + 7 + 6) == (1, 8, tokenizer.token_dim) and tokens.dtype == np.float32
+    r = 1 / np.sqrt(2)
+    phi = np.array([[r, 0.5, 0], [0, -r, 0], [-r, 0.5, 0]])
+    cat, bond, deg, lap = 3, 19, 23, 30
+    node1 = tokens[0, 1]
+    assert node1[:3].tolist() == [1, 0, 0] and node1[cat + C] == 1 and node1[cat:bond].sum() == 1
+    assert node1[deg + 2] == 1 and node1[deg:lap].sum() == 1
+    np.testing.assert_allclose(node1[lap:], np.r_[phi[1], phi[1]], atol=1e-6)
+    edge12 = tokens[0, 4]  # tokens: 3 nodes, edge (0, 1), edge (1, 2), 3 padding
+    assert edge12[:3].tolist() == [0, 1, 0] and edge12[cat + C] == 1 and edge12[cat + O] == 1
+    assert edge12[bond:deg].tolist() == [0, 1, 0, 0] and not edge12[deg:lap].any()
+    np.testing.assert_allclose(edge12[lap:], np.r_[phi[1], phi[2]], atol=1e-6)
+    assert (tokens[0, 5:, 2] == 1).all() and not tokens[0, 5:, 3:].any()
+
+
+def test_large_graphs_keep_their_nodes_and_first_edges():
+    ring = encode_graph([C] * 6, [(i, (i + 1) % 6, 1) for i in range(6)])
+    tokens = GraphTokens(max_tokens=8, eigenvectors=2).transform([ring], {})[0]
+    assert tokens[:, 0].tolist() == [1] * 6 + [0, 0] and tokens[6:, 1].tolist() == [1, 1]
+
+
+def test_tokens_are_deterministic_and_finite_on_the_real_molecules(table):
+    samples = [decode_payload(r) for r in table.head(200).to_dict("records")]
+    first, again = SPEC.tokenizer.transform(samples, {}), SPEC.tokenizer.transform(samples[::-1], {})[::-1]
+    assert first.shape == (200, 64, 46) and np.isfinite(first).all()
+    np.testing.assert_array_equal(first, again)  # batch composition does not change a graph's tokens
+
+
+def test_payload_problem_is_the_strict_structural_check():
+    good = encode_graph([C, O], [(0, 1, 2)])
+    assert payload_problem(good) is None
+    assert "not symmetric" in payload_problem(np.array([[3, 1], [0, 5]], np.float32))
+    assert "not square" in payload_problem(np.ones((2, 3), np.float32))
+    assert "whole numbers" in payload_problem(good + 0.5)
+    assert "outside 1..16" in payload_problem(np.array([[0, 1], [1, 3]], np.float32))
+    assert "outside 0..4" in payload_problem(np.array([[3, 7], [7, 3]], np.float32))
+    with pytest.raises(ValueError, match="not a square"):
+        SPEC.tokenizer.transform([np.ones((2, 3), np.float32)], {})
+
+
+def test_graph_embedding_has_no_position_table_so_node_order_only_permutes_tokens():
+    config = modality_config_from_spec(SPEC, 64, 46)
+    embedding = GraphTokenEmbedding(config, 32)
+    tokens = torch.from_numpy(GraphTokens().transform([encode_graph([C, C, O], [(0, 1, 1), (1, 2, 2)])], {}))
+    order = torch.tensor([2, 0, 1, *range(3, 64)])
+    torch.testing.assert_close(embedding(tokens[:, order]), embedding(tokens)[:, order])
+    node, edge, pad = embedding(tokens)[0, [0, 3, 10]]
+    assert not torch.allclose(node, edge) and not torch.allclose(edge, pad)
+
+
+# ----- bad input through validation and the cache ---------------------------------------------------
+ROW = 17
+
+
+def with_payload(table, array):
+    table = table.copy()
+    for column, value in {"payload": array.tobytes(), **summarise(array)}.items():
+        table[column] = table[column].astype(object)
+        table.at[ROW, column] = value
+    return table
+
+
+def with_value(table, row, column, value):
+    table = table.copy()
+    table[column] = table[column].astype(object)
+    table.at[row, column] = value
+    return table
+
+
+def nan_graph():
+    a = encode_graph([C, O], [(0, 1, 1)])
+    a[0, 1] = np.nan
+    return a
+
+
+BAD = {
+    "nan": (lambda t: with_payload(t, nan_graph()), "expect_column_values_to_be_between", "nan_count"),
+    "inf": (lambda t: with_payload(t, np.full((2, 2), np.inf, np.float32)), "expect_column_values_to_be_between", "inf_count"),
+    "wrong shape": (lambda t: with_payload(t, np.ones((2, 2, 2), np.float32)), "expect_column_values_to_match_regex", "shape"),
+    "truncated payload": (lambda t: with_value(t, ROW, "payload", t.at[ROW, "payload"][:-4]), "payload_decodes_to_shape_and_dtype", "payload"),
+    "unknown label": (lambda t: with_value(t, ROW, "solubility", 3), "expect_column_values_to_be_in_set", "solubility"),
+    "duplicate id": (lambda t: with_value(t, 3, "sample_id", t.at[ROW, "sample_id"]), "expect_column_values_to_be_unique", "sample_id"),
+    "oversized (65 atoms)": (lambda t: with_payload(t, encode_graph([C] * 65, [])), "expect_column_values_to_be_between", "nbytes"),
+    "unknown element": (lambda t: with_payload(t, np.array([[17, 1], [1, 3]], np.float32)), "expect_column_values_to_be_between", "max"),
+    "negative bond": (lambda t: with_payload(t, np.array([[3, -1], [-1, 3]], np.float32)), "expect_column_values_to_be_between", "min"),
+    "wrong dtype": (lambda t: with_payload(t, encode_graph([C, O], [(0, 1, 1)]).astype(np.float64)), "expect_column_values_to_be_in_set", "dtype"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_bad_graph_input_is_named_and_never_cached(table, kind, tmp_path):
+    corrupt, expectation, column = BAD[kind]
+    bad = corrupt(table)
+    with pytest.raises(ValidationFailed) as info:
+        validate_sample_table(bad, SPEC)
+    sample = str(table.at[ROW, "sample_id"])
+    line = f"validation failed for modality 'graph': {expectation} on column {column!r} failed for "
+    assert any(l.startswith(line) and sample in l for l in str(info.value).splitlines()), str(info.value)
+    if kind not in ("unknown element", "negative bond", "oversized (65 atoms)", "unknown label"):
+        with pytest.raises(UnvalidatedTableError, match="modality 'graph'"):
+            build_token_cache(bad, SPEC, tmp_path)
+        assert not (tmp_path / "graph").exists() and not list(tmp_path.glob(".graph*"))
+
+
+def test_missing_column_is_a_table_failure_and_not_cached(table, tmp_path):
+    bad = table.drop(columns=["solubility"])
+    with pytest.raises(ValidationFailed, match=r"missing column\(s\) \['solubility'\]"):
+        validate_sample_table(bad, SPEC)
+    with pytest.raises(UnvalidatedTableError, match=r"lacks column\(s\) \['solubility'\]"):
+        build_token_cache(bad, SPEC, tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_clean_table_caches_and_validation_reports_class_balance(table, tmp_path):
+    report = validate_sample_table(table, SPEC).report
+    assert report["class_balance"]["test"]["solubility"] == {"0": 102, "1": 115, "2": 40}
+    manifest = build_token_cache(table, SPEC, tmp_path)
+    assert manifest["token_shape"] == [64, 46] and manifest["splits"]["test"]["rows"] == 257
