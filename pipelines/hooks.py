@@ -384,7 +384,8 @@ class TimingHook:
         lines = [f"{name:<28} {seconds:8.2f} s" for name, seconds in self._seconds.items()]
         lines.append(f"{'(between nodes: hooks, I/O)':<28} {total - nodes:8.2f} s")
         lines.append(f"{'total':<28} {total:8.2f} s")
-        logger.info("node wall times:\n%s", "\n".join(lines))
+        # Printed, not logged: the rich log handler wraps a table into an unreadable column.
+        print("node wall times:\n" + "\n".join(lines), flush=True)
         from omnivec2.tracking import log_metrics_flat
 
         log_metrics_flat({**{f"{k}_s": v for k, v in self._seconds.items()}, "pipeline_s": total}, prefix="timing")
