@@ -14,8 +14,10 @@ from omnivec2.modalities.spec import ModalitySpec
 
 
 def with_payload(table: pd.DataFrame, row: int, array: np.ndarray) -> pd.DataFrame:
+    """A copy of `table` whose row `row` holds `array`, with honest summaries."""
     table = table.copy()
     for column, value in {"payload": np.ascontiguousarray(array).tobytes(), **summarise(array)}.items():
+        table[column] = table[column].astype(object)
         table.at[row, column] = value
     return table
 

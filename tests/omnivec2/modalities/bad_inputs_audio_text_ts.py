@@ -13,23 +13,9 @@ from omnivec2.data.sample_table import summarise
 from omnivec2.modalities import ModalitySpec
 from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache, read_token_split
 from omnivec2.validation import ValidationFailed, validate_sample_table
+from tests.omnivec2.modalities.bad_inputs import with_payload, with_value  # noqa: F401  (re-exported)
 
 ROW = 5
-
-
-def with_payload(table: pd.DataFrame, row: int, array: np.ndarray) -> pd.DataFrame:
-    """A copy of `table` whose row `row` holds `array`, with honest summaries."""
-    table = table.copy()
-    for column, value in {"payload": np.ascontiguousarray(array).tobytes(), **summarise(array)}.items():
-        table.at[row, column] = value
-    return table
-
-
-def with_value(table: pd.DataFrame, row: int, column: str, value) -> pd.DataFrame:
-    table = table.copy()
-    table[column] = table[column].astype(object)
-    table.at[row, column] = value
-    return table
 
 
 def assert_rejected(table: pd.DataFrame, spec: ModalitySpec, expectation: str, column: str | None,

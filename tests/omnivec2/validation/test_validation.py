@@ -11,6 +11,7 @@ import pytest
 from omnivec2.data.sample_table import summarise
 from omnivec2.data.sources import load_source
 from omnivec2.modalities import REGISTRY
+from tests.omnivec2.modalities.bad_inputs import with_value
 from omnivec2.validation import ValidationFailed, validate_sample_table
 
 
@@ -27,11 +28,6 @@ def with_payload(table: pd.DataFrame, row: int, array: np.ndarray) -> pd.DataFra
     return table
 
 
-def with_value(table: pd.DataFrame, row: int, column: str, value) -> pd.DataFrame:
-    table = table.copy()
-    table[column] = table[column].astype(object)
-    table.at[row, column] = value
-    return table
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
