@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from omnivec2.data.sample_table import decode_payload, encode_label_map, label_map_summary, summarise
 from omnivec2.modalities.spec import ModalitySpec
@@ -57,3 +58,19 @@ def bad_cases(table: pd.DataFrame, spec: ModalitySpec, row: int) -> dict[str, tu
         "duplicate id": (with_value(table, 0, "sample_id", table.at[row, "sample_id"]), "expect_column_values_to_be_unique", "sample_id"),
         "oversized payload": (with_payload(table, row, np.concatenate([good, good], axis=0)), between, "nbytes"),
     }
+
+
+def assert_named_and_never_cached(bad: pd.DataFrame, spec: ModalitySpec, expectation: str, column: str,
+                                  sample: str, cache_root) -> None:
+    """Validation names the modality, the expectation, the column and the sample; the cache's own
+    re-check refuses the same table and writes nothing."""
+    from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache
+    from omnivec2.validation import ValidationFailed, validate_sample_table
+
+    with pytest.raises(ValidationFailed) as info:
+        validate_sample_table(bad, spec)
+    line = f"validation failed for modality {spec.name!r}: {expectation} on column {column!r} failed for "
+    assert any(l.startswith(line) and sample in l for l in str(info.value).splitlines()), str(info.value)
+    with pytest.raises(UnvalidatedTableError, match=sample):
+        build_token_cache(bad, spec, cache_root)
+    assert not cache_root.exists() or not any(p.is_file() for p in cache_root.rglob("*")), list(cache_root.rglob("*"))

@@ -15,7 +15,7 @@ from omnivec2.modalities import REGISTRY, TaskSpec
 from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache, read_token_split
 from omnivec2.tokens.spectral import SpectralPatches
 from omnivec2.validation import ValidationFailed, validate_sample_table
-from tests.omnivec2.modalities.bad_inputs import bad_cases
+from tests.omnivec2.modalities.bad_inputs import assert_named_and_never_cached, bad_cases
 
 SPEC = REGISTRY["hyperspectral"]
 TASK = SPEC.tasks[0]
@@ -142,14 +142,7 @@ ROW = 11
 @pytest.mark.parametrize("case", ["nan", "inf", "wrong shape", "truncated payload", "unknown label", "duplicate id", "oversized payload"])
 def test_bad_input_is_named_and_never_cached(table, tmp_path, case):
     corrupted, expectation, column = bad_cases(table, SPEC, ROW)[case]
-    sample = table.at[ROW, "sample_id"]
-    with pytest.raises(ValidationFailed) as info:
-        validate_sample_table(corrupted, SPEC)
-    line = f"validation failed for modality 'hyperspectral': {expectation} on column {column!r} failed for "
-    assert any(l.startswith(line) and sample in l for l in str(info.value).splitlines()), str(info.value)
-    with pytest.raises(UnvalidatedTableError, match=sample):
-        build_token_cache(corrupted, SPEC, tmp_path / "cache")
-    assert not (tmp_path / "cache").exists()
+    assert_named_and_never_cached(corrupted, SPEC, expectation, column, table.at[ROW, "sample_id"], tmp_path / "cache")
 
 
 def test_missing_column_is_named_and_never_cached(table, tmp_path):
