@@ -13,7 +13,8 @@ from omnivec2.training.stage_runner import project_path
 def evaluate(final: dict, cache_dir: str, params: dict) -> dict:
     if not final.get("checkpoint"):
         raise ValueError("evaluation needs a trained checkpoint, but train_multitask produced none (is it disabled?)")
-    metrics = evaluate_checkpoint(project_path(final["checkpoint"]), project_path(cache_dir), params.get("seed", 0))
+    metrics = evaluate_checkpoint(project_path(final["checkpoint"]), project_path(cache_dir), params.get("seed", 0),
+                                  params.get("retrieval"))
     log_metrics_flat(metrics, prefix="test")
     log_json_artifact(metrics, "metrics.json")
     return metrics

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from omnivec2.checkpoint import load_model
 from omnivec2.evaluation.baselines import classical_baseline
 from omnivec2.evaluation.dense_baseline import dense_baseline
 from omnivec2.evaluation.metrics import predict_task, task_metrics
+from omnivec2.evaluation.retrieval import cca_retrieval, pair_rows, shared_embedding
 from omnivec2.tokens.cache import read_token_split
 
 
-def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed: int = 0) -> dict:
-    """-> {"tasks": {"<modality>/<task>": {kind, test_samples, omnivec2: {...}, classical: {...}}}}."""
+def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed: int = 0,
+                        retrieval: dict | None = None) -> dict:
+    """-> {"tasks": {"<modality>/<task>": {kind, test_samples, omnivec2: {...}, classical: {...}}}}.
+
+    `retrieval`: {name: {query, gallery, match, query_marker, gallery_marker, components}}, each
+    evaluated as task `<query>/<name>` when both modalities are in the model."""
     model = load_model(checkpoint_dir)
     tasks = {}
     for modality in model.config.modalities:
@@ -36,4 +42,31 @@ def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed
                 entry["classical"] = dense_baseline(train.tokens, train.targets[task.name], test.tokens,
                                                     test.targets[task.name], task.num_classes, seed)
             tasks[f"{modality.name}/{task.name}"] = entry
-    return {"tasks": tasks}
+    present = {m.name for m in model.config.modalities}
+    for name, protocol in (retrieval or {}).items():
+        if {protocol["query"], protocol["gallery"]} <= present:
+            tasks[f"{protocol['query']}/{name}"] = evaluate_retrieval(model, cache_root, protocol, seed)
+    return {"tasks": dict(sorted(tasks.items()))}
+
+
+def evaluate_retrieval(model, cache_root: str | Path, protocol: dict, seed: int) -> dict:
+    """One cross-modal retrieval protocol (see `retrieval`) on OmniVec2's shared embedding and on raw tokens."""
+    splits = {(side, split): read_token_split(cache_root, protocol[side], split)
+              for side in ("query", "gallery") for split in ("train", "test")}
+    q_rows, g_rows = pair_rows(splits["query", "train"].sample_ids, splits["gallery", "train"].sample_ids,
+                               protocol["query_marker"], protocol["gallery_marker"])
+    query_ids = splits["query", "test"].targets[protocol["match"]]
+    gallery_ids = splits["gallery", "test"].targets[protocol["match"]]
+    components = int(protocol.get("components", 16))
+
+    def features(side: str, split: str, embed: bool) -> np.ndarray:
+        tokens = splits[side, split].tokens
+        return shared_embedding(model, protocol[side], torch.from_numpy(tokens.copy())) if embed else tokens
+
+    results = {}
+    for label, embed in (("omnivec2", True), ("classical", False)):
+        results[label] = cca_retrieval(features("query", "train", embed)[q_rows], features("gallery", "train", embed)[g_rows],
+                                       features("query", "test", embed), features("gallery", "test", embed),
+                                       query_ids, gallery_ids, components, seed)
+    return {"kind": "retrieval", "test_samples": len(query_ids), "gallery": protocol["gallery"],
+            "gallery_samples": len(gallery_ids), "train_pairs": len(q_rows), **results}

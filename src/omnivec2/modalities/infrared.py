@@ -14,7 +14,7 @@ Data card
   masking random 0.75, per-patch normalised targets.
 * User data: `{kind: thermal_folder, path: ..., task: heater|object}`, ImageFolder trees of 16-bit
   PNG or `.npy` frames (`omnivec2.data.sources.thermal_files`).
-* Not done: RGB-to-infrared retrieval (the issue's Rank-1 task).
+* Retrieval: the gallery side of RGB-to-infrared retrieval (`rgb` modality; Rank-1, mAP in evaluation).
 """
 
 from omnivec2.data.sources.inventor_catalog import EXPECTED_MESHES

@@ -66,7 +66,7 @@ def test_numeric_columns_standardise_with_train_stats_only():
 # [N, P] per modality on its default source: a change here changes every cache key and checkpoint.
 TOKEN_SHAPES = {
     "audio": (48, 128), "depth": (64, 64), "graph": (64, 46), "hyperspectral": (64, 496), "image": (16, 4),
-    "imu": (10, 60), "infrared": (64, 64), "point_cloud": (64, 51), "tabular": (13, 1),
+    "imu": (10, 60), "infrared": (64, 64), "point_cloud": (64, 51), "rgb": (64, 192), "tabular": (13, 1),
     "tabular_regression": (10, 1), "text": (64, 1), "time_series": (15, 10), "video": (80, 256), "xray": (64, 64),
 }
 

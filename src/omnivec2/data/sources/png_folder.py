@@ -1,4 +1,5 @@
-"""`png_folder`: an ImageFolder tree of greyscale PNGs (one folder per class), local or `s3://`.
+"""`png_folder`: an ImageFolder tree of PNGs (one folder per class), local or `s3://`: greyscale, or
+RGB `[3, H, W]` for a modality whose payload has channels.
 
 Layouts (chest X-ray sets are distributed both ways):
 * `<root>/<class>/<name>.png` -> seeded stratified train/val/test splits;
@@ -41,7 +42,8 @@ def list_pngs(spec: ModalitySpec, root: str, source: dict) -> tuple[object, str,
 
 
 def decode_png(spec: ModalitySpec, data: bytes, where: str, size: int, intensity_scale: float) -> np.ndarray:
-    """PNG bytes -> float32 `[size, size]` in [0, intensity_scale]; SourceError naming `where` if undecodable."""
+    """PNG bytes -> float32 `[size, size]` (or `[3, size, size]` when the modality's payload has
+    channels) in [0, intensity_scale]; SourceError naming `where` if undecodable."""
     from PIL import Image, UnidentifiedImageError
 
     if not data:
@@ -49,6 +51,11 @@ def decode_png(spec: ModalitySpec, data: bytes, where: str, size: int, intensity
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
+            if len(spec.payload.shape) == 3:
+                rgb = image.convert("RGB")
+                if rgb.size != (size, size):
+                    rgb = rgb.resize((size, size), Image.BILINEAR)
+                return (np.asarray(rgb, dtype=np.float64).transpose(2, 0, 1) / 255.0 * intensity_scale).astype(np.float32)
             sixteen = image.mode in ("I;16", "I;16B", "I", "I;16L")
             grey = image.convert("I") if sixteen else image.convert("L")
             if grey.size != (size, size):
@@ -64,7 +71,7 @@ def load_png_folder(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame
     if "path" not in source:
         raise SourceError(f"modality {spec.name!r}: a png_folder source needs 'path'")
     size = int(source.get("size", spec.payload.shape[-1] or 64))
-    scale = float(source.get("intensity_scale", 6.0))
+    scale = float(source.get("intensity_scale", 1.0 if len(spec.payload.shape) == 3 else 6.0))
     fs, base, paths = list_pngs(spec, source["path"], source)
     relative = [p[len(base) + 1 :] for p in paths]
     parts = [r.split("/") for r in relative]

@@ -1,0 +1,85 @@
+"""Cross-modal retrieval (e.g. RGB queries against an infrared gallery): Rank-1 and mAP.
+
+Protocol: both sides are embedded, a CCA fitted on the paired *train* frames maps them into one
+space, and each test query ranks the test gallery by cosine similarity there. A gallery item is
+relevant when it shows the same identity (`match` target). The same protocol runs on two feature
+sets in the same run:
+
+* `omnivec2`: the shared embedding, single stream (A removed), mean over tokens of o = g(...)
+  `[S, D_g]` (`shared_embedding`);
+* `classical`: the raw cached tokens, flattened, standardised and reduced by PCA.
+
+So the figure measures how linearly alignable each representation is across the two cameras.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torchmetrics.functional.retrieval as tmr
+from sklearn.cross_decomposition import CCA
+from sklearn.decomposition import PCA
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from omnivec2.model.omnivec2 import OmniVec2, Stream
+
+PCA_COMPONENTS = 64
+
+
+@torch.no_grad()
+def shared_embedding(model: OmniVec2, modality: str, tokens: torch.Tensor, batch_size: int = 256) -> np.ndarray:
+    """tokens `[S, N, P]` -> mean-pooled single-stream features `[S, D_g]`."""
+    model.eval()
+    parts = [model.forward_stream(Stream(modality, tokens[i : i + batch_size])).mean(dim=1)
+             for i in range(0, len(tokens), batch_size)]
+    return torch.cat(parts).numpy()
+
+
+def retrieval_metrics(query: np.ndarray, gallery: np.ndarray, query_ids: np.ndarray, gallery_ids: np.ndarray) -> dict[str, float]:
+    """query `[Q, D]`, gallery `[G, D]` (one space), identities `[Q]`, `[G]` -> Rank-1 and mAP by cosine."""
+    q = torch.nn.functional.normalize(torch.as_tensor(query, dtype=torch.float32), dim=1)
+    g = torch.nn.functional.normalize(torch.as_tensor(gallery, dtype=torch.float32), dim=1)
+    scores = q @ g.T  # [Q, G]
+    relevant = torch.tensor(np.asarray(query_ids))[:, None] == torch.tensor(np.asarray(gallery_ids))[None, :]
+    if not bool(relevant.any(dim=1).all()):
+        missing = int((~relevant.any(dim=1)).sum())
+        raise ValueError(f"{missing} of {len(q)} queries have no relevant item in the gallery")
+    rank1 = [float(tmr.retrieval_hit_rate(s, r, top_k=1)) for s, r in zip(scores, relevant)]
+    average_precision = [float(tmr.retrieval_average_precision(s, r)) for s, r in zip(scores, relevant)]
+    return {"rank1": float(np.mean(rank1)), "map": float(np.mean(average_precision)),
+            "chance_rank1": float(relevant.float().mean())}
+
+
+def pair_rows(query_sample_ids: list[str], gallery_sample_ids: list[str], query_marker: str,
+              gallery_marker: str) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (query, gallery) of frames that show one scene: ids equal once each side's
+    markers are replaced (`chess-king-rgb03` / `chess-king-ir03` with markers `-rgb` / `-ir`; every
+    occurrence, as the generators write them)."""
+    def key(sample_id: str, marker: str) -> str:
+        return sample_id.replace(marker, "\x00")
+
+    gallery_row = {key(s, gallery_marker): i for i, s in enumerate(gallery_sample_ids)}
+    pairs = [(i, gallery_row[k]) for i, s in enumerate(query_sample_ids) if (k := key(s, query_marker)) in gallery_row]
+    if not pairs:
+        raise ValueError(f"no query id with {query_marker!r} pairs with a gallery id with {gallery_marker!r}")
+    rows = np.array(pairs)
+    return rows[:, 0], rows[:, 1]
+
+
+def cca_retrieval(train_query: np.ndarray, train_gallery: np.ndarray, test_query: np.ndarray, test_gallery: np.ndarray,
+                  query_ids: np.ndarray, gallery_ids: np.ndarray, components: int, seed: int = 0) -> dict[str, float]:
+    """Paired train features `[T, Dq]`, `[T, Dg]` (row t of one is row t of the other) fit the CCA;
+    test features `[Q, Dq]`, `[G, Dg]` are ranked in its space -> `retrieval_metrics`."""
+    with threadpool_limits(1):  # BLAS beside torch's pool on 2 cores: see baselines.py
+        sides = []
+        for train, test in ((train_query, test_query), (train_gallery, test_gallery)):
+            train, test = train.reshape(len(train), -1), test.reshape(len(test), -1)
+            reduce = make_pipeline(StandardScaler(), PCA(min(PCA_COMPONENTS, *train.shape), random_state=seed))
+            sides.append((reduce.fit_transform(train), reduce.transform(test)))
+        (q_train, q_test), (g_train, g_test) = sides
+        cca = CCA(n_components=min(components, q_train.shape[1], g_train.shape[1]), max_iter=1000)
+        cca.fit(q_train, g_train)
+        q_space, g_space = cca.transform(q_test, g_test)
+    return retrieval_metrics(q_space, g_space, query_ids, gallery_ids)
