@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -48,12 +49,33 @@ def test_tiny_run_of_the_whole_pipeline(project):
         curve = pd.read_csv(project / f"data/08_reporting/curves/{stage}.csv")
         assert list(curve["step"]) == [2, 4, 6, 8, 10, 12] and np.isfinite(curve["loss"]).all()
     metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
-    assert set(metrics["tasks"]) == {f"{m}/{t.name}" for m, spec in REGISTRY.items() for t in spec.tasks}
-    headline = {"classification": "accuracy", "dense": "miou", "regression": "rmse"}
-    for entry in metrics["tasks"].values():
+    supervised = {f"{m}/{t.name}" for m, spec in REGISTRY.items() for t in spec.tasks}
+    assert set(metrics["tasks"]) == supervised | {"rgb/to_infrared"}
+    headline = {"classification": "accuracy", "dense": "miou", "regression": "rmse", "retrieval": "rank1"}
+    for task, entry in metrics["tasks"].items():
         key = headline[entry["kind"]]
         assert np.isfinite(entry["omnivec2"][key]) and np.isfinite(entry["classical"][key])
+        if task in supervised:  # a specialist per supervised task, with the budget the task got in stage 3
+            assert np.isfinite(entry["single_task"][key]) and entry["single_task"]["steps"] >= 1
+    assert metrics["tasks"]["rgb/to_infrared"]["train_pairs"] == 552
     assert (project / "data/08_reporting/training_curves.png").stat().st_size > 1000
+
+    # The report: every task's row with both baselines, its figures on disk, a data card per modality.
+    report = (project / "data/08_reporting/report.md").read_text()
+    for task in metrics["tasks"]:
+        assert f"| {task} |" in report
+    for picture in [line.split("](")[1].rstrip(")") for line in report.splitlines() if line.startswith("![")]:
+        assert (project / "data/08_reporting" / picture).stat().st_size > 1000, picture
+    assert report.count("\n### ") >= len(REGISTRY) + 4 and "confusion_matrices.png" in report
+    assert "<table>" in (project / "data/08_reporting/report.html").read_text()
+    registered = json.loads((project / "data/08_reporting/registered_model.json").read_text())
+    assert registered["registered"] and registered["uri"] == "models:/omnivec2/1"
+
+    # Inference on one file per modality (its payload as .npy), from the folder and from the registry.
+    predictions = predict_one_file_per_modality(project)
+    assert set(predictions) == set(REGISTRY)
+    for modality, result in predictions.items():
+        assert set(result["tasks"]) == {t.name for t in REGISTRY[modality].tasks}
 
     # MLflow: one parent run with a nested run per stage, per-step losses, checkpoint artifacts.
     runs, parents, tags, metrics_rows = mlflow_runs(project)
@@ -75,6 +97,43 @@ def test_tiny_run_of_the_whole_pipeline(project):
     notebook = execute_notebook(PROJECT / "notebooks" / "results.ipynb", project)
     table = notebook.cells[3].outputs[0]["data"]["text/plain"]
     assert "image/digit" in table and "classical baseline" in table
+
+
+def predict_one_file_per_modality(project) -> dict:
+    """Each modality's first test sample saved as .npy -> `predict_file`; then the command line on
+    a native file (registry reference) and on a malformed one."""
+    import subprocess
+    import sys
+
+    from omnivec2.data.sample_table import decode_payload
+    from omnivec2.inference import PredictionError, predict_file
+
+    results = {}
+    for modality in REGISTRY:
+        table = pd.read_parquet(project / f"data/02_intermediate/{modality}/samples.parquet")
+        path = project / f"{modality}.npy"
+        np.save(path, decode_payload(table[table["split"] == "test"].iloc[0]))
+        results[modality] = predict_file(project / "data/06_models/train_multitask", modality, path,
+                                         project / "data/03_primary/tokens")
+    bad = project / "bad.npy"
+    np.save(bad, np.full((8, 8), np.inf, np.float32))
+    with pytest.raises(PredictionError, match=r"modality 'image': .*bad.npy: expect_column_values_to_be_between on column 'inf_count'"):
+        predict_file(project / "data/06_models/train_multitask", "image", bad)
+
+    text = project / "tweet.txt"
+    text.write_text("what a great phone, love it")
+    command = [str(Path(sys.executable).parent / "omnivec2")]  # the console script `pip install -e .` declares
+    assert Path(command[0]).exists()
+    ok = subprocess.run([*command, "predict", "--model", "models:/omnivec2/latest", "--tracking-uri",
+                         f"sqlite:///{project / 'mlflow.db'}", "--modality", "text", str(text)],
+                        cwd=project, capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr[-3000:]
+    assert json.loads(ok.stdout)["tasks"]["sentiment"]["prediction"] in (0, 1, 2)
+    (project / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    failed = subprocess.run([*command, "predict", "--modality", "xray", "broken.png"], cwd=project,
+                            capture_output=True, text=True, timeout=300)
+    assert failed.returncode == 2 and "modality 'xray'" in failed.stderr and "not a decodable PNG" in failed.stderr
+    return results
 
 
 def execute_notebook(path, project):

@@ -1,0 +1,79 @@
+"""One user file -> one payload of a modality, with the decoders ingestion uses for its formats.
+
+`.npy` works for every modality (the payload itself, shape and dtype as the modality declares);
+the native formats: `.png` (image-like modalities), `.wav` (audio), `.txt` (text), `.off`/`.ply`
+(point cloud), `.sdf`/`.mol` (graph), `.avi`/`.mp4` (video).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from omnivec2.data.sources.common import SourceError
+from omnivec2.modalities.spec import ModalitySpec
+
+MAX_FILE_BYTES = 256 * 1024 * 1024  # a single sample larger than this is refused before decoding
+
+
+class UnreadableFile(ValueError):
+    """The file cannot become a payload of the modality (message names both)."""
+
+
+def read_payload(spec: ModalitySpec, path: str | Path) -> np.ndarray:
+    path = Path(path)
+    where = f"modality {spec.name!r}: {path}"
+    if not path.is_file():
+        raise UnreadableFile(f"{where}: no such file")
+    size = path.stat().st_size
+    if size == 0:
+        raise UnreadableFile(f"{where}: empty file")
+    if size > MAX_FILE_BYTES:
+        raise UnreadableFile(f"{where}: {size} bytes is over the {MAX_FILE_BYTES}-byte limit for one sample")
+    data, suffix = path.read_bytes(), path.suffix.lower()
+    try:
+        return _decode(spec, data, suffix, str(path))
+    except UnreadableFile:
+        raise
+    except SourceError as error:  # ingestion's decoders already name modality and file
+        raise UnreadableFile(str(error)) from None
+    except Exception as error:  # every decoder failure becomes one clear message
+        raise UnreadableFile(f"{where}: cannot decode as {suffix or 'an extensionless file'} ({error})") from None
+
+
+def _decode(spec: ModalitySpec, data: bytes, suffix: str, name: str) -> np.ndarray:
+    shape = spec.payload.shape
+    if suffix == ".npy":
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    if suffix == ".png":
+        from omnivec2.data.sources.png_folder import decode_png
+
+        return decode_png(spec, data, name, int(shape[-1]), 1.0 if len(shape) == 3 else 6.0)
+    if suffix == ".wav" and spec.name == "audio":
+        from omnivec2.data.sources.wav import fit_length, read_wav, resample_linear
+
+        wave_, rate = read_wav(data, name)
+        return fit_length(resample_linear(wave_, rate, 16000), int(shape[0]))
+    if suffix == ".txt":
+        from omnivec2.data.sources.text_table import text_payload
+
+        return text_payload(data.decode("utf-8"))
+    if suffix in (".off", ".ply"):
+        from omnivec2.data.sources.point_files import read_point_file
+
+        return read_point_file(data, name, int(shape[0]), np.random.default_rng(0))
+    if suffix in (".sdf", ".mol"):
+        from omnivec2.data.sources.sdf import parse_sdf
+
+        molecules = parse_sdf(data.decode("utf-8", errors="strict"), name)
+        if len(molecules) != 1:
+            raise UnreadableFile(f"modality {spec.name!r}: {name}: holds {len(molecules)} molecules, predict takes one")
+        return molecules[0].payload(name)
+    if suffix in (".avi", ".mp4", ".mkv", ".mov"):
+        from omnivec2.data.sources.video_folder import decode_video
+
+        return decode_video(spec, data, name, *(int(d) for d in shape))
+    raise UnreadableFile(f"modality {spec.name!r}: {name}: no reader for {suffix!r} files; "
+                         f"save the payload as .npy ({spec.payload.dtype} {list(shape)})")

@@ -1,0 +1,1 @@
+"""The evaluation report: data cards with sample pictures, figures, and report.md / report.html."""

@@ -1,0 +1,89 @@
+"""One data card per modality: provenance and licence (the modality module's docstring), the source
+actually ingested (generator parameters included), counts per split and class (the validation
+report), the token shape and cache size (the manifest), and a picture of a few samples."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from pathlib import Path
+
+from omnivec2.modalities import get_modality
+
+CARD_HEADING = "Data card\n---------"
+
+
+def provenance_text(modality: str) -> str:
+    """The `Data card` section of the docstring of the module defining the modality's spec, or the
+    spec's one-line description when that module has none (a user's own modality, say)."""
+    spec = get_modality(modality)
+    module = next((m for m in list(sys.modules.values())
+                   if m is not None and any(v is spec for v in vars(m).values())), None)
+    doc = inspect.getdoc(module) or "" if module is not None else ""
+    return doc.split(CARD_HEADING, 1)[1].strip() if CARD_HEADING in doc else spec.description
+
+
+def cache_bytes(cache_root: str | Path, manifest: dict) -> int:
+    directory = Path(cache_root) / manifest["modality"]
+    return sum((directory / entry["file"]).stat().st_size for entry in manifest["splits"].values())
+
+
+def data_card(modality: str, source: dict, validation: dict, manifest: dict, cache_root: str | Path) -> dict:
+    """Everything a card shows, as plain data (the picture is drawn separately)."""
+    spec = get_modality(modality)
+    return {
+        "modality": modality,
+        "description": spec.description,
+        "provenance": provenance_text(modality),
+        "source": source,
+        "payload": {"shape": list(spec.payload.shape), "dtype": spec.payload.dtype},
+        "tasks": [{"name": t.name, "kind": t.kind, "classes": t.num_classes} for t in spec.tasks],
+        "rows": validation.get("row_counts", {}),
+        "class_balance": validation.get("class_balance", {}),
+        "quarantine_reasons": validation.get("quarantine_reasons", {}),
+        "token_shape": manifest["token_shape"],
+        "tokenizer": manifest["tokenizer"]["config"],
+        "cache_bytes": cache_bytes(cache_root, manifest),
+    }
+
+
+def card_markdown(card: dict, picture: str | None) -> str:
+    """A card -> markdown (one `###` section); `picture` is a path relative to the report."""
+    rows = card["rows"]
+    lines = [f"### {card['modality']}", "", card["description"], ""]
+    if picture:
+        lines += [f"![{card['modality']} samples]({picture})", ""]
+    lines += ["<details><summary>provenance, licence, generator</summary>", "", "```text", card["provenance"], "```", "",
+              "</details>", ""]
+    source = ", ".join(f"{k}={v}" for k, v in card["source"].items() if k != "storage_options")
+    lines += [
+        f"- source: `{source}`",
+        f"- payload `{card['payload']['dtype']}{card['payload']['shape']}` -> tokens `{card['token_shape']}` "
+        f"({card['tokenizer'].get('kind', '?')}), cache {card['cache_bytes'] / 1e6:.2f} MB",
+        f"- samples: {rows.get('valid', '?')} valid of {rows.get('total', '?')} "
+        f"({rows.get('quarantined', 0)} quarantined); per split: {_splits(rows.get('valid_per_split', {}))}",
+        f"- tasks: {', '.join(_task(t) for t in card['tasks'])}",
+    ]
+    balance = card["class_balance"]
+    if balance:
+        lines += ["", "| split | task | samples per class |", "|---|---|---|"]
+        for split in ("train", "val", "test"):
+            for task, counts in (balance.get(split) or {}).items():
+                lines.append(f"| {split} | {task} | {_counts(counts)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _splits(counts: dict) -> str:
+    return " / ".join(f"{s} {counts[s]}" for s in ("train", "val", "test") if s in counts)
+
+
+def _task(task: dict) -> str:
+    return f"{task['name']} ({task['kind']}{', ' + str(task['classes']) + ' classes' if task['classes'] else ''})"
+
+
+def _counts(counts: dict) -> str:
+    """Class -> count, shortened past 12 classes to the range."""
+    if len(counts) > 12:
+        values = list(counts.values())
+        return f"{len(counts)} classes, {min(values)}-{max(values)} each"
+    return ", ".join(f"{k}: {v}" for k, v in counts.items())
