@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Pipeline
 
-from pipelines import evaluation, ingestion, pretrain_multimodal, pretrain_unimodal, tokenization, train_multitask
+from pipelines import ablations, evaluation, ingestion, pretrain_multimodal, pretrain_unimodal, tokenization, train_multitask
 
 STAGES = {
     "ingestion": ingestion,
@@ -17,4 +17,5 @@ STAGES = {
 def register_pipelines() -> dict[str, Pipeline]:
     pipelines = {name: module.create_pipeline() for name, module in STAGES.items()}
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
+    pipelines["ablations"] = ablations.create_pipeline()  # by hand or in DVC's `ablations` stage, not in the main job
     return pipelines

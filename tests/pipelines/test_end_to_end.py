@@ -93,6 +93,21 @@ def test_tiny_run_of_the_whole_pipeline(project):
     assert {"git.commit", "dvc.lock.sha256", "kedro.command"} <= set(parent_tags)
     assert list(project.glob(f"mlartifacts/*/{by_name['__default__']}/artifacts/plots/training_curves.png"))
 
+    # The ablation grid on the same caches (3 seeds, every variant, unseen-modality adaptation), then
+    # the report re-rendered with its table.
+    result = kedro(project, "run", "--env", "tiny", "--pipeline", "ablations")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    ablations = json.loads((project / "data/08_reporting/ablations/ablations.json").read_text())
+    from omnivec2.ablations.variants import VARIANTS
+
+    assert {(r["variant"], r["seed"]) for r in ablations["runs"]} == {(v.name, s) for v in VARIANTS for s in (0, 1, 2)}
+    assert {d["variant"] for d in ablations["directions"]} == {v.name for v in VARIANTS[1:]}
+    assert all(np.isfinite(r["std"]) for r in ablations["summary"]) and len(ablations["unseen_modality"]) == 3
+    result = kedro(project, "run", "--env", "tiny", "--pipeline", "evaluation", "--nodes", "render_report")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    report = (project / "data/08_reporting/report.md").read_text()
+    assert "## Ablations" in report and "| unified tokenizer | 3 |" in report and "Unseen modality `tabular`" in report
+
     # The results notebook reads this run's outputs and reproduces the main table.
     notebook = execute_notebook(PROJECT / "notebooks" / "results.ipynb", project)
     table = notebook.cells[3].outputs[0]["data"]["text/plain"]

@@ -57,6 +57,31 @@ def ablation_table(ablations: dict) -> str:
     return "\n".join(lines)
 
 
+def directions_table(directions: list[dict]) -> str:
+    lines = ["| variant | design choice | paper | full − variant (mean score) | seeds | here |", "|---|---|---|---|---|---|"]
+    lines += [f"| {d['variant']} | {d['question']} | {d['paper']} | {d['full_minus_variant']:+.3f} ± {d['std']:.3f} | "
+              f"{d['seeds']} | {d['verdict']} |" for d in directions]
+    return "\n".join(lines)
+
+
+def unseen_table(unseen: list[dict] | None) -> str:
+    """Unseen-modality adaptation per seed -> markdown (mean ± std per setting and task)."""
+    if not unseen:
+        return ""
+    settings = [k for k in unseen[0] if k not in ("modality", "seed")]
+    tasks = list(unseen[0][settings[0]])
+    lines = [f"Unseen modality `{unseen[0]['modality']}` (paper 4.4): stages 1-2 without it, then only its tokenizer "
+             "and heads trained, against the same network from scratch, same steps.", "",
+             "| setting | " + " | ".join(tasks) + " |", "|---" * (len(tasks) + 1) + "|"]
+    for setting in settings:
+        cells = []
+        for task in tasks:
+            values = [u[setting][task] for u in unseen]
+            cells.append(f"{sum(values) / len(values):.3f} ± {pd.Series(values).std(ddof=1) if len(values) > 1 else 0:.3f}")
+        lines.append(f"| {setting} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
 def metadata_lines(metadata: dict, stages: dict[str, dict]) -> list[str]:
     lines = [f"- {key}: `{value}`" for key, value in metadata.items()]
     for stage, summary in stages.items():
@@ -95,7 +120,8 @@ def write_report(out_dir: str | Path, metrics: dict, figures: dict[str, str], me
     for key in sorted(k for k in figures if k.startswith("dense/")):
         parts += [f"### Dense predictions: {key[6:]}", "", f"![{key}]({figures[key]})", ""]
     if ablations is not None:
-        parts += ["## Ablations", "", ablations.get("description", ""), "", ablation_table(ablations), ""]
+        parts += ["## Ablations", "", ablations.get("description", ""), "", ablation_table(ablations), "",
+                  directions_table(ablations.get("directions", [])), "", unseen_table(ablations.get("unseen_modality")), ""]
     parts += ["## Data cards", ""] + [card_markdown(card, picture) for card, picture in cards]
     markdown = "\n".join(parts)
     (out_dir / "report.md").write_text(markdown)

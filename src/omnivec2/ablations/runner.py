@@ -1,0 +1,120 @@
+"""Train a variant's stages in-process on the token cache, score it, and summarise over seeds.
+
+In-process (plain PyTorch, one StageTrainer per stage, weights carried from stage to stage as the
+pipeline does through checkpoints) because an ablation grid is dozens of small runs and Ray's
+start-up would dominate them. Scores: each task's primary test metric (accuracy, mIoU; minus RMSE
+for regression, so higher is better everywhere).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from omnivec2.ablations.variants import STAGES, VARIANTS, Variant, stage_steps
+from omnivec2.evaluation.metrics import predict_task, task_metrics
+from omnivec2.model.config import ModelConfig
+from omnivec2.model.omnivec2 import OmniVec2
+from omnivec2.tokens.cache import read_token_split
+from omnivec2.training.config import TrainConfig
+from omnivec2.training.data import ModalityData
+from omnivec2.training.trainer import StageTrainer
+
+PRIMARY = {"classification": ("accuracy", 1.0), "dense": ("miou", 1.0), "regression": ("rmse", -1.0)}
+
+
+def load_splits(cache_root, modalities: list[str]) -> tuple[dict, dict]:
+    """-> ({modality: ModalityData train}, {modality: TokenSplit test})."""
+    train, test = {}, {}
+    for m in modalities:
+        split = read_token_split(cache_root, m, "train")
+        train[m] = ModalityData.from_numpy(split.tokens, split.targets)
+        test[m] = read_token_split(cache_root, m, "test")
+    return train, test
+
+
+def train_stages(model: OmniVec2, data: dict, settings: dict[str, dict], steps: dict[str, int]) -> float:
+    """Run each stage in `steps` (ordered as STAGES) on `model` -> seconds spent."""
+    started = time.perf_counter()
+    for stage in STAGES:
+        if stage not in steps:
+            continue
+        config = TrainConfig.from_dict({**settings[stage], "stage": stage, "steps": steps[stage]})
+        trainer = StageTrainer(model, data, config)
+        while trainer.step < config.steps:
+            trainer.train_step()
+    return time.perf_counter() - started
+
+
+def score(model: OmniVec2, test: dict, modalities: list[str]) -> dict[str, float]:
+    """{"<modality>/<task>": primary metric, signed so that higher is better}."""
+    scores = {}
+    for m in modalities:
+        tokens = torch.from_numpy(np.array(test[m].tokens))
+        for task in model.config.modality(m).tasks:
+            name, sign = PRIMARY[task.kind]
+            output = predict_task(model, m, task.name, tokens)
+            target = torch.from_numpy(np.array(test[m].targets[task.name]))
+            scores[f"{m}/{task.name}"] = sign * task_metrics(task.kind, output, target, task.num_classes)[name]
+    return scores
+
+
+def run_variant(variant: Variant, seed: int, config: ModelConfig, data: dict, test: dict,
+                settings: dict[str, dict], steps: dict[str, int]) -> dict:
+    torch.manual_seed(seed)
+    model = OmniVec2(replace(config, **variant.model))
+    per_stage = {s: {**settings[s], "seed": seed, **(variant.train if s == "train_multitask" else {})} for s in STAGES}
+    seconds = train_stages(model, data, per_stage, stage_steps(variant, steps))
+    return {"variant": variant.name, "seed": seed, "seconds": round(seconds, 1),
+            "scores": score(model, test, sorted(data))}
+
+
+def summarise(runs: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Per (variant, task): mean and std over seeds; per variant: the paper's direction checked
+    against the full model with the per-seed difference of mean scores (same seeds paired)."""
+    rows = []
+    variants = list(dict.fromkeys(r["variant"] for r in runs))
+    for variant in variants:
+        mine = [r for r in runs if r["variant"] == variant]
+        for task in mine[0]["scores"]:
+            values = np.array([r["scores"][task] for r in mine])
+            rows.append({"variant": variant, "task": task, "mean": float(values.mean()),
+                         "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0, "seeds": len(values)})
+    full = {r["seed"]: np.mean(list(r["scores"].values())) for r in runs if r["variant"] == VARIANTS[0].name}
+    directions = []
+    for variant in variants[1:]:
+        diffs = np.array([full[r["seed"]] - np.mean(list(r["scores"].values()))
+                          for r in runs if r["variant"] == variant and r["seed"] in full])
+        if not len(diffs):
+            continue
+        spread = float(diffs.std(ddof=1)) if len(diffs) > 1 else float("inf")
+        mean = float(diffs.mean())
+        verdict = "reproduces" if mean > spread else "reversed" if mean < -spread else "inconclusive (within seed noise)"
+        spec = next(v for v in VARIANTS if v.name == variant)
+        directions.append({"variant": variant, "question": spec.question, "paper": spec.paper,
+                           "full_minus_variant": mean, "std": spread, "seeds": len(diffs), "verdict": verdict})
+    return rows, directions
+
+
+def unseen_modality(config: ModelConfig, data: dict, test: dict, settings: dict[str, dict], steps: dict[str, int],
+                    modality: str, seed: int) -> dict:
+    """Paper 4.4: stages 1-2 without `modality`, then only its tokenizer and heads trained (f, g
+    frozen) -> scores; against the same model trained from scratch on it alone, same steps."""
+    others = {m: d for m, d in data.items() if m != modality}
+    adapt_settings = {**settings["train_multitask"], "seed": seed, "freeze_shared": True, "mode": "sequential"}
+    scratch_settings = {**adapt_settings, "freeze_shared": False}
+    results = {}
+    for label in ("adapted (f, g frozen)", "from scratch"):
+        torch.manual_seed(seed)
+        model = OmniVec2(config)
+        if label.startswith("adapted"):
+            train_stages(model, others, {s: {**settings[s], "seed": seed} for s in STAGES},
+                         {s: steps[s] for s in STAGES[:2]})
+        train_stages(model, {modality: data[modality]},
+                     {"train_multitask": adapt_settings if label.startswith("adapted") else scratch_settings},
+                     {"train_multitask": steps["train_multitask"]})
+        results[label] = score(model, test, [modality])
+    return {"modality": modality, "seed": seed, **results}

@@ -1,0 +1,34 @@
+import numpy as np
+import pandas as pd
+
+from omnivec2.data.sample_table import build_sample_table
+from omnivec2.reporting.previews import sample_preview
+from omnivec2.reporting.report import ablation_table, main_table, to_html
+
+METRICS = {"tasks": {
+    "a/cls": {"kind": "classification", "test_samples": 10, "omnivec2": {"accuracy": 0.9, "macro_f1": 0.8},
+              "classical": {"accuracy": 0.7}, "single_task": {"accuracy": 0.95, "steps": 3}},
+    "b/reg": {"kind": "regression", "test_samples": 5, "omnivec2": {"rmse": 0.5, "mae": 0.4},
+              "classical": {"rmse": 0.6}},
+}}
+
+
+def test_main_table_bolds_the_best_system_per_task_in_its_direction():
+    table = main_table(METRICS).splitlines()
+    assert table[2] == "| a/cls | classification | 10 | accuracy ↑ | 0.900 | 0.700 | **0.950** | macro_f1 0.800 |"
+    assert table[3] == "| b/reg | regression | 5 | rmse ↓ | **0.500** | 0.600 | n/a | mae 0.400 |"
+    assert "<table>" in to_html("\n".join(table), "t")
+
+
+def test_ablation_table_shows_mean_std_and_seeds():
+    summary = [{"variant": "full", "task": "a/cls", "mean": 0.8, "std": 0.01, "seeds": 3},
+               {"variant": "no A", "task": "a/cls", "mean": 0.7, "std": 0.02, "seeds": 3}]
+    assert "| no A | 3 | 0.700 ± 0.020 | 0.700 |" in ablation_table({"summary": summary})
+
+
+def test_a_modality_without_a_registered_preview_gets_one_from_its_shape():
+    table = build_sample_table([f"s{i}" for i in range(6)], ["train"] * 6,
+                               [np.random.default_rng(i).random((3, 40), dtype=np.float32) for i in range(6)],
+                               {"kind": np.arange(6) % 2})
+    figure = sample_preview("someone_elses_sensor", table, "kind")
+    assert len(figure.axes) == 2 and len(figure.axes[0].lines) == 3  # two classes, one line per channel
