@@ -80,6 +80,10 @@ def test_stage_runs_across_two_nodes_with_s3_storage_and_an_mlflow_server(s3, tm
             # metrics from the rank-0 worker (on whichever node) reached the server; artifacts landed in S3
             client = MlflowClient(tracking_uri)
             assert [m.step for m in client.get_metric_history(run.info.run_id, "loss")] == [2, 4]
+            downloaded = client.download_artifacts(run.info.run_id, "checkpoints/pretrain_unimodal/history.json",
+                                                   str(tmp_path / "dl"))  # read back through the server
+            assert json.loads(open(downloaded).read())[-1]["step"] == 4
+            assert client.get_run(run.info.run_id).data.params["ray.num_workers"] == "2"
             keys = s3.keys(bucket)
             assert any(k.endswith("checkpoints/pretrain_unimodal/model.safetensors") and k.startswith("mlartifacts/")
                        for k in keys)
