@@ -11,6 +11,9 @@ mlflow:
   enabled: true
   tracking_uri: null   # default sqlite:///<project>/mlflow.db; env MLFLOW_TRACKING_URI wins
   experiment_name: omnivec2
+  artifact_location: null  # e.g. s3://bucket/mlflow: artifacts of a new experiment (embedded store)
+storage:
+  s3: {endpoint_url: null, region: null, max_attempts: 5, retry_mode: standard}
 ```
 
 Node tags they act on: ``ray`` (the node launches Ray Train: the pipeline needs a runtime),
@@ -31,6 +34,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 
 from omnivec2.orchestration.ray_runtime import start_ray, stop_ray
+from omnivec2.orchestration.storage import configure_storage, storage_environment
 from omnivec2.tracking import (
     DEFAULT_EXPERIMENT,
     ensure_experiment,
@@ -122,8 +126,25 @@ def kedro_command(run_params: Mapping[str, Any]) -> str:
     return " ".join(parts)
 
 
+def _s3_credentials(context: Any) -> dict[str, Any] | None:
+    """The ``s3`` entry of conf/<env>/credentials.yml (conf/local is git-ignored), or None."""
+    try:
+        credentials = context.config_loader["credentials"]
+    except Exception as exc:  # no credentials file at all is the common case
+        logger.debug("no Kedro credentials: %s", exc)
+        return None
+    entry = (credentials or {}).get("s3")
+    return dict(entry) if isinstance(entry, Mapping) else None
+
+
 class RayHook:
-    """Start Ray once per Kedro session, only when the pipeline has a node tagged ``ray``."""
+    """Start Ray once per Kedro session, only when the pipeline has a node tagged ``ray``.
+
+    It also exports the S3 settings (``storage`` parameters + the ``s3`` credentials entry, see
+    ``omnivec2.orchestration.storage``) into the session's environment as soon as the context exists,
+    so ingestion, the token cache, Ray storage and MLflow artifacts all reach the same bucket, and
+    forwards them to the Ray job's workers (``ray.forward_storage_env``, default true).
+    """
 
     def __init__(self) -> None:
         self._params: dict[str, Any] | None = None
@@ -132,6 +153,7 @@ class RayHook:
     @hook_impl
     def after_context_created(self, context: Any) -> None:
         self._params = dict(context.params or {})
+        configure_storage(self._params.get("storage"), _s3_credentials(context))
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
@@ -144,6 +166,7 @@ class RayHook:
             num_cpus=ray_params.get("num_cpus"),
             include_dashboard=ray_params.get("dashboard"),
             num_gpus=ray_params.get("num_gpus"),
+            env_vars=storage_environment() if ray_params.get("forward_storage_env", True) else None,
         )
 
     @hook_impl
@@ -189,7 +212,8 @@ class MlflowHook:
             return
         root = Path(run_params.get("project_path") or self._project_root or Path.cwd())
         uri = resolve_tracking_uri(config.get("tracking_uri"), root)
-        experiment_id = ensure_experiment(uri, config.get("experiment_name") or DEFAULT_EXPERIMENT)
+        experiment_id = ensure_experiment(uri, config.get("experiment_name") or DEFAULT_EXPERIMENT,
+                                          artifact_location=config.get("artifact_location"))
         run_name = "+".join(run_params.get("pipeline_names") or ["__default__"])
         tags = run_tags(root, kedro_command(run_params))
         tags.update(

@@ -290,6 +290,8 @@ def test_ray_hook_starts_only_for_ray_nodes(fake_ray, params, tmp_path):
 
     with_ray = plain + Pipeline([_stage_node(train_stage)])
     hook.before_pipeline_run(run_params={}, pipeline=with_ray, catalog=None)
+    env_vars = fake_ray["start"][0].pop("env_vars")  # the S3 settings forwarded to the workers
+    assert isinstance(env_vars, dict) and not any(k.startswith("RAY_") for k in env_vars)
     assert fake_ray["start"] == [{"address": None, "num_cpus": 1, "include_dashboard": None, "num_gpus": None}]
     hook.after_pipeline_run(run_params={}, run_result={}, pipeline=with_ray, catalog=None)
     assert fake_ray["stop"] == 1

@@ -62,12 +62,16 @@ def start_ray(
     *,
     include_dashboard: bool | None = None,
     num_gpus: int | None = None,
+    env_vars: dict[str, str] | None = None,
 ) -> bool:
     """Make sure a Ray runtime is connected; return True when this call started or joined it.
 
     - ``address`` (or env ``RAY_ADDRESS``): join that cluster (``"auto"``, ``"ray://host:10001"``,
       ``"host:6379"``); ``num_cpus`` is ignored there, the cluster owns its resources.
     - otherwise: start a local runtime bound to 127.0.0.1 with ``num_cpus`` CPUs (all when None).
+    - ``env_vars``: set in every task and actor of the job (its ``runtime_env``), e.g. the S3 endpoint,
+      region and credentials of ``omnivec2.orchestration.storage``: on a cluster, workers on other nodes
+      do not inherit the driver's environment.
 
     Idempotent: if Ray is already initialised (by us or by the caller) it returns False and leaves
     that runtime alone. Telemetry and the loopback switches from ``omnivec2.env`` are applied first.
@@ -80,9 +84,11 @@ def start_ray(
         if ray.is_initialized():
             return False
         target = address or os.environ.get("RAY_ADDRESS") or None
+        job_env = dict(env_vars or {})
         if target:
             logger.info("joining Ray cluster at %s", target)
-            ray.init(address=target, log_to_driver=True)
+            ray.init(address=target, log_to_driver=True,
+                     **({"runtime_env": {"env_vars": job_env}} if job_env else {}))
         else:
             dashboard = _dashboard_default() if include_dashboard is None else include_dashboard
             kwargs: dict = {
@@ -98,7 +104,9 @@ def start_ray(
                 kwargs["dashboard_port"] = port
                 # Actors find the State API through RAY_API_SERVER_ADDRESS (else by scanning for GCS
                 # processes, which fails when a second Ray instance runs on the machine); pin it.
-                kwargs["runtime_env"] = {"env_vars": {"RAY_API_SERVER_ADDRESS": f"http://{LOOPBACK}:{port}"}}
+                job_env["RAY_API_SERVER_ADDRESS"] = f"http://{LOOPBACK}:{port}"
+            if job_env:
+                kwargs["runtime_env"] = {"env_vars": job_env}
             logger.info("starting a local Ray runtime on %s (num_cpus=%s, dashboard=%s)", LOOPBACK, num_cpus, dashboard)
             # address="local" always starts a new instance, never joins a stray one on this machine.
             ray.init(address="local", **kwargs)

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from omnivec2.tokens.build import UnvalidatedTableError, build_token_cache
+from omnivec2.tokens.remote import is_remote, mirror_modality
 from omnivec2.tokens.shards import MANIFEST, CorruptCacheError, load_manifest, modality_dir, verify_shard
 
 __all__ = ["CorruptCacheError", "TokenSplit", "UnvalidatedTableError", "build_token_cache", "read_token_split"]
@@ -32,6 +33,8 @@ def read_token_split(root: str | Path, modality: str, split: str, *, verify: boo
     With `verify`, the shard's sha256, row count and token width are checked against the manifest
     and any mismatch raises `CorruptCacheError` naming the file.
     """
+    if is_remote(root):  # s3://...: read (and verify) a local mirror; see omnivec2.tokens.remote
+        root = mirror_modality(str(root), modality)
     directory = modality_dir(root, modality)
     manifest = load_manifest(directory)
     if split not in manifest["splits"]:

@@ -29,6 +29,8 @@ SECRET_SUBSTRINGS = (
 # "token" is matched as a whole word (api_token, hf_token, sessionToken), not as a prefix:
 # this project's parameters are full of tokenizer / tokenization / num_tokens keys.
 SECRET_WORDS = ("token",)
+# Whole keys that hold credentials in fsspec/s3fs storage_options (`key`, `secret`, `token`).
+SECRET_KEYS = ("key",)
 
 _INVALID_KEY_CHARS = re.compile(r"[^/\w.\- :]")
 
@@ -36,7 +38,7 @@ _INVALID_KEY_CHARS = re.compile(r"[^/\w.\- :]")
 def is_secret_key(key: str) -> bool:
     """True when a parameter key looks like it holds a credential."""
     lowered = str(key).lower()
-    if any(s in lowered for s in SECRET_SUBSTRINGS):
+    if any(s in lowered for s in SECRET_SUBSTRINGS) or lowered in SECRET_KEYS:
         return True
     words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(key)).lower()
     return any(w in re.split(r"[^a-z0-9]+", words) for w in SECRET_WORDS)

@@ -54,6 +54,13 @@ def sqlite_db_path(tracking_uri: str) -> Path | None:
     return Path(path_part)
 
 
+def _artifact_root(root: str | None, experiment_name: str) -> str | None:
+    if not root:
+        return None
+    safe = re.sub(r"[^\w.\-]+", "_", experiment_name).strip("._") or "experiment"
+    return f"{root.rstrip('/')}/{safe}"
+
+
 def default_artifact_location(tracking_uri: str, experiment_name: str) -> str | None:
     """Artifact root for a new experiment.
 
@@ -68,11 +75,15 @@ def default_artifact_location(tracking_uri: str, experiment_name: str) -> str | 
     return (db.parent / "mlartifacts" / safe).as_uri()
 
 
-def ensure_experiment(tracking_uri: str, experiment_name: str = DEFAULT_EXPERIMENT) -> str:
+def ensure_experiment(tracking_uri: str, experiment_name: str = DEFAULT_EXPERIMENT,
+                      artifact_location: str | None = None) -> str:
     """Point MLflow at ``tracking_uri`` and make ``experiment_name`` current; return its id.
 
     A new experiment on an embedded sqlite store keeps its artifacts next to the database
-    (``default_artifact_location``), whatever the working directory.
+    (``default_artifact_location``), whatever the working directory, unless ``artifact_location``
+    names a root for them (``s3://bucket/prefix``: the experiment's artifacts go to
+    ``<root>/<experiment>``, through boto3 with MLFLOW_S3_ENDPOINT_URL and the AWS_* variables).
+    An existing experiment keeps the location it was created with.
     """
     import mlflow
 
@@ -91,7 +102,8 @@ def ensure_experiment(tracking_uri: str, experiment_name: str = DEFAULT_EXPERIME
         try:
             experiment_id = client.create_experiment(
                 experiment_name,
-                artifact_location=default_artifact_location(tracking_uri, experiment_name),
+                artifact_location=_artifact_root(artifact_location, experiment_name)
+                or default_artifact_location(tracking_uri, experiment_name),
             )
         except Exception:  # created concurrently by another process: look it up again
             experiment = client.get_experiment_by_name(experiment_name)

@@ -44,7 +44,7 @@ def stage_loop_config(stage: str, stage_params: dict, model_params: dict, cache_
     return {
         "model": config.to_dict(),
         "train": train.to_dict(),
-        "cache_root": str(project_path(cache_root)),
+        "cache_root": _storage_path(str(cache_root)),
         "modalities": [m.name for m in config.modalities],
         "init_checkpoint": str(project_path(init)) if init else None,
         "cache_key": sorted(m.get("cache_key", "") for m in manifests),
@@ -65,7 +65,13 @@ def run_training_stage(stage: str, stage_params: dict, model_params: dict, ray_p
 
     if not stage_params.get("enabled", True):
         return skipped_stage(stage, previous)
-    loop_config = stage_loop_config(stage, stage_params, model_params, cache_dir, manifests, previous, tracking)
+    cache_uri = ray_params.get("token_cache_uri")
+    if cache_uri:  # shared storage: workers on other nodes read the cache from there, not from this disk
+        from omnivec2.tokens.remote import upload_token_cache
+
+        upload_token_cache(project_path(cache_dir), cache_uri, [m["modality"] for m in manifests])
+    loop_config = stage_loop_config(stage, stage_params, model_params, cache_uri or cache_dir, manifests,
+                                    previous, tracking)
     ray_params = {**ray_params, "storage_path": _storage_path(ray_params.get("storage_path", "data/06_models/ray_runs"))}
     output_dir = stage_params.get("output_dir", f"data/06_models/{stage}")
     summary = run_stage_on_ray(loop_config, project_path(output_dir), ray_params)

@@ -16,7 +16,7 @@ from omnivec2.data.sources.wav import read_wav, resample_linear
 from omnivec2.modalities import REGISTRY, TaskSpec
 from omnivec2.tokens.spectrogram import LOG_FLOOR, LogMelPatches, hz_to_mel, mel_centres, mel_filterbank
 from tests.omnivec2.modalities.bad_inputs_audio_text_ts import ROW, assert_rejected, with_payload, with_value
-from tests.omnivec2.modalities.s3_for_audio_text import s3, upload_folder  # noqa: F401  (s3 is a fixture)
+from tests.s3_server import upload_folder  # the `s3` fixture comes from tests/conftest.py
 
 SPEC = REGISTRY["audio"]
 

@@ -197,30 +197,12 @@ def test_missing_column_is_rejected(small, tmp_path):
     assert_missing_column_rejected(SPEC, small, tmp_path)
 
 
-def test_point_folder_from_s3(tmp_path):
-    import socket
-
-    import boto3
-    import s3fs
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        options = {"key": "test", "secret": "test", "skip_instance_cache": True,
-                   "client_kwargs": {"endpoint_url": f"http://127.0.0.1:{port}", "region_name": "us-east-1"}}
-        boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                     aws_access_key_id="test", aws_secret_access_key="test").create_bucket(Bucket="points")
-        fs = s3fs.S3FileSystem(**options)
-        _write_folder(tmp_path / "local")
-        fs.put(str(tmp_path / "local") + "/", "points/modelnet/", recursive=True)
-        source = {"kind": "point_folder", "path": "s3://points/modelnet", "storage_options": options}
-        remote = load_source(SPEC, source, seed=0)
-        local = load_source(SPEC, {"kind": "point_folder", "path": str(tmp_path / "local")}, seed=0)
-        assert remote["sample_id"].tolist() == local["sample_id"].tolist()
-        assert remote["payload"].tolist() == local["payload"].tolist()
-    finally:
-        server.stop()
+def test_point_folder_from_s3(tmp_path, s3):
+    bucket = s3.bucket("points")
+    _write_folder(tmp_path / "local")
+    s3.upload_folder(tmp_path / "local", bucket, prefix="modelnet")
+    source = {"kind": "point_folder", "path": f"s3://{bucket}/modelnet", "storage_options": s3.options}
+    remote = load_source(SPEC, source, seed=0)
+    local = load_source(SPEC, {"kind": "point_folder", "path": str(tmp_path / "local")}, seed=0)
+    assert remote["sample_id"].tolist() == local["sample_id"].tolist()
+    assert remote["payload"].tolist() == local["payload"].tolist()

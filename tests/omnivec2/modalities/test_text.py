@@ -16,7 +16,7 @@ from omnivec2.model.embeddings import build_embedding
 from omnivec2.modalities import REGISTRY
 from omnivec2.tokens.wordpiece import VOCAB_SIZE, WordPieceIds
 from tests.omnivec2.modalities.bad_inputs_audio_text_ts import ROW, assert_rejected, with_payload, with_value
-from tests.omnivec2.modalities.s3_for_audio_text import s3, upload_folder  # noqa: F401  (s3 is a fixture)
+from tests.s3_server import upload_folder  # the `s3` fixture comes from tests/conftest.py
 
 SPEC = REGISTRY["text"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from typing import Sequence
 
 import numpy as np
@@ -20,12 +21,30 @@ def read_bytes(spec: ModalitySpec, path: str, source: dict) -> bytes:
     import fsspec  # fsspec picks s3fs for s3:// URIs
 
     try:
-        with fsspec.open(str(path), "rb", **source.get("storage_options", {})) as handle:
+        with fsspec.open(str(path), "rb", **storage_options(path, source)) as handle:
             return handle.read()
     except Exception as error:  # FileNotFoundError, PermissionError, botocore errors, bad URI schemes
         raise SourceError(
             f"modality {spec.name!r}: cannot read {path!r} ({type(error).__name__}: {error})"
         ) from error
+
+
+# Transient S3 errors (503 SlowDown, 500/502/504, throttling, dropped connections) are retried by botocore
+# with exponential back-off and jitter ("standard" mode: sleep ~ U(0, 1) * 2**attempt s, at most 20 s);
+# s3fs adds its own retries on SlowDown and timeouts. A source's `storage_options.config_kwargs.retries`
+# overrides this default, and so do AWS_MAX_ATTEMPTS / AWS_RETRY_MODE (which set it for every boto client of a
+# process: `omnivec2.orchestration.storage` exports them from conf `storage.s3`).
+S3_RETRIES = {"max_attempts": 5, "mode": "standard"}
+
+
+def storage_options(path: str, source: dict) -> dict:
+    """`source["storage_options"]` for fsspec, with the default S3 retry policy for `s3://` paths."""
+    options = dict(source.get("storage_options") or {})
+    if str(path).startswith(("s3://", "s3a://")) and not os.environ.get("AWS_MAX_ATTEMPTS"):
+        config = dict(options.get("config_kwargs") or {})
+        config.setdefault("retries", dict(S3_RETRIES))
+        options["config_kwargs"] = config
+    return options
 
 
 def open_buffer(spec: ModalitySpec, path: str, source: dict) -> io.BytesIO:
