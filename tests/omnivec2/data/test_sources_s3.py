@@ -135,11 +135,21 @@ def hsi_mat(root: Path) -> dict:  # test_hyperspectral.py::test_scene_reader_mat
     return {"kind": "hsi_scene", "path": str(root / "pines.mat"), "scale": 1000.0}
 
 
+def rgb_png_folder(root: Path) -> dict:  # test_rgb.py::test_rgb_png_folder_keeps_colour_and_scales_to_unit_range
+    from PIL import Image
+
+    for cls, colour in (("red", (255, 0, 0)), ("blue", (0, 0, 255))):
+        (root / cls).mkdir()
+        for i in range(5):
+            Image.fromarray(np.full((32, 32, 3), colour, np.uint8)).save(root / cls / f"{i}.png")
+    return {"kind": "png_folder", "path": str(root), "classes": ["red", "blue"]}
+
+
 FIXTURES = {
     "image": image_npz, "video": video_folder, "audio": esc50_folder, "text": text_jsonl,
     "time_series": gunpoint_like_ts, "imu": imu_ts, "tabular": wine_like_table, "tabular_regression": regression_csv,
     "graph": sdf_files, "point_cloud": point_folder, "depth": nyu_depth, "infrared": thermal_folder,
-    "xray": xray_png_folder, "hyperspectral": hsi_mat,
+    "xray": xray_png_folder, "hyperspectral": hsi_mat, "rgb": rgb_png_folder,
 }
 
 
