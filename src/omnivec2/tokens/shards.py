@@ -45,10 +45,19 @@ def load_manifest(directory: Path) -> dict:
         raise CorruptCacheError(f"{path}: manifest is not valid JSON ({error})") from None
 
 
+def shard_path(directory: Path, manifest: dict, split: str) -> Path:
+    """`<directory>/<file>` for the split's shard; a manifest pointing outside the cache is refused."""
+    name = str(manifest["splits"][split]["file"])
+    path = directory / name
+    if Path(name).is_absolute() or not path.resolve().is_relative_to(directory.resolve()):
+        raise CorruptCacheError(f"{directory / MANIFEST}: shard path {name!r} of split {split!r} is outside the cache")
+    return path
+
+
 def verify_shard(directory: Path, manifest: dict, split: str) -> Path:
     """The shard's path, after checking it exists and its sha256 matches the manifest."""
     entry = manifest["splits"][split]
-    path = directory / entry["file"]
+    path = shard_path(directory, manifest, split)
     if not path.is_file():
         raise CorruptCacheError(f"{path}: shard listed in the manifest is missing")
     actual = sha256_file(path)

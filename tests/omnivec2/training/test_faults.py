@@ -131,3 +131,10 @@ def test_two_runs_with_the_same_seed_are_identical(token_cache, ray_runtime, tmp
     assert digests[0] == digests[1]
     trainer = [(tmp_path / f"out{i}" / "trainer.safetensors").read_bytes() for i in range(2)]
     assert trainer[0] == trainer[1]  # optimizer moments and RNG states too
+
+    # Re-running a finished stage (same configuration, same storage) trains nothing: it resumes at
+    # its last step and returns the same checkpoint.
+    again = run_stage_on_ray(dict(config), tmp_path / "again", {
+        "num_workers": 1, "cpus_per_worker": 1, "storage_path": tmp_path / "ray0"})
+    assert again["checkpoint_sha256"] == runs[0]["checkpoint_sha256"]
+    assert again["history"] == runs[0]["history"]  # timings included: no step was run again
