@@ -40,16 +40,22 @@ def load_manifest(directory: Path) -> dict:
     if not path.is_file():
         raise CorruptCacheError(f"{path}: no token-cache manifest (the cache was never built, or a build was interrupted)")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise CorruptCacheError(f"{path}: manifest is not valid JSON ({error})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("splits"), dict):
+        raise CorruptCacheError(f"{path}: not a token-cache manifest (no 'splits' table)")
+    for split in manifest["splits"]:
+        shard_path(directory, manifest, split)  # every shard it lists stays inside the cache
+    return manifest
 
 
 def shard_path(directory: Path, manifest: dict, split: str) -> Path:
     """`<directory>/<file>` for the split's shard; a manifest pointing outside the cache is refused."""
-    name = str(manifest["splits"][split]["file"])
+    entry = manifest["splits"][split]
+    name = str(entry.get("file", "")) if isinstance(entry, dict) else ""
     path = directory / name
-    if Path(name).is_absolute() or not path.resolve().is_relative_to(directory.resolve()):
+    if not name or Path(name).is_absolute() or not path.resolve().is_relative_to(directory.resolve()):
         raise CorruptCacheError(f"{directory / MANIFEST}: shard path {name!r} of split {split!r} is outside the cache")
     return path
 

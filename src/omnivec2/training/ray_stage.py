@@ -287,6 +287,46 @@ def worker_resources(ray_params: dict, num_workers: int) -> dict | None:
     return {"CPU": int(cpus)}
 
 
+def check_ray_params(ray_params: dict) -> None:
+    """Refuse values Ray would misread or reject deep inside `fit()`, naming the `ray.<key>`."""
+    rules = {
+        "num_workers": (lambda v: _is_int(v) and v >= 0, "an integer >= 0 (0 = local mode, no worker actors)"),
+        "max_failures": (lambda v: _is_int(v) and v >= -1, "an integer >= -1 (-1 = retry forever)"),
+        "num_to_keep": (lambda v: v is None or (_is_int(v) and v >= 1), "an integer >= 1, or null to keep all"),
+        "use_gpu": (lambda v: isinstance(v, bool), "true or false"),
+        "cpus_per_worker": (lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0),
+                            "a number > 0, or null"),
+    }
+    for key, (ok, expected) in rules.items():
+        if key in ray_params and not ok(ray_params[key]):
+            raise ValueError(f"ray.{key} = {ray_params[key]!r}: expected {expected}")
+    if not ray_params.get("storage_path"):
+        raise ValueError("ray.storage_path is empty: give a directory (absolute or relative to the project) or s3://...")
+
+
+def check_inputs(loop_config: dict) -> None:
+    """On the driver, before any worker starts: the previous stage's checkpoint is there and intact,
+    and every modality's token cache has a readable manifest (a local cache; remote ones are checked
+    where they are read). Errors name the file."""
+    from omnivec2.checkpoint import MODEL_FILE, verify_checkpoint
+    from omnivec2.tokens.shards import load_manifest, modality_dir
+
+    init = loop_config.get("init_checkpoint")
+    if init:
+        if not (Path(init) / MODEL_FILE).is_file():
+            raise FileNotFoundError(f"{loop_config['train']['stage']}: the previous stage's checkpoint "
+                                    f"{Path(init) / MODEL_FILE} does not exist; run the previous stage first")
+        verify_checkpoint(init)
+    root = str(loop_config["cache_root"])
+    if "://" not in root:
+        for modality in loop_config["modalities"]:
+            load_manifest(modality_dir(root, modality))
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def run_stage_on_ray(loop_config: dict, output_dir: str | Path, ray_params: dict) -> dict:
     """Launch one stage with a TorchTrainer; copy its final checkpoint (weights, config, history) to
     `output_dir` atomically; return a summary. ray_params: num_workers, use_gpu, storage_path,
@@ -294,7 +334,9 @@ def run_stage_on_ray(loop_config: dict, output_dir: str | Path, ray_params: dict
     from ray.train import CheckpointConfig, FailureConfig, LoggingConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
+    check_ray_params(ray_params)
     stage = loop_config["train"]["stage"]
+    check_inputs(loop_config)
     if loop_config.get("init_checkpoint"):
         loop_config["init_checkpoint_sha"] = directory_sha256(loop_config["init_checkpoint"])
     else:
