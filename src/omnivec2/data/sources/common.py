@@ -114,8 +114,8 @@ def is_classification(spec: ModalitySpec) -> bool:
 
 
 # ----- safety at the boundaries: paths named inside users' files, and sizes of what gets decoded -----
-# Limits are per source and can be raised in its parameters (`max_image_pixels`, `max_audio_seconds`,
-# `max_archive_bytes`); the defaults are far above any payload the modalities keep (at most a few MB).
+# The defaults are far above any payload the modalities keep (at most a few MB). An archive's limit is
+# a source parameter (`max_archive_bytes`); the image and audio limits are these module constants.
 MAX_IMAGE_PIXELS = 50_000_000  # PIL's own bomb check warns at 89 MP and refuses only at 179 MP
 MAX_AUDIO_SECONDS = 3600.0
 MAX_ARCHIVE_BYTES = 4 << 30  # decompressed size of all arrays of one .npz
@@ -146,7 +146,7 @@ def check_image_pixels(name: str, width: int, height: int, limit: int | None = N
     limit = MAX_IMAGE_PIXELS if limit is None else int(limit)
     if int(width) * int(height) > limit:
         raise ValueError(f"{name}: image of {width}x{height} pixels is over the limit of {limit} pixels "
-                         "(a decompression bomb?); raise the source's max_image_pixels if it is genuine")
+                         "(a decompression bomb?); raise omnivec2.data.sources.common.MAX_IMAGE_PIXELS if it is genuine")
 
 
 def open_image_checked(data: bytes, name: str, limit: int | None = None):
@@ -175,7 +175,7 @@ def check_audio_length(name: str, frames: int, rate: int, channels: int, limit_s
     limit = MAX_AUDIO_SECONDS if limit_seconds is None else float(limit_seconds)
     if rate > 0 and frames / rate > limit:
         raise ValueError(f"{name}: {frames / rate:.0f} s of audio ({channels} channel(s) at {rate} Hz) is over "
-                         f"the limit of {limit:.0f} s; raise the source's max_audio_seconds if it is genuine")
+                         f"the limit of {limit:.0f} s; raise omnivec2.data.sources.common.MAX_AUDIO_SECONDS if it is genuine")
 
 
 def check_npz_archive(spec: ModalitySpec, data: bytes, where: str, limit: int | None = None) -> None:
