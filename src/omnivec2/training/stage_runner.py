@@ -123,3 +123,30 @@ def split_history(summary: dict):
     if history.empty:
         history = pd.DataFrame({"step": [], "loss": []})
     return {k: v for k, v in summary.items() if k != "history"}, history
+
+
+def check_training_parameters(params: dict) -> None:
+    """Every training stage's, the model's and Ray's parameters at once, without a token cache: meant
+    for the start of a run (a hook's before_pipeline_run), so that a typo in stage 3's block stops
+    `kedro run` before stages 1 and 2 train rather than after. Raises ValueError naming the key."""
+    from omnivec2.model.config import preset as model_preset
+    from omnivec2.training.config import STAGES
+    from omnivec2.training.ray_stage import check_ray_params
+
+    model_params = params.get("model") or {}
+    check_keys("model", model_params, MODEL_KEYS)
+    try:
+        model_preset(model_params.get("preset", "cpu"), **(model_params.get("overrides") or {}))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{'model.overrides' if 'option' in str(error) else 'model.preset'}: {error}") from None
+    for stage in STAGES:
+        stage_params = params.get(stage)
+        if stage_params is None:
+            continue
+        check_keys(stage, stage_params, STAGE_KEYS)
+        try:
+            TrainConfig.from_dict({"stage": stage, **(stage_params.get("training") or {})})
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{stage}: {error}") from None
+    if params.get("ray") is not None:
+        check_ray_params({"storage_path": "unset", **params["ray"]})

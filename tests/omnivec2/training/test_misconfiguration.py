@@ -91,3 +91,20 @@ def test_a_misconfiguration_is_refused_naming_the_key(case):
 def test_a_good_configuration_passes():
     config = configure()
     assert config["modalities"] == ["tabular", "imu"] and config["train"]["steps"] == 4
+
+
+def test_all_training_parameters_can_be_checked_up_front():
+    """What a run-start hook can call: the conf/base parameters pass, a typo in stage 3 is caught."""
+    import yaml
+
+    from omnivec2.training.stage_runner import check_training_parameters
+    from tests.pipelines.conftest import PROJECT
+
+    params = {}
+    for path in sorted((PROJECT / "conf" / "base").glob("parameters*.yml")):
+        params.update(yaml.safe_load(path.read_text()) or {})
+    check_training_parameters(params)
+    params["train_multitask"] = {**params["train_multitask"], "training": {"balancing": "dwa", "dwa_windw": 4}}
+    with pytest.raises(ValueError, match=re.escape("train_multitask: unknown training parameters ['dwa_windw'] "
+                                                   "(did you mean 'dwa_windw' -> 'dwa_window'?)")):
+        check_training_parameters(params)
