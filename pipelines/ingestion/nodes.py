@@ -5,13 +5,16 @@ from __future__ import annotations
 import pandas as pd
 
 from omnivec2.data.sources import load_source
+from omnivec2.data.sources.common import check_source_modalities
 from omnivec2.modalities import get_modality
 from omnivec2.validation import validate_sample_table
+from pipelines.modalities import modality_names
 
 
 def ingest(modality: str, sources: dict, seed: int) -> pd.DataFrame:
     """The configured source of `modality` (ingestion.sources.<modality>), else its default source."""
     spec = get_modality(modality)
+    check_source_modalities(sources, modality_names())
     return load_source(spec, (sources or {}).get(modality) or spec.default_source, seed)
 
 

@@ -40,15 +40,30 @@ def load_manifest(directory: Path) -> dict:
     if not path.is_file():
         raise CorruptCacheError(f"{path}: no token-cache manifest (the cache was never built, or a build was interrupted)")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise CorruptCacheError(f"{path}: manifest is not valid JSON ({error})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("splits"), dict):
+        raise CorruptCacheError(f"{path}: not a token-cache manifest (no 'splits' table)")
+    for split in manifest["splits"]:
+        shard_path(directory, manifest, split)  # every shard it lists stays inside the cache
+    return manifest
+
+
+def shard_path(directory: Path, manifest: dict, split: str) -> Path:
+    """`<directory>/<file>` for the split's shard; a manifest pointing outside the cache is refused."""
+    entry = manifest["splits"][split]
+    name = str(entry.get("file", "")) if isinstance(entry, dict) else ""
+    path = directory / name
+    if not name or Path(name).is_absolute() or not path.resolve().is_relative_to(directory.resolve()):
+        raise CorruptCacheError(f"{directory / MANIFEST}: shard path {name!r} of split {split!r} is outside the cache")
+    return path
 
 
 def verify_shard(directory: Path, manifest: dict, split: str) -> Path:
     """The shard's path, after checking it exists and its sha256 matches the manifest."""
     entry = manifest["splits"][split]
-    path = directory / entry["file"]
+    path = shard_path(directory, manifest, split)
     if not path.is_file():
         raise CorruptCacheError(f"{path}: shard listed in the manifest is missing")
     actual = sha256_file(path)

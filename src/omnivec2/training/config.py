@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import asdict, dataclass, fields
 
 STAGES = ("pretrain_unimodal", "pretrain_multimodal", "train_multitask")
@@ -29,6 +30,8 @@ class TrainConfig:
     checkpoint_every: int = 50
 
     def __post_init__(self):
+        for f in fields(self):
+            check_type(f"training.{f.name}", getattr(self, f.name), f.type)
         choices = {
             "stage": STAGES,
             "modality_schedule": ("cycle", "weighted"),
@@ -48,11 +51,43 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
+        if not isinstance(data, dict):
+            raise ValueError(f"training must be a mapping of parameters, got {type(data).__name__} {data!r}")
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"unknown training parameters {sorted(unknown)}; valid: {sorted(known)}")
+            raise ValueError(f"unknown training parameters {sorted(unknown)}{did_you_mean(unknown, known)}; "
+                             f"valid: {sorted(known - {'stage'})}")
         return cls(**data)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def did_you_mean(unknown, known) -> str:
+    """' (did you mean 'steps'?)' for the closest known name of each unknown one, or ''."""
+    guesses = [f"{u!r} -> {m[0]!r}" for u in sorted(unknown) if (m := difflib.get_close_matches(u, known, 1, 0.7))]
+    return f" (did you mean {', '.join(guesses)}?)" if guesses else ""
+
+
+def check_type(key: str, value, annotation: str) -> None:
+    """Refuse a parameter of the wrong type with a message naming the key (YAML pitfalls included:
+    `1e-3` is read as text, write `1.0e-3`; `yes`/`no` are booleans)."""
+    kind = str(annotation).split("|")[0].strip()
+    if kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        expected = "an integer"
+    elif kind == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        expected = "a number"
+    elif kind == "bool":
+        ok, expected = isinstance(value, bool), "true or false"
+    elif kind == "str":
+        ok, expected = isinstance(value, str), "a string"
+    else:
+        return
+    if not ok:
+        hint = ""
+        if isinstance(value, str) and kind in ("int", "float"):
+            hint = " (YAML reads 1e-3 as text: write 1.0e-3)" if "e" in value.lower() else ""
+        raise ValueError(f"{key} = {value!r} is {type(value).__name__}, expected {expected}{hint}")

@@ -10,6 +10,23 @@ from omnivec2.model.config import ModelConfig, modality_config_from_spec, preset
 from omnivec2.training.config import TrainConfig
 
 
+# The keys a stage's and the model's parameter blocks may have; anything else is a typo that would
+# otherwise be ignored silently (e.g. `trainng:`), so it is refused naming the key.
+STAGE_KEYS = ("enabled", "training", "modalities", "output_dir")
+MODEL_KEYS = ("preset", "overrides", "modalities")
+
+
+def check_keys(block: str, params: dict, known) -> None:
+    from omnivec2.training.config import did_you_mean
+
+    if not isinstance(params, dict):
+        raise ValueError(f"{block} must be a mapping of parameters, got {type(params).__name__} {params!r}")
+    unknown = set(params) - set(known)
+    if unknown:
+        raise ValueError(f"unknown key(s) {sorted(f'{block}.{k}' for k in unknown)}{did_you_mean(unknown, known)} "
+                         f"in the parameters; valid: {sorted(known)}")
+
+
 def project_path(path: str | Path) -> Path:
     """Relative paths in the parameters are relative to the project root (where kedro/dvc run);
     Ray workers change their working directory, so everything they get is made absolute here."""
@@ -19,8 +36,17 @@ def project_path(path: str | Path) -> Path:
 
 def model_config_from_manifests(model_params: dict, manifests: list[dict]) -> ModelConfig:
     """The preset, its overrides, and one ModalityConfig per cached modality (token shape from its manifest)."""
-    base = preset(model_params.get("preset", "cpu"), **(model_params.get("overrides") or {}))
+    check_keys("model", model_params, MODEL_KEYS)
+    try:
+        base = preset(model_params.get("preset", "cpu"), **(model_params.get("overrides") or {}))
+    except (TypeError, ValueError) as error:
+        where = "model.overrides" if "option" in str(error) else "model.preset"
+        raise ValueError(f"{where}: {error}") from None
     modality_overrides = model_params.get("modalities") or {}
+    unknown = set(modality_overrides) - {m["modality"] for m in manifests}
+    if unknown:
+        raise ValueError(f"model.modalities names {sorted(unknown)}, which are not among the cached modalities "
+                         f"{sorted(m['modality'] for m in manifests)}")
     modalities = []
     for manifest in manifests:
         name = manifest["modality"]
@@ -32,8 +58,14 @@ def model_config_from_manifests(model_params: dict, manifests: list[dict]) -> Mo
 def stage_loop_config(stage: str, stage_params: dict, model_params: dict, cache_root: str | Path,
                       manifests: list[dict], previous: dict | None, tracking: dict | None) -> dict:
     """Everything a Ray worker needs, as plain data with absolute paths."""
-    train = TrainConfig.from_dict({"stage": stage, **(stage_params.get("training") or {})})
+    check_keys(stage, stage_params, STAGE_KEYS)
+    try:
+        train = TrainConfig.from_dict({"stage": stage, **(stage_params.get("training") or {})})
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{stage}: {error}") from None
     selected = stage_params.get("modalities")
+    if selected is not None and (isinstance(selected, str) or not isinstance(selected, (list, tuple))):
+        raise ValueError(f"{stage}.modalities must be a list of modality names, got {selected!r}")
     if selected:
         unknown = set(selected) - {m["modality"] for m in manifests}
         if unknown:
@@ -91,3 +123,30 @@ def split_history(summary: dict):
     if history.empty:
         history = pd.DataFrame({"step": [], "loss": []})
     return {k: v for k, v in summary.items() if k != "history"}, history
+
+
+def check_training_parameters(params: dict) -> None:
+    """Every training stage's, the model's and Ray's parameters at once, without a token cache: meant
+    for the start of a run (a hook's before_pipeline_run), so that a typo in stage 3's block stops
+    `kedro run` before stages 1 and 2 train rather than after. Raises ValueError naming the key."""
+    from omnivec2.model.config import preset as model_preset
+    from omnivec2.training.config import STAGES
+    from omnivec2.training.ray_stage import check_ray_params
+
+    model_params = params.get("model") or {}
+    check_keys("model", model_params, MODEL_KEYS)
+    try:
+        model_preset(model_params.get("preset", "cpu"), **(model_params.get("overrides") or {}))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{'model.overrides' if 'option' in str(error) else 'model.preset'}: {error}") from None
+    for stage in STAGES:
+        stage_params = params.get(stage)
+        if stage_params is None:
+            continue
+        check_keys(stage, stage_params, STAGE_KEYS)
+        try:
+            TrainConfig.from_dict({"stage": stage, **(stage_params.get("training") or {})})
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{stage}: {error}") from None
+    if params.get("ray") is not None:
+        check_ray_params({"storage_path": "unset", **params["ray"]})

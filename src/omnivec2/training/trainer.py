@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import random
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -143,29 +145,78 @@ class StageTrainer:
         return metrics
 
     # ----- checkpointable state ----------------------------------------------------------------------
+    # Shared state is the same on every worker (DDP keeps weights and optimizer moments in step; the
+    # schedule samplers draw from config.seed). Rank state differs per worker: its batch streams,
+    # mask generator, DWA history (losses are per-worker) and the process-wide RNGs (dropout).
     def state_dict(self) -> dict:
+        """Everything needed to continue exactly: shared state plus this worker's rank state."""
         return {
             "step": self.step,
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
-            "streams": {m: s.state_dict() for m, s in self.streams.items()},
             "switcher": self.switcher.state_dict(),
             "pairs": self.pairs.state_dict() if self.pairs is not None else None,
             "balancer": self.balancer.state_dict(),
+            **self.rank_state_dict(),
+        }
+
+    def rank_state_dict(self) -> dict:
+        return {
+            "step": self.step,
+            "streams": {m: s.state_dict() for m, s in self.streams.items()},
             "mask_rng": self.mask_rng.get_state(),
+            "balancer_history": self.balancer.state_dict() if not isinstance(self.balancer, nn.Module) else None,
+            "global_rng": global_rng_state(),
         }
 
     def load_state_dict(self, state: dict) -> None:
         self.step = int(state["step"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
-        for m, s in state["streams"].items():
-            self.streams[m].load_state_dict(s)
         self.switcher.load_state_dict(state["switcher"])
         if self.pairs is not None and state.get("pairs") is not None:
             self.pairs.load_state_dict(state["pairs"])
         self.balancer.load_state_dict(state["balancer"])
+        self.load_rank_state_dict(state)
+
+    def load_rank_state_dict(self, state: dict) -> None:
+        if int(state["step"]) != self.step:
+            raise ValueError(f"rank state is from step {state['step']}, the shared state from step {self.step}")
+        for m, s in state["streams"].items():
+            self.streams[m].load_state_dict(s)
         self.mask_rng.set_state(state["mask_rng"])
+        if state.get("balancer_history") is not None and not isinstance(self.balancer, nn.Module):
+            self.balancer.load_state_dict(state["balancer_history"])
+        if state.get("global_rng") is not None:  # absent in checkpoints written before it was saved
+            set_global_rng_state(state["global_rng"])
+
+
+def global_rng_state() -> dict:
+    """The process-wide generators (torch CPU and CUDA, numpy, python `random`) as tensors and plain
+    data, so that the checkpoint stays safetensors + JSON. Dropout and any library code that draws
+    from them continue exactly after a resume."""
+    version, internal, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                  "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
+        "python": {"version": version, "internal": list(internal), "gauss": gauss},
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = list(torch.cuda.get_rng_state_all())
+    return state
+
+
+def set_global_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    n = state["numpy"]
+    np.random.set_state((n["kind"], np.asarray(n["keys"], dtype=np.int64).astype(np.uint32), int(n["pos"]),
+                         int(n["has_gauss"]), float(n["cached_gaussian"])))
+    p = state["python"]
+    random.setstate((p["version"], tuple(p["internal"]), p["gauss"]))
+    if state.get("cuda") and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def _to(mask, device):

@@ -20,14 +20,14 @@ import numpy as np
 import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
-from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits
+from omnivec2.data.sources.common import SourceError, class_indices, contained_path, read_bytes, stratified_splits
 from omnivec2.data.sources.image_files import decode_frame, fit_square
 from omnivec2.modalities.spec import ModalitySpec
 
 
 def _frame(spec: ModalitySpec, base: str, folder: str, name: str, source: dict) -> tuple[np.ndarray, str]:
     for suffix in (".png", ".npy"):
-        path = f"{base}/{folder}/{name}{suffix}"
+        path = contained_path(spec, f"{base}/{folder}", f"{name}{suffix}", f"{base}/index.csv")
         try:
             data = read_bytes(spec, path, source)
         except SourceError:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
-from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, target_name
+from omnivec2.data.sources.common import SourceError, class_indices, contained_path, read_bytes, target_name
 from omnivec2.data.sources.wav import fit_length, read_wav, resample_linear
 from omnivec2.modalities.spec import ModalitySpec
 
@@ -58,7 +58,7 @@ def load_esc50_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFra
 
     waves = []
     for filename in meta["filename"].astype(str):
-        path = f"{root}/audio/{filename}"
+        path = contained_path(spec, f"{root}/audio", filename, f"{root}/{META}")
         try:
             wave_, clip_rate = read_wav(read_bytes(spec, path, source), path)
         except ValueError as error:

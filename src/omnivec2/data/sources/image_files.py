@@ -19,10 +19,12 @@ def decode_frame(data: bytes, name: str) -> np.ndarray:
         except Exception as error:
             raise ValueError(f"{name}: not a readable .npy array ({error})") from None
     else:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import UnidentifiedImageError
+
+        from omnivec2.data.sources.common import open_image_checked
 
         try:
-            with Image.open(io.BytesIO(data)) as image:
+            with open_image_checked(data, name) as image:  # pixel limit checked before decoding
                 image.load()
                 array = np.array(image)
         except (UnidentifiedImageError, OSError, SyntaxError) as error:

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import (
     SourceError,
+    check_npz_archive,
     class_indices,
     is_classification,
     open_buffer,
@@ -24,7 +27,9 @@ def load_npy_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame
         raise SourceError(f"modality {spec.name!r}: an npy source needs 'path'")
     path = str(source["path"])
     try:
-        with np.load(open_buffer(spec, path, source), allow_pickle=False) as archive:
+        data = open_buffer(spec, path, source).getvalue()
+        check_npz_archive(spec, data, repr(path), source.get("max_archive_bytes"))  # zip bomb: before np.load
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
     except SourceError:
         raise

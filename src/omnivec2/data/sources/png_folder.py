@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
-from omnivec2.data.sources.common import SourceError, class_indices, stratified_splits, target_name
+from omnivec2.data.sources.common import SourceError, class_indices, open_image_checked, stratified_splits, target_name
 from omnivec2.modalities.spec import ModalitySpec
 
 SPLIT_FOLDERS = ("train", "val", "test")
@@ -49,7 +49,7 @@ def decode_png(spec: ModalitySpec, data: bytes, where: str, size: int, intensity
     if not data:
         raise SourceError(f"modality {spec.name!r}: {where}: empty file")
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with open_image_checked(data, where) as image:  # pixel limit before decoding
             image.load()
             if len(spec.payload.shape) == 3:
                 rgb = image.convert("RGB")

@@ -1,7 +1,7 @@
 """`video_folder`: a folder of video files plus a CSV of labels (Kinetics / UCF style), local or `s3://`.
 
-The CSV (`labels`, default `<path>/labels.csv`) has a `path` column (relative to `path`, or a full
-URI) and one column per task of the modality; an optional `split` column (train/val/test) is kept,
+The CSV (`labels`, default `<path>/labels.csv`) has a `path` column (relative to `path` and inside
+it; a full path or URI only with `allow_absolute_paths: true`) and one column per task of the modality; an optional `split` column (train/val/test) is kept,
 otherwise splits are seeded and stratified by the first task. Labels are class indices, or names
 mapped through `source["classes"][task]` (exact, then case-insensitive match).
 
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
-from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits
+from omnivec2.data.sources.common import SourceError, class_indices, contained_path, read_bytes, stratified_splits
 from omnivec2.modalities.spec import ModalitySpec
 
 
@@ -71,7 +71,7 @@ def load_video_folder(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFra
     targets = {t.name: class_indices(spec, table[t.name].tolist(), classes.get(t.name), str(labels_path)) for t in spec.tasks}
     clips = []
     for name in table["path"].astype(str):
-        path = name if "://" in name or name.startswith("/") else f"{root}/{name}"
+        path = contained_path(spec, root, name, str(labels_path), allow_outside=bool(source.get("allow_absolute_paths")))
         clips.append(decode_video(spec, read_bytes(spec, path, source), path, frames, height, width))
     if "split" in table.columns:
         splits = table["split"].astype(str).tolist()

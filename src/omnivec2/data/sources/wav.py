@@ -11,6 +11,8 @@ import wave
 
 import numpy as np
 
+from omnivec2.data.sources.common import check_audio_length
+
 
 def read_wav(data: bytes, name: str) -> tuple[np.ndarray, int]:
     """WAV file bytes -> (mono waveform float32 `[T]` in [-1, 1), sample rate).
@@ -21,6 +23,7 @@ def read_wav(data: bytes, name: str) -> tuple[np.ndarray, int]:
     try:
         with wave.open(io.BytesIO(data), "rb") as handle:
             channels, width, rate = handle.getnchannels(), handle.getsampwidth(), handle.getframerate()
+            check_audio_length(name, handle.getnframes(), rate, channels)  # before reading the frames
             frames = handle.readframes(handle.getnframes())
     except (wave.Error, EOFError) as error:
         raise ValueError(f"{name}: not a readable PCM WAV file ({error or type(error).__name__})") from None
