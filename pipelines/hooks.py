@@ -160,6 +160,11 @@ class RayHook:
         if not any(RAY_TAG in node.tags for node in pipeline.nodes):
             return
         params = self._params if self._params is not None else _params_from(catalog)
+        # Every stage's parameters before any stage trains: a typo in stage 3's block stops the run
+        # now, not after stages 1 and 2 (ValueError naming the key).
+        from omnivec2.training.stage_runner import check_training_parameters
+
+        check_training_parameters(params)
         ray_params = params.get("ray") or {}
         self._started = start_ray(
             address=ray_params.get("address"),

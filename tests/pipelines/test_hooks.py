@@ -280,7 +280,22 @@ def fake_ray(monkeypatch):
     return calls
 
 
-def test_ray_hook_starts_only_for_ray_nodes(fake_ray, params, tmp_path):
+@pytest.fixture
+def ray_params(params):
+    """The MLflow tests' parameters with a real stage block: the Ray hook checks every stage's keys first."""
+    return {**params, STAGE: {"training": {"steps": 5, "lr": 1.0e-3}}}
+
+
+def test_ray_hook_refuses_a_bad_stage_block_before_starting_ray(fake_ray, params, tmp_path):
+    hook = RayHook()
+    _session(hook, params, tmp_path)  # the MLflow tests' stage block has keys no stage knows
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['pretrain_unimodal.optimizer'"):
+        hook.before_pipeline_run(run_params={}, pipeline=Pipeline([_stage_node(train_stage)]), catalog=None)
+    assert fake_ray["start"] == []
+
+
+def test_ray_hook_starts_only_for_ray_nodes(fake_ray, ray_params, tmp_path):
+    params = ray_params
     hook = RayHook()
     _session(hook, params, tmp_path)
     plain = Pipeline([node(prepare, "raw", "prepared", name="prepare")])
@@ -299,7 +314,8 @@ def test_ray_hook_starts_only_for_ray_nodes(fake_ray, params, tmp_path):
     assert fake_ray["stop"] == 1
 
 
-def test_ray_hook_stops_on_error_and_reads_catalog_params(fake_ray, params, tmp_path):
+def test_ray_hook_stops_on_error_and_reads_catalog_params(fake_ray, ray_params, tmp_path):
+    params = ray_params
     params["ray"] = {"address": "ray://head:10001", "num_cpus": 8, "dashboard": False}
     hook = RayHook()  # no context: parameters come from the catalog
     pipeline = Pipeline([_stage_node(train_stage)])
@@ -310,7 +326,8 @@ def test_ray_hook_stops_on_error_and_reads_catalog_params(fake_ray, params, tmp_
     assert fake_ray["stop"] == 1
 
 
-def test_ray_hook_leaves_foreign_runtime(monkeypatch, params, tmp_path):
+def test_ray_hook_leaves_foreign_runtime(monkeypatch, ray_params, tmp_path):
+    params = ray_params
     stops = []
     monkeypatch.setattr(hooks_module, "start_ray", lambda **kwargs: False)  # Ray already up
     monkeypatch.setattr(hooks_module, "stop_ray", lambda: stops.append(1))

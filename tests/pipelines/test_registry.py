@@ -1,4 +1,5 @@
-"""The six pipelines exist, are named as documented, and chain through the catalog."""
+"""The six pipelines of the main job and the ablation grid exist, are named as documented, and chain
+through the catalog."""
 
 from kedro.framework.project import configure_project
 
@@ -7,11 +8,12 @@ from pipelines.pipeline_registry import register_pipelines
 EXPECTED = {"ingestion", "tokenization", "pretrain_unimodal", "pretrain_multimodal", "train_multitask", "evaluation"}
 
 
-def test_registry_lists_the_six_pipelines_and_a_default():
+def test_registry_lists_the_six_pipelines_a_default_and_the_ablations():
     configure_project("pipelines")
     pipelines = register_pipelines()
-    assert set(pipelines) == EXPECTED | {"__default__"}
+    assert set(pipelines) == EXPECTED | {"__default__", "ablations"}
     assert len(pipelines["__default__"].nodes) == sum(len(pipelines[name].nodes) for name in EXPECTED)
+    assert not set(pipelines["ablations"].nodes) & set(pipelines["__default__"].nodes)  # by hand, not in the main job
 
 
 def test_every_node_is_named_and_training_nodes_are_tagged_for_ray_and_mlflow():
