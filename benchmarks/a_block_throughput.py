@@ -61,7 +61,7 @@ def run(ctx) -> list[Row]:
     }
     matmul, matmul_flops = large_matmul(ctx.matmul_size)
     steps["matmul"] = matmul
-    seconds = interleaved(steps, rounds=ctx.rounds(7), warmup=2)
+    seconds = interleaved(steps, rounds=ctx.rounds(7), warmup=1 if ctx.quick else 2)
     per_s = {k: batch * tokens / median(v) for k, v in seconds.items() if k != "matmul"}
     peak = matmul_flops / median(seconds["matmul"])
     flops = {"omnivec2": step_flops(ours, x), "reference": step_flops(ref, x)}

@@ -55,13 +55,14 @@ def measure(ctx, preset: str, batch_size: int | None, precision: str, device: st
 
         fields = model_preset(preset).to_dict()
         config["model"] = {**config["model"], **{k: v for k, v in fields.items() if k != "modalities"}}
-    trainer, plans = fixed_plan_trainer(config, PLANS, device)
+    plans_drawn = 2 if ctx.quick else PLANS
+    trainer, plans = fixed_plan_trainer(config, plans_drawn, device)
     flops = sum(plan_flops(trainer, p) for p in plans) / len(plans)
     dtype = torch.bfloat16 if precision == "bf16" else torch.float32
     matmul, matmul_flops = large_matmul(ctx.matmul_size if device == "cpu" else 8192, device, dtype)
     step = trainer.train_step if device == "cpu" else (lambda: (trainer.train_step(), torch.cuda.synchronize()))
     seconds = interleaved({"step": step, "matmul": matmul},
-                          rounds=ctx.rounds(3 * PLANS if preset != "base" else PLANS), warmup=PLANS)
+                          rounds=ctx.rounds(3 * PLANS if preset != "base" else PLANS), warmup=plans_drawn)
     achieved, peak = flops / median(seconds["step"]), matmul_flops / median(seconds["matmul"])
     batch = config["train"]["batch_size"]
     return Row("b", f"MFU, stage-3 training step, preset {preset} ({precision}, batch {batch}, {device})",

@@ -44,7 +44,7 @@ def run(ctx) -> list[Row]:
         name = manifest["modality"]
         subjects = {"cache": read_cached(ctx.workspace.cache_root, name),
                     "tokenize": retokenize(ctx.workspace.samples_path(name), REGISTRY[name], manifest["fit_stats"])}
-        seconds = interleaved(subjects, rounds=ctx.rounds(7), warmup=1)
+        seconds = interleaved(subjects, rounds=ctx.rounds(7), warmup=0 if ctx.quick else 1)
         split = read_token_split(ctx.workspace.cache_root, name, "train")
         megabytes = (split.tokens.nbytes + sum(t.nbytes for t in split.targets.values())) / 1e6
         cache_s, tokenize_s = median(seconds["cache"]), median(seconds["tokenize"])

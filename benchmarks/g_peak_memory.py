@@ -1,15 +1,17 @@
 """(g) Peak memory per stage.
 
-Each stage's loop (the preset's model, batch and the whole token cache, as a Ray worker holds
-them) runs for a few steps in a fresh Python process, so `ru_maxrss` is that stage's own peak.
-Baseline, in the same process: the resident size after the imports (torch, the library), before
-the model and data exist. Memory is not noisy, so the figures are single measurements; the ratio
-is peak / baseline, and the peak above the baseline is given against the bytes that must be held
-(token data + parameters + gradients + two AdamW moments).
+One fresh Python process runs each stage's loop in turn (the preset's model and batch, and the
+whole token cache, as a Ray worker holds them) for a few steps. Before each stage the kernel's
+high-water mark is reset (`/proc/self/clear_refs` 5), so the `VmHWM` read after it is that stage's
+own peak. Baseline, in the same process: the resident size after the imports (torch, the
+library), before any model or data exist. Memory is not noisy, so the figures are single
+measurements; the ratio is peak / baseline, and the note compares the peak above the baseline
+with the bytes that must be held (token data + parameters + gradients + two AdamW moments).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -20,52 +22,53 @@ from benchmarks.workspace import PROJECT, STAGES, stage_loop_config
 STEPS = 5
 
 
-def _rss_mb() -> float:
+def _status_mb(field: str) -> float:
     for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def _peak_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def child(loop_config: dict) -> dict:
-    """Runs in the fresh process: baseline RSS, then the stage's trainer and STEPS steps."""
+def child(configs: dict[str, dict]) -> dict:
+    """Runs in the fresh process: baseline RSS, then each stage's trainer and STEPS steps."""
     import torch  # noqa: F401  the baseline includes the imports a worker has
 
+    from benchmarks.workspace import build_trainer
     from omnivec2.training import trainer as _  # noqa: F401
 
-    baseline = _rss_mb()
-    from benchmarks.workspace import build_trainer
-
-    trainer = build_trainer(loop_config)
-    for _ in range(STEPS):
-        trainer.train_step()
-    data = sum(d.tokens.nbytes + sum(t.nbytes for t in d.targets.values()) for d in trainer.data.values())
-    params = sum(p.numel() * p.element_size() for p in trainer.objective.parameters())
-    return {"baseline_mb": baseline, "peak_mb": _peak_mb(), "data_mb": data / 2**20, "param_mb": params / 2**20}
+    gc.collect()
+    out = {"baseline_mb": _status_mb("VmRSS")}
+    for stage, config in configs.items():
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")  # reset VmHWM to the current RSS
+        trainer = build_trainer(config)
+        for _ in range(STEPS):
+            trainer.train_step()
+        data = sum(d.tokens.nbytes + sum(t.nbytes for t in d.targets.values()) for d in trainer.data.values())
+        params = sum(p.numel() * p.element_size() for p in trainer.objective.parameters())
+        out[stage] = {"peak_mb": _status_mb("VmHWM"), "data_mb": data / 2**20, "param_mb": params / 2**20}
+        del trainer
+        gc.collect()
+    return out
 
 
 def run(ctx) -> list[Row]:
+    configs = {stage: stage_loop_config(ctx.workspace, ctx.preset, stage) for stage in STAGES}
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.g_peak_memory"], input=json.dumps(configs),
+                          capture_output=True, text=True, cwd=PROJECT, timeout=1800)
+    if proc.returncode:
+        raise RuntimeError(f"the memory probe failed: {proc.stderr[-2000:]}")
+    m = json.loads(proc.stdout.strip().splitlines()[-1])
+    base = m["baseline_mb"]
     rows = []
     for stage in STAGES:
-        config = stage_loop_config(ctx.workspace, ctx.preset, stage)
-        out = subprocess.run([sys.executable, "-m", "benchmarks.g_peak_memory"], input=json.dumps(config),
-                             capture_output=True, text=True, cwd=PROJECT, timeout=600)
-        if out.returncode:
-            raise RuntimeError(f"stage {stage}: memory probe failed: {out.stderr[-2000:]}")
-        m = json.loads(out.stdout.strip().splitlines()[-1])
-        held = m["data_mb"] + 4 * m["param_mb"]  # weights, gradients, two AdamW moments
-        rows.append(Row("g", f"peak memory, {stage} ({STEPS} steps, batch {config['train']['batch_size']})",
-                        m["peak_mb"], m["baseline_mb"], "MiB RSS", m["peak_mb"] / m["baseline_mb"],
-                        "peak / after-imports RSS",
-                        note=(f"{m['peak_mb'] - m['baseline_mb']:.0f} MiB above the baseline for {held:.0f} MiB "
-                              f"that must be held (tokens {m['data_mb']:.0f}, 4x params {4 * m['param_mb']:.0f})"),
-                        extra=m))
+        s = m[stage]
+        held = s["data_mb"] + 4 * s["param_mb"]  # weights, gradients, two AdamW moments
+        rows.append(Row("g", f"peak memory, {stage} ({STEPS} steps, batch {configs[stage]['train']['batch_size']})",
+                        s["peak_mb"], base, "MiB RSS", s["peak_mb"] / base, "peak / after-imports RSS",
+                        note=(f"{s['peak_mb'] - base:.0f} MiB above the baseline for {held:.0f} MiB that must be "
+                              f"held (tokens {s['data_mb']:.0f}, 4x params {4 * s['param_mb']:.0f})"),
+                        extra={**s, "baseline_mb": base}))
     return rows
 
 
