@@ -19,7 +19,7 @@ export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER := 0
 export RAY_TRAIN_HEALTH_CHECK_INTERVAL_S := 0.2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup system venv run test test-fast lock dvc-repro clean
+.PHONY: setup system venv run test test-fast lock dvc-repro clean bench bench-smoke
 
 setup: system $(VENV)/.installed
 
@@ -70,3 +70,12 @@ lock:
 
 clean:
 	rm -rf $(VENV)
+
+# Benchmarks (README "Benchmarks"): ratios against baselines timed in the same run, on the CPU
+# default preset, including the main job (~10 min); results copied to benchmarks/results/.
+bench: setup
+	$(PY) -m benchmarks --preset cpu --record
+
+# The CI smoke run of the same suite: tiny preset, no timing assertions.
+bench-smoke: setup
+	$(PY) -m pytest -q tests/benchmarks

@@ -42,7 +42,8 @@ def read_token_split(root: str | Path, modality: str, split: str, *, verify: boo
     entry = manifest["splits"][split]
     path = verify_shard(directory, manifest, split) if verify else directory / entry["file"]
     try:
-        table = pq.read_table(path)
+        # memory_map: Arrow decodes straight from the mapped file instead of a buffered copy of it.
+        table = pq.read_table(path, memory_map=True)
     except (OSError, pa.ArrowException) as error:
         raise CorruptCacheError(f"{path}: unreadable Parquet shard ({error})") from error
     n, p = manifest["token_shape"]

@@ -1,0 +1,115 @@
+"""What the benchmarks run on: the project's own configuration per preset and a token cache of
+the default data, built once into a work directory and reused (the cache is keyed by content).
+
+Presets map to Kedro environments: tiny -> conf/base + conf/tiny, cpu -> conf/base,
+base -> conf/base + conf/gpu (the `base` model preset, bf16, batch 256).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+PROJECT = Path(__file__).resolve().parents[1]
+ENVIRONMENTS = {"tiny": ["base", "tiny"], "cpu": ["base"], "base": ["base", "gpu"]}
+STAGES = ("pretrain_unimodal", "pretrain_multimodal", "train_multitask")
+
+
+def _merge(into: dict, update: dict) -> dict:
+    """Soft merge (Kedro's `merge_strategy: soft`): nested dicts merge, other values replace."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+    return into
+
+
+def parameters(preset: str) -> dict:
+    """All Kedro parameters of the preset's environments, merged as Kedro merges them."""
+    if preset not in ENVIRONMENTS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(ENVIRONMENTS)}")
+    merged: dict = {}
+    for env in ENVIRONMENTS[preset]:
+        for path in sorted((PROJECT / "conf" / env).glob("parameters*.yml")):
+            _merge(merged, yaml.safe_load(path.read_text()) or {})
+    return merged
+
+
+def default_work_dir() -> Path:
+    return Path(tempfile.gettempdir()) / "omnivec2-benchmarks"
+
+
+@dataclass
+class Workspace:
+    """Sample tables `<root>/samples/<modality>.parquet` and their token cache `<root>/tokens`."""
+
+    root: Path
+    manifests: list[dict]
+
+    @property
+    def cache_root(self) -> Path:
+        return self.root / "tokens"
+
+    def samples_path(self, modality: str) -> Path:
+        return self.root / "samples" / f"{modality}.parquet"
+
+    @property
+    def modalities(self) -> list[str]:
+        return [m["modality"] for m in self.manifests]
+
+
+def prepare(work_dir: Path | None = None, modalities: list[str] | None = None) -> Workspace:
+    """Every registered modality's default source (seed 0) as a sample table on disk, and its cache."""
+    from omnivec2.data.sources import load_source
+    from omnivec2.modalities import REGISTRY
+    from omnivec2.tokens.cache import build_token_cache
+
+    root = Path(work_dir or default_work_dir())
+    (root / "samples").mkdir(parents=True, exist_ok=True)
+    manifests = []
+    for name in modalities or sorted(REGISTRY):
+        spec = REGISTRY[name]
+        path = root / "samples" / f"{name}.parquet"
+        if path.exists():
+            import pandas as pd
+
+            table = pd.read_parquet(path)
+        else:
+            table = load_source(spec, spec.default_source, 0)
+            table.to_parquet(path.with_suffix(".tmp"))
+            path.with_suffix(".tmp").rename(path)
+        manifests.append(build_token_cache(table, spec, root / "tokens"))
+    return Workspace(root, manifests)
+
+
+def stage_loop_config(workspace: Workspace, preset: str, stage: str, training: dict | None = None,
+                      model_overrides: dict | None = None) -> dict:
+    """The loop config the pipeline would give Ray for `stage` at `preset` (on the workspace's cache),
+    with `training` / `model_overrides` applied on top (e.g. fewer steps for a benchmark)."""
+    from omnivec2.training.stage_runner import stage_loop_config as build
+
+    params = parameters(preset)
+    stage_params = {**params[stage], "training": {**params[stage].get("training", {}), **(training or {})}}
+    model = {**params["model"], "overrides": {**(params["model"].get("overrides") or {}), **(model_overrides or {})}}
+    return build(stage, stage_params, model, workspace.cache_root, workspace.manifests, None, None)
+
+
+def build_trainer(loop_config: dict, rank: int = 0, world_size: int = 1, device: str = "cpu"):
+    """The stage's StageTrainer in this process, exactly as a Ray worker builds it (no checkpoint)."""
+    import torch
+
+    from omnivec2.model.config import ModelConfig
+    from omnivec2.model.omnivec2 import OmniVec2
+    from omnivec2.training.config import TrainConfig
+    from omnivec2.training.ray_stage import load_training_data
+    from omnivec2.training.trainer import StageTrainer
+
+    train = TrainConfig.from_dict(loop_config["train"])
+    torch.manual_seed(train.seed)
+    model = OmniVec2(ModelConfig.from_dict(loop_config["model"])).to(device)
+    data = load_training_data(loop_config["cache_root"], loop_config["modalities"])
+    return StageTrainer(model, data, train, rank=rank, world_size=world_size, device=device)

@@ -1,0 +1,68 @@
+"""Smoke run of the benchmark suite on the tiny preset: no timing assertions, only that it runs and
+writes complete, well-formed results (every benchmark present, every ratio finite and positive)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from benchmarks.__main__ import MODULES, main
+from benchmarks.f_main_job import breakdown
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    assert main(["--preset", "tiny", "--out", str(out), "--main-job", "latest"]) == 0
+    return out, json.loads((out / "benchmarks.json").read_text())
+
+
+def test_every_benchmark_writes_rows(results):
+    _, payload = results
+    assert {row["benchmark"] for row in payload["rows"]} == set(MODULES)
+    assert payload["meta"]["preset"] == "tiny" and payload["meta"]["versions"]["torch"]
+
+
+def test_every_ratio_is_finite_and_positive_or_says_why_not(results):
+    _, payload = results
+    for row in payload["rows"]:
+        if row["ratio"] is None:
+            # Only (f) without a recorded main job, and GPU figures without a GPU, may be missing.
+            assert row["note"].startswith("not measured: ") and len(row["note"]) > 20, row
+            assert row["benchmark"] in ("b", "f"), row
+        else:
+            assert math.isfinite(row["ratio"]) and row["ratio"] > 0, row
+            assert row["met"] in (True, False, None)
+            assert (row["met"] is None) == (row["target"] is None), row
+
+
+def test_a_to_e_and_g_are_measured_in_the_smoke_run(results):
+    _, payload = results
+    measured = {row["benchmark"] for row in payload["rows"] if row["ratio"] is not None}
+    assert {"a", "b", "c", "d", "e", "g"} <= measured
+
+
+def test_markdown_has_one_table_line_per_row(results):
+    out, payload = results
+    text = (out / "benchmarks.md").read_text()
+    table = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| |")]
+    assert len(table) == len(payload["rows"])
+    for row in payload["rows"]:
+        assert row["name"] in text
+
+
+def test_main_job_breakdown_accounts_for_the_whole_wall_time():
+    """(f)'s arithmetic on a synthetic record (the real one takes minutes): parts sum to the total
+    and the Ray Train overhead of a stage excludes its steps and its MLflow upload."""
+    raw = {"nodes": {"ingest_image": 1.0, "validate_image": 0.5, "tokenize_image": 0.25, "pretrain_unimodal": 10.0,
+                     "pretrain_multimodal": 8.0, "train_multitask": 12.0, "evaluate": 3.0},
+           "timers": {"ray_startup": 4.0, "ray_shutdown": 1.0, "mlflow_hooks": 2.0},
+           "stages": {s: {"train_seconds": 5.0, "upload_seconds": 0.5}
+                      for s in ("pretrain_unimodal", "pretrain_multimodal", "train_multitask")}}
+    parts = breakdown(raw, total=50.0)
+    assert math.isclose(sum(parts.values()), 50.0)
+    assert parts["pretrain_unimodal: Ray Train overhead"] == pytest.approx(4.5)
+    assert parts["MLflow (hooks, uploads)"] == pytest.approx(3.5)
+    assert parts["Kedro (start, imports, session, catalog I/O)"] == pytest.approx(50.0 - 34.75 - 5.0 - 2.0)
