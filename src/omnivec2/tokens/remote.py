@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from omnivec2.tokens.shards import MANIFEST
+from omnivec2.tokens.shards import MANIFEST, shard_path
 
 MIRROR_ENV = "OMNIVEC2_TOKEN_MIRROR"  # where mirrors go; default <tmp>/omnivec2-token-mirror
 
@@ -50,8 +50,9 @@ def mirror_modality(uri: str, modality: str, storage_options: dict | None = None
     staging = Path(tempfile.mkdtemp(prefix=f".{modality}-", dir=mirrors))
     try:
         manifest = json.loads(manifest_bytes)
-        for entry in manifest["splits"].values():
-            target = staging / modality / entry["file"]
+        for split in manifest["splits"]:
+            target = shard_path(staging / modality, manifest, split)  # refuses names outside the cache
+            entry = manifest["splits"][split]
             target.parent.mkdir(parents=True, exist_ok=True)
             fs.get_file(f"{remote}/{entry['file']}", str(target))
         (staging / modality / MANIFEST).write_bytes(manifest_bytes)
