@@ -51,17 +51,21 @@ def ray_fit(loop_config: dict, workers: int, summaries: list):
 
 
 def run(ctx) -> list[Row]:
-    from omnivec2.orchestration.ray_runtime import start_ray
+    from omnivec2.orchestration.ray_runtime import start_ray, stop_ray
 
     config = stage_loop_config(ctx.workspace, ctx.preset, STAGE)
     train = config["train"]
     started = time.perf_counter()
-    start_ray()
+    started_here = start_ray()
     ctx.ray_startup_seconds = time.perf_counter() - started
     summaries = {1: [], 2: []}
     subjects = {"plain": plain_loop(config), "ray1": ray_fit(config, 1, summaries[1]),
                 "ray2": ray_fit(config, 2, summaries[2])}
-    seconds = interleaved(subjects, rounds=1 if ctx.quick else 3, warmup=0)
+    try:
+        seconds = interleaved(subjects, rounds=1 if ctx.quick else 3, warmup=0)
+    finally:
+        if started_here:  # leave no runtime behind for whoever runs next in this process (tests)
+            stop_ray()
     samples = train["steps"] * train["batch_size"]
     plain = samples / median(seconds["plain"])
     rows = []

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import ray
 
-ray = pytest.importorskip("ray")
-
-from omnivec2.orchestration import ray_runtime  # noqa: E402
-from omnivec2.orchestration.ray_runtime import start_ray, stop_ray  # noqa: E402
+from omnivec2.orchestration import ray_runtime
+from omnivec2.orchestration.ray_runtime import start_ray, stop_ray
 
 
 class _FakeRay:
@@ -81,8 +80,7 @@ def test_leaves_a_runtime_it_did_not_start(monkeypatch):
 
 def test_real_start_on_loopback_and_stop(monkeypatch):
     """The one real Ray start of this module (~3-5 s on 2 cores)."""
-    if ray.is_initialized():
-        pytest.skip("a Ray runtime is already connected in this test process")
+    assert not ray.is_initialized(), "an earlier test left a Ray runtime connected in this process"
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     monkeypatch.setattr(ray_runtime, "_started_here", False)
     try:
