@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from omnivec2.ablations.runner import load_splits, run_variant, summarise, unseen_modality
 from omnivec2.ablations.variants import STAGES, VARIANTS, variant_by_name
 from omnivec2.tracking import log_json_artifact, log_metrics_flat
@@ -23,7 +25,15 @@ def run_ablations(params: dict, model_params: dict, stage1: dict, stage2: dict, 
     variants = VARIANTS if names == "all" else [VARIANTS[0], *[variant_by_name(n) for n in names if variant_by_name(n) is not VARIANTS[0]]]
     data, test = load_splits(project_path(cache_dir), modalities)
     seeds = [int(s) for s in params["seeds"]]
-    runs = [run_variant(v, seed, config, data, test, settings, steps) for v in variants for seed in seeds]
+    progress = project_path(params.get("progress_file", "data/08_reporting/ablations/runs.jsonl"))
+    progress.parent.mkdir(parents=True, exist_ok=True)
+    progress.write_text("")
+    runs = []
+    for v in variants:  # one line per finished run, so a long grid shows (and keeps) its progress
+        for seed in seeds:
+            runs.append(run_variant(v, seed, config, data, test, settings, steps))
+            with progress.open("a") as out:
+                out.write(json.dumps(runs[-1]) + "\n")
     summary, directions = summarise(runs)
     result = {
         "description": (f"Modalities {modalities}; model preset {model_params.get('preset')}; steps per stage {steps} "
