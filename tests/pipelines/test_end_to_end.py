@@ -33,7 +33,7 @@ def mlflow_runs(root):
 
 
 def test_tiny_run_of_the_whole_pipeline(project):
-    result = kedro(project, "run", "--env", "tiny")
+    result = kedro(project, "run", "--env", "tiny", timeout=1500)  # minutes on a loaded 2-core machine
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
 
     # Validation reports, token caches, checkpoints, metrics and curves are all there.
@@ -188,7 +188,7 @@ def test_corrupt_input_stops_the_run_at_validation(project, corruption, expected
         "ingestion:\n  sources:\n    tabular:\n      kind: table\n"
         f"      path: {project / 'wine.csv'}\n      target_column: cultivar\n      id_column: sample_id\n")
 
-    result = kedro(project, "run", "--env", "tiny")
+    result = kedro(project, "run", "--env", "tiny", timeout=1500)  # minutes on a loaded 2-core machine
     assert result.returncode != 0
     message = result.stdout + result.stderr
     assert "validation failed for modality 'tabular'" in message and expected in message
