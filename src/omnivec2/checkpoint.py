@@ -16,7 +16,6 @@ removed by the next write.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -28,6 +27,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from omnivec2.durable_files import fsync_dir, process_alive, sha256_file
 from omnivec2.model.config import ModelConfig
 from omnivec2.model.omnivec2 import OmniVec2
 
@@ -57,13 +57,13 @@ def write_dir_atomically(target: Path, write) -> None:
             if f.is_file():
                 with open(f, "rb") as fh:
                     os.fsync(fh.fileno())
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
         old = None
         if target.exists():
             old = target.parent / f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
             os.rename(target, old)
         os.rename(tmp, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     finally:
@@ -87,7 +87,7 @@ def remove_dead_leftovers(target: Path) -> list[Path]:
     A set-aside previous version is put back first when the crash came between the two renames."""
     removed = []
     for path, kind, pid in sorted(_leftovers(Path(target))):
-        if pid == os.getpid() or _alive(pid):
+        if pid == os.getpid() or process_alive(pid):
             continue
         if kind == "old" and not Path(target).exists():
             os.rename(path, target)  # the previous complete version, set aside just before the crash
@@ -95,32 +95,6 @@ def remove_dead_leftovers(target: Path) -> list[Path]:
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_checksums(directory: Path) -> None:

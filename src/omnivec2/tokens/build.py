@@ -31,6 +31,7 @@ from omnivec2.tokens.shards import (
     shard_table,
     verify_cache,
 )
+from omnivec2.durable_files import fsync_dir, fsync_file, process_alive, write_synced
 from omnivec2.tokens.hashing import sha256_file, sha256_json, source_hash
 from omnivec2.validation.checks import required_columns, shape_regex
 from omnivec2.validation.decode import undecodable_dense_rows
@@ -75,8 +76,8 @@ def build_token_cache(table: pd.DataFrame, spec: ModalitySpec, root: str | Path)
     }
     try:
         manifest.update(_write_shards(table, spec, temp))
-        _write_file(temp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
-        _fsync_dir(temp)
+        write_synced(temp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
+        fsync_dir(temp)
         _swap_in(temp, final)
     finally:
         shutil.rmtree(temp, ignore_errors=True)  # only left when something failed
@@ -125,8 +126,8 @@ def _write_shards(table: pd.DataFrame, spec: ModalitySpec, temp: Path) -> dict:
         path = temp / split / SHARD
         path.parent.mkdir(parents=True)
         pq.write_table(arrow, path)
-        _fsync_file(path)
-        _fsync_dir(path.parent)
+        fsync_file(path)
+        fsync_dir(path.parent)
         splits[split] = {"rows": int(arrow.num_rows), "file": f"{split}/{SHARD}", "sha256": sha256_file(path)}
     return {"fit_stats": stats, "token_shape": token_shape, "schema": schema, "splits": splits}
 
@@ -164,7 +165,7 @@ def _swap_in(temp: Path, final: Path) -> None:
     if final.exists():
         os.rename(final, old)
     os.rename(temp, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     if old.exists():
         shutil.rmtree(old)
 
@@ -174,38 +175,8 @@ def _remove_leftovers(root: Path, modality: str) -> None:
     pattern = re.compile(rf"^\.{re.escape(modality)}\.(tmp|old)-(\d+)$")
     for path in root.iterdir():
         match = pattern.match(path.name)
-        if match and (int(match.group(2)) == os.getpid() or not _alive(int(match.group(2)))):
+        if match and (int(match.group(2)) == os.getpid() or not process_alive(int(match.group(2)))):
             shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _element_count(shape: object) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from omnivec2.durable_files import sha256_file  # noqa: F401  (re-exported: the cache's readers use it from here)
 from omnivec2.modalities.spec import ModalitySpec
 
 
@@ -17,14 +18,6 @@ def canonical_json(value: object) -> bytes:
 
 def sha256_json(value: object) -> str:
     return hashlib.sha256(canonical_json(value)).hexdigest()
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def source_hash(table: pd.DataFrame, spec: ModalitySpec) -> str:
