@@ -23,10 +23,16 @@ def make_project(root: Path) -> Path:
     return root
 
 
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for a project command: this venv first on PATH, and nothing that would point it at
+    another MLflow store or Ray cluster than the scratch project's own."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "MLFLOW_RUN_ID", "RAY_ADDRESS")}
+    env.update(PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}", PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
 def kedro(root: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    env.pop("RAY_ADDRESS", None)
+    env = subprocess_env()
     return subprocess.run([KEDRO, *args], cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
 
 

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.pipelines.conftest import PROJECT
+from tests.pipelines.conftest import PROJECT, subprocess_env
 
 pytestmark = pytest.mark.e2e
 
-BIN = Path(sys.executable).parent
 
 
 def run(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(args, cwd=cwd, env=subprocess_env(), capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"{args}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
     return result.stdout + result.stderr
 

@@ -20,7 +20,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from tests.pipelines.conftest import KEDRO, kedro
+from tests.pipelines.conftest import KEDRO, kedro, subprocess_env
 
 pytestmark = pytest.mark.e2e
 
@@ -51,9 +51,7 @@ def test_a_killed_driver_resumes_the_interrupted_stage_and_skips_finished_ones(p
     signal_file = tmp_path / "paused"
     fault = {"stage": STAGE, "at_step": 8, "action": "pause", "seconds": 600,
              "marker": str(tmp_path / "fired"), "signal_file": str(signal_file)}
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMNIVEC2_FAULT_INJECTION": json.dumps(fault)}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    env.pop("RAY_ADDRESS", None)
+    env = subprocess_env(OMNIVEC2_FAULT_INJECTION=json.dumps(fault))
     log = open(tmp_path / "first-run.log", "w")
     driver = subprocess.Popen([KEDRO, *RUN], cwd=project, env=env, stdout=log,
                               stderr=subprocess.STDOUT, start_new_session=True)

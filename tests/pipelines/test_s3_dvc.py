@@ -6,11 +6,9 @@ wiped, `dvc pull` brings back identical bytes. The credentials never reach MLflo
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -20,17 +18,15 @@ import yaml
 from omnivec2.data.sources import load_source
 from omnivec2.modalities import REGISTRY
 from tests.omnivec2.data.test_sources import _user_frame
-from tests.pipelines.conftest import make_project
+from tests.pipelines.conftest import make_project, subprocess_env
 
 pytestmark = pytest.mark.e2e
 
-BIN = Path(sys.executable).parent
 SECRET = "s3cr3t-never-logged"  # moto accepts any keys; this one must not show up in MLflow
 
 
 def run(cwd: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "MLFLOW_S3_ENDPOINT_URL"}
-    env.update(PATH=f"{BIN}:{os.environ['PATH']}", PYTHONUNBUFFERED="1")
+    env = {k: v for k, v in subprocess_env().items() if not k.startswith("AWS_") and k != "MLFLOW_S3_ENDPOINT_URL"}
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"{args}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
     return result.stdout + result.stderr

@@ -1,4 +1,3 @@
-import pytest
 
 from omnivec2.evaluation.specialists import task_budgets
 from omnivec2.training.config import TrainConfig

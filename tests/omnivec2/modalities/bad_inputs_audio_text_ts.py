@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from omnivec2.data.sample_table import summarise
 from omnivec2.modalities import ModalitySpec
 from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache, read_token_split
 from omnivec2.validation import ValidationFailed, validate_sample_table

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omnivec2.data.sample_table import decode_payload, summarise
+from omnivec2.data.sample_table import decode_payload
 from omnivec2.modalities import ModalitySpec
 from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache
 from omnivec2.validation import ValidationFailed, validate_sample_table

@@ -173,7 +173,7 @@ def test_point_folder_reads_off_ply_npy(tmp_path):
 def test_point_folder_bad_file_names_modality_and_file(tmp_path, content, expected):
     _write_folder(tmp_path)
     (tmp_path / "chair" / "train" / "bad.off").write_bytes(content)
-    with pytest.raises(SourceError, match=rf"modality 'point_cloud': .*bad\.off.*") as info:
+    with pytest.raises(SourceError, match=r"modality 'point_cloud': .*bad\.off.*") as info:
         load_source(SPEC, {"kind": "point_folder", "path": str(tmp_path)}, seed=0)
     assert re.search(expected, str(info.value)), str(info.value)
 

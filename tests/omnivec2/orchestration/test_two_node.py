@@ -36,7 +36,6 @@ def token_cache(tmp_path):
 
 def test_stage_runs_across_two_nodes_with_s3_storage_and_an_mlflow_server(s3, tmp_path, monkeypatch, token_cache):
     import mlflow
-    import ray
     from mlflow.tracking import MlflowClient
     from ray.util.state import list_actors
 

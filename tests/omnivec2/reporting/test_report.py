@@ -1,5 +1,4 @@
 import numpy as np
-import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.reporting.previews import sample_preview
