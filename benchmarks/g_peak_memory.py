@@ -34,7 +34,7 @@ def child(configs: dict[str, dict]) -> dict:
     import torch  # noqa: F401  the baseline includes the imports a worker has
 
     from benchmarks.workspace import build_trainer
-    from omnivec2.training import trainer as _  # noqa: F401
+    import omnivec2.training.trainer  # noqa: F401
 
     gc.collect()
     out = {"baseline_mb": _status_mb("VmRSS")}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import json
+import logging
 
+from omnivec2.ablations.progress import GridProgress, grid_fingerprint
 from omnivec2.ablations.runner import load_splits, run_variant, summarise, unseen_modality
 from omnivec2.ablations.variants import STAGES, VARIANTS, variant_by_name
 from omnivec2.tracking import log_json_artifact, log_metrics_flat
 from omnivec2.training.stage_runner import model_config_from_manifests, project_path
+
+logger = logging.getLogger(__name__)
 
 
 def run_ablations(params: dict, model_params: dict, stage1: dict, stage2: dict, stage3: dict, cache_dir: str,
@@ -25,15 +28,17 @@ def run_ablations(params: dict, model_params: dict, stage1: dict, stage2: dict, 
     variants = VARIANTS if names == "all" else [VARIANTS[0], *[variant_by_name(n) for n in names if variant_by_name(n) is not VARIANTS[0]]]
     data, test = load_splits(project_path(cache_dir), modalities)
     seeds = [int(s) for s in params["seeds"]]
-    progress = project_path(params.get("progress_file", "data/08_reporting/ablations/runs.jsonl"))
-    progress.parent.mkdir(parents=True, exist_ok=True)
-    progress.write_text("")
+    progress = GridProgress(project_path(params.get("progress_file", "data/08_reporting/ablations/runs.jsonl")),
+                            grid_fingerprint(config, settings, steps, modalities, list(manifests)))
+    logger.info("ablations: %d finished runs reused from %s (%d lines of another grid dropped)",
+                len(progress.done), progress.path, progress.discarded)
     runs = []
-    for v in variants:  # one line per finished run, so a long grid shows (and keeps) its progress
+    for v in variants:  # one line per finished run, so an interrupted grid resumes where it stopped
         for seed in seeds:
-            runs.append(run_variant(v, seed, config, data, test, settings, steps))
-            with progress.open("a") as out:
-                out.write(json.dumps(runs[-1]) + "\n")
+            if (run := progress.get("variant", v.name, seed)) is None:
+                run = run_variant(v, seed, config, data, test, settings, steps)
+                progress.add("variant", run)
+            runs.append(run)
     summary, directions = summarise(runs)
     result = {
         "description": (f"Modalities {modalities}; model preset {model_params.get('preset')}; steps per stage {steps} "
@@ -47,7 +52,12 @@ def run_ablations(params: dict, model_params: dict, stage1: dict, stage2: dict, 
     if unseen:
         if unseen not in modalities or len(modalities) < 3:
             raise ValueError(f"ablations.unseen_modality {unseen!r} must be one of ablations.modalities, with two others")
-        result["unseen_modality"] = [unseen_modality(config, data, test, settings, steps, unseen, seed) for seed in seeds]
+        result["unseen_modality"] = []
+        for seed in seeds:
+            if (run := progress.get("unseen", unseen, seed)) is None:
+                run = unseen_modality(config, data, test, settings, steps, unseen, seed)
+                progress.add("unseen", run)
+            result["unseen_modality"].append(run)
     log_metrics_flat({d["variant"]: {"full_minus_variant": d["full_minus_variant"]} for d in directions}, prefix="ablation")
     log_json_artifact(result, "ablations/ablations.json")
     return result

@@ -6,7 +6,7 @@ config.json rebuilds the exact network without pickle.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Literal
 
 from omnivec2.modalities.spec import ModalitySpec

@@ -1,0 +1,65 @@
+"""The ablation grid's progress file: one JSON line per finished run, reused when the grid is rerun.
+
+A grid is dozens of runs; an interrupted `kedro run --pipeline ablations` picks up where it stopped.
+A line is reused only when its ``grid`` fingerprint matches the current grid (model config, stage
+settings, steps, modalities and the token caches' keys), so a changed config or cache reruns
+everything instead of mixing results from two setups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from omnivec2.durable_files import replace_atomically
+from omnivec2.model.config import ModelConfig
+
+
+def grid_fingerprint(config: ModelConfig, settings: dict, steps: dict, modalities: list[str],
+                     manifests: list[dict]) -> str:
+    """sha256 over everything a run's scores depend on except its variant and seed."""
+    caches = sorted((m["modality"], m.get("cache_key")) for m in manifests if m["modality"] in modalities)
+    blob = json.dumps({"config": asdict(config), "settings": settings, "steps": steps,
+                       "modalities": sorted(modalities), "caches": caches}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class GridProgress:
+    """Finished runs keyed by (kind, variant, seed), persisted to `path` line by line."""
+
+    def __init__(self, path: Path, grid: str):
+        self.path, self.grid = Path(path), grid
+        self.done: dict[tuple, dict] = {}
+        self.discarded = 0
+        if self.path.exists():
+            for line in self.path.read_text().splitlines():
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:
+                    self.discarded += 1  # a line cut short by a crash
+                    continue
+                if entry.get("grid") == grid:
+                    self.done[self._key(entry)] = entry
+                else:
+                    self.discarded += 1
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Rewrite with only the reusable lines, so the file always describes one grid.
+        replace_atomically(self.path, "".join(json.dumps(e) + "\n" for e in self.done.values()).encode())
+
+    @staticmethod
+    def _key(entry: dict) -> tuple:
+        return entry.get("kind", "variant"), entry.get("variant") or entry.get("modality"), entry["seed"]
+
+    def get(self, kind: str, name: str, seed: int) -> dict | None:
+        """The finished run's record without the bookkeeping fields, or None."""
+        entry = self.done.get((kind, name, seed))
+        return None if entry is None else {k: v for k, v in entry.items() if k not in ("grid", "kind")}
+
+    def add(self, kind: str, record: dict) -> None:
+        entry = {**record, "kind": kind, "grid": self.grid}
+        self.done[self._key(entry)] = entry
+        with self.path.open("a") as out:
+            out.write(json.dumps(entry) + "\n")
+            out.flush()

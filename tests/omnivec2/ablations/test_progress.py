@@ -1,0 +1,41 @@
+import json
+
+from omnivec2.ablations.progress import GridProgress, grid_fingerprint
+from omnivec2.model.config import ModelConfig
+
+STEPS = {"pretrain_unimodal": 10, "pretrain_multimodal": 20, "train_multitask": 30}
+MANIFESTS = [{"modality": "image", "cache_key": "aa"}, {"modality": "graph", "cache_key": "bb"}]
+
+
+def fingerprint(**change) -> str:
+    args = {"config": ModelConfig(), "settings": {"train_multitask": {"lr": 1e-3}}, "steps": STEPS,
+            "modalities": ["image", "graph"], "manifests": MANIFESTS} | change
+    return grid_fingerprint(**args)
+
+
+def test_fingerprint_changes_with_anything_a_score_depends_on():
+    base = fingerprint()
+    assert base == fingerprint(modalities=["graph", "image"])  # order is not a difference
+    assert base != fingerprint(steps={**STEPS, "train_multitask": 31})
+    assert base != fingerprint(settings={"train_multitask": {"lr": 2e-3}})
+    assert base != fingerprint(manifests=[{"modality": "image", "cache_key": "cc"}, MANIFESTS[1]])
+    assert base != fingerprint(config=ModelConfig(dim_f=256))
+
+
+def test_an_interrupted_grid_reuses_its_finished_runs_and_drops_everything_else(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    first = GridProgress(path, "grid-1")
+    first.add("variant", {"variant": "full", "seed": 0, "scores": {"m/a": 0.5}})
+    first.add("unseen", {"modality": "imu", "seed": 0, "adapted": {"imu/a": 0.4}})
+    with path.open("a") as out:
+        out.write(json.dumps({"variant": "full", "seed": 1, "grid": "grid-0", "scores": {}}) + "\n")
+        out.write('{"variant": "full", "seed": 2, "gr')  # a line cut short by a crash
+
+    again = GridProgress(path, "grid-1")
+    assert again.get("variant", "full", 0) == {"variant": "full", "seed": 0, "scores": {"m/a": 0.5}}
+    assert again.get("unseen", "imu", 0)["adapted"] == {"imu/a": 0.4}
+    assert again.get("variant", "full", 1) is None and again.discarded == 2
+    assert len(path.read_text().splitlines()) == 2  # the file now holds this grid's runs only
+
+    changed = GridProgress(path, "grid-2")
+    assert changed.done == {} and path.read_text() == ""
