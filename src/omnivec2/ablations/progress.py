@@ -2,7 +2,7 @@
 
 A grid is dozens of runs; an interrupted `kedro run --pipeline ablations` picks up where it stopped.
 A line is reused only when its ``grid`` fingerprint matches the current grid (model config, stage
-settings, steps, modalities and the token caches' keys), so a changed config or cache reruns
+settings, steps, modalities, and the token caches' source data and tokenizer config), so a changed config or cache reruns
 everything instead of mixing results from two setups.
 """
 
@@ -20,7 +20,9 @@ from omnivec2.model.config import ModelConfig
 def grid_fingerprint(config: ModelConfig, settings: dict, steps: dict, modalities: list[str],
                      manifests: list[dict]) -> str:
     """sha256 over everything a run's scores depend on except its variant and seed."""
-    caches = sorted((m["modality"], m.get("cache_key")) for m in manifests if m["modality"] in modalities)
+    # Source and tokenizer, not the cache key: a new on-disk format of the same tokens is the same grid.
+    caches = sorted((m["modality"], m.get("source_hash"), (m.get("tokenizer") or {}).get("config_hash"))
+                    for m in manifests if m["modality"] in modalities)
     blob = json.dumps({"config": asdict(config), "settings": settings, "steps": steps,
                        "modalities": sorted(modalities), "caches": caches}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from omnivec2.data.sample_table import SPLITS, decode_label_maps, decode_payloads, dense_columns, parse_shape
 from omnivec2.modalities.spec import ModalitySpec, TaskSpec
@@ -30,6 +29,7 @@ from omnivec2.tokens.shards import (
     modality_dir,
     shard_table,
     verify_cache,
+    write_shard,
 )
 from omnivec2.durable_files import fsync_dir, fsync_file, process_alive, write_synced
 from omnivec2.tokens.hashing import sha256_file, sha256_json, source_hash
@@ -105,7 +105,7 @@ def _reusable(directory: Path, key: str) -> dict | None:
 
 
 def _write_shards(table: pd.DataFrame, spec: ModalitySpec, temp: Path) -> dict:
-    """Fit on train, transform each split, write `<temp>/<split>/part-00000.parquet`; manifest fields."""
+    """Fit on train, transform each split, write `<temp>/<split>/part-00000.arrow`; manifest fields."""
     if temp.exists():
         shutil.rmtree(temp)
     ordered = table.sort_values("sample_id", kind="stable")  # shard content is a function of the key
@@ -125,7 +125,7 @@ def _write_shards(table: pd.DataFrame, spec: ModalitySpec, temp: Path) -> dict:
         schema = [{"name": f.name, "type": str(f.type)} for f in arrow.schema]
         path = temp / split / SHARD
         path.parent.mkdir(parents=True)
-        pq.write_table(arrow, path)
+        write_shard(arrow, path)
         fsync_file(path)
         fsync_dir(path.parent)
         splits[split] = {"rows": int(arrow.num_rows), "file": f"{split}/{SHARD}", "sha256": sha256_file(path)}

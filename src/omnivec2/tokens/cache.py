@@ -1,4 +1,4 @@
-"""The pyarrow token cache: `build_token_cache` (write, see build.py) and `read_token_split` (read).
+"""The pyarrow token cache (Arrow IPC shards): `build_token_cache` (write, see build.py) and `read_token_split` (read).
 
 Layout, shard schema and manifest: see `omnivec2.tokens.shards`.
 """
@@ -10,11 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from omnivec2.tokens.build import UnvalidatedTableError, build_token_cache
 from omnivec2.tokens.remote import is_remote, mirror_modality
-from omnivec2.tokens.shards import MANIFEST, CorruptCacheError, load_manifest, modality_dir, verify_shard
+from omnivec2.tokens.shards import FORMAT_VERSION, MANIFEST, CorruptCacheError, load_manifest, modality_dir, read_shard, verify_shard
 
 __all__ = ["CorruptCacheError", "TokenSplit", "UnvalidatedTableError", "build_token_cache", "read_token_split"]
 
@@ -37,15 +36,15 @@ def read_token_split(root: str | Path, modality: str, split: str, *, verify: boo
         root = mirror_modality(str(root), modality)
     directory = modality_dir(root, modality)
     manifest = load_manifest(directory)
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise CorruptCacheError(
+            f"{directory / MANIFEST}: token cache in format {manifest.get('format_version')!r}, this omnivec2 reads "
+            f"format {FORMAT_VERSION}; rebuild it with `kedro run --pipeline tokenization`")
     if split not in manifest["splits"]:
         raise ValueError(f"{directory / MANIFEST}: no split {split!r}; it has {sorted(manifest['splits'])}")
     entry = manifest["splits"][split]
     path = verify_shard(directory, manifest, split) if verify else directory / entry["file"]
-    try:
-        # memory_map: Arrow decodes straight from the mapped file instead of a buffered copy of it.
-        table = pq.read_table(path, memory_map=True)
-    except (OSError, pa.ArrowException) as error:
-        raise CorruptCacheError(f"{path}: unreadable Parquet shard ({error})") from error
+    table = read_shard(path)
     n, p = manifest["token_shape"]
     column = table.column("tokens").combine_chunks()
     if verify and (table.num_rows != entry["rows"] or column.type.list_size != n * p):

@@ -3,7 +3,11 @@
 Layout under `root`:
 
     <root>/<modality>/manifest.json
-    <root>/<modality>/<split>/part-00000.parquet
+    <root>/<modality>/<split>/part-00000.arrow
+
+A shard is an Arrow IPC file (Feather v2) with LZ4-frame-compressed buffers: read through a memory
+map, it needs no decoding beyond LZ4 (several GB/s), where Parquet's page decoding made the cache
+barely faster than tokenizing again for cheap tokenizers (format 1, benchmark (d)).
 
 Shard columns: `sample_id` (string), one column per task target (int64 for classification,
 float64 for values, `FixedSizeList<int16>[N*K]` for a dense task's per-token labels `[N, K]`)
@@ -19,12 +23,14 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.ipc as ipc
 
 from omnivec2.tokens.hashing import sha256_file
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
-SHARD = "part-00000.parquet"
+SHARD = "part-00000.arrow"
+_WRITE_OPTIONS = ipc.IpcWriteOptions(compression="lz4")
 
 
 class CorruptCacheError(ValueError):
@@ -91,3 +97,17 @@ def shard_table(sample_ids: list[str], targets: dict[str, np.ndarray], tokens: n
             columns[name] = pa.array(values)
     columns["tokens"] = pa.FixedSizeListArray.from_arrays(flat, n * p)
     return pa.table(columns)
+
+
+def write_shard(table: pa.Table, path: Path) -> None:
+    """Write `table` as one Arrow IPC file at `path` (the caller renames the folder into place)."""
+    with pa.OSFile(str(path), "wb") as sink, ipc.new_file(sink, table.schema, options=_WRITE_OPTIONS) as writer:
+        writer.write_table(table)
+
+
+def read_shard(path: Path) -> pa.Table:
+    """The shard at `path`, memory-mapped; raises `CorruptCacheError` naming it if Arrow cannot read it."""
+    try:
+        return ipc.open_file(pa.memory_map(str(path))).read_all()
+    except (OSError, pa.ArrowException) as error:
+        raise CorruptCacheError(f"{path}: unreadable Arrow shard ({error})") from error

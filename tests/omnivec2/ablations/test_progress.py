@@ -4,7 +4,8 @@ from omnivec2.ablations.progress import GridProgress, grid_fingerprint
 from omnivec2.model.config import ModelConfig
 
 STEPS = {"pretrain_unimodal": 10, "pretrain_multimodal": 20, "train_multitask": 30}
-MANIFESTS = [{"modality": "image", "cache_key": "aa"}, {"modality": "graph", "cache_key": "bb"}]
+MANIFESTS = [{"modality": "image", "source_hash": "aa", "tokenizer": {"config_hash": "t1"}},
+             {"modality": "graph", "source_hash": "bb", "tokenizer": {"config_hash": "t2"}}]
 
 
 def fingerprint(**change) -> str:
@@ -18,7 +19,9 @@ def test_fingerprint_changes_with_anything_a_score_depends_on():
     assert base == fingerprint(modalities=["graph", "image"])  # order is not a difference
     assert base != fingerprint(steps={**STEPS, "train_multitask": 31})
     assert base != fingerprint(settings={"train_multitask": {"lr": 2e-3}})
-    assert base != fingerprint(manifests=[{"modality": "image", "cache_key": "cc"}, MANIFESTS[1]])
+    assert base != fingerprint(manifests=[{**MANIFESTS[0], "source_hash": "cc"}, MANIFESTS[1]])
+    assert base != fingerprint(manifests=[{**MANIFESTS[0], "tokenizer": {"config_hash": "t3"}}, MANIFESTS[1]])
+    assert base == fingerprint(manifests=[{**MANIFESTS[0], "cache_key": "new format"}, MANIFESTS[1]])
     assert base != fingerprint(config=ModelConfig(dim_f=256))
 
 

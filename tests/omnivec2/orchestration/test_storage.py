@@ -77,8 +77,8 @@ def test_token_cache_uploaded_to_s3_reads_back_verified(s3, tmp_path, monkeypatc
     np.testing.assert_array_equal(remote.targets["cultivar"], local.targets["cultivar"])
 
     # a shard damaged on S3 (same manifest) is caught by the checksum, naming the mirrored file
-    key = next(k for k in s3.keys(uri.split("/")[2]) if k.endswith("train/part-00000.parquet"))
-    s3.client.put_object(Bucket=uri.split("/")[2], Key=key, Body=b"not parquet")
+    key = next(k for k in s3.keys(uri.split("/")[2]) if k.endswith("train/part-00000.arrow"))
+    s3.client.put_object(Bucket=uri.split("/")[2], Key=key, Body=b"not an arrow file")
     monkeypatch.setenv("OMNIVEC2_TOKEN_MIRROR", str(tmp_path / "mirror2"))
-    with pytest.raises(CorruptCacheError, match=r"train/part-00000\.parquet: sha256"):
+    with pytest.raises(CorruptCacheError, match=r"train/part-00000\.arrow: sha256"):
         read_token_split(uri, "tabular", "train")

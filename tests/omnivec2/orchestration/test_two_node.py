@@ -93,7 +93,7 @@ def test_stage_runs_across_two_nodes_with_s3_storage_and_an_mlflow_server(s3, tm
 
     assert summary["steps"] == 4 and summary["final_loss"] is not None
     # the token cache and Ray's checkpoints are on S3; the checkpoint read back from there is the stage's output
-    assert "tokens/image/manifest.json" in keys and "tokens/tabular/train/part-00000.parquet" in keys
+    assert "tokens/image/manifest.json" in keys and "tokens/tabular/train/part-00000.arrow" in keys
     run_dir = f"ray_runs/{summary['ray_run']}/"
     stored = [k for k in keys if k.startswith(run_dir) and k.endswith("/model.safetensors")]
     assert len(stored) == 1, stored  # num_to_keep=1

@@ -9,7 +9,6 @@ import os
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from omnivec2.data.sample_table import decode_payloads, summarise
@@ -23,6 +22,7 @@ from omnivec2.tokens.cache import (
     read_token_split,
 )
 from omnivec2.tokens.patches import TimePatches
+from omnivec2.tokens.shards import read_shard, write_shard
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_round_trip_is_exact(tmp_path, tables, name):
         np.testing.assert_array_equal(cached.targets[spec.tasks[0].name], rows[spec.tasks[0].name].to_numpy())
         assert manifest["splits"][split]["rows"] == len(rows)
     n, p = manifest["token_shape"]
-    schema = pq.read_schema(tmp_path / name / "train" / "part-00000.parquet")
+    schema = read_shard(tmp_path / name / "train" / "part-00000.arrow").schema
     assert schema.field("tokens").type == pa.list_(pa.float32(), n * p)
     assert schema.field("sample_id").type == pa.string()
 
@@ -67,7 +67,7 @@ def test_manifest_contents(tmp_path, tables):
     manifest = build_token_cache(tables["tabular"], REGISTRY["tabular"], tmp_path)
     on_disk = json.loads((tmp_path / "tabular" / "manifest.json").read_text())
     assert on_disk == manifest and "reused" not in on_disk
-    assert on_disk["modality"] == "tabular" and on_disk["format_version"] == 1
+    assert on_disk["modality"] == "tabular" and on_disk["format_version"] == 2
     assert on_disk["token_shape"] == [13, 1]
     assert on_disk["tokenizer"]["config"] == {"kind": "numeric_columns"}
     assert {"source_hash", "cache_key", "schema", "fit_stats"} <= set(on_disk)
@@ -110,11 +110,11 @@ def test_rebuild_when_tokenizer_config_changes(tmp_path, tables):
 
 def test_flipped_byte_is_detected_and_rebuilt(tmp_path, tables):
     build_token_cache(tables["tabular"], REGISTRY["tabular"], tmp_path)
-    shard = tmp_path / "tabular" / "train" / "part-00000.parquet"
+    shard = tmp_path / "tabular" / "train" / "part-00000.arrow"
     data = bytearray(shard.read_bytes())
     data[len(data) // 2] ^= 0xFF
     shard.write_bytes(bytes(data))
-    with pytest.raises(CorruptCacheError, match=r"train/part-00000\.parquet: sha256 .* does not match the manifest"):
+    with pytest.raises(CorruptCacheError, match=r"train/part-00000\.arrow: sha256 .* does not match the manifest"):
         read_token_split(tmp_path, "tabular", "train")
     read_token_split(tmp_path, "tabular", "test")  # the other shards are intact
     rebuilt = build_token_cache(tables["tabular"], REGISTRY["tabular"], tmp_path)
@@ -149,7 +149,7 @@ def _dead_pid() -> int:
 def test_leftover_temp_dir_from_a_crash_is_ignored_and_removed(tmp_path, tables):
     leftover = tmp_path / f".tabular.tmp-{_dead_pid()}"
     (leftover / "train").mkdir(parents=True)
-    (leftover / "train" / "part-00000.parquet").write_bytes(b"half a shard")
+    (leftover / "train" / "part-00000.arrow").write_bytes(b"half a shard")
     (leftover / "manifest.json").write_text("{not json")
     with pytest.raises(CorruptCacheError):  # never read in place of the real cache
         read_token_split(tmp_path, "tabular", "train")
@@ -164,13 +164,13 @@ def test_crash_mid_build_keeps_the_old_cache(tmp_path, tables, monkeypatch):
     old_train = read_token_split(tmp_path, "tabular", "train").tokens.copy()
     calls = []
 
-    def crash_on_second_shard(table, path, **kwargs):
+    def crash_on_second_shard(table, path):
         calls.append(path)
         if len(calls) == 2:
             raise OSError("disk full")
-        pq.write_table(table, path, **kwargs)
+        write_shard(table, path)
 
-    monkeypatch.setattr(build_module.pq, "write_table", crash_on_second_shard)
+    monkeypatch.setattr(build_module, "write_shard", crash_on_second_shard)
     changed = with_payload(tables["tabular"], 0, np.arange(13, dtype=np.float32))
     with pytest.raises(OSError, match="disk full"):
         build_token_cache(changed, REGISTRY["tabular"], tmp_path)
@@ -218,3 +218,12 @@ def test_the_cache_refuses_out_of_range_or_oversized_payloads(tmp_path, column, 
     with pytest.raises(UnvalidatedTableError, match=what):
         build_token_cache(table, spec, tmp_path)
     assert not (tmp_path / "image").exists()
+
+
+def test_a_cache_in_an_older_format_is_refused_with_the_way_to_rebuild_it(tmp_path, tables):
+    build_token_cache(tables["tabular"], REGISTRY["tabular"], tmp_path)
+    path = tmp_path / "tabular" / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "format_version": 1}))
+    with pytest.raises(CorruptCacheError, match=r"tabular/manifest.json: token cache in format 1, .* reads format 2; "
+                                                r"rebuild it with `kedro run --pipeline tokenization`"):
+        read_token_split(tmp_path, "tabular", "train")

@@ -36,14 +36,15 @@ def build_and_die(table, root, where: str) -> int:
 
     def child():
         if where == "half-written shard":
-            def write_half(arrow, path, **kwargs):
-                build_module.pq.__dict__["_real_write_table"](arrow, path, **kwargs)
+            real_write = build_module.write_shard
+
+            def write_half(arrow, path):
+                real_write(arrow, path)
                 data = open(path, "rb").read()
                 open(path, "wb").write(data[: len(data) // 2])
                 os.kill(os.getpid(), signal.SIGKILL)
 
-            build_module.pq.__dict__["_real_write_table"] = build_module.pq.write_table
-            build_module.pq.write_table = write_half
+            build_module.write_shard = write_half
         else:  # between the two renames of the swap: the old cache set aside, the new one not yet in place
             real_rename = os.rename
 
@@ -94,14 +95,14 @@ def test_a_build_killed_between_the_renames_is_refused_then_rebuilt(tmp_path, ta
 
 
 @pytest.mark.parametrize("damage, message", [
-    ("truncate shard", r"train/part-00000\.parquet: sha256 .* does not match the manifest"),
-    ("delete shard", r"train/part-00000\.parquet: shard listed in the manifest is missing"),
+    ("truncate shard", r"train/part-00000\.arrow: sha256 .* does not match the manifest"),
+    ("delete shard", r"train/part-00000\.arrow: shard listed in the manifest is missing"),
     ("truncate manifest", r"manifest\.json: manifest is not valid JSON"),
     ("escape manifest", r"manifest\.json: shard path '\.\./\.\./etc/passwd' of split 'train' is outside the cache"),
 ])
 def test_a_damaged_cache_is_refused_naming_the_file_and_rebuilt(tmp_path, table, damage, message):
     build_token_cache(table, SPEC, tmp_path)
-    shard, manifest = tmp_path / "tabular/train/part-00000.parquet", tmp_path / "tabular/manifest.json"
+    shard, manifest = tmp_path / "tabular/train/part-00000.arrow", tmp_path / "tabular/manifest.json"
     if damage == "truncate shard":
         shard.write_bytes(shard.read_bytes()[:-100])
     elif damage == "delete shard":
