@@ -66,8 +66,9 @@ ablations: setup
 	$(VENV)/bin/kedro run --pipeline ablations
 	$(VENV)/bin/kedro run --pipeline evaluation --nodes render_report
 
+# dvc.yaml's commands call `kedro`, so the venv's bin goes first on PATH.
 dvc-repro: setup
-	$(VENV)/bin/dvc repro
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dvc repro
 
 # Re-resolve the lock from pyproject's direct pins (needs the registry).
 lock:
