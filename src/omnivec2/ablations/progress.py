@@ -2,8 +2,8 @@
 
 A grid is dozens of runs; an interrupted `kedro run --pipeline ablations` picks up where it stopped.
 A line is reused only when its ``grid`` fingerprint matches the current grid (model config, stage
-settings, steps, modalities, and the token caches' source data and tokenizer config), so a changed config or cache reruns
-everything instead of mixing results from two setups.
+settings, steps, modalities, and the token caches' source data and tokenizer config), so a changed
+config or cache reruns everything instead of mixing results from two setups.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The pyarrow token cache (Arrow IPC shards): `build_token_cache` (write, see build.py) and `read_token_split` (read).
+"""The pyarrow token cache (Arrow IPC shards): `build_token_cache` (write, see build.py) and
+`read_token_split` (read).
 
 Layout, shard schema and manifest: see `omnivec2.tokens.shards`.
 """
@@ -13,7 +14,8 @@ import pyarrow as pa
 
 from omnivec2.tokens.build import UnvalidatedTableError, build_token_cache
 from omnivec2.tokens.remote import is_remote, mirror_modality
-from omnivec2.tokens.shards import FORMAT_VERSION, MANIFEST, CorruptCacheError, load_manifest, modality_dir, read_shard, verify_shard
+from omnivec2.tokens.shards import (FORMAT_VERSION, MANIFEST, CorruptCacheError, load_manifest, modality_dir,
+                                   read_shard, verify_shard)
 
 __all__ = ["CorruptCacheError", "TokenSplit", "UnvalidatedTableError", "build_token_cache", "read_token_split"]
 

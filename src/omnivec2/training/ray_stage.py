@@ -165,9 +165,9 @@ def train_loop_per_worker(loop_config: dict) -> None:
     meta = {"stage": train_config.stage, "train": train_config.to_dict()}
 
     def report(metrics: dict, save: bool) -> None:
-        # Only checkpoints go through Ray: a report blocks until Ray Train's controller polls it
-        # (~200 ms each on Ray 2.60, measured), which at log_every=5 cost more than the steps
-        # themselves. Metrics reach MLflow from rank 0 directly (on_log) and the history file.
+        # Only checkpoints go through Ray: a report can block until Ray Train's controller next polls
+        # (up to RAY_TRAIN_HEALTH_CHECK_INTERVAL_S each on Ray 2.60, measured), and log_every=5 meant
+        # 240 reports in stage 3. Metrics reach MLflow from rank 0 directly (on_log) and the history file.
         if not save:
             return
         directory = Path(tempfile.mkdtemp(prefix="omnivec2-ckpt-")) / "checkpoint"

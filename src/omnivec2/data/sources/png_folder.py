@@ -15,7 +15,6 @@ task index order, matched exactly then case-insensitively) or the sorted folder 
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
