@@ -19,7 +19,7 @@ def write_synced(path: Path, data: bytes) -> None:
 def replace_atomically(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a crash leaves the old file or the new one, never half of one."""
     path = Path(path)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     write_synced(temp, data)
     os.replace(temp, path)
     fsync_dir(path.parent)

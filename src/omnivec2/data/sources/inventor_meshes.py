@@ -20,7 +20,7 @@ sorted relative path, hence deterministic.
 from __future__ import annotations
 
 import hashlib
-import os
+import io
 import re
 import shutil
 import subprocess
@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from omnivec2.data.sources.common import SourceError
+from omnivec2.durable_files import replace_atomically
 from omnivec2.data.sources.inventor_catalog import CATEGORIES, EXPECTED_MESHES  # noqa: F401  (re-exported)
 
 DEFAULT_ROOT = "/usr/share/inventor/data/models"
@@ -235,10 +236,9 @@ def _write_cache(path: Path, meshes: list[Mesh]) -> None:
         "vertices": np.concatenate([m.vertices for m in meshes]),
         "triangles": np.concatenate([m.triangles for m in meshes]),
     }
-    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(temp, "wb") as handle:
-        np.savez(handle, **arrays)
-    os.replace(temp, path)  # atomic: readers see the old file or the whole new one
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    replace_atomically(path, buffer.getvalue())  # readers see the old file or the whole new one
 
 
 def _read_cache(path: Path) -> list[Mesh]:
