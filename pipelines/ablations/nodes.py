@@ -32,13 +32,10 @@ def run_ablations(params: dict, model_params: dict, stage1: dict, stage2: dict, 
                             grid_fingerprint(config, settings, steps, modalities, list(manifests)))
     logger.info("ablations: %d finished runs reused from %s (%d lines of another grid dropped)",
                 len(progress.done), progress.path, progress.discarded)
-    runs = []
-    for v in variants:  # one line per finished run, so an interrupted grid resumes where it stopped
-        for seed in seeds:
-            if (run := progress.get("variant", v.name, seed)) is None:
-                run = run_variant(v, seed, config, data, test, settings, steps)
-                progress.add("variant", run)
-            runs.append(run)
+    # one line per finished run, so an interrupted grid resumes where it stopped
+    runs = [progress.get_or_run("variant", v.name, seed,
+                                lambda v=v, seed=seed: run_variant(v, seed, config, data, test, settings, steps))
+            for v in variants for seed in seeds]
     summary, directions = summarise(runs)
     result = {
         "description": (f"Modalities {modalities}; model preset {model_params.get('preset')}; steps per stage {steps} "
@@ -52,12 +49,10 @@ def run_ablations(params: dict, model_params: dict, stage1: dict, stage2: dict, 
     if unseen:
         if unseen not in modalities or len(modalities) < 3:
             raise ValueError(f"ablations.unseen_modality {unseen!r} must be one of ablations.modalities, with two others")
-        result["unseen_modality"] = []
-        for seed in seeds:
-            if (run := progress.get("unseen", unseen, seed)) is None:
-                run = unseen_modality(config, data, test, settings, steps, unseen, seed)
-                progress.add("unseen", run)
-            result["unseen_modality"].append(run)
+        result["unseen_modality"] = [
+            progress.get_or_run("unseen", unseen, seed,
+                                lambda seed=seed: unseen_modality(config, data, test, settings, steps, unseen, seed))
+            for seed in seeds]
     log_metrics_flat({d["variant"]: {"full_minus_variant": d["full_minus_variant"]} for d in directions}, prefix="ablation")
     log_json_artifact(result, "ablations/ablations.json")
     return result

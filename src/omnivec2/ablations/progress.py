@@ -59,6 +59,13 @@ class GridProgress:
         entry = self.done.get((kind, name, seed))
         return None if entry is None else {k: v for k, v in entry.items() if k not in ("grid", "kind")}
 
+    def get_or_run(self, kind: str, name: str, seed: int, run) -> dict:
+        """The finished run's record, or `run()`'s, which is then appended to the file."""
+        if (record := self.get(kind, name, seed)) is None:
+            record = run()
+            self.add(kind, record)
+        return record
+
     def add(self, kind: str, record: dict) -> None:
         entry = {**record, "kind": kind, "grid": self.grid}
         self.done[self._key(entry)] = entry

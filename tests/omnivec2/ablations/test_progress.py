@@ -40,5 +40,10 @@ def test_an_interrupted_grid_reuses_its_finished_runs_and_drops_everything_else(
     assert again.get("variant", "full", 1) is None and again.discarded == 2
     assert len(path.read_text().splitlines()) == 2  # the file now holds this grid's runs only
 
+    calls = []
+    assert again.get_or_run("variant", "full", 0, lambda: calls.append(1)) == again.get("variant", "full", 0)
+    fresh = again.get_or_run("variant", "full", 1, lambda: {"variant": "full", "seed": 1, "scores": {}})
+    assert calls == [] and fresh["seed"] == 1 and len(path.read_text().splitlines()) == 3
+
     changed = GridProgress(path, "grid-2")
     assert changed.done == {} and path.read_text() == ""
