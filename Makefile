@@ -60,7 +60,7 @@ test: setup
 test-fast: setup
 	$(VENV)/bin/python -m pytest -q -m "not e2e"
 
-# The paper's ablations at the default preset (after `make run`; ~30 min, resumes if interrupted),
+# The paper's ablations at the default preset (after `make run`; ~20 min on 2 cores, resumes if interrupted),
 # then the report again with their table.
 ablations: setup
 	$(VENV)/bin/kedro run --pipeline ablations
