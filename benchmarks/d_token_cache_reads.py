@@ -36,14 +36,15 @@ def retokenize(samples_path, spec, stats: dict):
 
 
 def run(ctx) -> list[Row]:
-    from omnivec2.modalities import REGISTRY
     from omnivec2.tokens.cache import read_token_split
+    from pipelines.datasets import dataset_specs
 
+    specs = dataset_specs("base")
     rows = []
     for manifest in ctx.workspace.manifests:
-        name = manifest["modality"]
+        name = manifest["dataset"]
         subjects = {"cache": read_cached(ctx.workspace.cache_root, name),
-                    "tokenize": retokenize(ctx.workspace.samples_path(name), REGISTRY[name], manifest["fit_stats"])}
+                    "tokenize": retokenize(ctx.workspace.samples_path(name), specs[name], manifest["fit_stats"])}
         seconds = interleaved(subjects, rounds=ctx.rounds(7), warmup=0 if ctx.quick else 1)
         split = read_token_split(ctx.workspace.cache_root, name, "train")
         megabytes = (split.tokens.nbytes + sum(t.nbytes for t in split.targets.values())) / 1e6

@@ -59,27 +59,28 @@ class Workspace:
 
     @property
     def modalities(self) -> list[str]:
-        return [m["modality"] for m in self.manifests]
+        return [m["dataset"] for m in self.manifests]
 
 
 def prepare(work_dir: Path | None = None, modalities: list[str] | None = None) -> Workspace:
-    """Every registered modality's default source (seed 0) as a sample table on disk, and its cache."""
+    """Every default dataset's source (seed 0) as a sample table on disk, and its cache."""
     from omnivec2.data.sources import load_source
-    from omnivec2.modalities import REGISTRY
     from omnivec2.tokens.cache import build_token_cache
+    from pipelines.datasets import dataset_specs
 
+    specs = dataset_specs("base")
     root = Path(work_dir or default_work_dir())
     (root / "samples").mkdir(parents=True, exist_ok=True)
     manifests = []
-    for name in modalities or sorted(REGISTRY):
-        spec = REGISTRY[name]
+    for name in modalities or sorted(specs):
+        spec = specs[name]
         path = root / "samples" / f"{name}.parquet"
         if path.exists():
             import pandas as pd
 
             table = pd.read_parquet(path)
         else:
-            table = load_source(spec, spec.default_source, 0)
+            table = load_source(spec, spec.source, 0)
             table.to_parquet(path.with_suffix(".tmp"))
             path.with_suffix(".tmp").rename(path)
         manifests.append(build_token_cache(table, spec, root / "tokens"))

@@ -293,7 +293,7 @@ class MlflowHook:
         self, error: Exception, node: Any, catalog: Any, inputs: dict[str, Any], is_async: bool, run_id: str
     ) -> None:
         report = getattr(error, "report", None)
-        modality = getattr(error, "modality", None)
+        modality = getattr(error, "dataset", None)
         if report is not None and modality:
             self._save_validation_report(report, str(modality), catalog)
         self._end_stage(node, "FAILED")

@@ -5,11 +5,12 @@ from omnivec2.env import apply_quiet_environment
 # Telemetry off and loopback-only Ray before Kedro, MLflow or Ray read their environment.
 apply_quiet_environment()
 
+from pipelines.datasets import DatasetsHook  # noqa: E402
 from pipelines.hooks import MlflowHook, RayHook, TimingHook  # noqa: E402
 
 # MlflowHook before TimingHook: Kedro calls after_pipeline_run in reverse order, so timings are
-# logged while the parent run is still open.
-HOOKS = (RayHook(), MlflowHook(), TimingHook())
+# logged while the parent run is still open. DatasetsHook's hooks run first (tryfirst).
+HOOKS = (DatasetsHook(), RayHook(), MlflowHook(), TimingHook())
 
 # Soft merge: an environment (tiny, gpu, local) overrides single keys, not whole parameter blocks.
 CONFIG_LOADER_ARGS = {

@@ -16,12 +16,12 @@ logger = logging.getLogger(__name__)
 def run_ablations(params: dict, model_params: dict, stage1: dict, stage2: dict, stage3: dict, cache_dir: str,
                   *manifests: dict) -> dict:
     modalities = list(params["modalities"])
-    known = {m["modality"] for m in manifests}
+    known = {m["dataset"] for m in manifests}
     if unknown := set(modalities) - known:
         raise ValueError(f"ablations.modalities names {sorted(unknown)}, which have no token cache; cached: {sorted(known)}")
     if len(modalities) < 2:
         raise ValueError("ablations.modalities needs at least two modalities (stage 2 pairs them)")
-    config = model_config_from_manifests(model_params, [m for m in manifests if m["modality"] in modalities])
+    config = model_config_from_manifests(model_params, [m for m in manifests if m["dataset"] in modalities])
     settings = {stage: dict(p.get("training") or {}) for stage, p in zip(STAGES, (stage1, stage2, stage3))}
     steps = {stage: int(params["steps"][stage]) for stage in STAGES}
     names = params.get("variants") or "all"

@@ -1,7 +1,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from pipelines.ablations import nodes
-from pipelines.modalities import modality_names
+from pipelines.datasets import dataset_names
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -9,6 +9,6 @@ def create_pipeline(**kwargs) -> Pipeline:
         Node(nodes.run_ablations,
              ["params:ablations", "params:model", "params:pretrain_unimodal", "params:pretrain_multimodal",
               "params:train_multitask", "params:tokenization.cache_dir",
-              *[f"{m}_token_manifest" for m in modality_names()]],
+              *[f"{m}_token_manifest" for m in dataset_names()]],
              "ablation_results", name="run_ablations", tags=["ablations"]),
     ])

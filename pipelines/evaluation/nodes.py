@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from omnivec2.checkpoint import load_model
+from omnivec2.datasets import resolve_datasets
 from omnivec2.evaluation.evaluate import evaluate_checkpoint
 from omnivec2.evaluation.plots import training_curves
 from omnivec2.evaluation.specialists import single_task_baselines
@@ -48,22 +49,22 @@ def plot_training_curves(unimodal: pd.DataFrame, multimodal: pd.DataFrame, multi
 
 
 def render_report(metrics: dict, stage1: dict, stage2: dict, stage3: dict, unimodal: pd.DataFrame,
-                  multimodal: pd.DataFrame, multitask: pd.DataFrame, cache_dir: str, ingestion: dict,
-                  params: dict, *per_modality) -> dict:
-    """per_modality: validation reports, then token manifests, then validated sample tables, each
-    in `modality_names()` order. Writes `params.report_dir` (report.md, report.html, figures/)."""
+                  multimodal: pd.DataFrame, multitask: pd.DataFrame, cache_dir: str, datasets: dict,
+                  params: dict, *per_dataset) -> dict:
+    """per_dataset: validation reports, then token manifests, then validated sample tables, each
+    in `dataset_names()` order. Writes `params.report_dir` (report.md, report.html, figures/)."""
     from omnivec2.reporting.figures import confusion_matrices, dense_predictions, embedding_map, task_bars
     from omnivec2.reporting.report import draw_cards, save_figure, write_report
     from omnivec2.tracking import log_dir_artifacts
     from omnivec2.tracking.tags import run_tags
-    from pipelines.modalities import modality_names
+    from pipelines.datasets import dataset_names
 
     started = time.perf_counter()
-    names = modality_names()
+    names = dataset_names()
     count = len(names)
-    validation = dict(zip(names, per_modality[:count]))
-    manifests = dict(zip(names, per_modality[count : 2 * count]))
-    samples = dict(zip(names, per_modality[2 * count :]))
+    validation = dict(zip(names, per_dataset[:count]))
+    manifests = dict(zip(names, per_dataset[count : 2 * count]))
+    samples = dict(zip(names, per_dataset[2 * count :]))
     out = project_path(params.get("report_dir", "data/08_reporting"))
     cache_root = project_path(cache_dir)
     model = load_model(project_path(stage3["checkpoint"]))
@@ -83,7 +84,8 @@ def render_report(metrics: dict, stage1: dict, stage2: dict, stage3: dict, unimo
             if t.kind == "dense":
                 figures[f"dense/{m.name}/{t.name}"] = save_figure(dense_predictions(model, cache_root, m.name, t.name),
                                                                   out, f"dense_{m.name}_{t.name}")
-    cards = draw_cards(out, present, (ingestion or {}).get("sources") or {}, validation, manifests, samples, cache_root)
+    specs = resolve_datasets(datasets)
+    cards = draw_cards(out, {name: specs[name] for name in present}, validation, manifests, samples, cache_root)
     tags = run_tags(Path.cwd(), "kedro run")
     run_id = _active_run_id()
     metadata = {"git commit": tags["git.commit"], "git dirty": tags["git.dirty"], "dvc.lock sha256": tags["dvc.lock.sha256"],
@@ -110,8 +112,11 @@ def register_final_model(final: dict, metrics: dict, cache_dir: str, params: dic
         return {"registered": False, "reason": "no active MLflow run"}
     name = params.get("registered_model", "omnivec2")
     checkpoint = project_path(final["checkpoint"])
-    stats = {m.name: json.loads((project_path(cache_dir) / m.name / "manifest.json").read_text())["fit_stats"]
-             for m in load_model(checkpoint).config.modalities}
+    stats = {}
+    for m in load_model(checkpoint).config.modalities:  # how each stream was tokenized, for inference
+        manifest = json.loads((project_path(cache_dir) / m.name / "manifest.json").read_text())
+        stats[m.name] = {"fit_stats": manifest["fit_stats"], "modality": manifest["stream"]["modality"],
+                         "settings": manifest["stream"]["settings"]}
     version = register_checkpoint(checkpoint, name, run_id, tokenizer_stats=stats)
     return {"registered": True, "name": name, "version": version, "uri": f"models:/{name}/{version}", "run_id": run_id}
 

@@ -1,13 +1,13 @@
 from kedro.pipeline import Node, Pipeline
 
 from pipelines.evaluation import nodes
-from pipelines.modalities import modality_names
+from pipelines.datasets import dataset_names
 
 STAGES = ("pretrain_unimodal", "pretrain_multimodal", "train_multitask")
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    names = modality_names()
+    names = dataset_names()
     manifests = [f"{m}_token_manifest" for m in names]
     return Pipeline([
         Node(nodes.train_single_task_baselines,
@@ -20,7 +20,7 @@ def create_pipeline(**kwargs) -> Pipeline:
              "training_curves_plot", name="plot_training_curves", tags=["evaluation"]),
         Node(nodes.render_report,
              ["metrics", *[f"{s}_checkpoint" for s in STAGES], *[f"{s}_history" for s in STAGES],
-              "params:tokenization.cache_dir", "params:ingestion", "params:evaluation",
+              "params:tokenization.cache_dir", "params:datasets", "params:evaluation",
               *[f"{m}_validation_report" for m in names], *manifests, *[f"{m}_validated_samples" for m in names]],
              "report_index", name="render_report", tags=["evaluation"]),
         Node(nodes.register_final_model, ["train_multitask_checkpoint", "metrics", "params:tokenization.cache_dir",

@@ -1,4 +1,4 @@
-"""Ingestion: each modality's source -> raw sample table -> Great Expectations validation."""
+"""Ingestion: each dataset's source -> raw sample table -> Great Expectations validation."""
 
 from pipelines.ingestion.pipeline import create_pipeline
 

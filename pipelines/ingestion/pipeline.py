@@ -1,20 +1,21 @@
 from kedro.pipeline import Node, Pipeline
 
+from pipelines.datasets import bind, dataset_names
 from pipelines.ingestion import nodes
-from pipelines.modalities import bind, modality_names
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             node
-            for m in modality_names()
+            for d in dataset_names()
             for node in (
-                Node(bind(nodes.ingest, m), ["params:ingestion.sources", "params:ingestion.seed"],
-                     f"{m}_raw_samples", name=f"ingest_{m}", tags=["ingestion", m]),
-                Node(bind(nodes.validate, m), [f"{m}_raw_samples", "params:ingestion.validation_mode"],
-                     [f"{m}_validated_samples", f"{m}_quarantined_samples", f"{m}_validation_report"],
-                     name=f"validate_{m}", tags=["ingestion", "validation", m]),
+                Node(bind(nodes.ingest, d), [f"params:datasets.{d}", "params:ingestion.seed"],
+                     f"{d}_raw_samples", name=f"ingest_{d}", tags=["ingestion", d]),
+                Node(bind(nodes.validate, d), [f"params:datasets.{d}", f"{d}_raw_samples",
+                                               "params:ingestion.validation_mode"],
+                     [f"{d}_validated_samples", f"{d}_quarantined_samples", f"{d}_validation_report"],
+                     name=f"validate_{d}", tags=["ingestion", "validation", d]),
             )
         ]
     )

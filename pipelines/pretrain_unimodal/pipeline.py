@@ -1,6 +1,6 @@
 from kedro.pipeline import Node, Pipeline
 
-from pipelines.modalities import modality_names
+from pipelines.datasets import dataset_names
 from pipelines.pretrain_unimodal.nodes import pretrain_unimodal
 
 STAGE = "pretrain_unimodal"
@@ -9,6 +9,6 @@ STAGE = "pretrain_unimodal"
 def create_pipeline(**kwargs) -> Pipeline:
     inputs = [f"params:{STAGE}", "params:model", "params:ray", "params:tokenization.cache_dir"]
     return Pipeline([
-        Node(pretrain_unimodal, inputs + [f"{m}_token_manifest" for m in modality_names()],
+        Node(pretrain_unimodal, inputs + [f"{m}_token_manifest" for m in dataset_names()],
              [f"{STAGE}_checkpoint", f"{STAGE}_history"], name=STAGE, tags=["ray", "mlflow_stage", f"stage.{STAGE}"]),
     ])

@@ -1,6 +1,6 @@
 from kedro.pipeline import Node, Pipeline
 
-from pipelines.modalities import modality_names
+from pipelines.datasets import dataset_names
 from pipelines.train_multitask.nodes import train_multitask
 
 STAGE, PREVIOUS = "train_multitask", "pretrain_multimodal"
@@ -9,6 +9,6 @@ STAGE, PREVIOUS = "train_multitask", "pretrain_multimodal"
 def create_pipeline(**kwargs) -> Pipeline:
     inputs = [f"params:{STAGE}", "params:model", "params:ray", "params:tokenization.cache_dir", f"{PREVIOUS}_checkpoint"]
     return Pipeline([
-        Node(train_multitask, inputs + [f"{m}_token_manifest" for m in modality_names()],
+        Node(train_multitask, inputs + [f"{m}_token_manifest" for m in dataset_names()],
              [f"{STAGE}_checkpoint", f"{STAGE}_history"], name=STAGE, tags=["ray", "mlflow_stage", f"stage.{STAGE}"]),
     ])

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_wine
 
-from omnivec2.modalities import REGISTRY
-
+from tests.default_suite import DATASETS
+from tests.pipelines import user_datasets
 from tests.pipelines.conftest import PROJECT, kedro
 
 pytestmark = pytest.mark.e2e
@@ -32,14 +32,18 @@ def mlflow_runs(root):
     return runs, parents, tags, metrics
 
 
-def test_tiny_run_of_the_whole_pipeline(project):
+def test_tiny_run_of_the_whole_pipeline(project, tmp_path):
+    # The default suite plus users' datasets declared in YAML alone (tests/pipelines/user_datasets.py).
+    user = user_datasets.declare(project, tmp_path / "user_data")
+    tasks_of = {name: [t.name for t in spec.tasks] for name, spec in DATASETS.items()} | {
+        name: list(entry["tasks"]) for name, entry in user.items()}
     result = kedro(project, "run", "--env", "tiny", timeout=1500)  # minutes on a loaded 2-core machine
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
 
-    # Validation reports, token caches, checkpoints, metrics and curves are all there.
-    for modality in REGISTRY:
+    # Validation reports, token caches, checkpoints, metrics and curves are all there, per dataset.
+    for modality in tasks_of:
         report = json.loads((project / f"data/08_reporting/validation/{modality}.json").read_text())
-        assert report["success"] is True and report["modality"] == modality
+        assert report["success"] is True and report["dataset"] == modality
         manifest = json.loads((project / f"data/03_primary/tokens/{modality}/manifest.json").read_text())
         assert set(manifest["splits"]) == {"train", "val", "test"}
     for stage in STAGES:
@@ -49,7 +53,7 @@ def test_tiny_run_of_the_whole_pipeline(project):
         curve = pd.read_csv(project / f"data/08_reporting/curves/{stage}.csv")
         assert list(curve["step"]) == [2, 4, 6, 8, 10, 12] and np.isfinite(curve["loss"]).all()
     metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
-    supervised = {f"{m}/{t.name}" for m, spec in REGISTRY.items() for t in spec.tasks}
+    supervised = {f"{m}/{t}" for m, tasks in tasks_of.items() for t in tasks}
     assert set(metrics["tasks"]) == supervised | {"rgb/to_infrared"}
     headline = {"classification": "accuracy", "dense": "miou", "regression": "rmse", "retrieval": "rank1"}
     for task, entry in metrics["tasks"].items():
@@ -66,16 +70,32 @@ def test_tiny_run_of_the_whole_pipeline(project):
         assert f"| {task} |" in report
     for picture in [line.split("](")[1].rstrip(")") for line in report.splitlines() if line.startswith("![")]:
         assert (project / "data/08_reporting" / picture).stat().st_size > 1000, picture
-    assert report.count("\n### ") >= len(REGISTRY) + 4 and "confusion_matrices.png" in report
+    assert report.count("\n### ") >= len(tasks_of) + 4 and "confusion_matrices.png" in report
     assert "<table>" in (project / "data/08_reporting/report.html").read_text()
     registered = json.loads((project / "data/08_reporting/registered_model.json").read_text())
     assert registered["registered"] and registered["uri"] == "models:/omnivec2/1"
 
-    # Inference on one file per modality (its payload as .npy), from the folder and from the registry.
-    predictions = predict_one_file_per_modality(project)
-    assert set(predictions) == set(REGISTRY)
+    # The two image datasets (8x8 digits, users' photos at 16x16) share one image projection.
+    from omnivec2.checkpoint import load_model
+
+    model = load_model(project / "data/06_models/train_multitask")
+    assert model.tokenizer("image") is model.tokenizer("photos")
+    assert [k for k in model.state_dict() if k.startswith("embeddings.image__patch_linear__4.")] == [
+        "embeddings.image__patch_linear__4.proj.weight", "embeddings.image__patch_linear__4.proj.bias"]
+    assert metrics["tasks"]["photos/species"]["classical"]["accuracy"] > 0.6  # the label is learnable
+
+    # Inference on one file per dataset (its payload as .npy), from the folder and from the registry;
+    # a user's file in its own format answers with the user's class names.
+    predictions = predict_one_file_per_modality(project, list(tasks_of))
+    assert set(predictions) == set(tasks_of)
     for modality, result in predictions.items():
-        assert set(result["tasks"]) == {t.name for t in REGISTRY[modality].tasks}
+        assert set(result["tasks"]) == set(tasks_of[modality])
+    assert predictions["reviews"]["tasks"]["opinion"]["label"] in user_datasets.REVIEW_CLASSES
+    from omnivec2.inference import Predictor
+
+    photo = next((tmp_path / "user_data/photos/fox").glob("*.png"))
+    answer = Predictor(project / "data/06_models/train_multitask", project / "data/03_primary/tokens").predict("photos", photo)
+    assert answer["tasks"]["species"]["label"] in user_datasets.PHOTO_CLASSES
 
     # MLflow: one parent run with a nested run per stage, per-step losses, checkpoint artifacts.
     runs, parents, tags, metrics_rows = mlflow_runs(project)
@@ -87,7 +107,7 @@ def test_tiny_run_of_the_whole_pipeline(project):
         steps = sorted(step for run_id, key, step in metrics_rows if run_id == by_name[stage] and key == "loss")
         assert steps == [2, 4, 6, 8, 10, 12]
         assert list(project.glob(f"mlartifacts/*/{by_name[stage]}/artifacts/checkpoints/{stage}/model.safetensors"))
-    for modality in REGISTRY:
+    for modality in tasks_of:
         assert list(project.glob(f"mlartifacts/*/{parent}/artifacts/validation/{modality}.json"))
     parent_tags = {k: v for run_id, k, v in tags if run_id == parent}
     assert {"git.commit", "dvc.lock.sha256", "kedro.command"} <= set(parent_tags)
@@ -114,8 +134,8 @@ def test_tiny_run_of_the_whole_pipeline(project):
     assert "image/digit" in table and "classical baseline" in table
 
 
-def predict_one_file_per_modality(project) -> dict:
-    """Each modality's first test sample saved as .npy -> `predict_file`; then the command line on
+def predict_one_file_per_modality(project, names: list[str]) -> dict:
+    """Each dataset's first test sample saved as .npy -> `predict_file`; then the command line on
     a native file (registry reference) and on a malformed one."""
     import subprocess
     import sys
@@ -124,7 +144,7 @@ def predict_one_file_per_modality(project) -> dict:
     from omnivec2.inference import PredictionError, predict_file
 
     results = {}
-    for modality in REGISTRY:
+    for modality in names:
         table = pd.read_parquet(project / f"data/02_intermediate/{modality}/samples.parquet")
         path = project / f"{modality}.npy"
         np.save(path, decode_payload(table[table["split"] == "test"].iloc[0]))
@@ -132,7 +152,7 @@ def predict_one_file_per_modality(project) -> dict:
                                          project / "data/03_primary/tokens")
     bad = project / "bad.npy"
     np.save(bad, np.full((8, 8), np.inf, np.float32))
-    with pytest.raises(PredictionError, match=r"modality 'image': .*bad.npy: expect_column_values_to_be_between on column 'inf_count'"):
+    with pytest.raises(PredictionError, match=r"dataset 'image': .*bad.npy: expect_column_values_to_be_between on column 'inf_count'"):
         predict_file(project / "data/06_models/train_multitask", "image", bad)
 
     text = project / "tweet.txt"
@@ -147,7 +167,7 @@ def predict_one_file_per_modality(project) -> dict:
     (project / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
     failed = subprocess.run([*command, "predict", "--modality", "xray", "broken.png"], cwd=project,
                             capture_output=True, text=True, timeout=300)
-    assert failed.returncode == 2 and "modality 'xray'" in failed.stderr and "not a decodable PNG" in failed.stderr
+    assert failed.returncode == 2 and "dataset 'xray'" in failed.stderr and "not a decodable PNG" in failed.stderr
     return results
 
 
@@ -172,7 +192,7 @@ def execute_notebook(path, project):
     ("duplicate", "sample_id"),
 ])
 def test_corrupt_input_stops_the_run_at_validation(project, corruption, expected):
-    """A bad tabular source stops `kedro run` with a message naming modality, check and sample;
+    """A bad tabular source stops `kedro run` with a message naming the dataset, check and sample;
     nothing is tokenized or trained from it, and the report is saved."""
     wine = load_wine(as_frame=True).frame.rename(columns={"target": "cultivar"})
     wine.insert(0, "sample_id", [f"wine-{i:05d}" for i in range(len(wine))])
@@ -184,14 +204,14 @@ def test_corrupt_input_stops_the_run_at_validation(project, corruption, expected
         wine.loc[17, "sample_id"] = wine.loc[16, "sample_id"]
     wine.to_csv(project / "wine.csv", index=False)
     # --env tiny loads conf/base + conf/tiny (not conf/local), so the user's override goes there.
-    (project / "conf/tiny/parameters_ingestion.yml").write_text(
-        "ingestion:\n  sources:\n    tabular:\n      kind: table\n"
+    (project / "conf/tiny/parameters_datasets.yml").write_text(
+        "datasets:\n  tabular:\n    source:\n      kind: table\n"
         f"      path: {project / 'wine.csv'}\n      target_column: cultivar\n      id_column: sample_id\n")
 
     result = kedro(project, "run", "--env", "tiny", timeout=1500)  # minutes on a loaded 2-core machine
     assert result.returncode != 0
     message = result.stdout + result.stderr
-    assert "validation failed for modality 'tabular'" in message and expected in message
+    assert "validation failed for dataset 'tabular'" in message and expected in message
     assert "wine-00017" in message or "wine-00016" in message
     assert not (project / "data/03_primary/tokens/tabular").exists()
     assert not list((project / "data/06_models").glob("*/model.safetensors"))

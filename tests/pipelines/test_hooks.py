@@ -137,7 +137,7 @@ def failing_stage(x, stage_params):
 class ValidationFailed(Exception):
     def __init__(self, modality, report):
         super().__init__(f"{modality} failed validation")
-        self.modality = modality
+        self.dataset = modality
         self.report = report
 
 

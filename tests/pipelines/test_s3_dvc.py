@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from omnivec2.data.sources import load_source
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 from tests.omnivec2.data.test_sources import _user_frame
 from tests.pipelines.conftest import make_project, subprocess_env
 
@@ -42,17 +42,17 @@ def test_ingest_from_s3_push_wipe_pull(tmp_path, s3):
     frame["label"] = [("a", "b", "c")[i % 3] for i in range(len(frame))]  # wine has three cultivars
     s3.client.put_object(Bucket=bucket, Key="raw/user.parquet", Body=frame.to_parquet())
     source = {"kind": "table", "path": f"s3://{bucket}/raw/user.parquet", "target_column": "label",
-              "id_column": "id", "split_column": "part"}
+              "id_column": "id", "split_column": "part", "classes": ["a", "b", "c"]}
     root = make_project(tmp_path / "project")
     (root / "conf/local/parameters.yml").write_text(yaml.safe_dump({
-        "ingestion": {"sources": {"tabular": source}},
+        "datasets": {"tabular": {"source": source}},
         "storage": {"s3": {"endpoint_url": s3.endpoint, "region": "us-east-1", "max_attempts": 5}}}))
     (root / "conf/local/credentials.yml").write_text(yaml.safe_dump(
         {"s3": {"client_kwargs": {"aws_access_key_id": "test", "aws_secret_access_key": SECRET}}}))
 
     run(root, "kedro", "run", "--pipeline", "ingestion", "--tags", "tabular")
     samples = root / "data/01_raw/tabular/samples.parquet"
-    expected = load_source(REGISTRY["tabular"], source | {"storage_options": s3.options}, seed=0)
+    expected = load_source(DATASETS["tabular"], source | {"storage_options": s3.options}, seed=0)
     pd.testing.assert_frame_equal(pd.read_parquet(samples), expected, check_dtype=False)
 
     run(root, "git", "init", "-q")

@@ -21,8 +21,8 @@ def grid_fingerprint(config: ModelConfig, settings: dict, steps: dict, modalitie
                      manifests: list[dict]) -> str:
     """sha256 over everything a run's scores depend on except its variant and seed."""
     # Source and tokenizer, not the cache key: a new on-disk format of the same tokens is the same grid.
-    caches = sorted((m["modality"], m.get("source_hash"), (m.get("tokenizer") or {}).get("config_hash"))
-                    for m in manifests if m["modality"] in modalities)
+    caches = sorted((m["dataset"], m.get("source_hash"), (m.get("tokenizer") or {}).get("config_hash"))
+                    for m in manifests if m["dataset"] in modalities)
     blob = json.dumps({"config": asdict(config), "settings": settings, "steps": steps,
                        "modalities": sorted(modalities), "caches": caches}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

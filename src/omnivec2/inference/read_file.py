@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from omnivec2.data.sources.common import SourceError
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a single sample larger than this is refused before decoding
 
@@ -22,9 +22,9 @@ class UnreadableFile(ValueError):
     """The file cannot become a payload of the modality (message names both)."""
 
 
-def read_payload(spec: ModalitySpec, path: str | Path) -> np.ndarray:
+def read_payload(spec: DatasetSpec, path: str | Path) -> np.ndarray:
     path = Path(path)
-    where = f"modality {spec.name!r}: {path}"
+    where = f"dataset {spec.name!r}: {path}"
     if not path.is_file():
         raise UnreadableFile(f"{where}: no such file")
     size = path.stat().st_size
@@ -43,7 +43,7 @@ def read_payload(spec: ModalitySpec, path: str | Path) -> np.ndarray:
         raise UnreadableFile(f"{where}: cannot decode as {suffix or 'an extensionless file'} ({error})") from None
 
 
-def _decode(spec: ModalitySpec, data: bytes, suffix: str, name: str) -> np.ndarray:
+def _decode(spec: DatasetSpec, data: bytes, suffix: str, name: str) -> np.ndarray:
     shape = spec.payload.shape
     if suffix == ".npy":
         return np.load(io.BytesIO(data), allow_pickle=False)
@@ -51,7 +51,7 @@ def _decode(spec: ModalitySpec, data: bytes, suffix: str, name: str) -> np.ndarr
         from omnivec2.data.sources.png_folder import decode_png
 
         return decode_png(spec, data, name, int(shape[-1]), 1.0 if len(shape) == 3 else 6.0)
-    if suffix == ".wav" and spec.name == "audio":
+    if suffix == ".wav" and spec.modality == "audio":
         from omnivec2.data.sources.wav import fit_length, read_wav, resample_linear
 
         wave_, rate = read_wav(data, name)
@@ -69,11 +69,11 @@ def _decode(spec: ModalitySpec, data: bytes, suffix: str, name: str) -> np.ndarr
 
         molecules = parse_sdf(data.decode("utf-8", errors="strict"), name)
         if len(molecules) != 1:
-            raise UnreadableFile(f"modality {spec.name!r}: {name}: holds {len(molecules)} molecules, predict takes one")
+            raise UnreadableFile(f"dataset {spec.name!r}: {name}: holds {len(molecules)} molecules, predict takes one")
         return molecules[0].payload(name)
     if suffix in (".avi", ".mp4", ".mkv", ".mov"):
         from omnivec2.data.sources.video_folder import decode_video
 
         return decode_video(spec, data, name, *(int(d) for d in shape))
-    raise UnreadableFile(f"modality {spec.name!r}: {name}: no reader for {suffix!r} files; "
+    raise UnreadableFile(f"dataset {spec.name!r}: {name}: no reader for {suffix!r} files; "
                          f"save the payload as .npy ({spec.payload.dtype} {list(shape)})")

@@ -1,16 +1,32 @@
-"""Image: scikit-learn's 8x8 handwritten digits (real scans, 10 classes), ViT patches."""
+"""Image: pictures of any size and channel count (photos, scans, renders), ViT patches.
 
-from omnivec2.modalities.spec import MaskSpec, ModalitySpec, PayloadSpec, TaskSpec
+Tokens: non-overlapping `patch` x `patch` squares over all channels -> N = (H/p)(W/p) tokens of
+C*p*p values, divided by `scale`; MAE masking (random 0.75) with per-patch normalised targets.
+"""
+
+from omnivec2.modalities.grid import pixel_grid
+from omnivec2.modalities.spec import MaskSpec, Modality, ModalityParts
 from omnivec2.tokens.patches import ImagePatches
 
-IMAGE = ModalitySpec(
+
+def build(s: dict) -> ModalityParts:
+    shape, payload = pixel_grid(s, channels=int(s["channels"]))
+    return ModalityParts(
+        payload=payload,
+        tokenizer=ImagePatches(patch=int(s["patch"]), scale=float(s["scale"])),
+        embedding="patch_linear",
+        mask=MaskSpec(ratio=0.75, strategy="random"),
+        norm_targets=True,
+        dense_outputs_per_token=int(s["patch"]) ** 2,
+    )
+
+
+IMAGE = Modality(
     name="image",
-    payload=PayloadSpec(shape=(8, 8), dtype="float32", value_range=(0.0, 16.0), max_bytes=8 * 8 * 4),
-    tokenizer=ImagePatches(patch=2, scale=16.0),
-    embedding="patch_linear",
-    mask=MaskSpec(ratio=0.75, strategy="random"),
-    tasks=(TaskSpec("digit", "classification", num_classes=10),),
-    norm_targets=True,
-    default_source={"kind": "sklearn_digits"},
-    description="8x8 grey-level digit scans (UCI optdigits via scikit-learn), 2x2 patches -> 16 tokens of 4",
+    settings={"size": 64, "channels": 3, "patch": 8, "value_range": [0.0, 1.0], "scale": 1.0},
+    help={"size": "side in pixels, or [height, width]", "channels": "1 (grey: payload [H, W]) or C (payload [C, H, W])",
+          "patch": "patch side in pixels", "value_range": "inclusive [min, max] of a pixel",
+          "scale": "pixels are divided by it in the tokens"},
+    build=build,
+    description="2-D pictures; ViT patches",
 )

@@ -1,42 +1,26 @@
 """What a modality declares, in one place (in the manner of MultiMAE's domain table).
 
-A `ModalitySpec` ties together the two halves of a modality's tokenizer and everything the
-training stages need to know about it:
+A modality is a *family* (image, audio, point cloud...), parametrised by the settings that fix its
+token shapes (image: size, channels, patch; audio: sample rate, seconds, mel bins...). It names no
+dataset, class count or task: those are configuration (`omnivec2.datasets`). From a dataset's shape
+settings, `Modality.build` gives the parts every stage needs:
 
-* the deterministic, cached half (`tokenizer`): raw sample arrays -> tokens `[N, P]` (float32),
+* the payload a valid raw sample has (checked by validation);
+* the deterministic, cached half of the tokenizer (`tokenizer`): raw sample arrays -> tokens `[N, P]`,
   run once by the tokenization pipeline and stored in the pyarrow token cache;
-* the learnable half (`embedding`): tokens `[B, N, P]` -> `[B, N, D_f]`, built by the model;
-* the masking used in masked pretraining, the reconstruction loss, and the tasks with their heads.
-
-The backbone never looks at a modality's name: it receives `{modality: tokens}` and returns
-`{modality: features}`. Adding a modality means adding one `ModalitySpec` to the registry.
+* the learnable half (`embedding`, a kind of `omnivec2.model.embeddings.EMBEDDINGS`): tokens
+  `[B, N, P]` -> `[B, N, D_f]`, built by the model;
+* the masking used in masked pretraining and the reconstruction loss.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, Protocol, Sequence
+from dataclasses import dataclass
+from typing import Callable, Literal, Protocol, Sequence
 
 import numpy as np
 
-TaskKind = Literal["classification", "dense", "regression", "embedding"]
 MaskStrategy = Literal["random", "tube", "span", "token"]
-EmbeddingKind = str  # a key of omnivec2.model.embeddings.EMBEDDINGS ("patch_linear", "per_column", ...)
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    """A supervised task on one modality; `name` is also the target column of the sample table.
-
-    `num_classes` is the number of classes (classification, dense), 1 for regression and the
-    embedding width for embedding tasks. Dense tasks predict `outputs_per_token` labels per token
-    (the pixels of a patch), laid out like the tokens.
-    """
-
-    name: str
-    kind: TaskKind
-    num_classes: int
-    outputs_per_token: int = 1
 
 
 @dataclass(frozen=True)
@@ -50,7 +34,7 @@ class MaskSpec:
 
 @dataclass(frozen=True)
 class PayloadSpec:
-    """What a valid raw sample of this modality looks like; the validation suite checks each field.
+    """What a valid raw sample of a dataset looks like; the validation suite checks each field.
 
     `shape` uses None for a free dimension. `value_range` is inclusive (None = unbounded).
     `max_bytes` bounds one sample's payload size.
@@ -84,15 +68,13 @@ class DeterministicTokenizer(Protocol):
 
 
 @dataclass(frozen=True)
-class ModalitySpec:
-    """One row of the modality table."""
+class ModalityParts:
+    """What a modality is at one set of shape settings: payload, both tokenizer halves, masking, loss."""
 
-    name: str
     payload: PayloadSpec
     tokenizer: DeterministicTokenizer
-    embedding: EmbeddingKind
+    embedding: str
     mask: MaskSpec
-    tasks: tuple[TaskSpec, ...]
     # Reconstruction target normalised per token (MAE's norm_pix_loss); right for pixel patches,
     # wrong for single-value tokens such as tabular columns.
     norm_targets: bool = False
@@ -100,11 +82,36 @@ class ModalitySpec:
     # language modelling), the id being the token's single value, over `vocab_size` classes.
     reconstruction: str = "mse"
     vocab_size: int = 0
-    default_source: dict = field(default_factory=dict)
+    # Dense (per-pixel) tasks: label values per token (the pixels of a patch); None = no dense tasks.
+    dense_outputs_per_token: int | None = None
+
+
+@dataclass(frozen=True)
+class Modality:
+    """One row of the modality table: a family, its shape settings with defaults, and how to build it.
+
+    `settings` maps each shape setting to its default and `help` says what each means; `build`
+    turns a complete settings dict into the parts. Unknown settings are refused by `resolve`.
+    """
+
+    name: str
+    settings: dict
+    help: dict
+    build: Callable[[dict], ModalityParts]
     description: str = ""
 
-    def task(self, name: str) -> TaskSpec:
-        for task in self.tasks:
-            if task.name == name:
-                return task
-        raise KeyError(f"modality {self.name!r} has no task {name!r}; it has {[t.name for t in self.tasks]}")
+    def resolve(self, overrides: dict | None, where: str) -> tuple[dict, ModalityParts]:
+        """The full settings (defaults + `overrides`) and the parts built from them.
+
+        `where` names the configuration entry in error messages (e.g. "dataset 'digits', shape").
+        """
+        from omnivec2.config_checks import check_keys
+
+        overrides = dict(overrides or {})
+        check_keys(where, overrides, self.settings)
+        settings = {**self.settings, **overrides}
+        try:
+            parts = self.build(settings)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{where}: {error} (settings {settings})") from None
+        return settings, parts

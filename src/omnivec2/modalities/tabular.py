@@ -1,16 +1,26 @@
-"""Tabular: scikit-learn's wine recognition table (13 chemical measurements, 3 cultivars)."""
+"""Tabular: rows of `columns` numeric features, one token per column (FT-Transformer style), masking 0.3."""
 
-from omnivec2.modalities.spec import MaskSpec, ModalitySpec, PayloadSpec, TaskSpec
+from omnivec2.modalities.spec import MaskSpec, Modality, ModalityParts, PayloadSpec
 from omnivec2.tokens.columns import NumericColumns
 
-TABULAR = ModalitySpec(
+
+def build(s: dict) -> ModalityParts:
+    c = int(s["columns"])
+    if c < 1:
+        raise ValueError(f"a table needs at least one feature column, got columns={c}")
+    low, high = s["value_range"]
+    return ModalityParts(
+        payload=PayloadSpec(shape=(c,), dtype="float32", value_range=(low, high), max_bytes=c * 4),
+        tokenizer=NumericColumns(),
+        embedding="per_column",
+        mask=MaskSpec(ratio=0.3, strategy="random"),
+    )
+
+
+TABULAR = Modality(
     name="tabular",
-    payload=PayloadSpec(shape=(13,), dtype="float32", value_range=(0.0, None), max_bytes=13 * 4),
-    tokenizer=NumericColumns(),
-    embedding="per_column",
-    mask=MaskSpec(ratio=0.3, strategy="random"),
-    tasks=(TaskSpec("cultivar", "classification", num_classes=3),),
-    norm_targets=False,
-    default_source={"kind": "sklearn_wine"},
-    description="UCI wine: 13 standardised numeric columns -> 13 tokens of 1",
+    settings={"columns": 13, "value_range": [None, None]},
+    help={"columns": "feature columns (one token each)", "value_range": "inclusive [min, max] of a value (null: open)"},
+    build=build,
+    description="numeric rows; a token per column",
 )

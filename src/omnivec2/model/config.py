@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Literal
 
-from omnivec2.modalities.spec import ModalitySpec
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the model knows nothing of datasets; this only types the adapter below
+    from omnivec2.datasets.spec import DatasetSpec
 
 FuseKind = Literal["add", "concat", "gate", "none"]
 TokenizerKind = Literal["specific", "unified"]
@@ -21,11 +24,14 @@ class TaskConfig:
     kind: str  # classification | dense | regression | embedding
     num_classes: int
     outputs_per_token: int = 1  # dense tasks: target values per token (pixels of a patch)
+    classes: tuple[str, ...] = ()  # class names in index order (empty: only the count is known)
 
 
 @dataclass(frozen=True)
 class ModalityConfig:
-    """What the network needs to know about one modality (derived from its spec and token cache)."""
+    """What the network needs to know about one input stream: a dataset, named `name`, of the
+    modality family `modality` (derived from its spec and token cache). Streams of one modality
+    share that modality's learnable tokenizer half where their token shapes allow it."""
 
     name: str
     num_tokens: int  # N
@@ -38,6 +44,11 @@ class ModalityConfig:
     reconstruction: str = "mse"  # mse | token_ce (masked token ids, over vocab_size classes)
     vocab_size: int = 0
     tasks: tuple[TaskConfig, ...] = ()
+    modality: str = ""  # the modality family; "" = the stream's own name (a one-dataset modality)
+
+    @property
+    def family(self) -> str:
+        return self.modality or self.name
 
     def task(self, name: str) -> TaskConfig:
         for task in self.tasks:
@@ -91,7 +102,8 @@ class ModelConfig:
         if unknown:
             raise ValueError(f"unknown model config keys: {sorted(unknown)}")
         modalities = tuple(
-            ModalityConfig(**{**m, "tasks": tuple(TaskConfig(**t) for t in m.get("tasks", ()))})
+            ModalityConfig(**{**m, "tasks": tuple(TaskConfig(**{**t, "classes": tuple(t.get("classes", ()))})
+                                                  for t in m.get("tasks", ()))})
             for m in data.get("modalities", ())
         )
         return cls(**{**data, "modalities": modalities})
@@ -121,13 +133,12 @@ def preset(name: str, **overrides) -> ModelConfig:
     return ModelConfig(**{**PRESETS[name], **overrides})
 
 
-def modality_config_from_spec(spec: ModalitySpec, num_tokens: int, token_dim: int, **overrides) -> ModalityConfig:
-    """Combine a registry entry with the token shape found in its cache manifest."""
-    tasks = tuple(
-        TaskConfig(t.name, t.kind, t.num_classes, getattr(t, "outputs_per_token", 1)) for t in spec.tasks
-    )
+def modality_config_from_spec(spec: "DatasetSpec", num_tokens: int, token_dim: int, **overrides) -> ModalityConfig:
+    """Combine a dataset's spec with the token shape found in its cache manifest."""
+    tasks = tuple(TaskConfig(t.name, t.kind, t.num_classes, t.outputs_per_token, tuple(t.classes)) for t in spec.tasks)
     return ModalityConfig(
         name=spec.name,
+        modality=spec.modality,
         num_tokens=num_tokens,
         token_dim=token_dim,
         embedding=spec.embedding,

@@ -1,6 +1,15 @@
 """Learnable halves of the tokenizers: cached tokens [B, N, P] -> embeddings [B, N, D_f].
 
-Each adds a learned position embedding and the modality-type embedding (owned by the network).
+Every kind declares how far it is shared between the datasets (streams) of one modality:
+
+* `"width"`: shared by every dataset of the modality with the same token width P, whatever N;
+* `"shape"`: shared by datasets with the same N and P (the module holds a position table of N);
+* `"dataset"`: never shared (tabular columns: column c of one table is not column c of another).
+
+Kinds with `has_positions = False` (the patch projection) leave positions to the network, which
+keeps a learned table per dataset: a dataset's token grid is its own (4x4 patches of 8x8 digits
+and 8x8 patches of 64x64 renders do not line up), so tables are not interpolated across datasets.
+The network adds the modality-type embedding.
 """
 
 from __future__ import annotations
@@ -12,17 +21,18 @@ from omnivec2.model.config import ModalityConfig
 
 
 class PatchLinearEmbedding(nn.Module):
-    """One linear projection shared by all tokens of a modality (ViT patch / time-patch embedding)."""
+    """One linear projection shared by all tokens of a modality (ViT patch / time-patch embedding);
+    positions are the network's, per dataset."""
+
+    sharing, has_positions = "width", False
 
     def __init__(self, modality: ModalityConfig, dim: int):
         super().__init__()
         self.proj = nn.Linear(modality.token_dim, dim)
-        self.pos = nn.Parameter(torch.zeros(1, modality.num_tokens, dim))
-        nn.init.trunc_normal_(self.pos, std=0.02)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """tokens: [B, N, P] -> [B, N, D]."""
-        return self.proj(tokens) + self.pos
+        """tokens: [B, N, P] -> [B, N, D] (no positions)."""
+        return self.proj(tokens)
 
 
 class PerColumnEmbedding(nn.Module):
@@ -30,6 +40,8 @@ class PerColumnEmbedding(nn.Module):
 
     With P > 1 each column gets its own P -> D projection (a grouped linear map).
     """
+
+    sharing = "dataset"
 
     def __init__(self, modality: ModalityConfig, dim: int):
         super().__init__()
@@ -63,7 +75,16 @@ class UnifiedEmbedding(nn.Module):
         return self.proj(padded) + self.pos[:, : tokens.shape[1]]
 
 
-EMBEDDINGS: dict[str, type[nn.Module]] = {"patch_linear": PatchLinearEmbedding, "per_column": PerColumnEmbedding}
+def _table() -> dict[str, type[nn.Module]]:
+    from omnivec2.model.embeddings_graph import GraphTokenEmbedding
+    from omnivec2.model.embeddings_pointcloud import MiniPointNetEmbedding
+    from omnivec2.model.embeddings_text import TokenIdEmbedding
+
+    return {"patch_linear": PatchLinearEmbedding, "per_column": PerColumnEmbedding, "graph_tokens": GraphTokenEmbedding,
+            "mini_pointnet": MiniPointNetEmbedding, "token_ids": TokenIdEmbedding}
+
+
+EMBEDDINGS: dict[str, type[nn.Module]] = _table()
 
 
 def register_embedding(kind: str, cls: type[nn.Module]) -> type[nn.Module]:
@@ -74,14 +95,28 @@ def register_embedding(kind: str, cls: type[nn.Module]) -> type[nn.Module]:
     return cls
 
 
-def build_embedding(modality: ModalityConfig, dim: int) -> nn.Module:
-    if modality.embedding not in EMBEDDINGS:
-        from omnivec2.modalities import REGISTRY
-
-        len(REGISTRY)  # imports the modality modules, which register their own kinds
+def embedding_class(modality: ModalityConfig) -> type[nn.Module]:
     try:
-        return EMBEDDINGS[modality.embedding](modality, dim)
+        return EMBEDDINGS[modality.embedding]
     except KeyError:
         raise ValueError(
-            f"modality {modality.name!r}: unknown embedding {modality.embedding!r}; known: {sorted(EMBEDDINGS)}"
+            f"stream {modality.name!r}: unknown embedding {modality.embedding!r}; known: {sorted(EMBEDDINGS)}"
         ) from None
+
+
+def embedding_key(modality: ModalityConfig) -> str:
+    """The key of the learnable tokenizer half a stream uses; streams with equal keys share one module."""
+    sharing = getattr(embedding_class(modality), "sharing", "shape")
+    if sharing == "dataset":
+        return f"{modality.name}__{modality.embedding}"
+    shape = f"{modality.token_dim}" if sharing == "width" else f"{modality.num_tokens}x{modality.token_dim}"
+    return f"{modality.family}__{modality.embedding}__{shape}"
+
+
+def owns_positions(modality: ModalityConfig) -> bool:
+    """Whether the embedding adds positions itself (else the network adds a per-dataset table)."""
+    return getattr(embedding_class(modality), "has_positions", True)
+
+
+def build_embedding(modality: ModalityConfig, dim: int) -> nn.Module:
+    return embedding_class(modality)(modality, dim)

@@ -19,6 +19,8 @@ NUM_TYPES = 3  # node, edge, padding
 
 
 class GraphTokenEmbedding(nn.Module):
+    sharing = "width"  # Laplacian identifiers, no position table: any number of tokens
+
     def __init__(self, modality: ModalityConfig, dim: int):
         super().__init__()
         if modality.token_dim <= NUM_TYPES:

@@ -16,6 +16,8 @@ from omnivec2.model.config import ModalityConfig
 class MiniPointNetEmbedding(nn.Module):
     """tokens `[B, G, k*3 + 3]` -> `[B, G, D]`: max over k of MLP(point), plus MLP(centre)."""
 
+    sharing = "width"  # positions come from the group centres: any number of groups
+
     def __init__(self, modality: ModalityConfig, dim: int, hidden: int = 64):
         super().__init__()
         if (modality.token_dim - 3) % 3 or modality.token_dim < 6:

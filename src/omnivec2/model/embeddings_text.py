@@ -21,6 +21,8 @@ class TokenIdEmbedding(nn.Module):
     The vocabulary size comes from `modality.vocab_size` (declared by the modality spec).
     """
 
+    sharing = "shape"  # a learned position table of N
+
     def __init__(self, modality: ModalityConfig, dim: int):
         super().__init__()
         if modality.vocab_size < 2:

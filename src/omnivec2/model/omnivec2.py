@@ -1,12 +1,13 @@
 """The OmniVec2 network (Srivastava & Sharma, CVPR 2024), modality-agnostic: dict in, dict out.
 
-Per stream (modality m, cached tokens t [B, N, P]):
+Per stream (a dataset d of modality m, cached tokens t [B, N, P]):
 
-    x = T_m(t) + type_m                       [B, N, D_f]   learnable tokenizer half + modality type
+    x = T_m(t) + pos_d + type_m               [B, N, D_f]   learnable tokenizer half (shared by m's datasets
+                                                            where token shapes allow), positions, modality type
     z = FC(f(x))                              [B, n, D_g]   shared transformer f, FC layers D_f -> D_g
     u_a = z_a + A(z_a, z_b), u_b likewise     [B, n, D_g]   cross-attention between streams (training only)
     o = Fuse(g(u), z)                         [B, n, D_g]   shared transformer g, fused with f's features
-    y = h_{m,task}(o)                                       one head per (modality, task)
+    y = h_{d,task}(o)                                       one head per (dataset, task)
 
 Inference is single-stream with A removed: o = Fuse(g(z), z). Because A is residual, this is
 exactly the two-stream path with A switched off (the contract tests check it).
@@ -23,7 +24,7 @@ from torch import nn
 from omnivec2.model.blocks import CrossAttention, Transformer
 from omnivec2.model.config import ModalityConfig, ModelConfig
 from omnivec2.model.decoder import MaskedDecoder
-from omnivec2.model.embeddings import UnifiedEmbedding, build_embedding
+from omnivec2.model.embeddings import UnifiedEmbedding, build_embedding, embedding_key, owns_positions
 from omnivec2.model.fuse import Fuse
 from omnivec2.model.heads import build_head
 from omnivec2.model.masking import Mask, gather_tokens
@@ -31,7 +32,8 @@ from omnivec2.model.masking import Mask, gather_tokens
 
 @dataclass
 class Stream:
-    """One stream's input: its modality, cached tokens [B, N, P] and, in masked pretraining, its mask."""
+    """One stream's input: its dataset (`modality` names the stream), cached tokens [B, N, P] and,
+    in masked pretraining, its mask."""
 
     modality: str
     tokens: torch.Tensor
@@ -57,8 +59,9 @@ class OmniVec2(nn.Module):
             raise ValueError("the model needs at least one modality")
         self.config = config
         self.unified = UnifiedEmbedding(config.modalities, config.dim_f) if config.tokenizer == "unified" else None
-        self.embeddings = nn.ModuleDict()
-        self.modality_type = nn.ParameterDict()
+        self.embeddings = nn.ModuleDict()  # by embedding_key: shared by a modality's datasets where shapes allow
+        self.positions = nn.ParameterDict()  # by stream, for embeddings that add no positions themselves
+        self.modality_type = nn.ParameterDict()  # by modality family
         self.decoders = nn.ModuleDict()
         self.heads = nn.ModuleDict()
         self.mask_embedding = nn.Parameter(torch.zeros(1, 1, config.dim_f))
@@ -73,13 +76,19 @@ class OmniVec2(nn.Module):
 
     # ----- construction -------------------------------------------------------------------------
     def _build_modality(self, modality: ModalityConfig) -> list[nn.Module]:
-        """Create the modality's own modules; returns them (for initialisation)."""
+        """Create the stream's own modules (and its modality's shared ones, the first time); returns
+        the new ones (for initialisation)."""
         c = self.config
         new: list[nn.Module] = []
         if self.unified is None:
-            self.embeddings[modality.name] = build_embedding(modality, c.dim_f)
-            new.append(self.embeddings[modality.name])
-        self.modality_type[modality.name] = nn.Parameter(torch.randn(1, 1, c.dim_f) * 0.02)
+            key = embedding_key(modality)
+            if key not in self.embeddings:
+                self.embeddings[key] = build_embedding(modality, c.dim_f)
+                new.append(self.embeddings[key])
+            if not owns_positions(modality):
+                self.positions[modality.name] = nn.Parameter(torch.randn(1, modality.num_tokens, c.dim_f) * 0.02)
+        if modality.family not in self.modality_type:
+            self.modality_type[modality.family] = nn.Parameter(torch.randn(1, 1, c.dim_f) * 0.02)
         self.decoders[modality.name] = MaskedDecoder(modality, c.dim_g, c.decoder_dim, c.decoder_depth, c.decoder_heads)
         new.append(self.decoders[modality.name])
         for task in modality.tasks:
@@ -89,13 +98,18 @@ class OmniVec2(nn.Module):
 
     def add_modality(self, modality: ModalityConfig) -> None:
         """Attach a new modality (tokenizer half, type embedding, decoder, heads) to a trained network."""
-        if modality.name in self.modality_type:
-            raise ValueError(f"modality {modality.name!r} already exists")
+        if modality.name in {m.name for m in self.config.modalities}:
+            raise ValueError(f"stream {modality.name!r} already exists")
         if self.unified is not None:
             raise ValueError("adding a modality to a unified-tokenizer model is not supported")
         self.config = self.config.with_modalities((*self.config.modalities, modality))
         for module in self._build_modality(modality):
             module.apply(_init_weights)
+
+    def tokenizer(self, stream: str) -> nn.Module:
+        """The learnable tokenizer half a stream uses (shared with its modality's other datasets where
+        their token shapes allow; see `embedding_key`)."""
+        return self.unified if self.unified is not None else self.embeddings[embedding_key(self.config.modality(stream))]
 
     def shared_parameters(self) -> list[nn.Parameter]:
         """f, its FC layers, A, g and Fuse: what unseen-modality adaptation freezes (paper section 4.4)."""
@@ -106,11 +120,14 @@ class OmniVec2(nn.Module):
     def embed(self, modality: str, tokens: torch.Tensor, mask: Mask | None = None) -> torch.Tensor:
         """tokens [B, N, P] -> x [B, n, D_f]; with a mask, only the visible tokens (n = N_vis),
         or, for BERT-style "token" masking, all N with the hidden ones replaced by a mask embedding."""
-        strategy = self.config.modality(modality).mask_strategy
+        stream = self.config.modality(modality)
+        strategy = stream.mask_strategy
         if mask is not None and strategy == "token":
             tokens = tokens.masked_fill(mask.masked.unsqueeze(-1), 0.0)
-        embed = self.unified if self.unified is not None else self.embeddings[modality]
-        x = embed(tokens) + self.modality_type[modality]
+        x = self.tokenizer(modality)(tokens)
+        if modality in self.positions:
+            x = x + self.positions[modality]
+        x = x + self.modality_type[stream.family]
         if mask is None:
             return x
         if strategy == "token":

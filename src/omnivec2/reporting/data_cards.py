@@ -1,43 +1,35 @@
-"""One data card per modality: provenance and licence (the modality module's docstring), the source
-actually ingested (generator parameters included), counts per split and class (the validation
-report), the token shape and cache size (the manifest), and a picture of a few samples."""
+"""One data card per dataset: description, provenance and licence (the dataset entry's `card`), the
+source actually ingested (generator parameters included), counts per split and class (the
+validation report), the token shape and cache size (the manifest), and a picture of a few samples."""
 
 from __future__ import annotations
 
-import inspect
-import sys
 from pathlib import Path
 
-from omnivec2.modalities import get_modality
-
-CARD_HEADING = "Data card\n---------"
-
-
-def provenance_text(modality: str) -> str:
-    """The `Data card` section of the docstring of the module defining the modality's spec, or the
-    spec's one-line description when that module has none (a user's own modality, say)."""
-    spec = get_modality(modality)
-    module = next((m for m in list(sys.modules.values())
-                   if m is not None and any(v is spec for v in vars(m).values())), None)
-    doc = inspect.getdoc(module) or "" if module is not None else ""
-    return doc.split(CARD_HEADING, 1)[1].strip() if CARD_HEADING in doc else spec.description
+from omnivec2.datasets import DatasetSpec
 
 
 def cache_bytes(cache_root: str | Path, manifest: dict) -> int:
-    directory = Path(cache_root) / manifest["modality"]
+    directory = Path(cache_root) / manifest["dataset"]
     return sum((directory / entry["file"]).stat().st_size for entry in manifest["splits"].values())
 
 
-def data_card(modality: str, source: dict, validation: dict, manifest: dict, cache_root: str | Path) -> dict:
+def data_card(spec: DatasetSpec, validation: dict, manifest: dict, cache_root: str | Path) -> dict:
     """Everything a card shows, as plain data (the picture is drawn separately)."""
-    spec = get_modality(modality)
+    card = spec.card
+    provenance = "\n".join(filter(None, [f"provenance: {card['provenance']}" if card.get("provenance") else "",
+                                          f"licence: {card['licence']}" if card.get("licence") else "",
+                                          str(card.get("notes") or "").strip()]))
     return {
-        "modality": modality,
+        "dataset": spec.name,
+        "modality": spec.modality,
         "description": spec.description,
-        "provenance": provenance_text(modality),
-        "source": source,
+        "provenance": provenance or "not given (add a `card` to the dataset entry)",
+        "source": spec.source,
+        "shape": spec.settings,
         "payload": {"shape": list(spec.payload.shape), "dtype": spec.payload.dtype},
-        "tasks": [{"name": t.name, "kind": t.kind, "classes": t.num_classes} for t in spec.tasks],
+        "tasks": [{"name": t.name, "kind": t.kind, "classes": t.num_classes, "names": list(t.classes)}
+                  for t in spec.tasks],
         "rows": validation.get("row_counts", {}),
         "class_balance": validation.get("class_balance", {}),
         "quarantine_reasons": validation.get("quarantine_reasons", {}),
@@ -50,14 +42,15 @@ def data_card(modality: str, source: dict, validation: dict, manifest: dict, cac
 def card_markdown(card: dict, picture: str | None) -> str:
     """A card -> markdown (one `###` section); `picture` is a path relative to the report."""
     rows = card["rows"]
-    lines = [f"### {card['modality']}", "", card["description"], ""]
+    lines = [f"### {card['dataset']} ({card['modality']})", "", card["description"], ""]
     if picture:
-        lines += [f"![{card['modality']} samples]({picture})", ""]
+        lines += [f"![{card['dataset']} samples]({picture})", ""]
     lines += ["<details><summary>provenance, licence, generator</summary>", "", "```text", card["provenance"], "```", "",
               "</details>", ""]
+    shape = ", ".join(f"{k}={v}" for k, v in card["shape"].items())
     source = ", ".join(f"{k}={v}" for k, v in card["source"].items() if k != "storage_options")
     lines += [
-        f"- source: `{source}`",
+        f"- source: `{source}`; shape settings: `{shape}`",
         f"- payload `{card['payload']['dtype']}{card['payload']['shape']}` -> tokens `{card['token_shape']}` "
         f"({card['tokenizer'].get('kind', '?')}), cache {card['cache_bytes'] / 1e6:.2f} MB",
         f"- samples: {rows.get('valid', '?')} valid of {rows.get('total', '?')} "

@@ -129,17 +129,13 @@ def write_report(out_dir: str | Path, metrics: dict, figures: dict[str, str], me
     return {"markdown": str(out_dir / "report.md"), "html": str(out_dir / "report.html")}
 
 
-def draw_cards(out_dir: Path, modalities: list[str], sources: dict, validation: dict, manifests: dict,
-               samples: dict[str, pd.DataFrame], cache_root) -> list[tuple[dict, str]]:
-    """A card and its sample picture per modality."""
-    from omnivec2.modalities import get_modality
-
+def draw_cards(out_dir: Path, specs: dict, validation: dict, manifests: dict, samples: dict[str, pd.DataFrame],
+               cache_root) -> list[tuple[dict, str]]:
+    """A card and its sample picture per dataset (`specs`: name -> DatasetSpec, in report order)."""
     cards = []
-    for modality in modalities:
-        spec = get_modality(modality)
-        card = data_card(modality, sources.get(modality) or spec.default_source, validation[modality],
-                         manifests[modality], cache_root)
+    for name, spec in specs.items():
+        card = data_card(spec, validation[name], manifests[name], cache_root)
         label = next((t.name for t in spec.tasks if t.kind == "classification"), None)
-        picture = save_figure(sample_preview(modality, samples[modality], label), out_dir, f"cards/{modality}")
+        picture = save_figure(sample_preview(spec, samples[name], label), out_dir, f"cards/{name}")
         cards.append((card, picture))
     return cards

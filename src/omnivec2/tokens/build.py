@@ -1,4 +1,4 @@
-"""`build_token_cache`: a validated sample table -> the modality's token cache, written atomically.
+"""`build_token_cache`: a validated sample table -> the dataset's token cache, written atomically.
 
 The deterministic tokenizer is fitted on the train split and applied to each whole split at once;
 dense targets (label maps) go through its `transform_dense` and are stored laid out like the tokens.
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from omnivec2.data.sample_table import SPLITS, decode_label_maps, decode_payloads, dense_columns, parse_shape
-from omnivec2.modalities.spec import ModalitySpec, TaskSpec
+from omnivec2.datasets.spec import DatasetSpec, TaskSpec
 from omnivec2.tokens.shards import (
     FORMAT_VERSION,
     MANIFEST,
@@ -41,7 +41,7 @@ class UnvalidatedTableError(ValueError):
     """The table would not pass validation; the cache refuses to tokenize it."""
 
 
-def build_token_cache(table: pd.DataFrame, spec: ModalitySpec, root: str | Path) -> dict:
+def build_token_cache(table: pd.DataFrame, spec: DatasetSpec, root: str | Path) -> dict:
     """Tokenize `table` into `<root>/<spec.name>/` and return the manifest.
 
     An existing cache with the same key (source hash + tokenizer config hash) whose shards verify is
@@ -53,11 +53,9 @@ def build_token_cache(table: pd.DataFrame, spec: ModalitySpec, root: str | Path)
     tokenizer_config = spec.tokenizer.config()
     source = source_hash(table, spec)
     config_hash = sha256_json(tokenizer_config)
-    key_parts = {"format": FORMAT_VERSION, "modality": spec.name, "source": source, "tokenizer": config_hash}
-    dense = [_task_entry(t) for t in spec.tasks if t.kind == "dense"]
-    if dense:  # only dense tasks change the key's inputs, so other modalities keep their keys
-        key_parts["dense"] = dense
-    key = sha256_json(key_parts)
+    # The stream description (modality, masking, tasks and their classes) is in the key too, so the
+    # manifest the model is built from always describes the dataset as configured now.
+    key = sha256_json({"format": FORMAT_VERSION, "source": source, "tokenizer": config_hash, **stream_description(spec)})
 
     existing = _reusable(final, key)
     if existing is not None:
@@ -68,11 +66,10 @@ def build_token_cache(table: pd.DataFrame, spec: ModalitySpec, root: str | Path)
     temp = root / f".{spec.name}.tmp-{os.getpid()}"
     manifest = {
         "format_version": FORMAT_VERSION,
-        "modality": spec.name,
+        **stream_description(spec),
         "cache_key": key,
         "source_hash": source,
         "tokenizer": {"config": tokenizer_config, "config_hash": config_hash},
-        "tasks": [_task_entry(t) for t in spec.tasks],
     }
     try:
         manifest.update(_write_shards(table, spec, temp))
@@ -85,10 +82,25 @@ def build_token_cache(table: pd.DataFrame, spec: ModalitySpec, root: str | Path)
 
 
 def _task_entry(task: TaskSpec) -> dict:
-    entry = {"name": task.name, "kind": task.kind, "num_classes": task.num_classes}
+    entry = {"name": task.name, "kind": task.kind, "num_classes": task.num_classes, "classes": list(task.classes)}
     if task.kind == "dense":
         entry["outputs_per_token"] = task.outputs_per_token
+    if task.ignore_index is not None:
+        entry["ignore_index"] = task.ignore_index
     return entry
+
+
+def stream_description(spec: DatasetSpec) -> dict:
+    """The manifest fields that describe the dataset to the network: its name, stream and tasks."""
+    return {"dataset": spec.name, "stream": stream_entry(spec), "tasks": [_task_entry(t) for t in spec.tasks]}
+
+
+def stream_entry(spec: DatasetSpec) -> dict:
+    """What the network needs to know of the dataset besides its token shape (see ModalityConfig)."""
+    return {"modality": spec.modality, "embedding": spec.embedding, "mask_ratio": spec.mask.ratio,
+            "mask_strategy": spec.mask.strategy, "tube_period": spec.mask.tube_period,
+            "norm_targets": spec.norm_targets, "reconstruction": spec.reconstruction, "vocab_size": spec.vocab_size,
+            "settings": spec.settings}
 
 
 def _reusable(directory: Path, key: str) -> dict | None:
@@ -104,7 +116,7 @@ def _reusable(directory: Path, key: str) -> dict | None:
     return manifest
 
 
-def _write_shards(table: pd.DataFrame, spec: ModalitySpec, temp: Path) -> dict:
+def _write_shards(table: pd.DataFrame, spec: DatasetSpec, temp: Path) -> dict:
     """Fit on train, transform each split, write `<temp>/<split>/part-00000.arrow`; manifest fields."""
     if temp.exists():
         shutil.rmtree(temp)
@@ -118,7 +130,7 @@ def _write_shards(table: pd.DataFrame, spec: ModalitySpec, temp: Path) -> dict:
         if tokens is None:
             tokens = np.zeros((0, *(token_shape or _probe_shape(spec, parts["train"], stats))), np.float32)
         if not np.isfinite(tokens).all():
-            raise UnvalidatedTableError(f"modality {spec.name!r}: tokenizer produced non-finite tokens for split {split!r}")
+            raise UnvalidatedTableError(f"dataset {spec.name!r}: tokenizer produced non-finite tokens for split {split!r}")
         token_shape = list(tokens.shape[1:])
         targets = {t.name: _target_array(rows, t, spec, token_shape[0]) for t in spec.tasks}
         arrow = shard_table(rows["sample_id"].astype(str).tolist(), targets, tokens)
@@ -132,29 +144,29 @@ def _write_shards(table: pd.DataFrame, spec: ModalitySpec, temp: Path) -> dict:
     return {"fit_stats": stats, "token_shape": token_shape, "schema": schema, "splits": splits}
 
 
-def _probe_shape(spec: ModalitySpec, train: pd.DataFrame, stats: dict) -> list[int]:
+def _probe_shape(spec: DatasetSpec, train: pd.DataFrame, stats: dict) -> list[int]:
     """Token shape `[N, P]` for an empty split: transform one train sample."""
     return list(spec.tokenizer.transform(decode_payloads(train.head(1)), stats).shape[1:])
 
 
-def _target_array(rows: pd.DataFrame, task: TaskSpec, spec: ModalitySpec, num_tokens: int) -> np.ndarray:
+def _target_array(rows: pd.DataFrame, task: TaskSpec, spec: DatasetSpec, num_tokens: int) -> np.ndarray:
     """Targets of one split: `[B]` (int64 classes, float64 values) or `[B, N, K]` int64 for dense tasks."""
     if task.kind != "dense":
         return rows[task.name].to_numpy(dtype=np.int64 if task.kind == "classification" else np.float64)
     transform_dense = getattr(spec.tokenizer, "transform_dense", None)
     if transform_dense is None:
-        raise TypeError(f"modality {spec.name!r}: dense task {task.name!r} needs a tokenizer with transform_dense")
+        raise TypeError(f"dataset {spec.name!r}: dense task {task.name!r} needs a tokenizer with transform_dense")
     maps = decode_label_maps(rows, task)
     if not maps:
         return np.zeros((0, num_tokens, task.outputs_per_token), np.int64)
     labels = np.asarray(transform_dense(maps, task), dtype=np.int64)
     if labels.shape != (len(maps), num_tokens, task.outputs_per_token):
-        raise ValueError(f"modality {spec.name!r}: transform_dense gave {labels.shape} for task {task.name!r}, "
+        raise ValueError(f"dataset {spec.name!r}: transform_dense gave {labels.shape} for task {task.name!r}, "
                          f"expected {(len(maps), num_tokens, task.outputs_per_token)}")
     bad = (labels < 0).any(axis=(1, 2)) | (labels >= task.num_classes).any(axis=(1, 2))
     if bad.any():
         ids = rows["sample_id"].astype(str).to_numpy()[bad][:5].tolist()
-        raise UnvalidatedTableError(f"modality {spec.name!r}: refusing to tokenize {int(bad.sum())} sample(s) with "
+        raise UnvalidatedTableError(f"dataset {spec.name!r}: refusing to tokenize {int(bad.sum())} sample(s) with "
                                     f"labels of {task.name!r} outside 0..{task.num_classes - 1} (e.g. {', '.join(ids)})")
     return labels
 
@@ -186,14 +198,14 @@ def _element_count(shape: object) -> int:
         return -1
 
 
-def check_table(table: pd.DataFrame, spec: ModalitySpec) -> None:
+def check_table(table: pd.DataFrame, spec: DatasetSpec) -> None:
     """Refuse a table that would fail validation (defence in depth; cheap, plain pandas).
 
     Raises UnvalidatedTableError naming the problem and up to five sample ids.
     """
     missing = [c for c in required_columns(spec) if c not in table.columns]
     if missing:
-        raise UnvalidatedTableError(f"modality {spec.name!r}: table lacks column(s) {missing}; validate it first")
+        raise UnvalidatedTableError(f"dataset {spec.name!r}: table lacks column(s) {missing}; validate it first")
     dtype = np.dtype(spec.payload.dtype).name
     payload_length = table["payload"].map(lambda b: len(b) if isinstance(b, (bytes, bytearray)) else -1)
     expected_length = table["shape"].map(_element_count)
@@ -229,8 +241,8 @@ def check_table(table: pd.DataFrame, spec: ModalitySpec) -> None:
         if mask.any():
             ids = table.loc[mask, "sample_id"].astype(str).head(5).tolist()
             raise UnvalidatedTableError(
-                f"modality {spec.name!r}: refusing to tokenize {int(mask.sum())} sample(s) with {what} "
+                f"dataset {spec.name!r}: refusing to tokenize {int(mask.sum())} sample(s) with {what} "
                 f"(e.g. {', '.join(ids)}); validate the table first"
             )
     if not (table["split"] == "train").any():
-        raise UnvalidatedTableError(f"modality {spec.name!r}: refusing to tokenize a table without train samples")
+        raise UnvalidatedTableError(f"dataset {spec.name!r}: refusing to tokenize a table without train samples")

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 
 from omnivec2.durable_files import sha256_file  # noqa: F401  (re-exported: the cache's readers use it from here)
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 
 def canonical_json(value: object) -> bytes:
@@ -19,7 +19,7 @@ def sha256_json(value: object) -> str:
     return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
-def source_hash(table: pd.DataFrame, spec: ModalitySpec) -> str:
+def source_hash(table: pd.DataFrame, spec: DatasetSpec) -> str:
     """sha256 over every row's sample_id, split, targets, dtype, shape and payload bytes.
 
     Dense targets are covered by their label-map bytes and `<task>_shape`.

@@ -27,7 +27,7 @@ import pyarrow.ipc as ipc
 
 from omnivec2.tokens.hashing import sha256_file
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 SHARD = "part-00000.arrow"
 _WRITE_OPTIONS = ipc.IpcWriteOptions(compression="lz4")

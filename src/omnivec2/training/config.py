@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import asdict, dataclass, fields
+
+from omnivec2.config_checks import did_you_mean
 
 STAGES = ("pretrain_unimodal", "pretrain_multimodal", "train_multitask")
 
@@ -62,12 +63,6 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def did_you_mean(unknown, known) -> str:
-    """' (did you mean 'steps'?)' for the closest known name of each unknown one, or ''."""
-    guesses = [f"{u!r} -> {m[0]!r}" for u in sorted(unknown) if (m := difflib.get_close_matches(u, known, 1, 0.7))]
-    return f" (did you mean {', '.join(guesses)}?)" if guesses else ""
 
 
 def check_type(key: str, value, annotation: str) -> None:

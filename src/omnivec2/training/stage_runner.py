@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omnivec2.modalities import get_modality
-from omnivec2.model.config import ModelConfig, modality_config_from_spec, preset
+from omnivec2.model.config import ModalityConfig, ModelConfig, TaskConfig, preset
 from omnivec2.training.config import TrainConfig
 
 
@@ -35,24 +34,35 @@ def project_path(path: str | Path) -> Path:
 
 
 def model_config_from_manifests(model_params: dict, manifests: list[dict]) -> ModelConfig:
-    """The preset, its overrides, and one ModalityConfig per cached modality (token shape from its manifest)."""
+    """The preset, its overrides, and one ModalityConfig per cached dataset (from its manifest)."""
     check_keys("model", model_params, MODEL_KEYS)
     try:
         base = preset(model_params.get("preset", "cpu"), **(model_params.get("overrides") or {}))
     except (TypeError, ValueError) as error:
         where = "model.overrides" if "option" in str(error) else "model.preset"
         raise ValueError(f"{where}: {error}") from None
-    modality_overrides = model_params.get("modalities") or {}
-    unknown = set(modality_overrides) - {m["modality"] for m in manifests}
+    stream_overrides = model_params.get("modalities") or {}
+    unknown = set(stream_overrides) - {m["dataset"] for m in manifests}
     if unknown:
-        raise ValueError(f"model.modalities names {sorted(unknown)}, which are not among the cached modalities "
-                         f"{sorted(m['modality'] for m in manifests)}")
-    modalities = []
-    for manifest in manifests:
-        name = manifest["modality"]
-        n, p = manifest["token_shape"]
-        modalities.append(modality_config_from_spec(get_modality(name), n, p, **modality_overrides.get(name, {})))
-    return base.with_modalities(modalities)
+        raise ValueError(f"model.modalities names {sorted(unknown)}, which are not among the cached datasets "
+                         f"{sorted(m['dataset'] for m in manifests)}")
+    return base.with_modalities([stream_config(m, **stream_overrides.get(m["dataset"], {})) for m in manifests])
+
+
+def stream_config(manifest: dict, **overrides) -> ModalityConfig:
+    """A token cache's manifest (token shape, stream description, tasks) -> the network's ModalityConfig."""
+    n, p = manifest["token_shape"]
+    stream = manifest["stream"]
+    tasks = tuple(TaskConfig(t["name"], t["kind"], t["num_classes"], t.get("outputs_per_token", 1),
+                             tuple(t.get("classes") or ())) for t in manifest["tasks"])
+    fields = dict(name=manifest["dataset"], modality=stream["modality"], num_tokens=n, token_dim=p,
+                  embedding=stream["embedding"], mask_ratio=stream["mask_ratio"], mask_strategy=stream["mask_strategy"],
+                  tube_period=stream["tube_period"], norm_targets=stream["norm_targets"],
+                  reconstruction=stream["reconstruction"], vocab_size=stream["vocab_size"], tasks=tasks)
+    unknown = set(overrides) - set(fields) | ({"name", "modality", "num_tokens", "token_dim", "tasks"} & set(overrides))
+    if unknown:
+        raise ValueError(f"model.modalities.{manifest['dataset']}: cannot override {sorted(unknown)}")
+    return ModalityConfig(**{**fields, **overrides})
 
 
 def stage_loop_config(stage: str, stage_params: dict, model_params: dict, cache_root: str | Path,
@@ -67,10 +77,10 @@ def stage_loop_config(stage: str, stage_params: dict, model_params: dict, cache_
     if selected is not None and (isinstance(selected, str) or not isinstance(selected, (list, tuple))):
         raise ValueError(f"{stage}.modalities must be a list of modality names, got {selected!r}")
     if selected:
-        unknown = set(selected) - {m["modality"] for m in manifests}
+        unknown = set(selected) - {m["dataset"] for m in manifests}
         if unknown:
             raise ValueError(f"{stage}.modalities names {sorted(unknown)}, which have no token cache")
-        manifests = [m for m in manifests if m["modality"] in selected]
+        manifests = [m for m in manifests if m["dataset"] in selected]
     config = model_config_from_manifests(model_params, manifests)
     init = previous.get("checkpoint") if previous else None
     return {
@@ -101,7 +111,7 @@ def run_training_stage(stage: str, stage_params: dict, model_params: dict, ray_p
     if cache_uri:  # shared storage: workers on other nodes read the cache from there, not from this disk
         from omnivec2.tokens.remote import upload_token_cache
 
-        upload_token_cache(project_path(cache_dir), cache_uri, [m["modality"] for m in manifests])
+        upload_token_cache(project_path(cache_dir), cache_uri, [m["dataset"] for m in manifests])
     loop_config = stage_loop_config(stage, stage_params, model_params, cache_uri or cache_dir, manifests,
                                     previous, tracking)
     ray_params = {**ray_params, "storage_path": _storage_path(ray_params.get("storage_path", "data/06_models/ray_runs"))}

@@ -1,9 +1,10 @@
 """One training stage as a resumable sequence of steps (plain PyTorch; Ray Train calls it per worker).
 
 Each step:
-  stage 1  one modality (switching), masked, single stream, reconstruct hidden tokens
-  stage 2  a pair of modalities, half the batch each, both masked, paired through A, both reconstructed
-  stage 3  a pair of tasks from two modalities, half the batch each, through A, losses balanced
+  stage 1  one dataset (switching), masked, single stream, reconstruct hidden tokens
+  stage 2  datasets of two different modalities, half the batch each, both masked, paired through A,
+           both reconstructed
+  stage 3  a pair of tasks from two different modalities, half the batch each, through A, losses balanced
            (mode "joint": every task each step; "sequential": one task after another, single stream)
 """
 
@@ -60,14 +61,16 @@ class StageTrainer:
         self.mask_rng = torch.Generator().manual_seed(config.seed * 31 + rank)
         self.switcher = ModalitySwitcher(self.modalities, config.modality_schedule, sizes, config.seed)
         task_modality = lambda key: key.split("/")[0]
+        # Pairs join two different modality families (two image datasets are never paired).
+        family = lambda stream: model.config.modality(stream).family
         if config.stage == "pretrain_multimodal":
-            self.pairs = PairSampler(valid_pairs(self.modalities), config.pair_sampling, sizes,
+            self.pairs = PairSampler(valid_pairs(self.modalities, family), config.pair_sampling, sizes,
                                      {m: config.steps * 2 * sizes[m] / sum(sizes.values()) for m in sizes}, config.seed)
         elif config.stage == "train_multitask" and config.mode == "pairwise":
             task_sizes = {t: sizes[task_modality(t)] for t in self.tasks}
             budgets = {t: config.steps * 2 * s / sum(task_sizes.values()) for t, s in task_sizes.items()}
-            self.pairs = PairSampler(valid_pairs(self.tasks, task_modality), config.pair_sampling, task_sizes,
-                                     budgets, config.seed)
+            self.pairs = PairSampler(valid_pairs(self.tasks, lambda t: family(task_modality(t))),
+                                     config.pair_sampling, task_sizes, budgets, config.seed)
         else:
             self.pairs = None
         if config.stage == "pretrain_multimodal" and len(self.modalities) < 2:

@@ -1,4 +1,4 @@
-"""The checks a modality's sample table must pass, generated from its `ModalitySpec` (no GX import here).
+"""The checks a modality's sample table must pass, generated from its `DatasetSpec` (no GX import here).
 
 Each `Check` names a Great Expectations expectation (snake-case type, as GX reports it) and its
 arguments. Row-level checks flag individual samples (those can be quarantined); table-level
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from omnivec2.data.sample_table import SPLITS, SUMMARY_COLUMNS, dense_columns
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 # Not a GX expectation: payload bytes are checked in plain Python (see decode.py).
 PAYLOAD_DECODES = "payload_decodes_to_shape_and_dtype"
@@ -34,7 +34,7 @@ class Check:
         return f"{self.type} on column {self.column!r}" if self.column else self.type
 
 
-def required_columns(spec: ModalitySpec) -> list[str]:
+def required_columns(spec: DatasetSpec) -> list[str]:
     dense = [c for task in spec.tasks if task.kind == "dense" for c in dense_columns(task.name)]
     return ["sample_id", "split", *(task.name for task in spec.tasks), *dense, "payload", *SUMMARY_COLUMNS]
 
@@ -44,7 +44,7 @@ def shape_regex(shape: tuple[int | None, ...]) -> str:
     return "^" + "x".join("[1-9][0-9]*" if d is None else str(int(d)) for d in shape) + "$"
 
 
-def checks_for(spec: ModalitySpec, columns: list[str] | None = None) -> list[Check]:
+def checks_for(spec: DatasetSpec, columns: list[str] | None = None) -> list[Check]:
     """All checks for `spec`; column checks are left out for columns absent from `columns`
     (the table-level column check reports those instead of every expectation erroring)."""
     present = set(required_columns(spec) if columns is None else columns)

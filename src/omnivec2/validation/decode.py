@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from omnivec2.data.sample_table import dense_columns, format_shape, parse_shape
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 
 def payload_problem(payload: object, dtype: object, shape: object, nbytes: object) -> str | None:
@@ -41,13 +41,13 @@ def undecodable_rows(table: pd.DataFrame) -> dict[int, str]:
     return problems
 
 
-def expected_label_shape(spec: ModalitySpec, payload_shape: tuple[int, ...]) -> tuple[int, ...]:
+def expected_label_shape(spec: DatasetSpec, payload_shape: tuple[int, ...]) -> tuple[int, ...]:
     """The label-map shape a dense task needs for a payload of `payload_shape`."""
     dense_shape = getattr(spec.tokenizer, "dense_shape", None)
     return tuple(dense_shape(payload_shape)) if dense_shape is not None else tuple(payload_shape)
 
 
-def dense_problem(spec: ModalitySpec, labels: object, label_shape: object, payload_shape: object) -> str | None:
+def dense_problem(spec: DatasetSpec, labels: object, label_shape: object, payload_shape: object) -> str | None:
     """Why one dense target is not a label map of the payload's spatial shape, or None."""
     if not isinstance(labels, (bytes, bytearray, memoryview)):
         return f"label map is {type(labels).__name__}, not bytes"
@@ -63,7 +63,7 @@ def dense_problem(spec: ModalitySpec, labels: object, label_shape: object, paylo
     return None
 
 
-def undecodable_dense_rows(table: pd.DataFrame, spec: ModalitySpec, task: str) -> dict[int, str]:
+def undecodable_dense_rows(table: pd.DataFrame, spec: DatasetSpec, task: str) -> dict[int, str]:
     """Row positions -> problem, for every dense target of `task` that does not decode."""
     problems = {}
     columns = zip(table[task], table[dense_columns(task)[0]], table["shape"])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from omnivec2.data.sample_table import decode_label_map
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 MAX_EXAMPLES = 5
 
@@ -26,7 +26,7 @@ def example_ids(table: pd.DataFrame, positions: Sequence[int]) -> list[str]:
 
 
 def describe_failure(entry: dict) -> str:
-    """One report entry -> the text after `validation failed for modality 'm': `."""
+    """One report entry -> the text after `validation failed for dataset 'm': `."""
     where = f"{entry['expectation']} on column {entry['column']!r}" if entry["column"] else entry["expectation"]
     if entry.get("error"):
         return f"{where} could not be evaluated: {entry['error']}"
@@ -38,10 +38,10 @@ def describe_failure(entry: dict) -> str:
 
 def failure_message(modality: str, entries: Sequence[dict]) -> str:
     """One line per failed check, each naming the modality, the expectation, the column and sample ids."""
-    return "\n".join(f"validation failed for modality {modality!r}: {describe_failure(e)}" for e in entries if not e["success"])
+    return "\n".join(f"validation failed for dataset {modality!r}: {describe_failure(e)}" for e in entries if not e["success"])
 
 
-def class_balance(table: pd.DataFrame, spec: ModalitySpec) -> dict:
+def class_balance(table: pd.DataFrame, spec: DatasetSpec) -> dict:
     """{split: {task: {class: count}}} over classification tasks (class keys as strings for JSON).
 
     Dense tasks count samples by their majority label (so counts still sum to samples); the
@@ -63,7 +63,7 @@ def class_balance(table: pd.DataFrame, spec: ModalitySpec) -> dict:
     return balance
 
 
-def pixel_balance(table: pd.DataFrame, spec: ModalitySpec) -> dict:
+def pixel_balance(table: pd.DataFrame, spec: DatasetSpec) -> dict:
     """{split: {task: {class: pixels}}} over dense tasks."""
     balance: dict = {}
     dense = [t for t in spec.tasks if t.kind == "dense" and t.name in table.columns]

@@ -1,4 +1,4 @@
-"""`validate_sample_table`: a modality's sample table through its Great Expectations suite."""
+"""`validate_sample_table`: a dataset's sample table through its Great Expectations suite."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 from omnivec2.validation.checks import DENSE_DECODES, PYTHON_CHECKS, REQUIRED_SPLITS, Check, checks_for
 from omnivec2.validation.decode import undecodable_dense_rows, undecodable_rows
 from omnivec2.validation.gx_runner import CheckResult, gx_version, run_checks
@@ -14,12 +14,12 @@ from omnivec2.validation.report import class_balance, example_ids, failure_messa
 
 
 class ValidationFailed(ValueError):
-    """The table failed its suite; `.report` is the full report, `.modality` the modality's name."""
+    """The table failed its suite; `.report` is the full report, `.dataset` the dataset's name."""
 
-    def __init__(self, modality: str, report: dict) -> None:
-        self.modality = modality
+    def __init__(self, dataset: str, report: dict) -> None:
+        self.dataset = dataset
         self.report = report
-        super().__init__(failure_message(modality, report["expectations"]))
+        super().__init__(failure_message(dataset, report["expectations"]))
 
 
 @dataclass
@@ -29,7 +29,7 @@ class ValidationOutcome:
     report: dict  # JSON-serialisable
 
 
-def validate_sample_table(table: pd.DataFrame, spec: ModalitySpec, *, mode: str = "fail") -> ValidationOutcome:
+def validate_sample_table(table: pd.DataFrame, spec: DatasetSpec, *, mode: str = "fail") -> ValidationOutcome:
     """Check every sample's summaries (GX) and payload bytes (Python) against `spec`.
 
     mode="fail": any failure raises `ValidationFailed`. mode="quarantine": rows failing a row-level
@@ -60,7 +60,8 @@ def validate_sample_table(table: pd.DataFrame, spec: ModalitySpec, *, mode: str 
         entries.append(_splits_left_entry(valid))
 
     report = {
-        "modality": spec.name,
+        "dataset": spec.name,
+        "modality": spec.modality,
         "mode": mode,
         "success": not row_failures and not table_failures,
         "great_expectations_version": gx_version(),
@@ -83,7 +84,7 @@ def _stand_in(value: object) -> bool | None:
     return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else True
 
 
-def _decode_result(table: pd.DataFrame, spec: ModalitySpec, check: Check) -> CheckResult:
+def _decode_result(table: pd.DataFrame, spec: DatasetSpec, check: Check) -> CheckResult:
     if check.type == DENSE_DECODES:
         problems = undecodable_dense_rows(table, spec, check.column)
     else:

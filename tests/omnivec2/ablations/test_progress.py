@@ -4,8 +4,8 @@ from omnivec2.ablations.progress import GridProgress, grid_fingerprint
 from omnivec2.model.config import ModelConfig
 
 STEPS = {"pretrain_unimodal": 10, "pretrain_multimodal": 20, "train_multitask": 30}
-MANIFESTS = [{"modality": "image", "source_hash": "aa", "tokenizer": {"config_hash": "t1"}},
-             {"modality": "graph", "source_hash": "bb", "tokenizer": {"config_hash": "t2"}}]
+MANIFESTS = [{"dataset": "image", "source_hash": "aa", "tokenizer": {"config_hash": "t1"}},
+             {"dataset": "graph", "source_hash": "bb", "tokenizer": {"config_hash": "t2"}}]
 
 
 def fingerprint(**change) -> str:

@@ -17,7 +17,7 @@ from omnivec2.data.sources import SourceError, load_source
 from omnivec2.data.sources.image_files import decode_frame
 from omnivec2.data.sources.png_folder import decode_png
 from omnivec2.data.sources.wav import read_wav
-from omnivec2.modalities import get_modality
+from tests.default_suite import default_dataset
 
 
 def escape_cases(tmp_path):
@@ -36,15 +36,15 @@ def escape_cases(tmp_path):
 @pytest.mark.parametrize("case", range(3))
 def test_a_listed_path_that_climbs_out_of_the_dataset_is_refused(tmp_path, case):
     modality, source, listing, name = escape_cases(tmp_path)[case]
-    expected = (f"modality {modality!r}: {tmp_path}/{listing} names {name!r}, which is outside "
+    expected = (f"dataset {modality!r}: {tmp_path}/{listing} names {name!r}, which is outside "
                 f"'{tmp_path}")
     with pytest.raises(SourceError, match=re.escape(expected) + ".*must stay inside the dataset folder"):
-        load_source(get_modality(modality), source, 0)
+        load_source(default_dataset(modality), source, 0)
 
 
 def test_an_absolute_path_in_a_label_csv_needs_an_explicit_opt_in(tmp_path):
     pd.DataFrame({"path": ["/etc/passwd"], "digit": [1], "direction": [0]}).to_csv(tmp_path / "labels.csv", index=False)
-    spec = get_modality("video")
+    spec = default_dataset("video")
     with pytest.raises(SourceError, match=re.escape(f"{tmp_path}/labels.csv names '/etc/passwd', an absolute path or "
                                                     f"URI outside '{tmp_path}'; list files relative to it")):
         load_source(spec, {"kind": "video_folder", "path": str(tmp_path)}, 0)
@@ -71,7 +71,7 @@ def test_image_bombs_are_refused_before_decoding(width, height, message):
     with pytest.raises(ValueError, match=re.escape(f"frame.png: {message}")):
         decode_frame(data, "frame.png")
     with pytest.raises(SourceError, match=re.escape(message)):
-        decode_png(get_modality("xray"), data, "xray/a.png", 64, 1.0)
+        decode_png(default_dataset("xray"), data, "xray/a.png", 64, 1.0)
 
 
 def wav_declaring(seconds: float, rate: int = 16_000) -> bytes:
@@ -101,9 +101,9 @@ def npz_with_a_lying_header(shape) -> bytes:
 
 
 def test_archives_that_would_decompress_past_the_limit_are_refused(tmp_path):
-    spec = get_modality("tabular")
+    spec = default_dataset("tabular")
     (tmp_path / "bomb.npz").write_bytes(npz_with_a_lying_header((100_000, 100_000)))
-    with pytest.raises(SourceError, match=re.escape(f"modality 'tabular': '{tmp_path}/bomb.npz' would decompress to "
+    with pytest.raises(SourceError, match=re.escape(f"dataset 'tabular': '{tmp_path}/bomb.npz' would decompress to "
                                                     f"over {4 << 30} bytes (member 'x.npy')")):
         load_source(spec, {"kind": "npy", "path": str(tmp_path / "bomb.npz")}, 0)
     # a genuine archive, compressed 1000:1, against a lowered limit
@@ -114,7 +114,7 @@ def test_archives_that_would_decompress_past_the_limit_are_refused(tmp_path):
 
 
 def test_a_missing_file_names_the_modality_and_the_path(tmp_path):
-    with pytest.raises(SourceError, match=re.escape(f"modality 'tabular': cannot read '{tmp_path}/wine.csv' "
+    with pytest.raises(SourceError, match=re.escape(f"dataset 'tabular': cannot read '{tmp_path}/wine.csv' "
                                                     "(FileNotFoundError")):
-        load_source(get_modality("tabular"), {"kind": "table", "path": str(tmp_path / "wine.csv"),
+        load_source(default_dataset("tabular"), {"kind": "table", "path": str(tmp_path / "wine.csv"),
                                               "target_column": "cultivar"}, 0)

@@ -8,16 +8,16 @@ import pytest
 
 from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source, parse_ts
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 
 EXPECTED = {"image": (1797, 360, "digit", 10), "tabular": (178, 36, "cultivar", 3), "imu": (80, 40, "activity", 4)}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_default_source_loads_expected_counts(name):
-    spec = REGISTRY[name]
+    spec = DATASETS[name]
     total, test, target, num_classes = EXPECTED[name]
-    table = load_source(spec, spec.default_source, seed=0)
+    table = load_source(spec, spec.source, seed=0)
     assert len(table) == total
     assert (table["split"] == "test").sum() == test
     assert set(table["split"]) == {"train", "val", "test"}
@@ -30,10 +30,10 @@ def test_default_source_loads_expected_counts(name):
 
 @pytest.mark.parametrize("name", ["image", "tabular"])
 def test_sklearn_splits_are_deterministic_stratified_70_10_20(name):
-    spec = REGISTRY[name]
-    first = load_source(spec, spec.default_source, seed=3)
-    again = load_source(spec, spec.default_source, seed=3)
-    other = load_source(spec, spec.default_source, seed=4)
+    spec = DATASETS[name]
+    first = load_source(spec, spec.source, seed=3)
+    again = load_source(spec, spec.source, seed=3)
+    other = load_source(spec, spec.source, seed=4)
     assert first["split"].tolist() == again["split"].tolist()
     assert first["split"].tolist() != other["split"].tolist()
     fractions = first["split"].value_counts(normalize=True)
@@ -49,16 +49,16 @@ def test_sklearn_splits_are_deterministic_stratified_70_10_20(name):
 def test_digit_sample_id_is_the_index_in_the_dataset():
     from sklearn.datasets import load_digits
 
-    spec = REGISTRY["image"]
-    table = load_source(spec, spec.default_source, seed=0).set_index("sample_id")
+    spec = DATASETS["image"]
+    table = load_source(spec, spec.source, seed=0).set_index("sample_id")
     row = table.loc["digits-00042"]
     np.testing.assert_array_equal(decode_payload(row), load_digits().images[42].astype(np.float32))
     assert row["digit"] == load_digits().target[42]
 
 
 def test_basic_motions_uses_the_official_test_file_and_a_stratified_val():
-    spec = REGISTRY["imu"]
-    table = load_source(spec, spec.default_source, seed=0)
+    spec = DATASETS["imu"]
+    table = load_source(spec, spec.source, seed=0)
     test = table[table["split"] == "test"]
     assert len(test) == 40 and test["sample_id"].str.startswith("basicmotions-test-").all()
     val = table[table["split"] == "val"]
@@ -95,7 +95,7 @@ def test_ts_file_parses_a_written_fixture(tmp_path):
     assert labels == ["up", "down", "up", "down"]
 
     source = _write_ts(tmp_path) | {"val_fraction": 0.5, "id_prefix": "toy"}
-    table = load_source(REGISTRY["imu"], source, seed=0)
+    table = load_source(DATASETS["imu"], source, seed=0)
     assert len(table) == 8
     assert (table["split"] == "test").sum() == 4 and (table["split"] == "val").sum() == 2
     row = table.set_index("sample_id").loc["toy-train-00001"]
@@ -105,7 +105,7 @@ def test_ts_file_parses_a_written_fixture(tmp_path):
 
 def test_ts_file_explicit_classes(tmp_path):
     source = _write_ts(tmp_path) | {"classes": ["up", "down"]}
-    table = load_source(REGISTRY["imu"], source, seed=0)
+    table = load_source(DATASETS["imu"], source, seed=0)
     assert table[table["sample_id"].str.endswith("train-00000")]["activity"].item() == 0
 
 
@@ -118,13 +118,13 @@ def test_malformed_ts_names_file_and_line(tmp_path, bad_line, expected):
     with pytest.raises(ValueError, match=expected) as info:
         parse_ts(text, "Toy_TRAIN.ts")
     assert "Toy_TRAIN.ts, line 10" in str(info.value)
-    with pytest.raises(SourceError, match=r"modality 'imu'.*Toy_TRAIN\.ts, line 10"):
-        load_source(REGISTRY["imu"], _write_ts(tmp_path, train=text), seed=0)
+    with pytest.raises(SourceError, match=r"dataset 'imu'.*Toy_TRAIN\.ts, line 10"):
+        load_source(DATASETS["imu"], _write_ts(tmp_path, train=text), seed=0)
 
 
 def test_ts_label_outside_classes_is_an_error(tmp_path):
     with pytest.raises(SourceError, match="'sideways'"):
-        load_source(REGISTRY["imu"], _write_ts(tmp_path, test=TS_TRAIN.replace(":up", ":sideways", 1)), seed=0)
+        load_source(DATASETS["imu"], _write_ts(tmp_path, test=TS_TRAIN.replace(":up", ":sideways", 1)), seed=0)
 
 
 def _user_frame(n=40):
@@ -142,8 +142,9 @@ def test_table_source_reads_csv_and_parquet(tmp_path, suffix):
     path = tmp_path / f"user.{suffix}"
     # %.9g round-trips float32; the default format was seen writing 6 digits once earlier tests had run (global state)
     frame.to_csv(path, index=False, float_format="%.9g") if suffix == "csv" else frame.to_parquet(path)
-    spec = REGISTRY["tabular"]
-    source = {"kind": "table", "path": str(path), "target_column": "label", "id_column": "id", "split_column": "part"}
+    spec = DATASETS["tabular"]
+    source = {"kind": "table", "path": str(path), "target_column": "label", "id_column": "id", "split_column": "part",
+              "classes": ["a", "b", "c", "d"]}  # a user's labels, not the default wine dataset's class names
     table = load_source(spec, source, seed=0)
     assert table["sample_id"].tolist() == frame["id"].tolist()
     assert table["split"].tolist() == frame["part"].tolist()
@@ -156,10 +157,10 @@ def test_table_source_defaults_features_and_splits_deterministically(tmp_path):
     path = tmp_path / "user.csv"
     frame.to_csv(path, index=False)
     source = {"kind": "table", "path": str(path), "target_column": "label", "classes": ["d", "c", "b", "a"]}
-    table = load_source(REGISTRY["tabular"], source, seed=7)
+    table = load_source(DATASETS["tabular"], source, seed=7)
     assert (table["shape"] == "13").all()  # the string label column is not a feature
     assert table["cultivar"].iloc[0] == 3
-    assert table["split"].tolist() == load_source(REGISTRY["tabular"], source, seed=7)["split"].tolist()
+    assert table["split"].tolist() == load_source(DATASETS["tabular"], source, seed=7)["split"].tolist()
     assert table["sample_id"].iloc[3] == "tabular-00003"
 
 
@@ -167,7 +168,7 @@ def test_table_source_missing_column_is_named(tmp_path):
     path = tmp_path / "user.csv"
     _user_frame().to_csv(path, index=False)
     with pytest.raises(SourceError, match=r"no column\(s\) \['nope'\]"):
-        load_source(REGISTRY["tabular"], {"kind": "table", "path": str(path), "target_column": "nope"}, seed=0)
+        load_source(DATASETS["tabular"], {"kind": "table", "path": str(path), "target_column": "nope"}, seed=0)
 
 
 def test_npy_source(tmp_path):
@@ -176,7 +177,7 @@ def test_npy_source(tmp_path):
     y = np.arange(30) % 10
     path = tmp_path / "images.npz"
     np.savez(path, x=x, y=y, sample_id=np.array([f"img-{i}" for i in range(30)]))
-    table = load_source(REGISTRY["image"], {"kind": "npy", "path": str(path)}, seed=0)
+    table = load_source(DATASETS["image"], {"kind": "npy", "path": str(path)}, seed=0)
     assert len(table) == 30 and (table["dtype"] == "float32").all()
     assert set(table["split"]) == {"train", "val", "test"}
     row = table.set_index("sample_id").loc["img-4"]
@@ -186,22 +187,22 @@ def test_npy_source(tmp_path):
 
 def test_bad_path_names_modality_and_path(tmp_path):
     missing = str(tmp_path / "absent.csv")
-    with pytest.raises(SourceError, match=r"modality 'tabular': cannot read '.*absent\.csv'"):
-        load_source(REGISTRY["tabular"], {"kind": "table", "path": missing, "target_column": "y"}, seed=0)
-    with pytest.raises(SourceError, match="modality 'image'.*absent"):
-        load_source(REGISTRY["image"], {"kind": "npy", "path": str(tmp_path / "absent.npz")}, seed=0)
+    with pytest.raises(SourceError, match=r"dataset 'tabular': cannot read '.*absent\.csv'"):
+        load_source(DATASETS["tabular"], {"kind": "table", "path": missing, "target_column": "y"}, seed=0)
+    with pytest.raises(SourceError, match="dataset 'image'.*absent"):
+        load_source(DATASETS["image"], {"kind": "npy", "path": str(tmp_path / "absent.npz")}, seed=0)
 
 
 def test_unknown_kind():
     with pytest.raises(SourceError, match="unknown source kind 'nope'"):
-        load_source(REGISTRY["image"], {"kind": "nope"}, seed=0)
+        load_source(DATASETS["image"], {"kind": "nope"}, seed=0)
 
 
 def test_a_binary_ts_file_is_a_clear_source_error(tmp_path):
     from omnivec2.data.sources import SourceError, load_source
-    from omnivec2.modalities import get_modality
+    from tests.default_suite import default_dataset
 
     bad = tmp_path / "X_TRAIN.ts"
     bad.write_bytes(b"@problemName X\n\xff\xfe\x00garbage")
-    with pytest.raises(SourceError, match=r"modality 'imu': .*X_TRAIN.ts is not UTF-8 text"):
-        load_source(get_modality("imu"), {"kind": "ts_file", "train_path": str(bad), "test_path": str(bad)}, 0)
+    with pytest.raises(SourceError, match=r"dataset 'imu': .*X_TRAIN.ts is not UTF-8 text"):
+        load_source(default_dataset("imu"), {"kind": "ts_file", "train_path": str(bad), "test_path": str(bad)}, 0)

@@ -17,7 +17,7 @@ import pytest
 
 from omnivec2.data.sources import SourceError, load_source
 from omnivec2.data.sources.common import S3_RETRIES, storage_options
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 from tests.s3_server import FlakyS3Proxy
 
 
@@ -76,7 +76,7 @@ def wine_like_table(root: Path) -> dict:  # test_sources.py::test_table_source_r
 
     _user_frame().to_parquet(root / "user.parquet")
     return {"kind": "table", "path": str(root / "user.parquet"), "target_column": "label", "id_column": "id",
-            "split_column": "part"}
+            "split_column": "part", "classes": ["a", "b", "c", "d"]}
 
 
 def regression_csv(root: Path) -> dict:  # test_tabular_regression.py::test_regression_table_reads_a_csv_...
@@ -160,12 +160,12 @@ def on_s3(source: dict, root: Path, uri: str) -> dict:
 
 
 def test_every_registered_modality_has_an_s3_fixture():
-    assert set(FIXTURES) == set(REGISTRY)
+    assert set(FIXTURES) == set(DATASETS)
 
 
 @pytest.mark.parametrize("name", sorted(FIXTURES))
 def test_fixture_from_s3_gives_the_local_sample_table(name, tmp_path, s3):
-    spec = REGISTRY[name]
+    spec = DATASETS[name]
     root = tmp_path / "fixture"
     root.mkdir()
     source = FIXTURES[name](root)
@@ -192,12 +192,12 @@ def csv_on_s3(s3, tmp_path):
 
 def test_transient_s3_errors_are_retried_with_back_off(s3, csv_on_s3, monkeypatch):
     monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
-    spec = REGISTRY["tabular"]
+    spec = DATASETS["tabular"]
     expected = load_source(spec, {"kind": "table", "path": csv_on_s3, "target_column": "label",
-                                  "storage_options": s3.options}, seed=0)
+                                  "classes": ["a", "b", "c", "d"], "storage_options": s3.options}, seed=0)
     for status, failures in ((503, 2), (500, 1)):  # SlowDown (s3fs and botocore retry it), InternalError (botocore)
         with FlakyS3Proxy(s3.endpoint, failures=failures, status=status) as proxy:
-            source = {"kind": "table", "path": csv_on_s3, "target_column": "label",
+            source = {"kind": "table", "path": csv_on_s3, "target_column": "label", "classes": ["a", "b", "c", "d"],
                       "storage_options": s3.storage_options(proxy.endpoint, skip_instance_cache=True)}
             table = load_source(spec, source, seed=0)
         assert proxy.failed == failures and proxy.forwarded >= 1
@@ -214,8 +214,8 @@ def test_the_retry_budget_comes_from_the_storage_options(s3, csv_on_s3):
         with FlakyS3Proxy(s3.endpoint, failures=10**6, status=500) as proxy:
             options = s3.storage_options(proxy.endpoint, skip_instance_cache=True,
                                          config_kwargs={"retries": {"max_attempts": attempts, "mode": "standard"}})
-            with pytest.raises(SourceError, match=r"modality 'tabular': cannot read 's3://.*user\.csv'"):
-                load_source(REGISTRY["tabular"], {"kind": "table", "path": csv_on_s3, "target_column": "label",
+            with pytest.raises(SourceError, match=r"dataset 'tabular': cannot read 's3://.*user\.csv'"):
+                load_source(DATASETS["tabular"], {"kind": "table", "path": csv_on_s3, "target_column": "label",
                                                   "storage_options": options}, seed=0)
         failed[attempts] = proxy.failed
     assert 1 <= failed[1] < failed[2], failed  # more attempts, more (failed) requests before giving up

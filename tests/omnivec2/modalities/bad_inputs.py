@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from omnivec2.data.sample_table import decode_payload, encode_label_map, label_map_summary, summarise
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets import DatasetSpec
 
 
 def with_payload(table: pd.DataFrame, row: int, array: np.ndarray) -> pd.DataFrame:
@@ -30,7 +30,7 @@ def with_value(table: pd.DataFrame, row: int, column: str, value) -> pd.DataFram
     return table
 
 
-def with_unknown_label(table: pd.DataFrame, spec: ModalitySpec, row: int) -> tuple[pd.DataFrame, str]:
+def with_unknown_label(table: pd.DataFrame, spec: DatasetSpec, row: int) -> tuple[pd.DataFrame, str]:
     task = spec.tasks[0]
     if task.kind == "dense":
         table = table.copy()
@@ -41,7 +41,7 @@ def with_unknown_label(table: pd.DataFrame, spec: ModalitySpec, row: int) -> tup
     return with_value(table, row, task.name, task.num_classes), task.name
 
 
-def bad_cases(table: pd.DataFrame, spec: ModalitySpec, row: int) -> dict[str, tuple[pd.DataFrame, str, str]]:
+def bad_cases(table: pd.DataFrame, spec: DatasetSpec, row: int) -> dict[str, tuple[pd.DataFrame, str, str]]:
     good = np.array(decode_payload(table.iloc[row]))
     nan, inf = good.astype(np.float32).copy(), good.astype(np.float32).copy()
     nan.flat[3], inf.flat[3] = np.nan, np.inf
@@ -60,7 +60,7 @@ def bad_cases(table: pd.DataFrame, spec: ModalitySpec, row: int) -> dict[str, tu
     }
 
 
-def assert_named_and_never_cached(bad: pd.DataFrame, spec: ModalitySpec, expectation: str, column: str,
+def assert_named_and_never_cached(bad: pd.DataFrame, spec: DatasetSpec, expectation: str, column: str,
                                   sample: str, cache_root) -> None:
     """Validation names the modality, the expectation, the column and the sample; the cache's own
     re-check refuses the same table and writes nothing."""
@@ -69,7 +69,7 @@ def assert_named_and_never_cached(bad: pd.DataFrame, spec: ModalitySpec, expecta
 
     with pytest.raises(ValidationFailed) as info:
         validate_sample_table(bad, spec)
-    line = f"validation failed for modality {spec.name!r}: {expectation} on column {column!r} failed for "
+    line = f"validation failed for dataset {spec.name!r}: {expectation} on column {column!r} failed for "
     assert any(l.startswith(line) and sample in l for l in str(info.value).splitlines()), str(info.value)
     with pytest.raises(UnvalidatedTableError, match=sample):
         build_token_cache(bad, spec, cache_root)

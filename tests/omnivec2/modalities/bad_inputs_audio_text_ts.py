@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from omnivec2.modalities import ModalitySpec
+from omnivec2.datasets import DatasetSpec
 from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache, read_token_split
 from omnivec2.validation import ValidationFailed, validate_sample_table
 from tests.omnivec2.modalities.bad_inputs import with_payload, with_value  # noqa: F401  (re-exported)
@@ -16,7 +16,7 @@ from tests.omnivec2.modalities.bad_inputs import with_payload, with_value  # noq
 ROW = 5
 
 
-def assert_rejected(table: pd.DataFrame, spec: ModalitySpec, expectation: str, column: str | None,
+def assert_rejected(table: pd.DataFrame, spec: DatasetSpec, expectation: str, column: str | None,
                     sample: str, cache_root: Path, direct_refusal: bool) -> None:
     """Fail mode names `expectation` on `column` and `sample`; quarantine sets aside only `sample`
     (row-level checks). With `direct_refusal` (kinds the cache's own re-check covers) building the
@@ -25,7 +25,7 @@ def assert_rejected(table: pd.DataFrame, spec: ModalitySpec, expectation: str, c
     with pytest.raises(ValidationFailed) as info:
         validate_sample_table(table, spec)
     message = str(info.value)
-    head = f"validation failed for modality {spec.name!r}: {expectation}"
+    head = f"validation failed for dataset {spec.name!r}: {expectation}"
     head += f" on column {column!r}" if column else ""
     assert any(line.startswith(head) and sample in line for line in message.splitlines()), message
 

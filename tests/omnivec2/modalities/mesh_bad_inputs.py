@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from omnivec2.data.sample_table import decode_payload
-from omnivec2.modalities import ModalitySpec
+from omnivec2.datasets import DatasetSpec
 from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache
 from omnivec2.validation import ValidationFailed, validate_sample_table
 from tests.omnivec2.modalities.bad_inputs import assert_named_and_never_cached, with_payload, with_value  # noqa: F401
@@ -21,7 +21,7 @@ ROW = 5
 KINDS = ("nan", "inf", "wrong shape", "truncated payload", "unknown label", "duplicate id", "oversized payload", "out of range")
 
 
-def cases(spec: ModalitySpec, table: pd.DataFrame) -> dict:
+def cases(spec: DatasetSpec, table: pd.DataFrame) -> dict:
     """kind -> (corrupted table, expectation, column) for `spec`'s payload and first task."""
     good = np.array(decode_payload(table.iloc[ROW]))
     nan, inf = good.copy(), good.copy()
@@ -45,19 +45,19 @@ def cases(spec: ModalitySpec, table: pd.DataFrame) -> dict:
     }
 
 
-def assert_rejected(spec: ModalitySpec, clean: pd.DataFrame, kind: str, tmp_path) -> None:
+def assert_rejected(spec: DatasetSpec, clean: pd.DataFrame, kind: str, tmp_path) -> None:
     bad, expectation, column = cases(spec, clean)[kind]
     assert_named_and_never_cached(bad, spec, expectation, column, str(clean.at[ROW, "sample_id"]), tmp_path / "cache")
 
 
-def assert_cache_refuses(spec: ModalitySpec, bad: pd.DataFrame, tmp_path) -> None:
+def assert_cache_refuses(spec: DatasetSpec, bad: pd.DataFrame, tmp_path) -> None:
     root = tmp_path / "cache"
     with pytest.raises(UnvalidatedTableError):
         build_token_cache(bad, spec, root)
     assert not root.exists() or not any(p.is_file() for p in root.rglob("*")), list(root.rglob("*"))
 
 
-def assert_missing_column_rejected(spec: ModalitySpec, clean: pd.DataFrame, tmp_path) -> None:
+def assert_missing_column_rejected(spec: DatasetSpec, clean: pd.DataFrame, tmp_path) -> None:
     bad = clean.drop(columns=["nan_count"])
     with pytest.raises(ValidationFailed, match=r"expect_table_columns_to_match_set failed: missing column\(s\) \['nan_count'\]"):
         validate_sample_table(bad, spec)

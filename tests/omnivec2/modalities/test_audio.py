@@ -13,17 +13,18 @@ from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source
 from omnivec2.data.sources import espeak_digits
 from omnivec2.data.sources.wav import read_wav, resample_linear
-from omnivec2.modalities import REGISTRY, TaskSpec
+from omnivec2.datasets import TaskSpec
+from tests.default_suite import DATASETS
 from omnivec2.tokens.spectrogram import LOG_FLOOR, LogMelPatches, hz_to_mel, mel_centres, mel_filterbank
 from tests.omnivec2.modalities.bad_inputs_audio_text_ts import ROW, assert_rejected, with_payload, with_value
 from tests.s3_server import upload_folder  # the `s3` fixture comes from tests/conftest.py
 
-SPEC = REGISTRY["audio"]
+SPEC = DATASETS["audio"]
 
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    return load_source(SPEC, SPEC.default_source, seed=0)
+    return load_source(SPEC, SPEC.source, seed=0)
 
 
 # ----- default source -------------------------------------------------------------------------------
@@ -39,7 +40,7 @@ def test_default_source_counts_and_voice_split(table):
 
 
 def test_default_source_is_deterministic_for_a_seed(table):
-    again = load_source(SPEC, SPEC.default_source, seed=0)
+    again = load_source(SPEC, SPEC.source, seed=0)
     assert again["sample_id"].tolist() == table["sample_id"].tolist()
     assert (again["payload"] == table["payload"]).all()
     other = espeak_digits.clip_grid({}, seed=1)
@@ -62,7 +63,7 @@ def test_take_falls_back_to_word_by_word_when_it_does_not_split_in_ten(monkeypat
 def test_missing_espeak_names_program_and_package(monkeypatch):
     monkeypatch.setattr(espeak_digits.shutil, "which", lambda name: None)
     with pytest.raises(SourceError, match=r"'audio'.*'espeak-ng'.*apt-get install -y espeak-ng"):
-        load_source(SPEC, SPEC.default_source, seed=0)
+        load_source(SPEC, SPEC.source, seed=0)
 
 
 # ----- tokenizer --------------------------------------------------------------------------------------
@@ -174,7 +175,7 @@ def test_esc50_with_a_user_spec_of_fifty_classes(tmp_path):
 def test_esc50_bad_files_raise_source_errors_naming_the_file(tmp_path, damage, message):
     write_esc50(tmp_path, esc50_rows())
     damage(tmp_path)
-    with pytest.raises(SourceError, match=r"modality 'audio': .*" + message):
+    with pytest.raises(SourceError, match=r"dataset 'audio': .*" + message):
         load_source(SPEC, {"kind": "esc50", "path": str(tmp_path)}, seed=0)
 
 

@@ -1,9 +1,11 @@
 """Adding a modality of one's own (the README's worked example), end to end in-process.
 
-A user's modality is one `ModalitySpec`: a payload declaration (validation is generated from it),
-a deterministic tokenizer (numpy; cached), a learnable embedding kind (torch; in the model),
-masking and tasks. Here: 1-D pulse signals of 32 samples, cut into 8 windows of 4, and the task
-"in which quarter is the pulse". The spec is registered for the test only and removed afterwards.
+A user's modality is one `Modality`: shape settings with defaults, and a build function that gives
+a payload declaration (validation is generated from it), a deterministic tokenizer (numpy; cached),
+a learnable embedding kind (torch; in the model) and masking. Its datasets and tasks are
+configuration, like any other. Here: 1-D pulse signals of `length` samples, cut into windows of
+`window`, and a dataset whose task is "in which quarter is the pulse". The modality is registered
+for the test only and removed afterwards.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import pytest
 import torch
 from torch import nn
 
-from omnivec2.modalities import REGISTRY, MaskSpec, ModalitySpec, PayloadSpec, TaskSpec, register  # isort: skip  (first: see the report on import order)
+from omnivec2.datasets import resolve_dataset
+from omnivec2.modalities import MODALITIES, MaskSpec, Modality, ModalityParts, PayloadSpec, register
+from tests.default_suite import DATASETS
 from omnivec2.checkpoint import load_model, save_checkpoint
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources import load_source
@@ -61,16 +65,27 @@ class WindowEmbedding(nn.Module):
         return self.proj(tokens) + self.pos
 
 
-# ----- 3. the spec: one row of the modality table ---------------------------------------------------
-PULSES = ModalitySpec(
-    name="pulses",
-    payload=PayloadSpec(shape=(32,), dtype="float32", value_range=(-10.0, 10.0), max_bytes=32 * 4),
-    tokenizer=Windows(size=4),
-    embedding="windows",
-    mask=MaskSpec(ratio=0.5, strategy="random"),
-    tasks=(TaskSpec("quarter", "classification", num_classes=4),),
-    description="generated: a Gaussian pulse in one of four quarters of 32 samples, plus noise",
-)
+# ----- 3. the modality: one row of the modality table, parametrised by its shape settings ----------
+def build_pulses(settings: dict) -> ModalityParts:
+    length, window = int(settings["length"]), int(settings["window"])
+    if length % window:
+        raise ValueError(f"{length} samples are not divisible into windows of {window}")
+    return ModalityParts(
+        payload=PayloadSpec(shape=(length,), dtype="float32", value_range=(-10.0, 10.0), max_bytes=length * 4),
+        tokenizer=Windows(size=window),
+        embedding="windows",
+        mask=MaskSpec(ratio=0.5, strategy="random"),
+    )
+
+
+PULSES = Modality(name="pulses", settings={"length": 32, "window": 4},
+                  help={"length": "samples per signal", "window": "samples per token"}, build=build_pulses,
+                  description="1-D signals; fixed windows")
+
+# ----- 4. a dataset of it: configuration (what a user writes in parameters_datasets.yml) ----------
+ENTRY = {"modality": "pulses", "source": {"kind": "npy", "path": "unused.npz"},
+         "tasks": {"quarter": {"kind": "classification", "classes": ["q1", "q2", "q3", "q4"]}},
+         "card": {"description": "generated: a Gaussian pulse in one of four quarters of 32 samples, plus noise"}}
 
 
 def pulse_table(count: int = 120, seed: int = 0):
@@ -89,8 +104,8 @@ def pulse_table(count: int = 120, seed: int = 0):
 def pulses():
     register(PULSES)
     register_embedding("windows", WindowEmbedding)
-    yield PULSES
-    REGISTRY.pop(PULSES.name)
+    yield resolve_dataset("pulses", ENTRY)
+    MODALITIES.pop(PULSES.name)
     EMBEDDINGS.pop("windows")
 
 
@@ -101,15 +116,16 @@ def caches(pulses, tmp_path):
     outcome = validate_sample_table(pulse_table(), pulses)  # the GX suite generated from PayloadSpec
     assert outcome.report["success"]
     manifests = {"pulses": build_token_cache(outcome.valid, pulses, root)}
-    tabular = REGISTRY["tabular"]
-    manifests["tabular"] = build_token_cache(load_source(tabular, tabular.default_source, seed=0), tabular, root)
+    tabular = DATASETS["tabular"]
+    manifests["tabular"] = build_token_cache(load_source(tabular, tabular.source, seed=0), tabular, root)
     return root, manifests
 
 
 def test_a_registered_modality_trains_through_every_stage(pulses, caches, tmp_path):
     root, manifests = caches
     assert manifests["pulses"]["token_shape"] == [8, 4]
-    modalities = [modality_config_from_spec(REGISTRY[name], *manifests[name]["token_shape"]) for name in sorted(manifests)]
+    specs = {"pulses": pulses, "tabular": DATASETS["tabular"]}
+    modalities = [modality_config_from_spec(specs[name], *manifests[name]["token_shape"]) for name in sorted(manifests)]
     torch.manual_seed(0)
     model = OmniVec2(preset("tiny").with_modalities(modalities))
     data = {}
@@ -117,7 +133,7 @@ def test_a_registered_modality_trains_through_every_stage(pulses, caches, tmp_pa
         split = read_token_split(root, name, "train")
         data[name] = ModalityData.from_numpy(split.tokens, split.targets)
 
-    before = model.embeddings["pulses"].proj.weight.detach().clone()
+    before = model.tokenizer("pulses").proj.weight.detach().clone()
     seen = set()
     for stage in ("pretrain_unimodal", "pretrain_multimodal", "train_multitask"):
         config = TrainConfig(stage=stage, steps=4, batch_size=8, lr=3e-3, warmup_steps=1, seed=0)
@@ -127,7 +143,7 @@ def test_a_registered_modality_trains_through_every_stage(pulses, caches, tmp_pa
             assert np.isfinite(metrics["loss"])
             seen.update(k for k in metrics if k.startswith("loss/"))
     assert {"loss/pulses", "loss/tabular", "loss/pulses/quarter", "loss/tabular/cultivar"} <= seen
-    assert not torch.equal(before, model.embeddings["pulses"].proj.weight)
+    assert not torch.equal(before, model.tokenizer("pulses").proj.weight)
 
     # Inference and the checkpoint round trip go through the registered embedding kind too.
     test = read_token_split(root, "pulses", "test")
@@ -141,9 +157,14 @@ def test_a_registered_modality_trains_through_every_stage(pulses, caches, tmp_pa
 def test_the_generated_table_is_validated_like_any_other(pulses):
     table = pulse_table()
     table.at[5, "quarter"] = 4  # an unknown label
-    with pytest.raises(Exception, match=r"modality 'pulses': expect_column_values_to_be_in_set on column 'quarter'.*pulse-0005"):
+    with pytest.raises(Exception, match=r"dataset 'pulses': expect_column_values_to_be_in_set on column 'quarter'.*pulse-0005"):
         validate_sample_table(table, pulses)
 
 
+def test_a_shape_setting_the_modality_cannot_build_is_refused_naming_the_dataset(pulses):
+    with pytest.raises(ValueError, match=r"dataset 'odd', shape: 30 samples are not divisible into windows of 4"):
+        resolve_dataset("odd", {**ENTRY, "shape": {"length": 30}})
+
+
 def test_the_example_leaves_the_registries_as_it_found_them():
-    assert "pulses" not in REGISTRY and "windows" not in EMBEDDINGS
+    assert "pulses" not in MODALITIES and "windows" not in EMBEDDINGS

@@ -13,17 +13,17 @@ from omnivec2.data.sample_table import decode_label_map, decode_payload
 from omnivec2.data.sources import SourceError, load_source
 from omnivec2.data.sources.depth_render import DISTANCE, FAR, rasterise, render
 from omnivec2.data.sources.inventor_catalog import CATEGORIES, EXPECTED_MESHES
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 from omnivec2.tokens.cache import build_token_cache, read_token_split
 from omnivec2.validation import validate_sample_table
 from tests.omnivec2.modalities.mesh_bad_inputs import KINDS, assert_missing_column_rejected, assert_rejected
 
-SPEC = REGISTRY["depth"]
+SPEC = DATASETS["depth"]
 
 
 @pytest.fixture(scope="module")
 def table():
-    return load_source(SPEC, SPEC.default_source, seed=0)
+    return load_source(SPEC, SPEC.source, seed=0)
 
 
 def test_rasteriser_hand_checked_square():
@@ -54,7 +54,7 @@ def test_default_source_counts_splits_dense_targets(table):
     assert depth.shape == mask.shape == (64, 64) and 0 <= depth.min() and depth.max() <= 1
     assert 0.02 < mask.mean() < 0.9 and set(np.unique(mask)) == {0, 1}
     assert depth[mask == 1].mean() < depth[(mask == 0) & (depth > 0)].mean()  # the object stands in front of the floor
-    small = {**SPEC.default_source, "views": 3, "test_views": 1, "val_views": 1}
+    small = {**SPEC.source, "views": 3, "test_views": 1, "val_views": 1}
     first, again = (load_source(SPEC, small, seed=0) for _ in range(2))
     assert again["payload"].tolist() == first["payload"].tolist()
     assert first["payload"].tolist() != load_source(SPEC, small, seed=1)["payload"].tolist()
@@ -62,7 +62,7 @@ def test_default_source_counts_splits_dense_targets(table):
 
 
 def test_model_holdout_leaves_whole_meshes_out(table):
-    held = load_source(SPEC, {**SPEC.default_source, "views": 3, "test_views": 1, "val_views": 1, "holdout": "model"}, seed=0)
+    held = load_source(SPEC, {**SPEC.source, "views": 3, "test_views": 1, "val_views": 1, "holdout": "model"}, seed=0)
     model = held["sample_id"].str.rsplit("-v", n=1).str[0]
     assert (held.groupby(model)["split"].nunique() == 1).all()
     assert set(held.loc[held["split"] == "test", "category"]) <= set(held.loc[held["split"] == "train", "category"])
@@ -118,14 +118,14 @@ def test_depth_folder_reads_png_and_npy_with_label_maps(tmp_path):
 def test_depth_folder_bad_frame_names_modality_and_file(tmp_path, content, expected):
     _write_nyu(tmp_path)
     (tmp_path / "depth" / "frame001.png").write_bytes(content)
-    with pytest.raises(SourceError, match=rf"modality 'depth': .*frame001\.png: {expected}"):
+    with pytest.raises(SourceError, match=rf"dataset 'depth': .*frame001\.png: {expected}"):
         load_source(SPEC, {"kind": "depth_folder", "path": str(tmp_path)}, seed=0)
 
 
 def test_depth_folder_missing_label_map(tmp_path):
     _write_nyu(tmp_path)
     (tmp_path / "labels" / "frame003.png").unlink()
-    with pytest.raises(SourceError, match=r"modality 'depth': no .*labels/frame003\.png or \.npy"):
+    with pytest.raises(SourceError, match=r"dataset 'depth': no .*labels/frame003\.png or \.npy"):
         load_source(SPEC, {"kind": "depth_folder", "path": str(tmp_path)}, seed=0)
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 
 
 from omnivec2.data.sample_table import decode_payload, summarise  # noqa: E402
@@ -19,13 +19,13 @@ from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache  # no
 from omnivec2.tokens.graph import ELEMENTS, GraphTokens, encode_graph, payload_problem  # noqa: E402
 from omnivec2.validation import ValidationFailed, validate_sample_table  # noqa: E402
 
-SPEC = REGISTRY["graph"]
+SPEC = DATASETS["graph"]
 C, N, O = ELEMENTS.index("C"), ELEMENTS.index("N"), ELEMENTS.index("O")
 
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    return load_source(SPEC, SPEC.default_source, seed=0)
+    return load_source(SPEC, SPEC.source, seed=0)
 
 
 # ----- the default source --------------------------------------------------------------------------
@@ -46,8 +46,8 @@ def test_solubility_first_molecule_is_n_pentane(table):
 
 
 def test_solubility_val_is_deterministic_for_a_seed(table):
-    again = load_source(SPEC, SPEC.default_source, seed=0)
-    other = load_source(SPEC, SPEC.default_source, seed=1)
+    again = load_source(SPEC, SPEC.source, seed=0)
+    other = load_source(SPEC, SPEC.source, seed=1)
     assert table["split"].tolist() == again["split"].tolist()
     assert table["split"].tolist() != other["split"].tolist()
     assert (table["split"] == "test").tolist() == (other["split"] == "test").tolist()  # official test fixed
@@ -116,14 +116,14 @@ def test_sdf_source_single_file_with_id_property(tmp_path):
 def test_bad_sdf_names_modality_file_and_line(tmp_path, text, expected):
     path = tmp_path / "fixture.sdf"
     path.write_text(text)
-    with pytest.raises(SourceError, match=r"modality 'graph': .*" + expected):
+    with pytest.raises(SourceError, match=r"dataset 'graph': .*" + expected):
         load_source(SPEC, {"kind": "sdf", "path": str(path), "label_property": "class"}, seed=0)
 
 
 def test_undecodable_sdf_is_a_source_error(tmp_path):
     path = tmp_path / "binary.sdf"
     path.write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(SourceError, match=r"modality 'graph': .*binary\.sdf.* not UTF-8"):
+    with pytest.raises(SourceError, match=r"dataset 'graph': .*binary\.sdf.* not UTF-8"):
         load_source(SPEC, {"kind": "sdf", "path": str(path), "label_property": "class"}, seed=0)
 
 
@@ -155,7 +155,7 @@ def test_tu_source_without_node_labels_uses_category_zero(tmp_path):
 
 
 def test_bad_tu_files_are_named(tmp_path):
-    with pytest.raises(SourceError, match=r"modality 'graph': .*TOY_A\.txt, line 3: expected 2 integer"):
+    with pytest.raises(SourceError, match=r"dataset 'graph': .*TOY_A\.txt, line 3: expected 2 integer"):
         load_source(SPEC, write_tu(tmp_path, a="1, 2\n2, 1\n2; x\n", copies=1), seed=0)
     with pytest.raises(SourceError, match=r"TOY_A\.txt, line 5: node id outside 1\.\.25"):
         load_source(SPEC, write_tu(tmp_path, a="1, 2\n2, 1\n2, 3\n3, 2\n4, 99\n"), seed=0)
@@ -164,7 +164,7 @@ def test_bad_tu_files_are_named(tmp_path):
     (tmp_path / "TOY_graph_labels.txt").write_text("")
     with pytest.raises(SourceError, match=r"TOY_graph_labels\.txt: empty file"):
         load_source(SPEC, {"kind": "tu", "path": str(tmp_path), "name": "TOY"}, seed=0)
-    with pytest.raises(SourceError, match=r"modality 'graph': cannot read .*NOPE_A\.txt"):
+    with pytest.raises(SourceError, match=r"dataset 'graph': cannot read .*NOPE_A\.txt"):
         load_source(SPEC, {"kind": "tu", "path": str(tmp_path), "name": "NOPE"}, seed=0)
 
 
@@ -269,10 +269,10 @@ def test_bad_graph_input_is_named_and_never_cached(table, kind, tmp_path):
     with pytest.raises(ValidationFailed) as info:
         validate_sample_table(bad, SPEC)
     sample = str(table.at[ROW, "sample_id"])
-    line = f"validation failed for modality 'graph': {expectation} on column {column!r} failed for "
+    line = f"validation failed for dataset 'graph': {expectation} on column {column!r} failed for "
     assert any(l.startswith(line) and sample in l for l in str(info.value).splitlines()), str(info.value)
     if kind not in ("unknown element", "negative bond", "oversized (65 atoms)", "unknown label"):
-        with pytest.raises(UnvalidatedTableError, match="modality 'graph'"):
+        with pytest.raises(UnvalidatedTableError, match="dataset 'graph'"):
             build_token_cache(bad, SPEC, tmp_path)
         assert not (tmp_path / "graph").exists() and not list(tmp_path.glob(".graph*"))
 

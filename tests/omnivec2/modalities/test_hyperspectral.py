@@ -11,19 +11,20 @@ from scipy.io import savemat
 
 from omnivec2.data.sample_table import decode_label_map, decode_payload
 from omnivec2.data.sources import SourceError, load_source
-from omnivec2.modalities import REGISTRY, TaskSpec
+from omnivec2.datasets import TaskSpec
+from tests.default_suite import DATASETS
 from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache, read_token_split
 from omnivec2.tokens.spectral import SpectralPatches
 from omnivec2.validation import ValidationFailed, validate_sample_table
 from tests.omnivec2.modalities.bad_inputs import assert_named_and_never_cached, bad_cases
 
-SPEC = REGISTRY["hyperspectral"]
+SPEC = DATASETS["hyperspectral"]
 TASK = SPEC.tasks[0]
 
 
 @pytest.fixture(scope="module")
 def table():
-    return load_source(SPEC, SPEC.default_source, seed=0)
+    return load_source(SPEC, SPEC.source, seed=0)
 
 
 def test_default_source_counts_splits_and_determinism(table):
@@ -122,7 +123,7 @@ def test_scene_reader_npy_with_wavelengths_over_fsspec(tmp_path):
 ])
 def test_scene_reader_rejects_empty_and_undecodable_files(tmp_path, content, message):
     (tmp_path / "bad.mat").write_bytes(content)
-    with pytest.raises(SourceError, match=rf"modality 'hyperspectral': .*bad.mat: {message}"):
+    with pytest.raises(SourceError, match=rf"dataset 'hyperspectral': .*bad.mat: {message}"):
         load_source(SPEC, {"kind": "hsi_scene", "path": str(tmp_path / "bad.mat")}, 0)
 
 

@@ -12,18 +12,17 @@ from omnivec2.data.sample_table import decode_payload, decode_payloads
 from omnivec2.data.sources import SourceError, load_source
 from omnivec2.data.sources.inventor_catalog import EXPECTED_MESHES
 from omnivec2.data.sources.inventor_thermal import MAX_COUNT, band_radiance, radiance
-from omnivec2.modalities import REGISTRY
-from omnivec2.modalities.infrared import MAX_COUNT as SPEC_MAX_COUNT
+from tests.default_suite import DATASETS
 from omnivec2.tokens.cache import build_token_cache, read_token_split
 from omnivec2.validation import validate_sample_table
 from tests.omnivec2.modalities.mesh_bad_inputs import KINDS, assert_missing_column_rejected, assert_rejected
 
-SPEC = REGISTRY["infrared"]
+SPEC = DATASETS["infrared"]
 
 
 @pytest.fixture(scope="module")
 def table():
-    return load_source(SPEC, SPEC.default_source, seed=0)
+    return load_source(SPEC, SPEC.source, seed=0)
 
 
 def test_planck_band_radiance():
@@ -31,7 +30,7 @@ def test_planck_band_radiance():
     assert band_radiance(300.0) == pytest.approx(0.376 * 5.670374e-8 * 300.0**4 / np.pi, rel=0.01)
     assert band_radiance(310.0) > band_radiance(300.0)
     np.testing.assert_allclose(radiance(np.array([290.25, 301.7])), band_radiance(np.array([290.25, 301.7])), rtol=1e-4)
-    assert MAX_COUNT == SPEC_MAX_COUNT == 2**14 - 1
+    assert MAX_COUNT == SPEC.payload.value_range[1] == 2**14 - 1
 
 
 def test_default_source_counts_splits_labels(table):
@@ -41,8 +40,8 @@ def test_default_source_counts_splits_labels(table):
     frames = np.stack(decode_payloads(table))
     assert frames.min() >= 0 and frames.max() <= MAX_COUNT and np.array_equal(frames, np.round(frames))
     assert validate_sample_table(table, SPEC).report["success"]
-    small = {**SPEC.default_source, "views": 2, "test_views": 0, "val_views": 0}
-    with pytest.raises(SourceError, match="modality 'infrared'"):
+    small = {**SPEC.source, "views": 2, "test_views": 0, "val_views": 0}
+    with pytest.raises(SourceError, match="dataset 'infrared'"):
         load_source(SPEC, {**small, "views": 1, "test_views": 1}, seed=0)  # no view left for training
 
 
@@ -55,7 +54,7 @@ def test_heated_frames_have_a_hot_spot_on_the_object(table):
 
 
 def test_determinism_for_a_seed():
-    small = {**SPEC.default_source, "views": 2, "test_views": 0, "val_views": 0}
+    small = {**SPEC.source, "views": 2, "test_views": 0, "val_views": 0}
     first, again, other = (load_source(SPEC, small, seed=s) for s in (0, 0, 1))
     assert first["payload"].tolist() == again["payload"].tolist()
     assert first["payload"].tolist() != other["payload"].tolist()
@@ -101,7 +100,7 @@ def test_thermal_folder_reads_16_bit_png_and_npy(tmp_path):
 def test_thermal_folder_bad_frame_names_modality_and_file(tmp_path, content, expected):
     source = _write_folder(tmp_path)
     (tmp_path / "on" / "train" / "bad.png").write_bytes(content)
-    with pytest.raises(SourceError, match=rf"modality 'infrared': .*on/train/bad\.png: {expected}"):
+    with pytest.raises(SourceError, match=rf"dataset 'infrared': .*on/train/bad\.png: {expected}"):
         load_source(SPEC, source, seed=0)
 
 

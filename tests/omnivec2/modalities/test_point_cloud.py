@@ -14,7 +14,7 @@ from omnivec2.data.sample_table import decode_payload, decode_payloads
 from omnivec2.data.sources import SourceError, load_source
 from omnivec2.data.sources.inventor_catalog import CATEGORIES, EXPECTED_MESHES
 from omnivec2.data.sources.inventor_meshes import load_meshes, parse_inventor_ascii
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 from omnivec2.model.config import ModalityConfig
 from omnivec2.model.embeddings import build_embedding
 from omnivec2.tokens.cache import build_token_cache, read_token_split
@@ -22,12 +22,12 @@ from omnivec2.tokens.point_groups import PointGroups, farthest_point_sampling
 from omnivec2.validation import validate_sample_table
 from tests.omnivec2.modalities.mesh_bad_inputs import KINDS, assert_missing_column_rejected, assert_rejected
 
-SPEC = REGISTRY["point_cloud"]
+SPEC = DATASETS["point_cloud"]
 
 
 @pytest.fixture(scope="module")
 def table():
-    return load_source(SPEC, SPEC.default_source, seed=0)
+    return load_source(SPEC, SPEC.source, seed=0)
 
 
 def test_meshes_are_the_92_distinct_inventor_models():
@@ -64,9 +64,9 @@ def test_default_source_counts_splits_and_determinism(table):
     per_model = table.groupby("object")["split"].value_counts().unstack()
     assert (per_model["train"] == 8).all() and (per_model["test"] == 3).all()  # every model in every split
     assert set(table["object"]) == set(range(EXPECTED_MESHES)) and (table["shape"] == "1024x3").all()
-    again = load_source(SPEC, SPEC.default_source, seed=0)
+    again = load_source(SPEC, SPEC.source, seed=0)
     assert again["payload"].tolist() == table["payload"].tolist() and again["split"].tolist() == table["split"].tolist()
-    other = load_source(SPEC, {**SPEC.default_source, "rotations": 5, "test_rotations": 1}, seed=1)
+    other = load_source(SPEC, {**SPEC.source, "rotations": 5, "test_rotations": 1}, seed=1)
     assert len(other) == EXPECTED_MESHES * 5
     assert not np.array_equal(decode_payload(other.iloc[0]), decode_payload(table.iloc[0]))
     assert validate_sample_table(table, SPEC).report["success"]
@@ -173,13 +173,13 @@ def test_point_folder_reads_off_ply_npy(tmp_path):
 def test_point_folder_bad_file_names_modality_and_file(tmp_path, content, expected):
     _write_folder(tmp_path)
     (tmp_path / "chair" / "train" / "bad.off").write_bytes(content)
-    with pytest.raises(SourceError, match=r"modality 'point_cloud': .*bad\.off.*") as info:
+    with pytest.raises(SourceError, match=r"dataset 'point_cloud': .*bad\.off.*") as info:
         load_source(SPEC, {"kind": "point_folder", "path": str(tmp_path)}, seed=0)
     assert re.search(expected, str(info.value)), str(info.value)
 
 
 def test_point_folder_without_files(tmp_path):
-    with pytest.raises(SourceError, match="modality 'point_cloud': no .* files"):
+    with pytest.raises(SourceError, match="dataset 'point_cloud': no .* files"):
         load_source(SPEC, {"kind": "point_folder", "path": str(tmp_path)}, seed=0)
 
 

@@ -9,22 +9,22 @@ from PIL import Image
 
 from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 from omnivec2.validation import validate_sample_table
 from tests.omnivec2.modalities.bad_inputs import assert_named_and_never_cached, bad_cases
 
-SPEC = REGISTRY["rgb"]
+SPEC = DATASETS["rgb"]
 
 
 @pytest.fixture(scope="module")
 def table():
-    return load_source(SPEC, SPEC.default_source, seed=0)
+    return load_source(SPEC, SPEC.source, seed=0)
 
 
 def test_default_source_pairs_every_frame_with_the_infrared_scene(table):
     assert table["split"].value_counts().to_dict() == {"train": 552, "test": 92, "val": 92}
     assert set(table["shape"]) == {"3x64x64"} and table["sample_id"].is_unique
-    infrared = load_source(REGISTRY["infrared"], REGISTRY["infrared"].default_source, seed=0)
+    infrared = load_source(DATASETS["infrared"], DATASETS["infrared"].source, seed=0)
     key = lambda ids, marker: [s.replace(marker, "~") for s in ids]  # noqa: E731
     rgb = dict(zip(key(table["sample_id"], "-rgb"), zip(table["split"], table["object"])))
     ir = dict(zip(key(infrared["sample_id"], "-ir"), zip(infrared["split"], infrared["object"])))
@@ -57,7 +57,7 @@ def test_rgb_png_folder_keeps_colour_and_scales_to_unit_range(tmp_path):
     np.testing.assert_allclose(red[:, 10, 10], [1.0, 0.0, 0.0])
     assert validate_sample_table(table, SPEC).report["success"]
     (tmp_path / "red" / "5.png").write_bytes(b"")
-    with pytest.raises(SourceError, match=r"modality 'rgb': .*red/5.png: empty file"):
+    with pytest.raises(SourceError, match=r"dataset 'rgb': .*red/5.png: empty file"):
         load_source(SPEC, {"kind": "png_folder", "path": str(tmp_path)}, 0)
 
 

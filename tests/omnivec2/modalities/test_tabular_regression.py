@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 
 
 from omnivec2.data.sample_table import decode_payload, summarise  # noqa: E402
@@ -15,13 +15,13 @@ from omnivec2.evaluation.baselines import classical_baseline  # noqa: E402
 from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache, read_token_split  # noqa: E402
 from omnivec2.validation import ValidationFailed, validate_sample_table  # noqa: E402
 
-SPEC = REGISTRY["tabular_regression"]
+SPEC = DATASETS["tabular_regression"]
 ROW = 17
 
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    return load_source(SPEC, SPEC.default_source, seed=0)
+    return load_source(SPEC, SPEC.source, seed=0)
 
 
 def test_diabetes_counts_splits_and_raw_rows(table):
@@ -47,8 +47,8 @@ def test_target_is_standardised_with_train_statistics(table):
 
 
 def test_splits_are_deterministic_for_a_seed(table):
-    assert load_source(SPEC, SPEC.default_source, seed=0)["split"].tolist() == table["split"].tolist()
-    assert load_source(SPEC, SPEC.default_source, seed=1)["split"].tolist() != table["split"].tolist()
+    assert load_source(SPEC, SPEC.source, seed=0)["split"].tolist() == table["split"].tolist()
+    assert load_source(SPEC, SPEC.source, seed=1)["split"].tolist() != table["split"].tolist()
     raw = load_source(SPEC, {"kind": "sklearn_diabetes", "standardise_target": False}, seed=0)
     assert raw["progression"].tolist() == table["progression_raw"].tolist()
 
@@ -75,10 +75,10 @@ def test_regression_table_reads_a_csv_and_standardises_its_target(tmp_path):
 
 def test_regression_table_missing_target_column_and_empty_file(tmp_path):
     user_table(tmp_path / "user.csv")
-    with pytest.raises(SourceError, match=r"modality 'tabular_regression': .*no column\(s\) \['nope'\]"):
+    with pytest.raises(SourceError, match=r"dataset 'tabular_regression': .*no column\(s\) \['nope'\]"):
         load_source(SPEC, {"kind": "regression_table", "path": str(tmp_path / "user.csv"), "target_column": "nope"}, seed=0)
     (tmp_path / "empty.csv").write_text("")
-    with pytest.raises(SourceError, match=r"modality 'tabular_regression': cannot parse .*empty\.csv"):
+    with pytest.raises(SourceError, match=r"dataset 'tabular_regression': cannot parse .*empty\.csv"):
         load_source(SPEC, {"kind": "regression_table", "path": str(tmp_path / "empty.csv"), "target_column": "y"}, seed=0)
 
 
@@ -129,10 +129,10 @@ def test_bad_input_is_named(table, kind, tmp_path):
     with pytest.raises(ValidationFailed) as info:
         validate_sample_table(bad, SPEC)
     sample = str(table.at[ROW, "sample_id"])
-    line = f"validation failed for modality 'tabular_regression': {expectation} on column {column!r} failed for "
+    line = f"validation failed for dataset 'tabular_regression': {expectation} on column {column!r} failed for "
     assert any(l.startswith(line) and sample in l for l in str(info.value).splitlines()), str(info.value)
     if cache_refuses:  # the others pass the cache's own cheap re-check (see the report)
-        with pytest.raises(UnvalidatedTableError, match="modality 'tabular_regression'"):
+        with pytest.raises(UnvalidatedTableError, match="dataset 'tabular_regression'"):
             build_token_cache(bad, SPEC, tmp_path)
         assert not any(tmp_path.iterdir())
 

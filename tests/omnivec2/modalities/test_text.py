@@ -13,12 +13,12 @@ from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source
 from omnivec2.model.config import modality_config_from_spec
 from omnivec2.model.embeddings import build_embedding
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 from omnivec2.tokens.wordpiece import VOCAB_SIZE, WordPieceIds
 from tests.omnivec2.modalities.bad_inputs_audio_text_ts import ROW, assert_rejected, with_payload, with_value
 from tests.s3_server import upload_folder  # the `s3` fixture comes from tests/conftest.py
 
-SPEC = REGISTRY["text"]
+SPEC = DATASETS["text"]
 
 
 def utf8(text: str) -> np.ndarray:
@@ -27,7 +27,7 @@ def utf8(text: str) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    return load_source(SPEC, SPEC.default_source, seed=0)
+    return load_source(SPEC, SPEC.source, seed=0)
 
 
 # ----- default source ---------------------------------------------------------------------------------
@@ -42,8 +42,8 @@ def test_default_source_counts_splits_and_classes(table):
 
 
 def test_default_source_is_deterministic_for_a_seed(table):
-    again = load_source(SPEC, SPEC.default_source, seed=0)
-    other = load_source(SPEC, SPEC.default_source, seed=1)
+    again = load_source(SPEC, SPEC.source, seed=0)
+    other = load_source(SPEC, SPEC.source, seed=1)
     assert again["sample_id"].tolist() == table["sample_id"].tolist() and (again["payload"] == table["payload"]).all()
     assert set(other["sample_id"]) != set(table["sample_id"])
 
@@ -128,7 +128,7 @@ def test_jsonl_from_s3(tmp_path, s3):
 def test_text_table_bad_files(tmp_path, content, message):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
-    with pytest.raises(SourceError, match=r"modality 'text': .*" + message):
+    with pytest.raises(SourceError, match=r"dataset 'text': .*" + message):
         load_source(SPEC, {"kind": "text_table", "path": str(path)}, seed=0)
 
 

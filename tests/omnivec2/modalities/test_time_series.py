@@ -10,15 +10,17 @@ import pytest
 
 from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source
-from omnivec2.modalities import REGISTRY, PayloadSpec, TaskSpec
+from omnivec2.datasets import TaskSpec
+from omnivec2.modalities import PayloadSpec
+from tests.default_suite import DATASETS
 from tests.omnivec2.modalities.bad_inputs_audio_text_ts import ROW, assert_rejected, with_payload, with_value
 
-SPEC = REGISTRY["time_series"]
+SPEC = DATASETS["time_series"]
 
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    return load_source(SPEC, SPEC.default_source, seed=0)
+    return load_source(SPEC, SPEC.source, seed=0)
 
 
 def test_gunpoint_official_split_counts_and_classes(table):
@@ -28,7 +30,7 @@ def test_gunpoint_official_split_counts_and_classes(table):
     assert test["sample_id"].str.startswith("gunpoint-test-").all()
     assert test["gesture"].value_counts().sort_index().tolist() == [76, 74]
     assert (table["shape"] == "1x150").all() and (table["dtype"] == "float32").all()
-    again = load_source(SPEC, SPEC.default_source, seed=0)
+    again = load_source(SPEC, SPEC.source, seed=0)
     assert again["split"].tolist() == table["split"].tolist()
 
 
@@ -87,7 +89,7 @@ def test_ts_bad_files_raise_source_errors_naming_the_file(tmp_path, train, messa
     (tmp_path / "X_TEST.ts").write_text(ts_text(["1"]))
     source = {"kind": "ts_file", "train_path": str(tmp_path / "X_TRAIN.ts"), "test_path": str(tmp_path / "X_TEST.ts"),
               "classes": ["1", "2"]}
-    with pytest.raises(SourceError, match=r"modality 'time_series': .*" + message):
+    with pytest.raises(SourceError, match=r"dataset 'time_series': .*" + message):
         load_source(SPEC, source, seed=0)
 
 

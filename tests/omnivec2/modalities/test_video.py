@@ -10,19 +10,19 @@ import torch
 
 from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 from omnivec2.model.masking import make_mask
 from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache
 from omnivec2.tokens.tubelets import Tubelets
 from omnivec2.validation import ValidationFailed, validate_sample_table
 from tests.omnivec2.modalities.bad_inputs import assert_named_and_never_cached, bad_cases
 
-SPEC = REGISTRY["video"]
+SPEC = DATASETS["video"]
 
 
 @pytest.fixture(scope="module")
 def table():
-    return load_source(SPEC, SPEC.default_source, seed=0)
+    return load_source(SPEC, SPEC.source, seed=0)
 
 
 def test_default_source_counts_splits_labels_and_determinism(table):
@@ -123,7 +123,7 @@ def test_video_folder_reader_over_fsspec(tmp_path):
 def test_video_folder_reader_rejects_empty_and_undecodable_files(tmp_path, content, message):
     (tmp_path / "bad.avi").write_bytes(content)
     pd.DataFrame({"path": ["bad.avi"], "digit": [1], "direction": [2]}).to_csv(tmp_path / "labels.csv", index=False)
-    with pytest.raises(SourceError, match=rf"modality 'video': .*bad.avi: {message}"):
+    with pytest.raises(SourceError, match=rf"dataset 'video': .*bad.avi: {message}"):
         load_source(SPEC, {"kind": "video_folder", "path": str(tmp_path)}, 0)
 
 

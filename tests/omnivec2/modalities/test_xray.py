@@ -11,17 +11,17 @@ from PIL import Image
 
 from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache
 from omnivec2.validation import ValidationFailed, validate_sample_table
 from tests.omnivec2.modalities.bad_inputs import assert_named_and_never_cached, bad_cases
 
-SPEC = REGISTRY["xray"]
+SPEC = DATASETS["xray"]
 
 
 @pytest.fixture(scope="module")
 def table():
-    return load_source(SPEC, SPEC.default_source, seed=0)
+    return load_source(SPEC, SPEC.source, seed=0)
 
 
 def test_default_source_counts_splits_and_determinism(table):
@@ -105,7 +105,7 @@ def test_png_folder_reader_rejects_empty_and_undecodable_files(tmp_path, content
     write_png(tmp_path / "a" / "good.png", np.zeros((64, 64), np.uint8))
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "bad.png").write_bytes(content)
-    with pytest.raises(SourceError, match=rf"modality 'xray': .*b/bad.png: {message}"):
+    with pytest.raises(SourceError, match=rf"dataset 'xray': .*b/bad.png: {message}"):
         load_source(SPEC, {"kind": "png_folder", "path": str(tmp_path)}, 0)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from omnivec2.modalities import REGISTRY, ModalitySpec
+from omnivec2.datasets import DatasetSpec
+from tests.default_suite import DATASETS
 from omnivec2.model import ModelConfig, OmniVec2, modality_config_from_spec, preset
 
 FREE_DIM = 16  # size used for a payload dimension the spec leaves free
 
 
-def example_payloads(spec: ModalitySpec, count: int, seed: int = 0) -> list[np.ndarray]:
+def example_payloads(spec: DatasetSpec, count: int, seed: int = 0) -> list[np.ndarray]:
     """`count` random payloads that satisfy the modality's PayloadSpec (shape, dtype, range)."""
     rng = np.random.default_rng(seed)
     shape = tuple(FREE_DIM if d is None else d for d in spec.payload.shape)
@@ -20,7 +21,7 @@ def example_payloads(spec: ModalitySpec, count: int, seed: int = 0) -> list[np.n
     return [rng.uniform(low, high, size=shape).astype(spec.payload.dtype) for _ in range(count)]
 
 
-def example_tokens(spec: ModalitySpec, count: int, seed: int = 0) -> np.ndarray:
+def example_tokens(spec: DatasetSpec, count: int, seed: int = 0) -> np.ndarray:
     """Payloads through the modality's deterministic tokenizer: [count, N, P]."""
     samples = example_payloads(spec, count, seed)
     return spec.tokenizer.transform(samples, spec.tokenizer.fit(samples))
@@ -28,7 +29,7 @@ def example_tokens(spec: ModalitySpec, count: int, seed: int = 0) -> np.ndarray:
 
 def model_config(preset_name: str = "tiny", **overrides) -> ModelConfig:
     modalities = []
-    for spec in REGISTRY.values():
+    for spec in DATASETS.values():
         n, p = example_tokens(spec, 2).shape[1:]
         modalities.append(modality_config_from_spec(spec, n, p))
     return preset(preset_name, **overrides).with_modalities(modalities)

@@ -64,7 +64,7 @@ def test_adapting_to_an_unseen_modality_trains_only_its_own_parameters():
         loss.backward()
         optimizer.step()
     assert all(torch.equal(a, b) for a, b in zip(shared_before, model.shared_parameters()))
-    assert model.embeddings["spectra"].proj.weight.grad is not None
+    assert model.tokenizer("spectra").proj.weight.grad is not None
     assert "spectra" in [m.name for m in model.config.modalities]
 
 

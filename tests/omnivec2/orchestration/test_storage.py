@@ -59,15 +59,15 @@ def test_pyarrow_filesystem_reaches_the_loopback_server(s3):
 
 def test_token_cache_uploaded_to_s3_reads_back_verified(s3, tmp_path, monkeypatch):
     from omnivec2.data.sources import load_source
-    from omnivec2.modalities import REGISTRY
+    from tests.default_suite import DATASETS
     from omnivec2.tokens.cache import CorruptCacheError, build_token_cache, read_token_split
     from omnivec2.tokens.remote import upload_token_cache
 
     for name, value in s3.env.items():
         monkeypatch.setenv(name, value)  # workers find the bucket through the environment
     monkeypatch.setenv("OMNIVEC2_TOKEN_MIRROR", str(tmp_path / "mirror"))
-    spec = REGISTRY["tabular"]
-    build_token_cache(load_source(spec, spec.default_source, 0), spec, tmp_path / "tokens")
+    spec = DATASETS["tabular"]
+    build_token_cache(load_source(spec, spec.source, 0), spec, tmp_path / "tokens")
     uri = f"s3://{s3.bucket('tokens')}/cache"
     assert upload_token_cache(tmp_path / "tokens", uri, ["tabular"]) == ["tabular"]
     assert upload_token_cache(tmp_path / "tokens", uri, ["tabular"]) == []  # same manifest: nothing to do

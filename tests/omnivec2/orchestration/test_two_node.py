@@ -25,11 +25,11 @@ TRAINING = {"steps": 4, "batch_size": 8, "log_every": 2, "checkpoint_every": 2, 
 @pytest.fixture
 def token_cache(tmp_path):
     from omnivec2.data.sources import load_source
-    from omnivec2.modalities import REGISTRY
+    from tests.default_suite import DATASETS
     from omnivec2.tokens.cache import build_token_cache
 
     root = tmp_path / "tokens"
-    manifests = [build_token_cache(load_source(REGISTRY[m], REGISTRY[m].default_source, 0), REGISTRY[m], root)
+    manifests = [build_token_cache(load_source(DATASETS[m], DATASETS[m].source, 0), DATASETS[m], root)
                  for m in ("image", "tabular")]
     return root, manifests
 

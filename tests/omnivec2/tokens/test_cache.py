@@ -13,7 +13,7 @@ import pytest
 
 from omnivec2.data.sample_table import decode_payloads, summarise
 from omnivec2.data.sources import load_source
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 from omnivec2.tokens import build as build_module
 from omnivec2.tokens.cache import (
     CorruptCacheError,
@@ -27,7 +27,7 @@ from omnivec2.tokens.shards import read_shard, write_shard
 
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
-    return {name: load_source(REGISTRY[name], REGISTRY[name].default_source, seed=0) for name in ("tabular", "imu")}
+    return {name: load_source(DATASETS[name], DATASETS[name].source, seed=0) for name in ("tabular", "imu")}
 
 
 def with_payload(table: pd.DataFrame, row: int, array: np.ndarray) -> pd.DataFrame:
@@ -43,7 +43,7 @@ def mtimes(directory) -> dict[str, int]:
 
 @pytest.mark.parametrize("name", ["tabular", "imu"])
 def test_round_trip_is_exact(tmp_path, tables, name):
-    spec, table = REGISTRY[name], tables[name]
+    spec, table = DATASETS[name], tables[name]
     manifest = build_token_cache(table, spec, tmp_path)
     train = table[table["split"] == "train"]
     stats = spec.tokenizer.fit(decode_payloads(train))
@@ -64,10 +64,13 @@ def test_round_trip_is_exact(tmp_path, tables, name):
 
 
 def test_manifest_contents(tmp_path, tables):
-    manifest = build_token_cache(tables["tabular"], REGISTRY["tabular"], tmp_path)
+    manifest = build_token_cache(tables["tabular"], DATASETS["tabular"], tmp_path)
     on_disk = json.loads((tmp_path / "tabular" / "manifest.json").read_text())
     assert on_disk == manifest and "reused" not in on_disk
-    assert on_disk["modality"] == "tabular" and on_disk["format_version"] == 2
+    assert on_disk["dataset"] == "tabular" and on_disk["format_version"] == 3
+    assert on_disk["stream"]["modality"] == "tabular" and on_disk["stream"]["settings"]["columns"] == 13
+    assert on_disk["tasks"] == [{"name": "cultivar", "kind": "classification", "num_classes": 3,
+                                 "classes": ["class_0", "class_1", "class_2"]}]
     assert on_disk["token_shape"] == [13, 1]
     assert on_disk["tokenizer"]["config"] == {"kind": "numeric_columns"}
     assert {"source_hash", "cache_key", "schema", "fit_stats"} <= set(on_disk)
@@ -76,30 +79,30 @@ def test_manifest_contents(tmp_path, tables):
 
 
 def test_second_build_reuses_without_touching_files(tmp_path, tables):
-    first = build_token_cache(tables["tabular"], REGISTRY["tabular"], tmp_path)
+    first = build_token_cache(tables["tabular"], DATASETS["tabular"], tmp_path)
     before = mtimes(tmp_path)
     shuffled = tables["tabular"].sample(frac=1.0, random_state=1)  # row order does not matter
-    second = build_token_cache(shuffled, REGISTRY["tabular"], tmp_path)
+    second = build_token_cache(shuffled, DATASETS["tabular"], tmp_path)
     assert second["reused"] is True and "reused" not in first
     assert {k: v for k, v in second.items() if k != "reused"} == first
     assert mtimes(tmp_path) == before
 
 
 def test_rebuild_when_data_changes(tmp_path, tables):
-    first = build_token_cache(tables["tabular"], REGISTRY["tabular"], tmp_path)
+    first = build_token_cache(tables["tabular"], DATASETS["tabular"], tmp_path)
     changed = with_payload(tables["tabular"], 0, np.arange(13, dtype=np.float32))
-    second = build_token_cache(changed, REGISTRY["tabular"], tmp_path)
+    second = build_token_cache(changed, DATASETS["tabular"], tmp_path)
     assert "reused" not in second
     assert second["source_hash"] != first["source_hash"] and second["cache_key"] != first["cache_key"]
     split = changed.at[0, "split"]
     cached = read_token_split(tmp_path, "tabular", split)
     row = cached.sample_ids.index(changed.at[0, "sample_id"])
-    expected = REGISTRY["tabular"].tokenizer.transform([np.arange(13, dtype=np.float32)], second["fit_stats"])
+    expected = DATASETS["tabular"].tokenizer.transform([np.arange(13, dtype=np.float32)], second["fit_stats"])
     np.testing.assert_array_equal(cached.tokens[row], expected[0])
 
 
 def test_rebuild_when_tokenizer_config_changes(tmp_path, tables):
-    spec = REGISTRY["imu"]
+    spec = DATASETS["imu"]
     first = build_token_cache(tables["imu"], spec, tmp_path)
     other = dataclasses.replace(spec, tokenizer=TimePatches(patch=20))
     second = build_token_cache(tables["imu"], other, tmp_path)
@@ -109,7 +112,7 @@ def test_rebuild_when_tokenizer_config_changes(tmp_path, tables):
 
 
 def test_flipped_byte_is_detected_and_rebuilt(tmp_path, tables):
-    build_token_cache(tables["tabular"], REGISTRY["tabular"], tmp_path)
+    build_token_cache(tables["tabular"], DATASETS["tabular"], tmp_path)
     shard = tmp_path / "tabular" / "train" / "part-00000.arrow"
     data = bytearray(shard.read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -117,7 +120,7 @@ def test_flipped_byte_is_detected_and_rebuilt(tmp_path, tables):
     with pytest.raises(CorruptCacheError, match=r"train/part-00000\.arrow: sha256 .* does not match the manifest"):
         read_token_split(tmp_path, "tabular", "train")
     read_token_split(tmp_path, "tabular", "test")  # the other shards are intact
-    rebuilt = build_token_cache(tables["tabular"], REGISTRY["tabular"], tmp_path)
+    rebuilt = build_token_cache(tables["tabular"], DATASETS["tabular"], tmp_path)
     assert "reused" not in rebuilt
     assert read_token_split(tmp_path, "tabular", "train").tokens.shape == (124, 13, 1)
 
@@ -125,7 +128,7 @@ def test_flipped_byte_is_detected_and_rebuilt(tmp_path, tables):
 def test_missing_manifest_and_row_mismatch_are_errors(tmp_path, tables):
     with pytest.raises(CorruptCacheError, match="no token-cache manifest"):
         read_token_split(tmp_path, "tabular", "train")
-    build_token_cache(tables["tabular"], REGISTRY["tabular"], tmp_path)
+    build_token_cache(tables["tabular"], DATASETS["tabular"], tmp_path)
     manifest_path = tmp_path / "tabular" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["splits"]["val"]["rows"] += 1
@@ -153,14 +156,14 @@ def test_leftover_temp_dir_from_a_crash_is_ignored_and_removed(tmp_path, tables)
     (leftover / "manifest.json").write_text("{not json")
     with pytest.raises(CorruptCacheError):  # never read in place of the real cache
         read_token_split(tmp_path, "tabular", "train")
-    build_token_cache(tables["tabular"], REGISTRY["tabular"], tmp_path)
+    build_token_cache(tables["tabular"], DATASETS["tabular"], tmp_path)
     assert not leftover.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tabular"]
     assert read_token_split(tmp_path, "tabular", "train").tokens.shape == (124, 13, 1)
 
 
 def test_crash_mid_build_keeps_the_old_cache(tmp_path, tables, monkeypatch):
-    first = build_token_cache(tables["tabular"], REGISTRY["tabular"], tmp_path)
+    first = build_token_cache(tables["tabular"], DATASETS["tabular"], tmp_path)
     old_train = read_token_split(tmp_path, "tabular", "train").tokens.copy()
     calls = []
 
@@ -173,11 +176,11 @@ def test_crash_mid_build_keeps_the_old_cache(tmp_path, tables, monkeypatch):
     monkeypatch.setattr(build_module, "write_shard", crash_on_second_shard)
     changed = with_payload(tables["tabular"], 0, np.arange(13, dtype=np.float32))
     with pytest.raises(OSError, match="disk full"):
-        build_token_cache(changed, REGISTRY["tabular"], tmp_path)
+        build_token_cache(changed, DATASETS["tabular"], tmp_path)
     monkeypatch.undo()
     assert json.loads((tmp_path / "tabular" / "manifest.json").read_text()) == first
     np.testing.assert_array_equal(read_token_split(tmp_path, "tabular", "train").tokens, old_train)
-    build_token_cache(changed, REGISTRY["tabular"], tmp_path)  # the next build cleans up and succeeds
+    build_token_cache(changed, DATASETS["tabular"], tmp_path)  # the next build cleans up and succeeds
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tabular"]
 
 
@@ -192,14 +195,14 @@ def test_crash_mid_build_keeps_the_old_cache(tmp_path, tables, monkeypatch):
     ],
 )
 def test_refuses_unvalidated_bad_data_and_writes_nothing(tmp_path, tables, corrupt, message):
-    with pytest.raises(UnvalidatedTableError, match=rf"modality 'tabular': refusing to tokenize .*{message}.*wine-00004"):
-        build_token_cache(corrupt(tables["tabular"]), REGISTRY["tabular"], tmp_path / "cache")
+    with pytest.raises(UnvalidatedTableError, match=rf"dataset 'tabular': refusing to tokenize .*{message}.*wine-00004"):
+        build_token_cache(corrupt(tables["tabular"]), DATASETS["tabular"], tmp_path / "cache")
     assert not (tmp_path / "cache").exists()
 
 
 def test_refuses_a_table_without_required_columns(tmp_path, tables):
     with pytest.raises(UnvalidatedTableError, match=r"lacks column\(s\) \['nan_count'\]"):
-        build_token_cache(tables["tabular"].drop(columns="nan_count"), REGISTRY["tabular"], tmp_path)
+        build_token_cache(tables["tabular"].drop(columns="nan_count"), DATASETS["tabular"], tmp_path)
 
 
 @pytest.mark.parametrize("column, value, what", [
@@ -209,11 +212,11 @@ def test_refuses_a_table_without_required_columns(tmp_path, tables):
 ])
 def test_the_cache_refuses_out_of_range_or_oversized_payloads(tmp_path, column, value, what):
     from omnivec2.data.sources import load_source
-    from omnivec2.modalities import get_modality
+    from tests.default_suite import default_dataset
     from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache
 
-    spec = get_modality("image")
-    table = load_source(spec, spec.default_source, 0)
+    spec = default_dataset("image")
+    table = load_source(spec, spec.source, 0)
     table.loc[3, column] = value
     with pytest.raises(UnvalidatedTableError, match=what):
         build_token_cache(table, spec, tmp_path)
@@ -221,9 +224,9 @@ def test_the_cache_refuses_out_of_range_or_oversized_payloads(tmp_path, column, 
 
 
 def test_a_cache_in_an_older_format_is_refused_with_the_way_to_rebuild_it(tmp_path, tables):
-    build_token_cache(tables["tabular"], REGISTRY["tabular"], tmp_path)
+    build_token_cache(tables["tabular"], DATASETS["tabular"], tmp_path)
     path = tmp_path / "tabular" / "manifest.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), "format_version": 1}))
-    with pytest.raises(CorruptCacheError, match=r"tabular/manifest.json: token cache in format 1, .* reads format 2; "
+    with pytest.raises(CorruptCacheError, match=r"tabular/manifest.json: token cache in format 1, .* reads format 3; "
                                                 r"rebuild it with `kedro run --pipeline tokenization`"):
         read_token_split(tmp_path, "tabular", "train")

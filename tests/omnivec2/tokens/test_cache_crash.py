@@ -13,16 +13,16 @@ import numpy as np
 import pytest
 
 from omnivec2.data.sources import load_source
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 from omnivec2.tokens import build as build_module
 from omnivec2.tokens.cache import CorruptCacheError, build_token_cache, read_token_split
 
-SPEC = REGISTRY["tabular"]
+SPEC = DATASETS["tabular"]
 
 
 @pytest.fixture(scope="module")
 def table():
-    return load_source(SPEC, SPEC.default_source, seed=0)
+    return load_source(SPEC, SPEC.source, seed=0)
 
 
 def changed(table):

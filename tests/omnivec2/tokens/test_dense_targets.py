@@ -17,14 +17,16 @@ from omnivec2.evaluation.dense_baseline import dense_baseline
 from omnivec2.evaluation.metrics import task_metrics
 from omnivec2.model.config import TaskConfig
 from omnivec2.model.heads import DenseHead, task_loss
-from omnivec2.modalities.spec import MaskSpec, ModalitySpec, PayloadSpec, TaskSpec
+from omnivec2.datasets import DatasetSpec, TaskSpec
+from omnivec2.modalities import MaskSpec, PayloadSpec
 from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache, read_token_split
 from omnivec2.tokens.patches import ImagePatches
 from omnivec2.validation import ValidationFailed, validate_sample_table
 
 TASK = TaskSpec("segment", "dense", num_classes=3, outputs_per_token=16)
-SPEC = ModalitySpec(
+SPEC = DatasetSpec(
     name="toyseg",
+    modality="image",
     payload=PayloadSpec(shape=(16, 16), dtype="float32", value_range=(0.0, 1.0), max_bytes=16 * 16 * 4),
     tokenizer=ImagePatches(patch=4),
     embedding="patch_linear",
@@ -93,7 +95,7 @@ def test_table_validation_cache_read_and_dense_head_loss(tmp_path):
 
     manifest = build_token_cache(outcome.valid, SPEC, tmp_path)
     assert manifest["token_shape"] == [16, 16]
-    assert {"name": "segment", "kind": "dense", "num_classes": 3, "outputs_per_token": 16} in manifest["tasks"]
+    assert {"name": "segment", "kind": "dense", "num_classes": 3, "classes": [], "outputs_per_token": 16} in manifest["tasks"]
     import pyarrow as pa
     from omnivec2.tokens.shards import read_shard
 
@@ -157,9 +159,9 @@ def test_bad_dense_targets_fail_validation_and_are_not_cached(tmp_path, kind):
     table = corrupt(toy_table())
     with pytest.raises(ValidationFailed) as info:
         validate_sample_table(table, SPEC)
-    line = f"validation failed for modality 'toyseg': {expectation} on column {column!r} failed for 1 of 30 samples (e.g. toy-003)"
+    line = f"validation failed for dataset 'toyseg': {expectation} on column {column!r} failed for 1 of 30 samples (e.g. toy-003)"
     assert line in str(info.value).splitlines(), str(info.value)
-    with pytest.raises(UnvalidatedTableError, match=rf"modality 'toyseg': refusing to tokenize 1 sample\(s\) with .*{refusal}.*toy-003"):
+    with pytest.raises(UnvalidatedTableError, match=rf"dataset 'toyseg': refusing to tokenize 1 sample\(s\) with .*{refusal}.*toy-003"):
         build_token_cache(table, SPEC, tmp_path / "cache")
     assert not (tmp_path / "cache").exists()
 

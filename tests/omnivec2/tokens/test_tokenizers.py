@@ -9,7 +9,7 @@ import pytest
 
 from omnivec2.data.sample_table import decode_payloads
 from omnivec2.data.sources import load_source
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 from omnivec2.tokens.columns import NumericColumns
 from omnivec2.tokens.patches import ImagePatches, TimePatches
 
@@ -72,13 +72,13 @@ TOKEN_SHAPES = {
 
 
 def test_every_registered_modality_has_a_documented_token_shape():
-    assert set(TOKEN_SHAPES) == set(REGISTRY)
+    assert set(TOKEN_SHAPES) == set(DATASETS)
 
 
 @pytest.mark.parametrize("name", sorted(TOKEN_SHAPES))
 def test_registered_tokenizers_on_default_sources(name):
-    spec = REGISTRY[name]
-    table = load_source(spec, spec.default_source, seed=0)
+    spec = DATASETS[name]
+    table = load_source(spec, spec.source, seed=0)
     train = table[table["split"] == "train"]
     stats = spec.tokenizer.fit(decode_payloads(train))
     json.dumps(stats)

@@ -2,7 +2,7 @@
 
 import torch
 
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 from omnivec2.training.data import ModalityData
 from tests.omnivec2.model.helpers import example_tokens
 
@@ -15,8 +15,8 @@ CORE = ("image", "imu", "tabular")
 def fixed_data(rows: int = 16, seed: int = 0, modalities=CORE) -> dict[str, ModalityData]:
     g = torch.Generator().manual_seed(seed)
     data = {}
-    for name in modalities or sorted(REGISTRY):
-        spec = REGISTRY[name]
+    for name in modalities or sorted(DATASETS):
+        spec = DATASETS[name]
         tokens = torch.from_numpy(example_tokens(spec, rows, seed))
         # dense tasks: per-token labels [rows, N, K], laid out like the tokens
         targets = {t.name: torch.randint(0, t.num_classes, (rows, tokens.shape[1], t.outputs_per_token) if t.kind == "dense"

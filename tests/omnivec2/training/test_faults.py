@@ -20,7 +20,7 @@ from safetensors.torch import load_file
 
 from omnivec2.checkpoint import load_model, load_trainer_state
 from omnivec2.data.sources import load_source
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 from omnivec2.model import ModelConfig, OmniVec2
 from omnivec2.tokens.cache import build_token_cache
 from omnivec2.training.config import TrainConfig
@@ -36,7 +36,7 @@ KILL_AT = 10  # checkpoints at 4 and 8; the worker dies after step 10
 @pytest.fixture(scope="module")
 def token_cache(tmp_path_factory):
     root = tmp_path_factory.mktemp("tokens")
-    manifests = [build_token_cache(load_source(REGISTRY[m], REGISTRY[m].default_source, 0), REGISTRY[m], root)
+    manifests = [build_token_cache(load_source(DATASETS[m], DATASETS[m].source, 0), DATASETS[m], root)
                  for m in MODALITIES]
     return root, manifests
 

@@ -7,14 +7,13 @@ import re
 
 import pytest
 
-from omnivec2.data.sources.common import SourceError, check_source_modalities
-from omnivec2.modalities import REGISTRY
+from omnivec2.data.sources.common import SourceError
+from tests.default_suite import manifest_for
 from omnivec2.tokens.shards import CorruptCacheError
 from omnivec2.training.ray_stage import check_ray_params, run_stage_on_ray
 from omnivec2.training.stage_runner import stage_loop_config
 
-MANIFESTS = [{"modality": "tabular", "token_shape": [13, 1], "cache_key": "a"},
-             {"modality": "imu", "token_shape": [5, 120], "cache_key": "b"}]
+MANIFESTS = [manifest_for("tabular", [13, 1], cache_key="a"), manifest_for("imu", [5, 120], cache_key="b")]
 GOOD_TRAINING = {"steps": 4, "batch_size": 8}
 
 
@@ -57,13 +56,10 @@ CASES = {
         "model.overrides: unknown model options ['dimf']"),
     "unknown modality override": (
         lambda: configure(model_params={"preset": "tiny", "modalities": {"imagez": {"mask_ratio": 0.5}}}),
-        "model.modalities names ['imagez'], which are not among the cached modalities ['imu', 'tabular']"),
+        "model.modalities names ['imagez'], which are not among the cached datasets ['imu', 'tabular']"),
     "typo in a model key": (
         lambda: configure(model_params={"preset": "tiny", "overide": {}}),
         "unknown key(s) ['model.overide'] (did you mean 'overide' -> 'overrides'?)"),
-    "unknown modality in ingestion.sources": (
-        lambda: check_source_modalities({"imagez": {"kind": "sklearn_digits"}}, REGISTRY),
-        "ingestion.sources names unknown modality ['imagez'] (did you mean 'imagez' -> 'image'?); registered: "),
     "negative worker count": (
         lambda: check_ray_params({"num_workers": -1, "storage_path": "/tmp/x"}),
         "ray.num_workers = -1: expected an integer >= 0 (0 = local mode, no worker actors)"),

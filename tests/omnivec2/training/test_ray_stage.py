@@ -7,7 +7,7 @@ import torch
 from safetensors.torch import load_file
 
 from omnivec2.data.sources import load_source
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 from omnivec2.model import ModelConfig, OmniVec2
 from omnivec2.tokens.cache import build_token_cache
 from omnivec2.training.config import TrainConfig
@@ -21,8 +21,8 @@ TRAINING = {"steps": 6, "batch_size": 16, "log_every": 2, "checkpoint_every": 3,
 @pytest.fixture(scope="module")
 def token_cache(tmp_path_factory):
     root = tmp_path_factory.mktemp("tokens")
-    manifests = [build_token_cache(load_source(spec, spec.default_source, 0), spec, root)
-                 for spec in REGISTRY.values()]
+    manifests = [build_token_cache(load_source(spec, spec.source, 0), spec, root)
+                 for spec in DATASETS.values()]
     return root, manifests
 
 

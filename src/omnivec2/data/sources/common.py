@@ -9,14 +9,14 @@ from typing import Sequence
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 
 class SourceError(ValueError):
     """A source cannot be read or does not make sense; the message names the modality and the path."""
 
 
-def read_bytes(spec: ModalitySpec, path: str, source: dict) -> bytes:
+def read_bytes(spec: DatasetSpec, path: str, source: dict) -> bytes:
     """The whole file at a local path or fsspec URI (`s3://bucket/key`), with `source["storage_options"]`."""
     import fsspec  # fsspec picks s3fs for s3:// URIs
 
@@ -25,7 +25,7 @@ def read_bytes(spec: ModalitySpec, path: str, source: dict) -> bytes:
             return handle.read()
     except Exception as error:  # FileNotFoundError, PermissionError, botocore errors, bad URI schemes
         raise SourceError(
-            f"modality {spec.name!r}: cannot read {path!r} ({type(error).__name__}: {error})"
+            f"dataset {spec.name!r}: cannot read {path!r} ({type(error).__name__}: {error})"
         ) from error
 
 
@@ -47,7 +47,7 @@ def storage_options(path: str, source: dict) -> dict:
     return options
 
 
-def open_buffer(spec: ModalitySpec, path: str, source: dict) -> io.BytesIO:
+def open_buffer(spec: DatasetSpec, path: str, source: dict) -> io.BytesIO:
     return io.BytesIO(read_bytes(spec, path, source))
 
 
@@ -79,13 +79,15 @@ def _stratifiable(labels: np.ndarray) -> bool:
     return labels.dtype.kind in "iubOU" and len(np.unique(labels)) < len(labels)
 
 
-def class_indices(spec: ModalitySpec, labels: Sequence, classes: Sequence | None, where: str) -> np.ndarray:
+def class_indices(spec: DatasetSpec, labels: Sequence, classes: Sequence | None, where: str) -> np.ndarray:
     """Raw labels `[B]` -> class indices `[B]` int64, through `classes` (exact, then case-insensitive match).
 
-    Without `classes`, integer labels are kept as they are and anything else maps through the
-    sorted unique labels.
+    Without `classes` (the source's option), integer labels are kept as they are (they are class
+    indices) and names map through the first task's declared class list, else the sorted unique names.
     """
     labels = np.asarray(labels)
+    if classes is None and labels.dtype.kind not in "iu" and spec.tasks and spec.tasks[0].classes:
+        classes = spec.tasks[0].classes  # names map through the dataset's declared class list
     if classes is None:
         if labels.dtype.kind in "iu":
             return labels.astype(np.int64)
@@ -98,18 +100,18 @@ def class_indices(spec: ModalitySpec, labels: Sequence, classes: Sequence | None
         index = exact.get(key, folded.get(key.casefold()))
         if index is None:
             raise SourceError(
-                f"modality {spec.name!r}: label {key!r} in {where} is not one of the classes {list(classes)}"
+                f"dataset {spec.name!r}: label {key!r} in {where} is not one of the classes {list(classes)}"
             )
         out[i] = index
     return out
 
 
-def target_name(spec: ModalitySpec) -> str:
+def target_name(spec: DatasetSpec) -> str:
     """The target column of single-task sources: the modality's first task."""
     return spec.tasks[0].name
 
 
-def is_classification(spec: ModalitySpec) -> bool:
+def is_classification(spec: DatasetSpec) -> bool:
     return spec.tasks[0].kind in ("classification", "dense")
 
 
@@ -121,7 +123,7 @@ MAX_AUDIO_SECONDS = 3600.0
 MAX_ARCHIVE_BYTES = 4 << 30  # decompressed size of all arrays of one .npz
 
 
-def contained_path(spec: ModalitySpec, root: str, name: str, where: str, allow_outside: bool = False) -> str:
+def contained_path(spec: DatasetSpec, root: str, name: str, where: str, allow_outside: bool = False) -> str:
     """`<root>/<name>` for a file that a user's index/label CSV names, refusing names that would leave
     `root`: `..` segments that climb out, absolute paths and URIs (unless `allow_outside`)."""
     import posixpath
@@ -131,11 +133,11 @@ def contained_path(spec: ModalitySpec, root: str, name: str, where: str, allow_o
     if outside:
         if allow_outside:
             return text
-        raise SourceError(f"modality {spec.name!r}: {where} names {text!r}, an absolute path or URI outside "
+        raise SourceError(f"dataset {spec.name!r}: {where} names {text!r}, an absolute path or URI outside "
                           f"{root!r}; list files relative to it")
     normal = posixpath.normpath(text.replace("\\", "/"))
     if normal in (".", "") or normal == ".." or normal.startswith("../"):
-        raise SourceError(f"modality {spec.name!r}: {where} names {text!r}, which is outside {root!r}; "
+        raise SourceError(f"dataset {spec.name!r}: {where} names {text!r}, which is outside {root!r}; "
                           "paths in it must stay inside the dataset folder")
     return f"{str(root).rstrip('/')}/{normal}"
 
@@ -178,7 +180,7 @@ def check_audio_length(name: str, frames: int, rate: int, channels: int, limit_s
                          f"the limit of {limit:.0f} s; raise omnivec2.data.sources.common.MAX_AUDIO_SECONDS if it is genuine")
 
 
-def check_npz_archive(spec: ModalitySpec, data: bytes, where: str, limit: int | None = None) -> None:
+def check_npz_archive(spec: DatasetSpec, data: bytes, where: str, limit: int | None = None) -> None:
     """Before `np.load`: refuse an .npz whose arrays would decompress to more than `limit` bytes in all
     (zip bomb), judged from each member's declared size and its .npy header's shape and dtype."""
     import zipfile
@@ -204,17 +206,5 @@ def check_npz_archive(spec: ModalitySpec, data: bytes, where: str, limit: int | 
                     pass  # np.load reports an unreadable member
             total += declared
             if total > limit:
-                raise SourceError(f"modality {spec.name!r}: {where} would decompress to over {limit} bytes "
+                raise SourceError(f"dataset {spec.name!r}: {where} would decompress to over {limit} bytes "
                                   f"(member {info.filename!r}); refused (raise the source's max_archive_bytes)")
-
-
-def check_source_modalities(sources: dict | None, registered) -> None:
-    """Refuse `ingestion.sources` entries for modalities that are not registered (a typo there would
-    otherwise silently fall back to the default source), naming the key."""
-    import difflib
-
-    unknown = sorted(set(sources or {}) - set(registered))
-    if unknown:
-        guesses = [f"{u!r} -> {m[0]!r}" for u in unknown if (m := difflib.get_close_matches(u, list(registered), 1, 0.7))]
-        hint = f" (did you mean {', '.join(guesses)}?)" if guesses else ""
-        raise SourceError(f"ingestion.sources names unknown modality {unknown}{hint}; registered: {sorted(registered)}")

@@ -22,10 +22,10 @@ import pandas as pd
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, contained_path, read_bytes, stratified_splits
 from omnivec2.data.sources.image_files import decode_frame, fit_square
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 
-def _frame(spec: ModalitySpec, base: str, folder: str, name: str, source: dict) -> tuple[np.ndarray, str]:
+def _frame(spec: DatasetSpec, base: str, folder: str, name: str, source: dict) -> tuple[np.ndarray, str]:
     for suffix in (".png", ".npy"):
         path = contained_path(spec, f"{base}/{folder}", f"{name}{suffix}", f"{base}/index.csv")
         try:
@@ -35,24 +35,24 @@ def _frame(spec: ModalitySpec, base: str, folder: str, name: str, source: dict) 
         try:
             return decode_frame(data, path), path
         except ValueError as error:
-            raise SourceError(f"modality {spec.name!r}: {error}") from None
-    raise SourceError(f"modality {spec.name!r}: no {base}/{folder}/{name}.png or .npy")
+            raise SourceError(f"dataset {spec.name!r}: {error}") from None
+    raise SourceError(f"dataset {spec.name!r}: no {base}/{folder}/{name}.png or .npy")
 
 
-def load_depth_folder(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_depth_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[S, S]` in [0, 1]; targets: the first classification task, `object_mask`."""
     if "path" not in source:
-        raise SourceError(f"modality {spec.name!r}: a depth_folder source needs 'path'")
+        raise SourceError(f"dataset {spec.name!r}: a depth_folder source needs 'path'")
     base = str(source["path"]).rstrip("/")
     try:
         index = pd.read_csv(io.BytesIO(read_bytes(spec, f"{base}/index.csv", source)), dtype=str)
     except SourceError:
         raise
     except Exception as error:
-        raise SourceError(f"modality {spec.name!r}: cannot read {base}/index.csv as CSV ({error})") from error
+        raise SourceError(f"dataset {spec.name!r}: cannot read {base}/index.csv as CSV ({error})") from error
     missing = {"name", "category"} - set(index.columns)
     if missing or index.empty:
-        raise SourceError(f"modality {spec.name!r}: {base}/index.csv needs rows and columns name, category; lacks {sorted(missing)}")
+        raise SourceError(f"dataset {spec.name!r}: {base}/index.csv needs rows and columns name, category; lacks {sorted(missing)}")
     size = int(spec.payload.shape[0])
     scale, max_depth = float(source.get("depth_scale", 1000.0)), float(source.get("max_depth", 10.0))
     frames, masks = [], []
@@ -60,10 +60,10 @@ def load_depth_folder(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFra
         depth, path = _frame(spec, base, "depth", name, source)
         metres = depth.astype(np.float64) / (scale if path.endswith(".png") else 1.0)
         if not np.isfinite(metres).all():
-            raise SourceError(f"modality {spec.name!r}: {path}: non-finite depth values")
+            raise SourceError(f"dataset {spec.name!r}: {path}: non-finite depth values")
         labels, label_path = _frame(spec, base, "labels", name, source)
         if labels.shape != depth.shape:
-            raise SourceError(f"modality {spec.name!r}: {label_path} is {labels.shape}, its depth frame {depth.shape}")
+            raise SourceError(f"dataset {spec.name!r}: {label_path} is {labels.shape}, its depth frame {depth.shape}")
         frames.append(np.clip(fit_square(metres, size) / max_depth, 0.0, 1.0).astype(np.float32))
         masks.append((fit_square(labels, size) > 0).astype(np.uint8))
     classification = next(t for t in spec.tasks if t.kind == "classification")

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from omnivec2.modalities.spec import ModalitySpec
+    from omnivec2.datasets.spec import DatasetSpec
 
 QUANTILE_BINS = 5
 
@@ -43,7 +43,7 @@ def standardise_target(table: pd.DataFrame, target: str) -> pd.DataFrame:
     return table.assign(**{target: (raw - mean) / std, f"{target}_raw": raw, f"{target}_mean": mean, f"{target}_std": std})
 
 
-def load_diabetes_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_diabetes_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Rows float32 `[10]`; `sample_id` is `diabetes-<index in the scikit-learn dataset>`."""
     from sklearn.datasets import load_diabetes
 
@@ -60,7 +60,7 @@ def load_diabetes_source(spec: ModalitySpec, source: dict, seed: int) -> pd.Data
     return standardise_target(table, target_name(spec)) if source.get("standardise_target", True) else table
 
 
-def load_regression_table_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_regression_table_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """The `table` source with a numeric target, standardised with train statistics (unless turned off)."""
     from omnivec2.data.sources.common import target_name
     from omnivec2.data.sources.table import load_table_source

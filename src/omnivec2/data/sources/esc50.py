@@ -22,34 +22,34 @@ import pandas as pd
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, contained_path, read_bytes, target_name
 from omnivec2.data.sources.wav import fit_length, read_wav, resample_linear
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 META = "meta/esc50.csv"
 COLUMNS = ("filename", "fold", "target")
 
 
-def read_meta(spec: ModalitySpec, root: str, source: dict) -> pd.DataFrame:
+def read_meta(spec: DatasetSpec, root: str, source: dict) -> pd.DataFrame:
     path = f"{root}/{source.get('meta', META)}"
     try:
         meta = pd.read_csv(io.BytesIO(read_bytes(spec, path, source)), encoding="utf-8")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise SourceError(f"modality {spec.name!r}: cannot parse {path!r} ({type(error).__name__}: {error})") from None
+        raise SourceError(f"dataset {spec.name!r}: cannot parse {path!r} ({type(error).__name__}: {error})") from None
     missing = [c for c in COLUMNS if c not in meta.columns]
     if missing:
-        raise SourceError(f"modality {spec.name!r}: {path!r} lacks column(s) {missing}; it has {list(meta.columns)}")
+        raise SourceError(f"dataset {spec.name!r}: {path!r} lacks column(s) {missing}; it has {list(meta.columns)}")
     if meta.empty:
-        raise SourceError(f"modality {spec.name!r}: {path!r} lists no clips")
+        raise SourceError(f"dataset {spec.name!r}: {path!r} lists no clips")
     return meta
 
 
-def load_esc50_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_esc50_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Waveforms float32 `[L]` (L = the payload length); `sample_id` is the file name without `.wav`.
 
     `source`: `path` (the root folder or `s3://` prefix), optional `test_fold`, `val_fold`,
     `sample_rate`, `classes` (names or values of `target`, in class order), `storage_options`.
     """
     if "path" not in source:
-        raise SourceError(f"modality {spec.name!r}: an esc50 source needs 'path' (the folder holding audio/ and meta/)")
+        raise SourceError(f"dataset {spec.name!r}: an esc50 source needs 'path' (the folder holding audio/ and meta/)")
     root = str(source["path"]).rstrip("/")
     meta = read_meta(spec, root, source)
     rate = int(source.get("sample_rate", 16000))
@@ -64,7 +64,7 @@ def load_esc50_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFra
         except ValueError as error:
             if isinstance(error, SourceError):
                 raise
-            raise SourceError(f"modality {spec.name!r}: {error}") from None
+            raise SourceError(f"dataset {spec.name!r}: {error}") from None
         waves.append(fit_length(resample_linear(wave_, clip_rate, rate), length))
 
     folds = pd.to_numeric(meta["fold"], errors="coerce")
@@ -74,7 +74,7 @@ def load_esc50_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFra
     unknown = labels[(labels < 0) | (labels >= num_classes)]
     if unknown.size:
         raise SourceError(
-            f"modality {spec.name!r}: label {int(unknown[0])} in {root}/{META} is outside the task's {num_classes} classes"
+            f"dataset {spec.name!r}: label {int(unknown[0])} in {root}/{META} is outside the task's {num_classes} classes"
         )
     ids = [name[:-4] if name.lower().endswith(".wav") else name for name in meta["filename"].astype(str)]
     return build_sample_table(ids, splits, waves, {target_name(spec): labels})

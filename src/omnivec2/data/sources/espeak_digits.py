@@ -27,7 +27,7 @@ import pandas as pd
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, target_name
 from omnivec2.data.sources.wav import fit_length, read_wav, resample_linear, trim_silence
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 TRAIN_VOICES = ("en-us", "en-gb+f3", "en-gb-scotland+m3", "en-gb-x-rp+f2", "en-gb-x-gbclan+Andy", "en+klatt", "en+whisperf")
@@ -42,12 +42,12 @@ SILENCE = 1e-3  # |sample| below this is silence (trimming and splitting)
 MIN_GAP_S = 0.25  # silences this long separate words (within-word stop closures are < 0.2 s)
 
 
-def espeak_program(spec: ModalitySpec) -> str:
+def espeak_program(spec: DatasetSpec) -> str:
     """Path of the espeak-ng executable, or a SourceError saying how to install it."""
     path = shutil.which(PROGRAM)
     if path is None:
         raise SourceError(
-            f"modality {spec.name!r}: the 'espeak_digits' source needs the program {PROGRAM!r}, which is not on PATH; "
+            f"dataset {spec.name!r}: the 'espeak_digits' source needs the program {PROGRAM!r}, which is not on PATH; "
             "install the Debian package 'espeak-ng' (apt-get install -y espeak-ng)"
         )
     return path
@@ -77,18 +77,18 @@ def clip_grid(source: dict, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def speak(program: str, spec: ModalitySpec, voice: str, speed: int, pitch: int, text: str, path: Path, ssml: bool) -> tuple[np.ndarray, int]:
+def speak(program: str, spec: DatasetSpec, voice: str, speed: int, pitch: int, text: str, path: Path, ssml: bool) -> tuple[np.ndarray, int]:
     """One espeak-ng call -> (waveform float32 `[T]`, sample rate)."""
     command = [program, "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(path), *(["-m"] if ssml else []), text]
     done = subprocess.run(command, capture_output=True, timeout=60)
     if done.returncode != 0 or not path.is_file():
         raise SourceError(
-            f"modality {spec.name!r}: {' '.join(command)} failed ({done.returncode}): {done.stderr.decode(errors='replace')[:200]}"
+            f"dataset {spec.name!r}: {' '.join(command)} failed ({done.returncode}): {done.stderr.decode(errors='replace')[:200]}"
         )
     try:
         return read_wav(path.read_bytes(), str(path))
     except ValueError as error:
-        raise SourceError(f"modality {spec.name!r}: {error}") from None
+        raise SourceError(f"dataset {spec.name!r}: {error}") from None
 
 
 def split_words(wave_: np.ndarray, rate: int, threshold: float = SILENCE, min_gap: float = MIN_GAP_S) -> list[np.ndarray]:
@@ -101,7 +101,7 @@ def split_words(wave_: np.ndarray, rate: int, threshold: float = SILENCE, min_ga
     return [wave_[a : b + 1] for a, b in zip(starts, ends)]
 
 
-def take_words(program: str, spec: ModalitySpec, voice: str, speed: int, pitch: int, folder: Path) -> tuple[list[np.ndarray], int]:
+def take_words(program: str, spec: DatasetSpec, voice: str, speed: int, pitch: int, folder: Path) -> tuple[list[np.ndarray], int]:
     """The ten digit words of one take -> (ten trimmed waveforms, sample rate).
 
     One call speaks all ten with long SSML breaks between them (~10x faster than ten calls); if
@@ -117,7 +117,7 @@ def take_words(program: str, spec: ModalitySpec, voice: str, speed: int, pitch: 
     return words, rate
 
 
-def synthesise(program: str, spec: ModalitySpec, grid: pd.DataFrame, folder: Path, workers: int = 2) -> list[tuple[np.ndarray, int]]:
+def synthesise(program: str, spec: DatasetSpec, grid: pd.DataFrame, folder: Path, workers: int = 2) -> list[tuple[np.ndarray, int]]:
     """Every clip of the grid (takes of ten digits, `workers` espeak-ng processes at a time) -> (wave, rate) in grid order."""
     takes = grid[["voice", "speed", "pitch"]].drop_duplicates().itertuples(index=False)
     takes = list(takes)
@@ -133,7 +133,7 @@ def synthesise(program: str, spec: ModalitySpec, grid: pd.DataFrame, folder: Pat
     return [clips[(r.voice, r.speed, r.pitch, r.digit)] for r in grid.itertuples()]
 
 
-def load_espeak_digits_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_espeak_digits_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Waveforms float32 `[L]` (L = the payload length, 16 kHz); target `digit` 0-9.
 
     `sample_id` is `espeak-<voice>-<digit>-s<speed>-p<pitch>` (unique: the grid never repeats a

@@ -27,7 +27,7 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, stratified_splits, target_name
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 WAVELENGTHS = np.arange(400, 701, 10)  # 31 bands, nm
 ILLUMINANTS = ("D50", "D65", "D75", "A", "FL2", "FL11")
@@ -39,7 +39,7 @@ def reflectances() -> tuple[list[str], np.ndarray]:
     try:
         from colour.characterisation import SDS_COLOURCHECKERS
     except ImportError as error:
-        raise SourceError("modality 'hyperspectral': the hsi_mixing source needs colour-science==0.4.7 (its measured spectra)") from error
+        raise SourceError("the hsi_mixing source needs colour-science==0.4.7 (its measured spectra)") from error
     chart = SDS_COLOURCHECKERS[CHART]
     return list(chart), np.stack([sd[WAVELENGTHS] for sd in chart.values()]).astype(np.float64)
 
@@ -94,7 +94,7 @@ def false_colour(cube: np.ndarray) -> np.ndarray:
     return np.clip(rgb / max(float(np.percentile(rgb, 99)), 1e-6), 0.0, 1.0)
 
 
-def load_hsi_mixing(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_hsi_mixing(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[32, 32, 31]` (H, W, bands); dense target: the dominant-material map `[32, 32]`.
 
     Source keys: `count` (240), `size` (32), `noise`, `softness`, `warp`, `val_fraction`, `test_fraction`.
@@ -102,7 +102,7 @@ def load_hsi_mixing(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame
     """
     count = int(source.get("count", 240))
     if count < 10:
-        raise SourceError(f"modality {spec.name!r}: hsi_mixing needs count >= 10, got {count}")
+        raise SourceError(f"dataset {spec.name!r}: hsi_mixing needs count >= 10, got {count}")
     data = mixing_cubes(count, seed, size=int(source.get("size", 32)), softness=float(source.get("softness", 1.5)),
                         warp=float(source.get("warp", 3.0)), noise=float(source.get("noise", 0.01)))
     splits = stratified_splits(data["illuminant"], seed, val=source.get("val_fraction", 0.1), test=source.get("test_fraction", 0.2))

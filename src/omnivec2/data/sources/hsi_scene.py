@@ -27,17 +27,17 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, read_bytes, target_name
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 BANDS = 31
 WAVELENGTHS = np.arange(400, 701, 10, dtype=np.float64)
 
 
-def _fail(spec: ModalitySpec, path: object, why: str) -> SourceError:
-    return SourceError(f"modality {spec.name!r}: {path}: {why}")
+def _fail(spec: DatasetSpec, path: object, why: str) -> SourceError:
+    return SourceError(f"dataset {spec.name!r}: {path}: {why}")
 
 
-def _load_array(spec: ModalitySpec, path: str, source: dict, key: str | None, ndim: int) -> np.ndarray:
+def _load_array(spec: DatasetSpec, path: str, source: dict, key: str | None, ndim: int) -> np.ndarray:
     """One array from a `.npy` or `.mat` file: the `key` entry, or the only numeric array of `ndim` dims."""
     data = read_bytes(spec, path, source)
     if not data:
@@ -99,13 +99,13 @@ def tile_splits(count: int, seed: int, val: float, test: float) -> list[str]:
     return list(names[np.random.default_rng(seed).permutation(count)])
 
 
-def load_hsi_scene(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_hsi_scene(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """A scene cube + ground truth -> sample table of tiles (see the module docstring)."""
     if "path" not in source:
-        raise SourceError(f"modality {spec.name!r}: an hsi_scene source needs 'path' (and 'gt_path' for .npy cubes)")
+        raise SourceError(f"dataset {spec.name!r}: an hsi_scene source needs 'path' (and 'gt_path' for .npy cubes)")
     path, gt_path = source["path"], source.get("gt_path", source["path"])
     if str(path).lower().endswith(".npy") and "gt_path" not in source:
-        raise SourceError(f"modality {spec.name!r}: {path}: a .npy cube needs its ground truth in 'gt_path'")
+        raise SourceError(f"dataset {spec.name!r}: {path}: a .npy cube needs its ground truth in 'gt_path'")
     tile = int(source.get("tile", 32))
     cube = _load_array(spec, path, source, source.get("cube_key"), 3).astype(np.float64)
     gt = _load_array(spec, gt_path, source, source.get("gt_key"), 2)

@@ -18,7 +18,7 @@ from omnivec2.data.sources.common import SourceError
 from omnivec2.data.sources.depth_render import FAR, render
 from omnivec2.data.sources.inventor_meshes import DEFAULT_ROOT, load_meshes
 from omnivec2.data.sources.inventor_views import plan_views
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 NOISE = 0.002
 DROPOUT = 0.01
@@ -33,7 +33,7 @@ def depth_frame(mesh, view, size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(noisy / FAR, 0.0, 1.0).astype(np.float32), out.mask.astype(np.uint8)
 
 
-def load_inventor_depth(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_inventor_depth(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[64, 64]`; targets `category` (int) and `object_mask` (label map)."""
     meshes = load_meshes(source.get("root", DEFAULT_ROOT))
     size = int(spec.payload.shape[0])
@@ -41,7 +41,7 @@ def load_inventor_depth(spec: ModalitySpec, source: dict, seed: int) -> pd.DataF
         views = plan_views(meshes, seed, int(source.get("views", 10)), int(source.get("test_views", 2)),
                            int(source.get("val_views", 1)), source.get("holdout", "view"), salt=1)
     except ValueError as error:
-        raise SourceError(f"modality {spec.name!r}: {error}") from None
+        raise SourceError(f"dataset {spec.name!r}: {error}") from None
     frames, masks = zip(*(depth_frame(meshes[v.mesh], v, size) for v in views))
     return build_sample_table(
         [v.sample_id for v in views], [v.split for v in views], list(frames),

@@ -19,7 +19,7 @@ from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, target_name
 from omnivec2.data.sources.inventor_meshes import DEFAULT_ROOT, load_meshes
 from omnivec2.data.sources.mesh_sampling import random_rotations, sample_surface
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 
 def view_splits(count: int, test: int, val: int, rng: np.random.Generator) -> list[str]:
@@ -34,12 +34,12 @@ def mesh_id(name: str) -> str:
     return name.replace("/", "-")
 
 
-def load_inventor_points(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_inventor_points(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[points, 3]` in [-1, 1]; target `object` in [0, number of meshes)."""
     meshes = load_meshes(source.get("root", DEFAULT_ROOT))
     num_classes = spec.tasks[0].num_classes
     if len(meshes) > num_classes:
-        raise SourceError(f"modality {spec.name!r}: {len(meshes)} meshes but the task has {num_classes} classes")
+        raise SourceError(f"dataset {spec.name!r}: {len(meshes)} meshes but the task has {num_classes} classes")
     rotations, points = int(source.get("rotations", 12)), int(source.get("points", spec.payload.shape[0]))
     ids, splits, clouds, labels = [], [], [], []
     for index, mesh in enumerate(meshes):

@@ -26,7 +26,7 @@ from omnivec2.data.sources.common import SourceError
 from omnivec2.data.sources.depth_render import pixel_rays, render
 from omnivec2.data.sources.inventor_meshes import DEFAULT_ROOT, load_meshes
 from omnivec2.data.sources.inventor_views import plan_views
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 INFRARED_SALT = 2  # the salt `inventor_thermal` plans its views with: same poses, same splits
 FLOOR_ALBEDO, WALL, AMBIENT, NOISE = 0.55, 0.3, 0.25, 0.01
@@ -59,7 +59,7 @@ def rgb_frame(mesh, view, colour: np.ndarray, rng: np.random.Generator, size: in
     return np.clip(image, 0.0, 1.0).transpose(2, 0, 1).astype(np.float32)
 
 
-def load_inventor_rgb(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_inventor_rgb(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[3, 64, 64]`; target `object`. `views`, `test_views`, `val_views` and
     `holdout` must match the infrared source's for the frames to pair."""
     meshes = load_meshes(source.get("root", DEFAULT_ROOT))
@@ -68,7 +68,7 @@ def load_inventor_rgb(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFra
         views = plan_views(meshes, seed, int(source.get("views", 8)), int(source.get("test_views", 1)),
                            int(source.get("val_views", 1)), source.get("holdout", "view"), salt=INFRARED_SALT)
     except ValueError as error:
-        raise SourceError(f"modality {spec.name!r}: {error}") from None
+        raise SourceError(f"dataset {spec.name!r}: {error}") from None
     colours = [mesh_colour(seed, i) for i in range(len(meshes))]
     frames = [rgb_frame(meshes[v.mesh], v, colours[v.mesh], np.random.default_rng([seed, v.mesh, v.view, 0x2667]), size)
               for v in views]

@@ -32,7 +32,7 @@ from omnivec2.data.sources.common import SourceError
 from omnivec2.data.sources.depth_render import render
 from omnivec2.data.sources.inventor_meshes import DEFAULT_ROOT, load_meshes
 from omnivec2.data.sources.inventor_views import plan_views
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 H, C, K = 6.62607015e-34, 2.99792458e8, 1.380649e-23
 BAND = (8e-6, 14e-6)
@@ -90,7 +90,7 @@ def thermal_frame(mesh, view, heater: bool, pattern: tuple[np.ndarray, np.ndarra
     return np.clip(np.round(counts), 0, MAX_COUNT).astype(np.float32)
 
 
-def load_inventor_thermal(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_inventor_thermal(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[64, 64]` counts; targets `heater` and `object`."""
     meshes = load_meshes(source.get("root", DEFAULT_ROOT))
     size = int(spec.payload.shape[0])
@@ -99,7 +99,7 @@ def load_inventor_thermal(spec: ModalitySpec, source: dict, seed: int) -> pd.Dat
         views = plan_views(meshes, seed, views_per_mesh, int(source.get("test_views", 1)),
                            int(source.get("val_views", 1)), source.get("holdout", "view"), salt=2)
     except ValueError as error:
-        raise SourceError(f"modality {spec.name!r}: {error}") from None
+        raise SourceError(f"dataset {spec.name!r}: {error}") from None
     pattern = camera_pattern(seed, size)
     heater = {}
     for index in range(len(meshes)):  # half of each mesh's views heated

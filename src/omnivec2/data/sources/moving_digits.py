@@ -18,7 +18,7 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, stratified_splits
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 DIGIT = 16  # side of the upscaled digit
 
@@ -73,14 +73,14 @@ def moving_digit_clips(count: int, seed: int, frames: int = 16, height: int = 32
     return {"clips": clips, "digit": labels[image], "direction": direction.astype(np.int64), "split": split, "image": image}
 
 
-def load_moving_digits(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_moving_digits(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload uint8 `[16, 32, 40]` (frames, height, width); targets `digit` (10) and `direction` (8).
 
     Source keys: `count` (1000). `sample_id` is `mdigits-<seed>-<index>`.
     """
     count = int(source.get("count", 1000))
     if count < 20:
-        raise SourceError(f"modality {spec.name!r}: moving_digits needs count >= 20, got {count}")
+        raise SourceError(f"dataset {spec.name!r}: moving_digits needs count >= 20, got {count}")
     frames, height, width = spec.payload.shape
     data = moving_digit_clips(count, seed, frames, height, width)
     ids = [f"mdigits-{seed}-{i:04d}" for i in range(count)]

@@ -18,13 +18,13 @@ from omnivec2.data.sources.common import (
     stratified_splits,
     target_name,
 )
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 
-def load_npy_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_npy_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload: each `x[i]` cast to the spec's dtype; splits from the file or stratified from `seed`."""
     if "path" not in source:
-        raise SourceError(f"modality {spec.name!r}: an npy source needs 'path'")
+        raise SourceError(f"dataset {spec.name!r}: an npy source needs 'path'")
     path = str(source["path"])
     try:
         data = open_buffer(spec, path, source).getvalue()
@@ -34,12 +34,12 @@ def load_npy_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame
     except SourceError:
         raise
     except Exception as error:
-        raise SourceError(f"modality {spec.name!r}: cannot read {path!r} as .npz ({error})") from error
+        raise SourceError(f"dataset {spec.name!r}: cannot read {path!r} as .npz ({error})") from error
     if "x" not in arrays or "y" not in arrays:
-        raise SourceError(f"modality {spec.name!r}: {path!r} needs arrays 'x' and 'y'; it has {sorted(arrays)}")
+        raise SourceError(f"dataset {spec.name!r}: {path!r} needs arrays 'x' and 'y'; it has {sorted(arrays)}")
     x, y = arrays["x"], arrays["y"]
     if len(x) != len(y):
-        raise SourceError(f"modality {spec.name!r}: {path!r} has {len(x)} samples in 'x' but {len(y)} in 'y'")
+        raise SourceError(f"dataset {spec.name!r}: {path!r} has {len(x)} samples in 'x' but {len(y)} in 'y'")
 
     targets = class_indices(spec, y, source.get("classes"), path) if is_classification(spec) else y.astype(np.float64)
     ids = [str(s) for s in arrays["sample_id"]] if "sample_id" in arrays else [f"{spec.name}-{i:05d}" for i in range(len(y))]

@@ -27,7 +27,7 @@ import pandas as pd
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits, target_name
 from omnivec2.data.sources.mesh_sampling import resample, sample_surface, to_unit_sphere, triangle_areas
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 SUFFIXES = (".off", ".ply", ".npy")
 SPLIT_FOLDERS = ("train", "val", "test")
@@ -134,23 +134,23 @@ def read_point_file(data: bytes, name: str, points: int, rng: np.random.Generato
     return np.clip(to_unit_sphere(cloud), -1.0, 1.0).astype(np.float32)
 
 
-def load_point_folder(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_point_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[points, 3]`; class = first folder level, split = optional second level."""
     import fsspec
 
     if "path" not in source:
-        raise SourceError(f"modality {spec.name!r}: a point_folder source needs 'path'")
+        raise SourceError(f"dataset {spec.name!r}: a point_folder source needs 'path'")
     path = str(source["path"]).rstrip("/")
     points = int(source.get("points", spec.payload.shape[0] or 1024))
     try:
         fs, root = fsspec.core.url_to_fs(path, **source.get("storage_options", {}))
         found = sorted(f for f in fs.find(root) if f.lower().endswith(SUFFIXES))
     except Exception as error:
-        raise SourceError(f"modality {spec.name!r}: cannot list {path!r} ({type(error).__name__}: {error})") from error
+        raise SourceError(f"dataset {spec.name!r}: cannot list {path!r} ({type(error).__name__}: {error})") from error
     relative = [f[len(root.rstrip("/")) + 1 :] for f in found]
     relative = [r for r in relative if "/" in r]  # files directly under <path> have no class
     if not relative:
-        raise SourceError(f"modality {spec.name!r}: no {'/'.join(SUFFIXES)} files in class folders under {path!r}")
+        raise SourceError(f"dataset {spec.name!r}: no {'/'.join(SUFFIXES)} files in class folders under {path!r}")
     prefix = path[: len(path) - len(root.rstrip("/"))] if "://" in path else ""
     clouds, labels, ids, given_splits = [], [], [], []
     for rel in relative:
@@ -162,7 +162,7 @@ def load_point_folder(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFra
         except ValueError as error:
             if isinstance(error, SourceError):
                 raise
-            raise SourceError(f"modality {spec.name!r}: {error}") from None
+            raise SourceError(f"dataset {spec.name!r}: {error}") from None
         labels.append(parts[0])
         ids.append(rel[: rel.rfind(".")])
         given_splits.append(parts[1] if len(parts) > 2 and parts[1] in SPLIT_FOLDERS else None)

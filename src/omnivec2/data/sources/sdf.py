@@ -27,7 +27,7 @@ import pandas as pd
 from omnivec2.tokens.graph import ELEMENTS, NUM_BOND_TYPES, encode_graph
 
 if TYPE_CHECKING:
-    from omnivec2.modalities.spec import ModalitySpec
+    from omnivec2.datasets.spec import DatasetSpec
 
 SOLUBILITY_CLASSES = ["(A) low", "(B) medium", "(C) high"]
 _ELEMENT_INDEX = {symbol: i for i, symbol in enumerate(ELEMENTS)}
@@ -154,19 +154,19 @@ def bundled_solubility_paths() -> tuple[str, str]:
     return str(folder / "solubility.train.sdf"), str(folder / "solubility.test.sdf")
 
 
-def read_molecules(spec: ModalitySpec, path: str, source: dict) -> list[Molecule]:
+def read_molecules(spec: DatasetSpec, path: str, source: dict) -> list[Molecule]:
     from omnivec2.data.sources.common import SourceError, read_bytes
 
     data = read_bytes(spec, path, source)
     try:
         return parse_sdf(data.decode("utf-8"), str(path))
     except UnicodeDecodeError as error:
-        raise SourceError(f"modality {spec.name!r}: {path!r} is not UTF-8 text ({error})") from None
+        raise SourceError(f"dataset {spec.name!r}: {path!r} is not UTF-8 text ({error})") from None
     except ValueError as error:
-        raise SourceError(f"modality {spec.name!r}: {error}") from None
+        raise SourceError(f"dataset {spec.name!r}: {error}") from None
 
 
-def molecule_columns(spec: ModalitySpec, molecules: list[Molecule], path: str, source: dict) -> tuple[list, list]:
+def molecule_columns(spec: DatasetSpec, molecules: list[Molecule], path: str, source: dict) -> tuple[list, list]:
     """(payloads, raw labels) of the molecules; SourceError for a missing label or unknown element."""
     from omnivec2.data.sources.common import SourceError
 
@@ -174,12 +174,12 @@ def molecule_columns(spec: ModalitySpec, molecules: list[Molecule], path: str, s
     payloads, labels = [], []
     for molecule in molecules:
         if label not in molecule.properties:
-            raise SourceError(f"modality {spec.name!r}: {path}, molecule at line {molecule.line} has no "
+            raise SourceError(f"dataset {spec.name!r}: {path}, molecule at line {molecule.line} has no "
                               f"property {label!r}; it has {sorted(molecule.properties)}")
         try:
             payloads.append(molecule.payload(str(path)))
         except ValueError as error:
-            raise SourceError(f"modality {spec.name!r}: {error}") from None
+            raise SourceError(f"dataset {spec.name!r}: {error}") from None
         labels.append(molecule.properties[label])
     return payloads, labels
 
@@ -191,19 +191,19 @@ def _ids(molecules: list[Molecule], prefix: str, part: str, source: dict) -> lis
             for i, m in enumerate(molecules)]
 
 
-def load_sdf_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_sdf_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[n, n]` per molecule (see `omnivec2.tokens.graph`); targets class indices."""
     from omnivec2.data.sample_table import build_sample_table
     from omnivec2.data.sources.common import SourceError, class_indices, stratified_splits, target_name
 
     if "label_property" not in source:
-        raise SourceError(f"modality {spec.name!r}: an sdf source needs 'label_property'")
+        raise SourceError(f"dataset {spec.name!r}: an sdf source needs 'label_property'")
     if "path" in source:
         parts = [("all", source["path"])]
     elif "train_path" in source and "test_path" in source:
         parts = [("train", source["train_path"]), ("test", source["test_path"])]
     else:
-        raise SourceError(f"modality {spec.name!r}: an sdf source needs 'path' or 'train_path' and 'test_path'")
+        raise SourceError(f"dataset {spec.name!r}: an sdf source needs 'path' or 'train_path' and 'test_path'")
 
     prefix = source.get("id_prefix", spec.name)
     payloads, labels, ids, origin, paths = [], [], [], [], []
@@ -228,7 +228,7 @@ def load_sdf_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame
     return build_sample_table(ids, list(splits), payloads, {target_name(spec): targets})
 
 
-def load_solubility_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_solubility_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """The bundled solubility molecules on their official train/test split, val carved from train."""
     train_path, test_path = bundled_solubility_paths()
     return load_sdf_source(spec, {"label_property": "SOL_classification", "classes": SOLUBILITY_CLASSES,

@@ -19,10 +19,10 @@ from omnivec2.data.sources.common import (
     stratified_splits,
     target_name,
 )
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 
-def read_table(spec: ModalitySpec, source: dict) -> pd.DataFrame:
+def read_table(spec: DatasetSpec, source: dict) -> pd.DataFrame:
     """The raw user table as pandas, CSV or Parquet."""
     path = str(source["path"])
     kind = source.get("format") or ("parquet" if path.lower().endswith((".parquet", ".pq")) else "csv")
@@ -30,13 +30,13 @@ def read_table(spec: ModalitySpec, source: dict) -> pd.DataFrame:
     try:
         return pd.read_parquet(buffer) if kind == "parquet" else pd.read_csv(buffer)
     except Exception as error:
-        raise SourceError(f"modality {spec.name!r}: cannot parse {path!r} as {kind} ({error})") from error
+        raise SourceError(f"dataset {spec.name!r}: cannot parse {path!r} as {kind} ({error})") from error
 
 
-def load_table_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_table_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Each row -> payload float32 `[n_features]` (the spec's dtype), in `feature_columns` order."""
     if "path" not in source or "target_column" not in source:
-        raise SourceError(f"modality {spec.name!r}: a table source needs 'path' and 'target_column'")
+        raise SourceError(f"dataset {spec.name!r}: a table source needs 'path' and 'target_column'")
     frame = read_table(spec, source)
     path, target = source["path"], source["target_column"]
     id_column, split_column = source.get("id_column"), source.get("split_column")
@@ -46,7 +46,7 @@ def load_table_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFra
     ]
     missing = [c for c in [target, id_column, split_column, *features] if c is not None and c not in frame.columns]
     if missing:
-        raise SourceError(f"modality {spec.name!r}: {path!r} has no column(s) {missing}; it has {list(frame.columns)}")
+        raise SourceError(f"dataset {spec.name!r}: {path!r} has no column(s) {missing}; it has {list(frame.columns)}")
 
     if is_classification(spec):
         targets = class_indices(spec, frame[target].to_numpy(), source.get("classes"), str(path))

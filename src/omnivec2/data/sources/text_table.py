@@ -18,7 +18,7 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits, target_name
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 
 def text_payload(text: object) -> np.ndarray:
@@ -27,28 +27,28 @@ def text_payload(text: object) -> np.ndarray:
     return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()
 
 
-def read_text_frame(spec: ModalitySpec, source: dict) -> pd.DataFrame:
+def read_text_frame(spec: DatasetSpec, source: dict) -> pd.DataFrame:
     path = str(source["path"])
     kind = source.get("format") or ("jsonl" if path.lower().endswith((".jsonl", ".ndjson", ".json")) else "csv")
     data = read_bytes(spec, path, source)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise SourceError(f"modality {spec.name!r}: {path!r} is not UTF-8 (undecodable byte at offset {error.start})") from None
+        raise SourceError(f"dataset {spec.name!r}: {path!r} is not UTF-8 (undecodable byte at offset {error.start})") from None
     if not text.strip():
-        raise SourceError(f"modality {spec.name!r}: {path!r} is empty")
+        raise SourceError(f"dataset {spec.name!r}: {path!r} is empty")
     try:
         if kind == "jsonl":
             return pd.read_json(io.StringIO(text), lines=True, dtype=False)
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     except ValueError as error:  # pandas' parser errors are ValueErrors
-        raise SourceError(f"modality {spec.name!r}: cannot parse {path!r} as {kind} ({error})") from None
+        raise SourceError(f"dataset {spec.name!r}: cannot parse {path!r} as {kind} ({error})") from None
 
 
-def load_text_table_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_text_table_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Each row -> payload uint8 `[L]` (the UTF-8 bytes of its text) and the first task's class."""
     if "path" not in source:
-        raise SourceError(f"modality {spec.name!r}: a text_table source needs 'path'")
+        raise SourceError(f"dataset {spec.name!r}: a text_table source needs 'path'")
     frame = read_text_frame(spec, source)
     path = str(source["path"])
     text_column, label_column = source.get("text_column", "text"), source.get("label_column", "label")
@@ -56,7 +56,7 @@ def load_text_table_source(spec: ModalitySpec, source: dict, seed: int) -> pd.Da
     wanted = [c for c in (text_column, label_column, id_column, split_column) if c is not None]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
-        raise SourceError(f"modality {spec.name!r}: {path!r} has no column(s) {missing}; it has {list(frame.columns)}")
+        raise SourceError(f"dataset {spec.name!r}: {path!r} has no column(s) {missing}; it has {list(frame.columns)}")
     raw_labels = frame[label_column].to_numpy()
     if source.get("classes") is None and all(str(v).lstrip("-").isdigit() for v in raw_labels):
         raw_labels = np.array([int(v) for v in raw_labels], dtype=np.int64)
@@ -64,7 +64,7 @@ def load_text_table_source(spec: ModalitySpec, source: dict, seed: int) -> pd.Da
     num_classes = spec.tasks[0].num_classes
     outside = labels[(labels < 0) | (labels >= num_classes)]
     if outside.size:
-        raise SourceError(f"modality {spec.name!r}: label {int(outside[0])} in {path} is outside the task's {num_classes} classes")
+        raise SourceError(f"dataset {spec.name!r}: label {int(outside[0])} in {path} is outside the task's {num_classes} classes")
     ids = frame[id_column].astype(str).tolist() if id_column else [f"{spec.name}-{i:05d}" for i in range(len(frame))]
     splits = frame[split_column].astype(str).tolist() if split_column else stratified_splits(labels, seed)
     payloads = [text_payload(t) for t in frame[text_column]]

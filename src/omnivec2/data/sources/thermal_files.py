@@ -18,30 +18,30 @@ import pandas as pd
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits
 from omnivec2.data.sources.image_files import FRAME_SUFFIXES, decode_frame, fit_square
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 SPLIT_FOLDERS = ("train", "val", "test")
 
 
-def load_thermal_folder(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_thermal_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[S, S]`; the folder label -> task `source.get("task")`."""
     import fsspec
 
     if "path" not in source:
-        raise SourceError(f"modality {spec.name!r}: a thermal_folder source needs 'path'")
+        raise SourceError(f"dataset {spec.name!r}: a thermal_folder source needs 'path'")
     path = str(source["path"]).rstrip("/")
     task = source.get("task", spec.tasks[0].name)
     if task not in [t.name for t in spec.tasks]:
-        raise SourceError(f"modality {spec.name!r}: no task {task!r}; tasks are {[t.name for t in spec.tasks]}")
+        raise SourceError(f"dataset {spec.name!r}: no task {task!r}; tasks are {[t.name for t in spec.tasks]}")
     try:
         fs, root = fsspec.core.url_to_fs(path, **source.get("storage_options", {}))
         root = root.rstrip("/")
         found = sorted(f for f in fs.find(root) if f.lower().endswith(FRAME_SUFFIXES))
     except Exception as error:
-        raise SourceError(f"modality {spec.name!r}: cannot list {path!r} ({type(error).__name__}: {error})") from error
+        raise SourceError(f"dataset {spec.name!r}: cannot list {path!r} ({type(error).__name__}: {error})") from error
     relative = [r for r in (f[len(root) + 1 :] for f in found) if "/" in r]
     if not relative:
-        raise SourceError(f"modality {spec.name!r}: no .png/.npy frames in class folders under {path!r}")
+        raise SourceError(f"dataset {spec.name!r}: no .png/.npy frames in class folders under {path!r}")
     prefix = path[: len(path) - len(root)] if "://" in path else ""
     size, scale = int(spec.payload.shape[0]), float(source.get("scale", 1.0))
     frames, labels, ids, given = [], [], [], []
@@ -52,7 +52,7 @@ def load_thermal_folder(spec: ModalitySpec, source: dict, seed: int) -> pd.DataF
         except SourceError:
             raise
         except ValueError as error:
-            raise SourceError(f"modality {spec.name!r}: {error}") from None
+            raise SourceError(f"dataset {spec.name!r}: {error}") from None
         frames.append((fit_square(frame.astype(np.float64), size) * scale).astype(np.float32))
         parts = rel.split("/")
         labels.append(parts[0])

@@ -20,7 +20,7 @@ from omnivec2.data.sources.common import (
     stratified_splits,
     target_name,
 )
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 # Class order for bundled datasets whose files spell labels differently from the project's names.
 KNOWN_CLASSES = {"BasicMotions": ["badminton", "running", "standing", "walking"]}
@@ -69,7 +69,7 @@ def bundled_paths(dataset: str) -> tuple[str, str]:
     return str(folder / f"{dataset}_TRAIN.ts"), str(folder / f"{dataset}_TEST.ts")
 
 
-def load_ts_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_ts_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[C, T]`; the TEST file -> split test, a stratified `val_fraction` of TRAIN -> val.
 
     `sample_id` is `<dataset>-train-<line index>` / `<dataset>-test-<line index>`.
@@ -81,19 +81,19 @@ def load_ts_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
         train_path, test_path = source["train_path"], source["test_path"]
         prefix = source.get("id_prefix", spec.name)
     else:
-        raise SourceError(f"modality {spec.name!r}: a ts_file source needs 'dataset' or 'train_path' and 'test_path'")
+        raise SourceError(f"dataset {spec.name!r}: a ts_file source needs 'dataset' or 'train_path' and 'test_path'")
 
     parts = {}
     for split, path in (("train", train_path), ("test", test_path)):
         try:
             text = read_bytes(spec, path, source).decode("utf-8")
         except UnicodeDecodeError as error:
-            raise SourceError(f"modality {spec.name!r}: {path} is not UTF-8 text "
+            raise SourceError(f"dataset {spec.name!r}: {path} is not UTF-8 text "
                               f"(undecodable byte at offset {error.start})") from None
         try:
             parts[split] = parse_ts(text, str(path))
         except ValueError as error:
-            raise SourceError(f"modality {spec.name!r}: {error}") from None
+            raise SourceError(f"dataset {spec.name!r}: {error}") from None
     (train_x, train_labels), (test_x, test_labels) = parts["train"], parts["test"]
 
     classes = source.get("classes") or KNOWN_CLASSES.get(source.get("dataset", "")) or sorted(set(train_labels))

@@ -21,7 +21,7 @@ import pandas as pd
 from omnivec2.tokens.graph import NUM_BOND_TYPES, NUM_CATEGORIES, encode_graph
 
 if TYPE_CHECKING:
-    from omnivec2.modalities.spec import ModalitySpec
+    from omnivec2.datasets.spec import DatasetSpec
 
 
 def _numbers(text: str, name: str, columns: int) -> np.ndarray:
@@ -84,13 +84,13 @@ def parse_tu(files: dict[str, str], name: str) -> tuple[list[np.ndarray], np.nda
     return payloads, labels
 
 
-def load_tu_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_tu_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[n, n]` per graph; `sample_id` `<name>-<graph number, 1-based>`."""
     from omnivec2.data.sample_table import build_sample_table
     from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits, target_name
 
     if "path" not in source or "name" not in source:
-        raise SourceError(f"modality {spec.name!r}: a tu source needs 'path' (the folder) and 'name'")
+        raise SourceError(f"dataset {spec.name!r}: a tu source needs 'path' (the folder) and 'name'")
     folder, name = str(source["path"]).rstrip("/"), source["name"]
     files = {}
     for suffix in ("A", "graph_indicator", "graph_labels", "node_labels", "edge_labels"):
@@ -104,11 +104,11 @@ def load_tu_source(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
         try:
             files[suffix] = data.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise SourceError(f"modality {spec.name!r}: {path!r} is not UTF-8 text ({error})") from None
+            raise SourceError(f"dataset {spec.name!r}: {path!r} is not UTF-8 text ({error})") from None
     try:
         payloads, labels = parse_tu(files, f"{folder}/{name}")
     except ValueError as error:
-        raise SourceError(f"modality {spec.name!r}: {error}") from None
+        raise SourceError(f"dataset {spec.name!r}: {error}") from None
     classes = source.get("classes") or sorted(set(labels.tolist()))  # e.g. MUTAG's -1 / 1 -> 0 / 1
     targets = class_indices(spec, labels, classes, f"{folder}/{name}_graph_labels.txt")
     ids = [f"{name.lower()}-{g + 1:05d}" for g in range(len(labels))]

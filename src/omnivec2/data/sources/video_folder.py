@@ -23,15 +23,15 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, contained_path, read_bytes, stratified_splits
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 
-def decode_video(spec: ModalitySpec, data: bytes, where: str, frames: int, height: int, width: int) -> np.ndarray:
+def decode_video(spec: DatasetSpec, data: bytes, where: str, frames: int, height: int, width: int) -> np.ndarray:
     """Video bytes -> uint8 `[frames, height, width]`; SourceError naming `where` when empty or undecodable."""
     import cv2
 
     if not data:
-        raise SourceError(f"modality {spec.name!r}: {where}: empty file")
+        raise SourceError(f"dataset {spec.name!r}: {where}: empty file")
     suffix = os.path.splitext(where)[1] or ".avi"
     with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
         handle.write(data)
@@ -46,26 +46,26 @@ def decode_video(spec: ModalitySpec, data: bytes, where: str, frames: int, heigh
             decoded.append(cv2.resize(grey, (width, height), interpolation=cv2.INTER_AREA) if grey.shape != (height, width) else grey)
         capture.release()
     if not decoded:
-        raise SourceError(f"modality {spec.name!r}: {where}: no decodable video frames")
+        raise SourceError(f"dataset {spec.name!r}: {where}: no decodable video frames")
     index = np.rint(np.linspace(0, len(decoded) - 1, frames)).astype(int)
     return np.stack([decoded[i] for i in index]).astype(np.uint8)
 
 
-def load_video_folder(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_video_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Videos + label CSV -> sample table (see the module docstring)."""
     if "path" not in source:
-        raise SourceError(f"modality {spec.name!r}: a video_folder source needs 'path' (the folder of videos)")
+        raise SourceError(f"dataset {spec.name!r}: a video_folder source needs 'path' (the folder of videos)")
     root = str(source["path"]).rstrip("/")
     labels_path = source.get("labels", f"{root}/labels.csv")
     try:
         table = pd.read_csv(io.BytesIO(read_bytes(spec, labels_path, source)))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise SourceError(f"modality {spec.name!r}: {labels_path}: not a readable CSV ({error})") from None
+        raise SourceError(f"dataset {spec.name!r}: {labels_path}: not a readable CSV ({error})") from None
     missing = [c for c in ("path", *(t.name for t in spec.tasks)) if c not in table.columns]
     if missing:
-        raise SourceError(f"modality {spec.name!r}: {labels_path}: missing column(s) {missing}")
+        raise SourceError(f"dataset {spec.name!r}: {labels_path}: missing column(s) {missing}")
     if table.empty:
-        raise SourceError(f"modality {spec.name!r}: {labels_path}: no rows")
+        raise SourceError(f"dataset {spec.name!r}: {labels_path}: no rows")
     frames, height, width = spec.payload.shape
     classes = source.get("classes", {})
     targets = {t.name: class_indices(spec, table[t.name].tolist(), classes.get(t.name), str(labels_path)) for t in spec.tasks}

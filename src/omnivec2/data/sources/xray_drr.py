@@ -28,7 +28,7 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, stratified_splits, target_name
-from omnivec2.modalities.spec import ModalitySpec
+from omnivec2.datasets.spec import DatasetSpec
 
 MU_TISSUE = 2.5
 RIB_PAIRS = 8
@@ -84,14 +84,14 @@ def radiographs(count: int, seed: int, size: int = 64) -> dict[str, np.ndarray]:
     return {"images": images.astype(np.float32), "nodule": nodule.astype(np.int64)}
 
 
-def load_xray_drr(spec: ModalitySpec, source: dict, seed: int) -> pd.DataFrame:
+def load_xray_drr(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[64, 64]`; target `nodule` (0 absent, 1 present); splits stratified by label.
 
     Source keys: `count` (800), `val_fraction`, `test_fraction`. `sample_id` is `drr-<seed>-<index>`.
     """
     count = int(source.get("count", 800))
     if count < 10:
-        raise SourceError(f"modality {spec.name!r}: xray_drr needs count >= 10, got {count}")
+        raise SourceError(f"dataset {spec.name!r}: xray_drr needs count >= 10, got {count}")
     data = radiographs(count, seed)
     splits = stratified_splits(data["nodule"], seed, val=source.get("val_fraction", 0.1), test=source.get("test_fraction", 0.2))
     ids = [f"drr-{seed}-{i:04d}" for i in range(count)]

@@ -1,0 +1,97 @@
+"""Datasets are configuration: a `datasets:` block (conf/<env>/parameters_datasets.yml) -> `DatasetSpec`s.
+
+An entry names its modality, its source (`kind` + the reader's or generator's options), its shape
+settings (the modality's defaults, overridable), its tasks, optionally the dataset it is paired with
+(rows aligned by sample id) and its data card. Everything is checked here, before anything reads or
+trains: unknown keys (with a did-you-mean), unknown modalities and source kinds, shape settings the
+modality cannot build, and tasks that do not fit the modality. Each message names the dataset, the
+key and the value.
+"""
+
+from __future__ import annotations
+
+from omnivec2.config_checks import check_keys
+from omnivec2.datasets.spec import TASK_KINDS, DatasetSpec, TaskSpec
+from omnivec2.modalities import get_modality
+
+DATASET_KEYS = ("modality", "source", "shape", "tasks", "paired_with", "card")
+TASK_KEYS = ("kind", "classes", "num_classes", "ignore_index")
+CARD_KEYS = ("description", "provenance", "licence", "notes")
+
+
+def resolve_datasets(block: dict) -> dict[str, DatasetSpec]:
+    """Every entry of a `datasets:` block, resolved and checked; sorted by name. An entry set to
+    null (an environment dropping a dataset of the base configuration) is left out."""
+    if not isinstance(block, dict) or not any(entry is not None for entry in block.values()):
+        raise ValueError(f"datasets: expected a mapping of dataset name -> entry, got {block!r}")
+    specs = {name: resolve_dataset(name, entry) for name, entry in sorted(block.items()) if entry is not None}
+    for spec in specs.values():
+        if spec.paired_with is not None and spec.paired_with not in specs:
+            raise ValueError(f"dataset {spec.name!r}: paired_with names {spec.paired_with!r}, which is not a "
+                             f"configured dataset; datasets: {sorted(specs)}")
+        if spec.paired_with == spec.name:
+            raise ValueError(f"dataset {spec.name!r}: paired_with names the dataset itself")
+    return specs
+
+
+def resolve_dataset(name: str, entry: dict) -> DatasetSpec:
+    """One dataset entry -> its `DatasetSpec` (raises ValueError naming the dataset, the key and the value)."""
+    where = f"dataset {name!r}"
+    if not isinstance(name, str) or not name.replace("_", "").isalnum() or not name[:1].isalpha():
+        raise ValueError(f"{where}: a dataset name is letters, digits and '_', starting with a letter")
+    check_keys(where, entry, DATASET_KEYS)
+    if "modality" not in entry:
+        raise ValueError(f"{where}: no 'modality'; name one of the modality families")
+    try:
+        modality = get_modality(entry["modality"])
+    except KeyError as error:
+        raise ValueError(f"{where}: modality: {error.args[0]}") from None
+    settings, parts = modality.resolve(entry.get("shape"), f"{where}, shape")
+    source = entry.get("source")
+    if not isinstance(source, dict) or "kind" not in source:
+        raise ValueError(f"{where}: source must be a mapping with a 'kind', got {source!r}")
+    from omnivec2.data.sources import check_source
+
+    check_source(where, modality.name, source)
+    tasks = tuple(_task(where, task_name, task, parts.dense_outputs_per_token)
+                  for task_name, task in (entry.get("tasks") or {}).items())
+    card = dict(entry.get("card") or {})
+    check_keys(f"{where}, card", card, CARD_KEYS)
+    return DatasetSpec(name=name, modality=modality.name, payload=parts.payload, tokenizer=parts.tokenizer,
+                       embedding=parts.embedding, mask=parts.mask, tasks=tasks, norm_targets=parts.norm_targets,
+                       reconstruction=parts.reconstruction, vocab_size=parts.vocab_size, source=dict(source),
+                       settings=settings, paired_with=entry.get("paired_with"), card=card)
+
+
+def _task(where: str, name: str, entry: dict | None, dense_outputs: int | None) -> TaskSpec:
+    where = f"{where}, task {name!r}"
+    entry = dict(entry or {})
+    check_keys(where, entry, TASK_KEYS)
+    kind = entry.get("kind", "classification")
+    if kind not in TASK_KINDS:
+        raise ValueError(f"{where}: kind {kind!r} is not one of {list(TASK_KINDS)}")
+    classes = tuple(str(c) for c in entry.get("classes") or ())
+    if len(set(classes)) != len(classes):
+        raise ValueError(f"{where}: classes lists a name twice: {list(classes)}")
+    count = entry.get("num_classes")
+    if kind == "regression":
+        if classes or count not in (None, 1):
+            raise ValueError(f"{where}: a regression task has no classes")
+        count = 1
+    elif classes:
+        if count is not None and int(count) != len(classes):
+            raise ValueError(f"{where}: num_classes {count} but {len(classes)} classes are listed")
+        count = len(classes)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ValueError(f"{where}: list its 'classes' (names in label order) or give 'num_classes' "
+                         f"(a positive integer), got num_classes={count!r}")
+    outputs = 1
+    if kind == "dense":
+        if dense_outputs is None:
+            raise ValueError(f"{where}: this modality has no dense (per-pixel) tasks")
+        outputs = dense_outputs
+    ignore = entry.get("ignore_index")
+    if ignore is not None and (not isinstance(ignore, int) or isinstance(ignore, bool)):
+        raise ValueError(f"{where}: ignore_index must be an integer label, got {ignore!r}")
+    return TaskSpec(name=name, kind=kind, num_classes=count, outputs_per_token=outputs, classes=classes,
+                    ignore_index=ignore)

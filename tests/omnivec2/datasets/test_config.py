@@ -1,0 +1,104 @@
+"""A dataset is configuration: every entry is resolved and checked before anything reads or trains,
+and a bad one is refused naming the dataset, the key and the value."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from omnivec2.datasets import resolve_dataset, resolve_datasets
+from omnivec2.modalities import MODALITIES
+from tests.default_suite import DATASETS
+
+DIGITS = {"modality": "image", "shape": {"size": 8, "channels": 1, "patch": 2, "value_range": [0.0, 16.0], "scale": 16.0},
+          "source": {"kind": "sklearn_digits"}, "tasks": {"digit": {"classes": [str(i) for i in range(10)]}}}
+PHOTOS = {"modality": "image", "shape": {"size": 16, "channels": 1, "patch": 2},
+          "source": {"kind": "png_folder", "path": "/data/photos"}, "tasks": {"species": {"num_classes": 3}}}
+
+
+def with_changes(entry: dict, **changes) -> dict:
+    entry = copy.deepcopy(entry)
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split("__")
+        target = entry
+        for key in parents:
+            target = target.setdefault(key, {})
+        target[leaf] = value
+    return entry
+
+
+def test_the_default_suite_is_fifteen_datasets_over_the_thirteen_modalities():
+    assert len(DATASETS) == 15
+    assert {spec.modality for spec in DATASETS.values()} == set(MODALITIES) and len(MODALITIES) == 13
+    assert DATASETS["rgb"].modality == "image" and DATASETS["rgb"].paired_with == "infrared"
+    assert DATASETS["tabular_regression"].modality == "tabular"
+
+
+def test_shape_settings_fix_the_payload_and_the_tokenizer():
+    digits, photos = resolve_dataset("digits", DIGITS), resolve_dataset("photos", PHOTOS)
+    assert digits.payload.shape == (8, 8) and photos.payload.shape == (16, 16)
+    assert digits.tokenizer.config() == {"kind": "image_patches", "patch": 2, "scale": 16.0}
+    rgb = resolve_dataset("rgb32", with_changes(PHOTOS, shape__channels=3, shape__size=32, shape__patch=8))
+    assert rgb.payload.shape == (3, 32, 32) and rgb.settings["channels"] == 3
+    audio = resolve_dataset("clips", {"modality": "audio", "shape": {"sample_rate": 44100, "seconds": 5.0},
+                                      "source": {"kind": "esc50", "path": "/esc"}, "tasks": {"sound": {"num_classes": 50}}})
+    assert audio.payload.shape == (220500,) and audio.tokenizer.sample_rate == 44100
+
+
+def test_class_names_count_the_classes():
+    spec = resolve_dataset("digits", DIGITS)
+    assert spec.tasks[0].num_classes == 10 and spec.tasks[0].classes[3] == "3"
+    dense = resolve_dataset("seg", {"modality": "depth", "source": {"kind": "depth_folder", "path": "/d"},
+                                    "tasks": {"mask": {"kind": "dense", "classes": ["floor", "object"],
+                                                       "ignore_index": 255}}})
+    assert dense.tasks[0].outputs_per_token == 64 and dense.tasks[0].ignore_index == 255
+
+
+BAD_ENTRIES = {
+    "unknown key": (with_changes(DIGITS, modalty="image"),
+                    "dataset 'bad': unknown key(s) ['modalty'] (did you mean 'modalty' -> 'modality'?)"),
+    "unknown modality": (with_changes(DIGITS, modality="imaeg"),
+                         "dataset 'bad': modality: unknown modality 'imaeg' (did you mean 'imaeg' -> 'image'?)"),
+    "unknown source kind": (with_changes(DIGITS, source={"kind": "png_foldr", "path": "/x"}),
+                            "dataset 'bad': source kind 'png_foldr' is unknown (did you mean 'png_foldr' -> 'png_folder'?)"),
+    "a source kind of another modality": (with_changes(DIGITS, source={"kind": "esc50", "path": "/x"}),
+                                          "dataset 'bad': source kind 'esc50' reads audio data, not image"),
+    "unknown source option": (with_changes(PHOTOS, source__val_fractoin=0.2),
+                              "dataset 'bad', source (png_folder): unknown key(s) ['val_fractoin'] "
+                              "(did you mean 'val_fractoin' -> 'val_fraction'?)"),
+    "unknown shape setting": (with_changes(DIGITS, shape__chanels=3),
+                              "dataset 'bad', shape: unknown key(s) ['chanels'] (did you mean 'chanels' -> 'channels'?)"),
+    "a shape the modality cannot build": (with_changes(DIGITS, shape__patch=3),
+                                          "dataset 'bad', shape: size 8x8 is not divisible into patches of 3"),
+    "classes and a count that disagree": (with_changes(DIGITS, tasks={"digit": {"classes": ["a", "b"], "num_classes": 3}}),
+                                          "dataset 'bad', task 'digit': num_classes 3 but 2 classes are listed"),
+    "no class count": (with_changes(DIGITS, tasks={"digit": {"kind": "classification"}}),
+                       "dataset 'bad', task 'digit': list its 'classes' (names in label order) or give 'num_classes'"),
+    "a dense task on a modality without pixels": (
+        {"modality": "tabular", "source": {"kind": "sklearn_wine"}, "tasks": {"seg": {"kind": "dense", "num_classes": 2}}},
+        "dataset 'bad', task 'seg': this modality has no dense (per-pixel) tasks"),
+    "unknown task kind": (with_changes(DIGITS, tasks={"digit": {"kind": "ranking", "num_classes": 2}}),
+                          "dataset 'bad', task 'digit': kind 'ranking' is not one of"),
+    "unknown card key": (with_changes(DIGITS, card={"licence": "BSD", "lisence": "x"}),
+                         "dataset 'bad', card: unknown key(s) ['lisence']"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ENTRIES))
+def test_a_bad_entry_is_refused_naming_the_dataset_the_key_and_the_value(case):
+    entry, message = BAD_ENTRIES[case]
+    with pytest.raises(ValueError) as info:
+        resolve_dataset("bad", entry)
+    assert message in str(info.value)
+
+
+def test_paired_with_must_name_another_configured_dataset():
+    with pytest.raises(ValueError, match=r"dataset 'photos': paired_with names 'nope', which is not a configured"):
+        resolve_datasets({"digits": DIGITS, "photos": with_changes(PHOTOS, paired_with="nope")})
+    specs = resolve_datasets({"digits": DIGITS, "photos": with_changes(PHOTOS, paired_with="digits")})
+    assert specs["photos"].paired_with == "digits"
+
+
+def test_an_environment_drops_a_base_dataset_by_setting_it_to_null():
+    assert list(resolve_datasets({"digits": DIGITS, "photos": None})) == ["digits"]
