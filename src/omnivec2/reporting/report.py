@@ -136,6 +136,6 @@ def draw_cards(out_dir: Path, specs: dict, validation: dict, manifests: dict, sa
     for name, spec in specs.items():
         card = data_card(spec, validation[name], manifests[name], cache_root)
         label = next((t.name for t in spec.tasks if t.kind == "classification"), None)
-        picture = save_figure(sample_preview(spec, samples[name], label), out_dir, f"cards/{name}")
+        picture = save_figure(sample_preview(spec.modality, samples[name], label), out_dir, f"cards/{name}")
         cards.append((card, picture))
     return cards
