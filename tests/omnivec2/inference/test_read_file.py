@@ -19,7 +19,8 @@ def test_text_files_become_utf8_bytes(tmp_path):
     ("missing.npy", None, "no such file"),
     ("empty.npy", b"", "empty file"),
     ("pickled.npy", b"\x93NUMPY garbage", "cannot decode as .npy"),
-    ("frame.bmp", b"BM....", r"no reader for '.bmp' files; save the payload as .npy \(float32 \[8, 8\]\)"),
+    ("frame.webp", b"RIFF....", r"no reader for '.webp' files; save the payload as .npy \(float32 \[8, 8\]\)"),
+    ("frame.bmp", b"BM....", "not a decodable BMP file"),
     ("broken.png", b"\x89PNG\r\n\x1a\nnope", "not a decodable PNG"),
 ])
 def test_bad_files_name_modality_file_and_problem(tmp_path, name, content, message):
