@@ -56,10 +56,10 @@ def _decode(spec: DatasetSpec, data: bytes, suffix: str, name: str) -> np.ndarra
 
         return decode_image(spec, data, name, intensity_scale(spec, {}))
     if suffix == ".wav" and spec.modality == "audio":
-        from omnivec2.data.sources.wav import fit_length, read_wav, resample_linear
+        from omnivec2.data.sources.wav import fit_length, read_wav, resample
 
         wave_, rate = read_wav(data, name)
-        return fit_length(resample_linear(wave_, rate, 16000), int(shape[0]))
+        return fit_length(resample(wave_, rate, int(spec.settings["sample_rate"])), int(shape[0]))
     if suffix == ".txt":
         from omnivec2.data.sources.text_table import text_payload
 
