@@ -1,8 +1,9 @@
 """One user file -> one payload of a modality, with the decoders ingestion uses for its formats.
 
 `.npy` works for every modality (the payload itself, shape and dtype as the modality declares);
-the native formats: `.png` (image-like modalities), `.wav` (audio), `.txt` (text), `.off`/`.ply`
-(point cloud), `.sdf`/`.mol` (graph), `.avi`/`.mp4` (video).
+the native formats: `.png`, `.jpg`, `.gif`, `.bmp`, `.tif` (image and X-ray, decoded as the
+`image_folder` source does), `.wav` (audio), `.txt` (text), `.off`/`.ply` (point cloud),
+`.sdf`/`.mol` (graph), `.avi`/`.mp4` (video).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from omnivec2.data.sources import SOURCES
 from omnivec2.data.sources.common import SourceError
+from omnivec2.data.sources.image_decode import IMAGE_SUFFIXES
 from omnivec2.datasets.spec import DatasetSpec
 
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a single sample larger than this is refused before decoding
@@ -47,15 +50,16 @@ def _decode(spec: DatasetSpec, data: bytes, suffix: str, name: str) -> np.ndarra
     shape = spec.payload.shape
     if suffix == ".npy":
         return np.load(io.BytesIO(data), allow_pickle=False)
-    if suffix == ".png":
-        from omnivec2.data.sources.png_folder import decode_png
+    if suffix in IMAGE_SUFFIXES and spec.modality in SOURCES["image_folder"].modalities:
+        from omnivec2.data.sources.image_decode import decode_image
+        from omnivec2.data.sources.image_folder import intensity_scale
 
-        return decode_png(spec, data, name, int(shape[-1]), 1.0 if len(shape) == 3 else 6.0)
+        return decode_image(spec, data, name, intensity_scale(spec, {}))
     if suffix == ".wav" and spec.modality == "audio":
-        from omnivec2.data.sources.wav import fit_length, read_wav, resample_linear
+        from omnivec2.data.sources.wav import fit_length, read_wav, resample
 
         wave_, rate = read_wav(data, name)
-        return fit_length(resample_linear(wave_, rate, 16000), int(shape[0]))
+        return fit_length(resample(wave_, rate, int(spec.settings["sample_rate"])), int(shape[0]))
     if suffix == ".txt":
         from omnivec2.data.sources.text_table import text_payload
 

@@ -32,7 +32,7 @@ def build(s: dict) -> ModalityParts:
 AUDIO = Modality(
     name="audio",
     settings={"sample_rate": 16000, "seconds": 1.0, "mel_bins": 64, "patch_mels": 16, "patch_frames": 8},
-    help={"sample_rate": "Hz; sources resample to it", "seconds": "clips are cropped or padded to it",
+    help={"sample_rate": "Hz; sources resample to it (polyphase, scipy's resample_poly)", "seconds": "clips are cropped or padded to it",
           "mel_bins": "log-mel bands", "patch_mels": "mel bands per patch", "patch_frames": "10 ms frames per patch"},
     build=build,
     description="mono waveforms; log-mel patches",

@@ -15,7 +15,7 @@ import pytest
 
 from omnivec2.data.sources import SourceError, load_source
 from omnivec2.data.sources.image_files import decode_frame
-from omnivec2.data.sources.png_folder import decode_png
+from omnivec2.data.sources.image_decode import decode_image
 from omnivec2.data.sources.wav import read_wav
 from tests.default_suite import default_dataset
 
@@ -71,7 +71,7 @@ def test_image_bombs_are_refused_before_decoding(width, height, message):
     with pytest.raises(ValueError, match=re.escape(f"frame.png: {message}")):
         decode_frame(data, "frame.png")
     with pytest.raises(SourceError, match=re.escape(message)):
-        decode_png(default_dataset("xray"), data, "xray/a.png", 64, 1.0)
+        decode_image(default_dataset("xray"), data, "xray/a.png", 1.0)
 
 
 def wav_declaring(seconds: float, rate: int = 16_000) -> bytes:

@@ -12,8 +12,9 @@ import pytest
 from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source
 from omnivec2.data.sources import espeak_digits
-from omnivec2.data.sources.wav import read_wav, resample_linear
-from omnivec2.datasets import TaskSpec
+from omnivec2.data.sources.wav import read_wav, resample
+from omnivec2.datasets import TaskSpec, resolve_dataset
+from omnivec2.validation import validate_sample_table
 from tests.default_suite import DATASETS
 from omnivec2.tokens.spectrogram import LOG_FLOOR, LogMelPatches, hz_to_mel, mel_centres, mel_filterbank
 from tests.omnivec2.modalities.bad_inputs_audio_text_ts import ROW, assert_rejected, with_payload, with_value
@@ -133,12 +134,12 @@ def test_esc50_folder_reads_folds_resamples_and_mixes(tmp_path):
     table = load_source(SPEC, {"kind": "esc50", "path": str(tmp_path)}, seed=0).set_index("sample_id")
     assert table.loc["1-4-A-4", "split"] == "test" and table.loc["1-3-A-3", "split"] == "val"
     assert table.loc["1-0-A-0", "split"] == "train" and table.loc["1-7-A-7", "digit"] == 7
-    mono = decode_payload(table.loc["1-0-A-0"])
-    np.testing.assert_allclose(mono[:8000], 0.25, atol=1e-6)
-    assert np.all(mono[8001:] == 0.0)
+    mono = decode_payload(table.loc["1-0-A-0"])  # 0.5 s at 8 kHz -> 8000 samples at 16 kHz, then zeros
+    np.testing.assert_allclose(mono[50:7950], 0.25, atol=5e-4)  # the filter rings for a few samples at each end
+    assert np.all(mono[8000:] == 0.0)
     stereo = decode_payload(table.loc["1-1-A-1"])  # 44.1 kHz stereo -> 16 kHz mono, first 1.0 s
     expected = 0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000.0)
-    np.testing.assert_allclose(stereo, expected, atol=2e-3)
+    np.testing.assert_allclose(stereo[100:], expected[100:], atol=1e-3)
 
 
 def test_esc50_folder_from_s3(tmp_path, s3):
@@ -165,6 +166,29 @@ def test_esc50_with_a_user_spec_of_fifty_classes(tmp_path):
     assert table["category"].tolist() == [10, 11, 12, 13] and (table["split"] == "test").sum() == 2
 
 
+def test_esc50_at_its_real_shape_five_second_stereo_clips_at_44k1_into_sixteen_khz(tmp_path):
+    t = np.arange(5 * 44100) / 44100.0
+    tone = np.sin(2 * np.pi * 440 * t) * 16384
+    chirp = np.sin(2 * np.pi * 12000 * t) * 8192  # above 8 kHz: filtered out, not folded to 4 kHz
+    clips = {"1-100-A-0.wav": np.stack([tone, tone], axis=1), "2-100-A-17.wav": np.stack([tone + chirp, -tone], axis=1),
+             "4-100-A-33.wav": np.stack([tone[: 3 * 44100], tone[: 3 * 44100]], axis=1),  # short: zero-padded
+             "5-100-A-49.wav": np.stack([tone, tone], axis=1)}
+    write_esc50(tmp_path, [(name, int(name[0]), int(name.rsplit("-", 1)[1][:-4]), wav_bytes(x, 44100)) for name, x in clips.items()])
+    spec = resolve_dataset("esc50", {"modality": "audio", "shape": {"sample_rate": 16000, "seconds": 5.0},
+                                     "source": {"kind": "esc50", "path": str(tmp_path)},
+                                     "tasks": {"category": {"num_classes": 50}}})
+    table = load_source(spec, spec.source, seed=0).set_index("sample_id")
+    assert table["category"].tolist() == [0, 17, 33, 49] and table["split"].tolist() == ["train", "train", "val", "test"]
+    assert (table["shape"] == "80000").all() and validate_sample_table(table.reset_index(), spec).report["success"]
+    waves = {name: decode_payload(row) for name, row in table.iterrows()}
+    assert {len(w) for w in waves.values()} == {80000}  # exactly sample_rate * seconds
+    spectrum = np.abs(np.fft.rfft(waves["1-100-A-0"])) / 40000  # bins of 0.2 Hz
+    assert np.fft.rfftfreq(80000, 1 / 16000)[spectrum.argmax()] == 440.0 and spectrum.max() == pytest.approx(0.5, rel=0.01)
+    mixed = np.abs(np.fft.rfft(waves["2-100-A-17"])) / 40000  # (tone + chirp - tone) / 2: only the chirp's alias could be left
+    assert mixed.max() < 1e-3
+    assert np.all(waves["4-100-A-33"][48000:] == 0.0) and np.abs(waves["4-100-A-33"][:47900]).max() > 0.45
+
+
 @pytest.mark.parametrize("damage, message", [
     (lambda root: (root / "audio" / "1-2-A-2.wav").write_bytes(b""), r"1-2-A-2\.wav: not a readable PCM WAV"),
     (lambda root: (root / "audio" / "1-2-A-2.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt "), r"1-2-A-2\.wav: not a readable PCM WAV"),
@@ -183,7 +207,23 @@ def test_wav_reader_truncated_frames_and_resampling():
     data = wav_bytes(np.array([0, 16384, -16384, 32767]), 8000)
     samples, rate = read_wav(data[:-1], "x.wav")  # a truncated last frame is dropped
     assert rate == 8000 and samples.tolist() == [0.0, 0.5, -0.5]
-    np.testing.assert_allclose(resample_linear(np.array([0.0, 1.0], np.float32), 8000, 16000), [0.0, 0.5, 1.0, 1.0])
+    three = wav_bytes(np.array([[8192, 16384, 24576]] * 4), 8000)  # any channel count is averaged
+    assert read_wav(three, "x.wav")[0].tolist() == [0.5] * 4
+
+
+@pytest.mark.parametrize("rate, target, samples, length", [(44100, 16000, 220500, 80000), (48000, 16000, 238001, 79334),
+                                                         (8000, 22050, 4001, 11028)])
+def test_resampling_keeps_the_duration_rounding_up(rate, target, samples, length):
+    t = np.arange(samples) / rate
+    out = resample(np.sin(2 * np.pi * 440 * t).astype(np.float32), rate, target)
+    assert len(out) == length and out.dtype == np.float32 and np.abs(out).max() <= 1.0
+
+
+def test_resampling_filters_what_the_new_rate_cannot_hold_instead_of_aliasing_it():
+    t = np.arange(44100) / 44100.0
+    above = 0.5 * np.sin(2 * np.pi * 12000 * t)  # above 16 kHz's Nyquist: folds to 4 kHz if merely interpolated
+    out = resample(above.astype(np.float32), 44100, 16000)
+    assert np.sqrt(np.mean(out[200:-200] ** 2)) < 1e-3  # linear interpolation leaves 0.28 at 4 kHz
 
 
 # ----- bad input --------------------------------------------------------------------------------------

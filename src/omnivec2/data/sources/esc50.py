@@ -3,13 +3,15 @@
 Layout (as the ESC-50 release): `<root>/audio/<filename>.wav` and `<root>/meta/esc50.csv` with at
 least the columns `filename`, `fold` and `target` (an integer class; ESC-50's `category` column
 is ignored). Fold `test_fold` (default 5) -> test, fold `val_fold` (default 4, None for no val)
--> val, the other folds -> train. The target goes to the modality's first task, so a modality
-whose task has fewer classes than the folder rejects the folder (SourceError naming the label):
-the real ESC-50 (50 classes, 5 s at 44.1 kHz) needs a modality spec with a 50-class task and a
-payload of 5 s (`PayloadSpec(shape=(80000,), ...)`).
+-> val, the other folds -> train. The target goes to the dataset's first task, so a task with
+fewer classes than the folder rejects the folder (SourceError naming the label). The real ESC-50
+(2000 clips of 5 s at 44.1 kHz, 50 classes) is a dataset entry such as
+`{modality: audio, shape: {sample_rate: 16000, seconds: 5.0}, source: {kind: esc50, path: ...},
+tasks: {category: {num_classes: 50}}}`.
 
-Each WAV (integer PCM) is mixed to mono, resampled to `sample_rate` (16 kHz) by linear
-interpolation and cropped (start kept) or zero-padded to the payload length.
+Each WAV (integer PCM, any channel count) is averaged to mono, resampled to the dataset's
+`sample_rate` by polyphase filtering (`wav.resample`: 44.1 -> 16 kHz is up 160, down 441) and
+cropped (start kept) or zero-padded to the payload length, `sample_rate * seconds`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, contained_path, read_bytes, target_name
-from omnivec2.data.sources.wav import fit_length, read_wav, resample_linear
+from omnivec2.data.sources.wav import fit_length, read_wav, resample
 from omnivec2.datasets.spec import DatasetSpec
 
 META = "meta/esc50.csv"
@@ -46,14 +48,13 @@ def load_esc50_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
     """Waveforms float32 `[L]` (L = the payload length); `sample_id` is the file name without `.wav`.
 
     `source`: `path` (the root folder or `s3://` prefix), optional `test_fold`, `val_fold`,
-    `sample_rate`, `classes` (names or values of `target`, in class order), `storage_options`.
+    `classes` (names or values of `target`, in class order), `storage_options`.
     """
     if "path" not in source:
         raise SourceError(f"dataset {spec.name!r}: an esc50 source needs 'path' (the folder holding audio/ and meta/)")
     root = str(source["path"]).rstrip("/")
     meta = read_meta(spec, root, source)
-    rate = int(source.get("sample_rate", 16000))
-    length = int(spec.payload.shape[0])
+    rate, length = int(spec.settings["sample_rate"]), int(spec.payload.shape[0])
     test_fold, val_fold = source.get("test_fold", 5), source.get("val_fold", 4)
 
     waves = []
@@ -65,7 +66,7 @@ def load_esc50_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
             if isinstance(error, SourceError):
                 raise
             raise SourceError(f"dataset {spec.name!r}: {error}") from None
-        waves.append(fit_length(resample_linear(wave_, clip_rate, rate), length))
+        waves.append(fit_length(resample(wave_, clip_rate, rate), length))
 
     folds = pd.to_numeric(meta["fold"], errors="coerce")
     splits = np.where(folds == test_fold, "test", np.where(folds == val_fold, "val", "train")).tolist()

@@ -9,8 +9,10 @@ Splits are by voice (test and val voices never appear in training).
 A take (one voice, speed and pitch) speaks the ten words in one espeak-ng call with 600 ms SSML
 breaks between them, written at 22.05 kHz into a temporary folder, read with `wave` and cut at
 silences longer than 0.25 s (each word thereby trimmed of silence); a take that does not split
-into ten is synthesised word by word instead. Words are resampled to 16 kHz by linear
-interpolation and cropped or zero-padded to the payload length (1.0 s). espeak-ng is deterministic for a given voice, speed, pitch and text.
+into ten is synthesised word by word instead. Words are resampled to the dataset's rate (16 kHz)
+by polyphase filtering (`wav.resample`), trimmed again of the filter's faint onset and tail, and
+cropped or zero-padded to the payload length (1.0 s). espeak-ng is deterministic for a given
+voice, speed, pitch and text.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, target_name
-from omnivec2.data.sources.wav import fit_length, read_wav, resample_linear, trim_silence
+from omnivec2.data.sources.wav import fit_length, read_wav, resample, trim_silence
 from omnivec2.datasets.spec import DatasetSpec
 
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -134,18 +136,17 @@ def synthesise(program: str, spec: DatasetSpec, grid: pd.DataFrame, folder: Path
 
 
 def load_espeak_digits_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
-    """Waveforms float32 `[L]` (L = the payload length, 16 kHz); target `digit` 0-9.
+    """Waveforms float32 `[L]` (L = the payload length, at the dataset's `sample_rate`); target `digit` 0-9.
 
     `sample_id` is `espeak-<voice>-<digit>-s<speed>-p<pitch>` (unique: the grid never repeats a
     voice/digit/speed/pitch; a clash after jitter is made unique with `-<n>`).
     """
     program = espeak_program(spec)
-    rate = int(source.get("sample_rate", 16000))
-    length = int(spec.payload.shape[0])
+    rate, length = int(spec.settings["sample_rate"]), int(spec.payload.shape[0])
     grid = clip_grid(source, seed)
     with tempfile.TemporaryDirectory(prefix="omnivec2-espeak-") as folder:
         clips = synthesise(program, spec, grid, Path(folder), int(source.get("workers", 2)))
-    waves = [fit_length(resample_linear(wave_, clip_rate, rate), length) for wave_, clip_rate in clips]
+    waves = [fit_length(trim_silence(resample(wave_, clip_rate, rate)), length) for wave_, clip_rate in clips]
     ids = [f"espeak-{r.voice}-{r.digit}-s{r.speed}-p{r.pitch}" for r in grid.itertuples()]
     ids = _unique(ids)
     return build_sample_table(ids, grid["split"].tolist(), waves, {target_name(spec): grid["digit"].to_numpy(np.int64)})

@@ -1,12 +1,14 @@
-"""PCM WAV bytes -> mono float32 waveforms at a target rate, with Python's `wave` module (no audio libraries).
+"""PCM WAV bytes -> mono float32 waveforms at a target rate: read by Python's `wave`, resampled by scipy.
 
 Used by the audio sources (espeak-ng clips, ESC-50 folders). Integer PCM of 8, 16, 24 or 32 bits;
-stereo (or more channels) is averaged to mono; other rates are resampled by linear interpolation.
+any channel count is averaged to mono; other rates are resampled by polyphase filtering (`resample`),
+then clips are cropped or zero-padded to the dataset's length (`fit_length`).
 """
 
 from __future__ import annotations
 
 import io
+import math
 import wave
 
 import numpy as np
@@ -49,13 +51,20 @@ def _pcm_to_float(frames: bytes, width: int) -> np.ndarray:
     return (np.frombuffer(frames, dtype).astype(np.float64) / float(1 << (8 * width - 1))).astype(np.float32)
 
 
-def resample_linear(wave_: np.ndarray, rate: int, target_rate: int) -> np.ndarray:
-    """Waveform `[T]` at `rate` -> `[round(T * target_rate / rate)]` at `target_rate`, linear interpolation."""
+def resample(wave_: np.ndarray, rate: int, target_rate: int) -> np.ndarray:
+    """Waveform `[T]` at `rate` -> `[ceil(T * target_rate / rate)]` at `target_rate`, polyphase.
+
+    `scipy.signal.resample_poly` with up/down = the two rates divided by their gcd (44.1 -> 16 kHz:
+    160/441); its Kaiser-windowed FIR low-pass removes what lies above the lower Nyquist frequency
+    instead of folding it back. Clipped to [-1, 1]: the filter rings at full-scale edges.
+    """
     if rate == target_rate:
         return wave_.astype(np.float32)
-    length = max(1, int(round(len(wave_) * target_rate / rate)))
-    times = np.arange(length, dtype=np.float64) * (rate / target_rate)
-    return np.interp(times, np.arange(len(wave_)), wave_).astype(np.float32)
+    from scipy.signal import resample_poly
+
+    common = math.gcd(int(rate), int(target_rate))
+    out = resample_poly(wave_.astype(np.float64), int(target_rate) // common, int(rate) // common)
+    return np.clip(out, -1.0, 1.0).astype(np.float32)
 
 
 def fit_length(wave_: np.ndarray, length: int) -> np.ndarray:
