@@ -69,7 +69,7 @@ def render_report(metrics: dict, stage1: dict, stage2: dict, stage3: dict, unimo
     cache_root = project_path(cache_dir)
     model = load_model(project_path(stage3["checkpoint"]))
     present = [m.name for m in model.config.modalities]
-    classification = [(m.name, t.name, t.num_classes) for m in model.config.modalities for t in m.tasks
+    classification = [(m.name, t.name, t.num_classes, t.classes) for m in model.config.modalities for t in m.tasks
                       if t.kind == "classification"]
     figures = {
         "bars": save_figure(task_bars(metrics), out, "task_bars"),

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from omnivec2.datasets import resolve_dataset
+from omnivec2.datasets import resolve_dataset, with_class_lists
 from omnivec2.tokens.cache import build_token_cache
 from omnivec2.training.stage_runner import project_path
 
 
-def tokenize(dataset: str, entry: dict, validated_samples: pd.DataFrame, cache_dir: str) -> dict:
-    manifest = build_token_cache(validated_samples, resolve_dataset(dataset, entry), project_path(cache_dir))
+def tokenize(dataset: str, entry: dict, validated_samples: pd.DataFrame, classes: dict, cache_dir: str) -> dict:
+    """-> the manifest; its tasks carry their class count and names (inferred ones from `classes`,
+    the ingestion's class lists), which size the model's heads."""
+    spec = with_class_lists(resolve_dataset(dataset, entry), classes)
+    manifest = build_token_cache(validated_samples, spec, project_path(cache_dir))
     # The manifest pointer is versioned by DVC: keep it free of run-dependent fields.
     return {k: v for k, v in manifest.items() if k != "reused"} | {"cache_dir": cache_dir}

@@ -7,7 +7,7 @@ from pipelines.tokenization import nodes
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(bind(nodes.tokenize, d), [f"params:datasets.{d}", f"{d}_validated_samples",
+            Node(bind(nodes.tokenize, d), [f"params:datasets.{d}", f"{d}_validated_samples", f"{d}_classes",
                                            "params:tokenization.cache_dir"],
                  f"{d}_token_manifest", name=f"tokenize_{d}", tags=["tokenization", d])
             for d in dataset_names()

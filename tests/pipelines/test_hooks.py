@@ -368,8 +368,8 @@ def test_settings_register_the_hooks_with_timing_last():
     from pipelines.datasets import DatasetsHook
     from pipelines.hooks import TimingHook
 
-    # pluggy calls hooks last-registered first: TimingHook logs before MlflowHook closes the run;
-    # DatasetsHook's hooks are tryfirst (the pipelines are built from the session's datasets).
+    # pluggy calls hooks last-registered first: TimingHook logs before MlflowHook closes the run.
+    # DatasetsHook's hooks are tryfirst: they run before the others wherever it is registered.
     assert [type(h) for h in settings.HOOKS] == [DatasetsHook, RayHook, MlflowHook, TimingHook]
     assert settings.CONFIG_LOADER_ARGS["base_env"] == "base"
     assert settings.CONFIG_LOADER_ARGS["default_run_env"] == "local"

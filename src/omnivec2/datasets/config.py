@@ -5,7 +5,8 @@ settings (the modality's defaults, overridable), its tasks, optionally the datas
 (rows aligned by sample id) and its data card. Everything is checked here, before anything reads or
 trains: unknown keys (with a did-you-mean), unknown modalities and source kinds, shape settings the
 modality cannot build, and tasks that do not fit the modality. Each message names the dataset, the
-key and the value.
+key and the value. A classification or dense task may leave out both `classes` and `num_classes`:
+its class list is then inferred from the labels at ingestion (`omnivec2.datasets.classes`).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def _task(where: str, name: str, entry: dict | None, dense_outputs: int | None) 
     if len(set(classes)) != len(classes):
         raise ValueError(f"{where}: classes lists a name twice: {list(classes)}")
     count = entry.get("num_classes")
+    infer = kind in ("classification", "dense") and not classes and count is None
     if kind == "regression":
         if classes or count not in (None, 1):
             raise ValueError(f"{where}: a regression task has no classes")
@@ -82,9 +84,12 @@ def _task(where: str, name: str, entry: dict | None, dense_outputs: int | None) 
         if count is not None and int(count) != len(classes):
             raise ValueError(f"{where}: num_classes {count} but {len(classes)} classes are listed")
         count = len(classes)
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+    elif infer:
+        count = 0  # filled in from the labels at ingestion (omnivec2.datasets.classes)
+    if not infer and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+        leave_out = "; or leave both out to infer the classes from the labels" if kind != "embedding" else ""
         raise ValueError(f"{where}: list its 'classes' (names in label order) or give 'num_classes' "
-                         f"(a positive integer), got num_classes={count!r}")
+                         f"(a positive integer), got num_classes={count!r}{leave_out}")
     outputs = 1
     if kind == "dense":
         if dense_outputs is None:
@@ -94,4 +99,4 @@ def _task(where: str, name: str, entry: dict | None, dense_outputs: int | None) 
     if ignore is not None and (not isinstance(ignore, int) or isinstance(ignore, bool)):
         raise ValueError(f"{where}: ignore_index must be an integer label, got {ignore!r}")
     return TaskSpec(name=name, kind=kind, num_classes=count, outputs_per_token=outputs, classes=classes,
-                    ignore_index=ignore)
+                    ignore_index=ignore, infer_classes=infer)

@@ -23,6 +23,9 @@ class TaskSpec:
     embedding width for embedding tasks. Dense tasks predict `outputs_per_token` labels per token
     (the pixels of a patch), laid out like the tokens. `classes` names the classes in index order
     (empty when only a count was given); `ignore_index` marks unlabelled targets (dense maps).
+    `infer_classes`: the configuration gives neither names nor a count, so ingestion infers the
+    class list from the labels (`omnivec2.datasets.classes`); until it is filled in
+    (`with_class_lists`) `num_classes` is 0 and `classes` empty.
     """
 
     name: str
@@ -31,6 +34,7 @@ class TaskSpec:
     outputs_per_token: int = 1
     classes: tuple[str, ...] = ()
     ignore_index: int | None = None
+    infer_classes: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,15 @@ import torch
 from omnivec2.checkpoint import load_model
 from omnivec2.evaluation.baselines import classical_baseline
 from omnivec2.evaluation.dense_baseline import dense_baseline
-from omnivec2.evaluation.metrics import predict_task, task_metrics
+from omnivec2.evaluation.metrics import per_class_metrics, predict_task, task_metrics
 from omnivec2.evaluation.retrieval import cca_retrieval, pair_rows, shared_embedding
 from omnivec2.tokens.cache import read_token_split
 
 
 def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed: int = 0,
                         retrieval: dict | None = None) -> dict:
-    """-> {"tasks": {"<modality>/<task>": {kind, test_samples, omnivec2: {...}, classical: {...}}}}.
+    """-> {"tasks": {"<modality>/<task>": {kind, test_samples, omnivec2: {...}, classical: {...}}}}, plus
+    OmniVec2's `per_class_recall` (classification) or `per_class_iou` (dense) keyed by class name.
 
     `retrieval`: {name: {query, gallery, match, query_marker, gallery_marker, components}}, each
     evaluated as task `<query>/<name>` when both modalities are in the model."""
@@ -34,6 +35,7 @@ def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed
                 "kind": task.kind,
                 "test_samples": len(test.sample_ids),
                 "omnivec2": task_metrics(task.kind, output, target, task.num_classes),
+                **per_class_metrics(task.kind, output, target, task.num_classes, task.classes),
             }
             if task.kind in ("classification", "regression"):
                 entry["classical"] = classical_baseline(task.kind, train.tokens, train.targets[task.name],

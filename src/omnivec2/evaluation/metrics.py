@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 import torchmetrics.functional as tmf
 
@@ -47,3 +49,23 @@ def task_metrics(kind: str, output: torch.Tensor, target: torch.Tensor, num_clas
             "miou": float(tmf.jaccard_index(logits, target, task="multiclass", num_classes=num_classes, average="macro")),
         }
     raise ValueError(f"no metrics for task kind {kind!r} yet")
+
+
+def per_class_metrics(kind: str, output: torch.Tensor, target: torch.Tensor, num_classes: int,
+                      names: Sequence[str] = ()) -> dict[str, dict[str, float]]:
+    """Per-class figures keyed by class name (the index as a string when the task has no names):
+    {"per_class_recall": ...} for classification, {"per_class_iou": ...} for dense tasks, {} otherwise.
+
+    A class with no test samples has no recall (no pixels in target nor prediction: no IoU) and is
+    left out rather than reported as 0."""
+    if kind not in ("classification", "dense"):
+        return {}
+    logits, target = (output.flatten(0, 2), target.flatten()) if kind == "dense" else (output, target)
+    matrix = tmf.confusion_matrix(logits, target.long(), task="multiclass", num_classes=num_classes).double()
+    hits, truths = matrix.diag(), matrix.sum(1)  # rows: true class, columns: predicted class
+    if kind == "classification":
+        key, denominators = "per_class_recall", truths
+    else:
+        key, denominators = "per_class_iou", truths + matrix.sum(0) - hits
+    return {key: {str(names[c]) if names else str(c): float(hits[c] / denominators[c])
+                  for c in range(num_classes) if denominators[c] > 0}}

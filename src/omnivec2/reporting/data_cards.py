@@ -1,12 +1,13 @@
 """One data card per dataset: description, provenance and licence (the dataset entry's `card`), the
 source actually ingested (generator parameters included), counts per split and class (the
-validation report), the token shape and cache size (the manifest), and a picture of a few samples."""
+validation report), the token shape and cache size (the manifest), and a picture of a few samples.
+Classes are shown by name where the task has names (declared, or inferred and in the manifest)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from omnivec2.datasets import DatasetSpec
+from omnivec2.datasets import DatasetSpec, with_class_lists
 
 
 def cache_bytes(cache_root: str | Path, manifest: dict) -> int:
@@ -14,8 +15,28 @@ def cache_bytes(cache_root: str | Path, manifest: dict) -> int:
     return sum((directory / entry["file"]).stat().st_size for entry in manifest["splits"].values())
 
 
+def with_manifest_classes(spec: DatasetSpec, manifest: dict) -> DatasetSpec:
+    """`spec` with the class lists its token cache was built with (those inferred at ingestion too)."""
+    return with_class_lists(spec, {task["name"]: task.get("classes") or () for task in manifest["tasks"]})
+
+
+def class_balance_by_name(balance: dict, spec: DatasetSpec) -> dict:
+    """The validation report's {split: {task: {index: count}}} keyed by class name where the task has names."""
+    names = {task.name: task.classes for task in spec.tasks}
+    return {split: {task: {class_name(names.get(task, ()), key): count for key, count in counts.items()}
+                    for task, counts in per_task.items()}
+            for split, per_task in balance.items()}
+
+
+def class_name(names: tuple[str, ...], index) -> str:
+    """Class `index` (an int or its string) by name, or the index itself when there is no name for it."""
+    text = str(index)
+    return names[int(text)] if text.isdigit() and int(text) < len(names) else text
+
+
 def data_card(spec: DatasetSpec, validation: dict, manifest: dict, cache_root: str | Path) -> dict:
-    """Everything a card shows, as plain data (the picture is drawn separately)."""
+    """Everything a card shows, as plain data (the picture is drawn separately); `spec` names the
+    classes (see `with_manifest_classes`)."""
     card = spec.card
     provenance = "\n".join(filter(None, [f"provenance: {card['provenance']}" if card.get("provenance") else "",
                                           f"licence: {card['licence']}" if card.get("licence") else "",
@@ -31,7 +52,7 @@ def data_card(spec: DatasetSpec, validation: dict, manifest: dict, cache_root: s
         "tasks": [{"name": t.name, "kind": t.kind, "classes": t.num_classes, "names": list(t.classes)}
                   for t in spec.tasks],
         "rows": validation.get("row_counts", {}),
-        "class_balance": validation.get("class_balance", {}),
+        "class_balance": class_balance_by_name(validation.get("class_balance", {}), spec),
         "quarantine_reasons": validation.get("quarantine_reasons", {}),
         "token_shape": manifest["token_shape"],
         "tokenizer": manifest["tokenizer"]["config"],

@@ -4,6 +4,7 @@ confusion matrices, a 2-D map of the shared embedding space, and dense-task samp
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import matplotlib
 
@@ -43,14 +44,15 @@ def task_bars(metrics: dict):
 
 
 @torch.no_grad()
-def confusion_matrices(model, cache_root, tasks: list[tuple[str, str, int]]):
-    """Classification tasks (modality, task, classes) -> a grid of row-normalised test confusion matrices."""
+def confusion_matrices(model, cache_root, tasks: list[tuple[str, str, int, Sequence[str]]]):
+    """Classification tasks (modality, task, number of classes, class names or ()) -> a grid of
+    row-normalised test confusion matrices, their axes labelled with the class names where known."""
     cols = min(4, len(tasks))
     rows = math.ceil(len(tasks) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.0 * rows), squeeze=False)
     for ax in axes.flat[len(tasks):]:
         ax.axis("off")
-    for ax, (modality, task, classes) in zip(axes.flat, tasks):
+    for ax, (modality, task, classes, names) in zip(axes.flat, tasks):
         split = read_token_split(cache_root, modality, "test")
         logits = predict_task(model, modality, task, torch.from_numpy(np.array(split.tokens)))
         matrix = tmf.confusion_matrix(logits, torch.from_numpy(np.array(split.targets[task])).long(),
@@ -59,6 +61,9 @@ def confusion_matrices(model, cache_root, tasks: list[tuple[str, str, int]]):
         ax.set_title(f"{modality}/{task}", fontsize=8)
         ax.set_xlabel("predicted", fontsize=7)
         ax.set_ylabel("true", fontsize=7)
+        if names:
+            ax.set_xticks(range(classes), names, rotation=90)
+            ax.set_yticks(range(classes), names)
         ax.tick_params(labelsize=5)
     fig.tight_layout()
     return fig

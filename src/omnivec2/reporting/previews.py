@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from omnivec2.data.sample_table import decode_payload  # noqa: E402
+from omnivec2.reporting.data_cards import class_name  # noqa: E402
 
 SAMPLES = 4
 
@@ -100,18 +101,19 @@ def _fallback(payload: np.ndarray) -> Callable:
     return _image
 
 
-def sample_preview(modality: str, table: pd.DataFrame, target: str | None):
-    """A row of `SAMPLES` samples of a dataset of `modality` (the first train rows of distinct
-    classes where it can) -> Figure."""
+def sample_preview(spec, table: pd.DataFrame, target: str | None):
+    """A row of `SAMPLES` samples of a dataset (`spec`: its DatasetSpec; the first train rows of
+    distinct classes where it can), titled with the class name where the task has names -> Figure."""
     rows = table[table["split"] == "train"]
     if target is not None and target in rows and rows[target].nunique() > 1:
         rows = rows.drop_duplicates(target)
     rows = rows.head(SAMPLES).to_dict("records")
+    names = next((task.classes for task in spec.tasks if task.name == target), ())
     fig, axes = plt.subplots(1, len(rows), figsize=(2.4 * len(rows), 2.2), squeeze=False)
     for ax, row in zip(axes[0], rows):
         payload = decode_payload(row)
-        PREVIEWS.get(modality, _fallback(payload))(ax, payload)
-        label = f"{target}={row[target]}" if target is not None and target in row else ""
+        PREVIEWS.get(spec.modality, _fallback(payload))(ax, payload)
+        label = f"{target}={class_name(names, row[target])}" if target is not None and target in row else ""
         ax.set_title(f"{row['sample_id']}\n{label}", fontsize=7)
         ax.set_xticks([])
         ax.set_yticks([])

@@ -8,7 +8,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from omnivec2.reporting.data_cards import card_markdown, data_card
+from omnivec2.reporting.data_cards import card_markdown, data_card, with_manifest_classes
 from omnivec2.reporting.figures import PRIMARY, SYSTEMS
 from omnivec2.reporting.previews import sample_preview
 
@@ -134,8 +134,9 @@ def draw_cards(out_dir: Path, specs: dict, validation: dict, manifests: dict, sa
     """A card and its sample picture per dataset (`specs`: name -> DatasetSpec, in report order)."""
     cards = []
     for name, spec in specs.items():
+        spec = with_manifest_classes(spec, manifests[name])
         card = data_card(spec, validation[name], manifests[name], cache_root)
         label = next((t.name for t in spec.tasks if t.kind == "classification"), None)
-        picture = save_figure(sample_preview(spec.modality, samples[name], label), out_dir, f"cards/{name}")
+        picture = save_figure(sample_preview(spec, samples[name], label), out_dir, f"cards/{name}")
         cards.append((card, picture))
     return cards

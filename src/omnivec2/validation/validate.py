@@ -67,6 +67,7 @@ def validate_sample_table(table: pd.DataFrame, spec: DatasetSpec, *, mode: str =
         "great_expectations_version": gx_version(),
         "expectations": entries,
         "row_counts": row_counts(table, valid, quarantined),
+        "classes": {t.name: list(t.classes) for t in spec.tasks if t.classes},  # names of the indices below
         "class_balance": class_balance(valid, spec),
         **({"pixel_balance": pixel_balance(valid, spec)} if any(t.kind == "dense" for t in spec.tasks) else {}),
         "quarantine_reasons": _reason_counts(quarantined),

@@ -55,6 +55,12 @@ def test_class_names_count_the_classes():
     assert dense.tasks[0].outputs_per_token == 64 and dense.tasks[0].ignore_index == 255
 
 
+def test_a_task_with_neither_names_nor_a_count_infers_its_classes_from_the_labels():
+    spec = resolve_dataset("digits", with_changes(DIGITS, tasks={"digit": {"kind": "classification"}}))
+    assert spec.tasks[0].infer_classes and spec.tasks[0].num_classes == 0
+    assert not resolve_dataset("digits", DIGITS).tasks[0].infer_classes
+
+
 BAD_ENTRIES = {
     "unknown key": (with_changes(DIGITS, modalty="image"),
                     "dataset 'bad': unknown key(s) ['modalty'] (did you mean 'modalty' -> 'modality'?)"),
@@ -73,8 +79,13 @@ BAD_ENTRIES = {
                                           "dataset 'bad', shape: size 8x8 is not divisible into patches of 3"),
     "classes and a count that disagree": (with_changes(DIGITS, tasks={"digit": {"classes": ["a", "b"], "num_classes": 3}}),
                                           "dataset 'bad', task 'digit': num_classes 3 but 2 classes are listed"),
-    "no class count": (with_changes(DIGITS, tasks={"digit": {"kind": "classification"}}),
-                       "dataset 'bad', task 'digit': list its 'classes' (names in label order) or give 'num_classes'"),
+    "a class count that is not a positive integer": (
+        with_changes(DIGITS, tasks={"digit": {"kind": "classification", "num_classes": 0}}),
+        "dataset 'bad', task 'digit': list its 'classes' (names in label order) or give 'num_classes' (a positive "
+        "integer), got num_classes=0; or leave both out to infer the classes from the labels"),
+    "an embedding task without a width": (with_changes(DIGITS, tasks={"digit": {"kind": "embedding"}}),
+                                          "dataset 'bad', task 'digit': list its 'classes' (names in label order) "
+                                          "or give 'num_classes' (a positive integer), got num_classes=None"),
     "a dense task on a modality without pixels": (
         {"modality": "tabular", "source": {"kind": "sklearn_wine"}, "tasks": {"seg": {"kind": "dense", "num_classes": 2}}},
         "dataset 'bad', task 'seg': this modality has no dense (per-pixel) tasks"),

@@ -1,6 +1,9 @@
+from dataclasses import replace
+
 import numpy as np
 
 from omnivec2.data.sample_table import build_sample_table
+from omnivec2.datasets import resolve_dataset
 from omnivec2.reporting.previews import sample_preview
 from omnivec2.reporting.report import ablation_table, main_table, to_html
 
@@ -29,5 +32,7 @@ def test_a_modality_without_a_registered_preview_gets_one_from_its_shape():
     table = build_sample_table([f"s{i}" for i in range(6)], ["train"] * 6,
                                [np.random.default_rng(i).random((3, 40), dtype=np.float32) for i in range(6)],
                                {"kind": np.arange(6) % 2})
-    figure = sample_preview("someone_elses_sensor", table, "kind")
+    spec = replace(resolve_dataset("sensor", {"modality": "tabular", "shape": {"columns": 40},
+                                              "source": {"kind": "sklearn_wine"}}), modality="someone_elses_sensor")
+    figure = sample_preview(spec, table, "kind")
     assert len(figure.axes) == 2 and len(figure.axes[0].lines) == 3  # two classes, one line per channel

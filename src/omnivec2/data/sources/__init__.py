@@ -17,6 +17,7 @@ from typing import Callable
 import pandas as pd
 
 from omnivec2.config_checks import check_keys
+from omnivec2.data.sources.class_names import recording_class_names
 from omnivec2.data.sources.common import SourceError
 from omnivec2.data.sources.depth_files import load_depth_folder
 from omnivec2.data.sources.diabetes import load_diabetes_source, load_regression_table_source
@@ -172,4 +173,13 @@ def load_source(spec, source: dict | None, seed: int) -> pd.DataFrame:
     return SOURCES[kind].loader(spec, source, seed)
 
 
-__all__ = ["SOURCES", "SourceError", "SourceKind", "check_source", "load_source", "parse_ts", "register_source"]
+def read_source(spec, source: dict | None, seed: int) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
+    """`load_source`, and the class names each task's string labels were numbered by
+    ({task: names in index order}; a task with integer labels is absent)."""
+    with recording_class_names() as names:
+        table = load_source(spec, source, seed)
+    return table, dict(names)
+
+
+__all__ = ["SOURCES", "SourceError", "SourceKind", "check_source", "load_source", "parse_ts", "read_source",
+           "register_source"]

@@ -9,6 +9,7 @@ from typing import Sequence
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from omnivec2.data.sources.class_names import record_class_names
 from omnivec2.datasets.spec import DatasetSpec
 
 
@@ -79,19 +80,24 @@ def _stratifiable(labels: np.ndarray) -> bool:
     return labels.dtype.kind in "iubOU" and len(np.unique(labels)) < len(labels)
 
 
-def class_indices(spec: DatasetSpec, labels: Sequence, classes: Sequence | None, where: str) -> np.ndarray:
+def class_indices(spec: DatasetSpec, labels: Sequence, classes: Sequence | None, where: str,
+                  task: str | None = None) -> np.ndarray:
     """Raw labels `[B]` -> class indices `[B]` int64, through `classes` (exact, then case-insensitive match).
 
     Without `classes` (the source's option), integer labels are kept as they are (they are class
-    indices) and names map through the first task's declared class list, else the sorted unique names.
+    indices) and names map through the task's declared class list, else the sorted unique names.
+    `task` (default: the first) is the task the labels are for; the names it maps through are
+    recorded for it (see `class_names`).
     """
     labels = np.asarray(labels)
-    if classes is None and labels.dtype.kind not in "iu" and spec.tasks and spec.tasks[0].classes:
-        classes = spec.tasks[0].classes  # names map through the dataset's declared class list
+    declared = spec.task(task).classes if task else spec.tasks[0].classes
+    if classes is None and labels.dtype.kind not in "iu" and declared:
+        classes = declared  # names map through the dataset's declared class list
     if classes is None:
         if labels.dtype.kind in "iu":
             return labels.astype(np.int64)
         classes = sorted({str(label) for label in labels})
+    record_class_names(task or spec.tasks[0].name, classes)
     exact = {str(name): i for i, name in enumerate(classes)}
     folded = {str(name).casefold(): i for i, name in enumerate(classes)}
     out = np.empty(len(labels), dtype=np.int64)
@@ -104,6 +110,18 @@ def class_indices(spec: DatasetSpec, labels: Sequence, classes: Sequence | None,
             )
         out[i] = index
     return out
+
+
+def check_class_range(spec: DatasetSpec, labels: np.ndarray, where: str) -> None:
+    """Refuse class indices outside the first task's classes (a task inferring its classes has no
+    count yet: ingestion checks its labels against the inferred list)."""
+    task = spec.tasks[0]
+    if task.infer_classes:
+        return
+    outside = labels[(labels < 0) | (labels >= task.num_classes)]
+    if outside.size:
+        raise SourceError(f"dataset {spec.name!r}: label {int(outside[0])} in {where} is outside the task's "
+                          f"{task.num_classes} classes")
 
 
 def target_name(spec: DatasetSpec) -> str:

@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
-from omnivec2.data.sources.common import SourceError, class_indices, contained_path, read_bytes, target_name
+from omnivec2.data.sources.common import (
+    SourceError,
+    check_class_range,
+    class_indices,
+    contained_path,
+    read_bytes,
+    target_name,
+)
 from omnivec2.data.sources.wav import fit_length, read_wav, resample
 from omnivec2.datasets.spec import DatasetSpec
 
@@ -71,11 +78,6 @@ def load_esc50_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
     folds = pd.to_numeric(meta["fold"], errors="coerce")
     splits = np.where(folds == test_fold, "test", np.where(folds == val_fold, "val", "train")).tolist()
     labels = class_indices(spec, meta["target"].to_numpy(), source.get("classes"), f"{root}/{META}")
-    num_classes = spec.tasks[0].num_classes
-    unknown = labels[(labels < 0) | (labels >= num_classes)]
-    if unknown.size:
-        raise SourceError(
-            f"dataset {spec.name!r}: label {int(unknown[0])} in {root}/{META} is outside the task's {num_classes} classes"
-        )
+    check_class_range(spec, labels, f"{root}/{META}")
     ids = [name[:-4] if name.lower().endswith(".wav") else name for name in meta["filename"].astype(str)]
     return build_sample_table(ids, splits, waves, {target_name(spec): labels})

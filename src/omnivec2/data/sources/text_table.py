@@ -17,7 +17,14 @@ import numpy as np
 import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
-from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits, target_name
+from omnivec2.data.sources.common import (
+    SourceError,
+    check_class_range,
+    class_indices,
+    read_bytes,
+    stratified_splits,
+    target_name,
+)
 from omnivec2.datasets.spec import DatasetSpec
 
 
@@ -61,10 +68,7 @@ def load_text_table_source(spec: DatasetSpec, source: dict, seed: int) -> pd.Dat
     if source.get("classes") is None and all(str(v).lstrip("-").isdigit() for v in raw_labels):
         raw_labels = np.array([int(v) for v in raw_labels], dtype=np.int64)
     labels = class_indices(spec, raw_labels, source.get("classes"), path)
-    num_classes = spec.tasks[0].num_classes
-    outside = labels[(labels < 0) | (labels >= num_classes)]
-    if outside.size:
-        raise SourceError(f"dataset {spec.name!r}: label {int(outside[0])} in {path} is outside the task's {num_classes} classes")
+    check_class_range(spec, labels, path)
     ids = frame[id_column].astype(str).tolist() if id_column else [f"{spec.name}-{i:05d}" for i in range(len(frame))]
     splits = frame[split_column].astype(str).tolist() if split_column else stratified_splits(labels, seed)
     payloads = [text_payload(t) for t in frame[text_column]]

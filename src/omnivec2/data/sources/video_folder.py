@@ -68,7 +68,8 @@ def load_video_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
         raise SourceError(f"dataset {spec.name!r}: {labels_path}: no rows")
     frames, height, width = spec.payload.shape
     classes = source.get("classes", {})
-    targets = {t.name: class_indices(spec, table[t.name].tolist(), classes.get(t.name), str(labels_path)) for t in spec.tasks}
+    targets = {t.name: class_indices(spec, table[t.name].tolist(), classes.get(t.name), str(labels_path), t.name)
+               for t in spec.tasks}
     clips = []
     for name in table["path"].astype(str):
         path = contained_path(spec, root, name, str(labels_path), allow_outside=bool(source.get("allow_absolute_paths")))

@@ -1,0 +1,78 @@
+"""Ingestion and tokenization nodes on an in-memory catalog, with the class-list entries of
+conf/base/catalog.yml under tmp_path: a task without classes gets them from the labels, they are
+written, named in the validation report and the token manifest, and a later ingestion whose data
+brings a new class is refused."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from kedro.io import DataCatalog
+from kedro.runner import SequentialRunner
+
+from omnivec2.datasets import NewClassesError
+from pipelines.datasets import set_active_datasets
+from pipelines.ingestion import create_pipeline as ingestion
+from pipelines.tokenization import create_pipeline as tokenization
+from tests.pipelines.conftest import PROJECT
+
+CLASS_LISTS = ("{dataset}_classes", "{dataset}_classes_before")
+
+
+def write_wine(path, labels) -> None:
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"a": rng.random(len(labels)), "b": rng.random(len(labels)), "cultivar": labels}).to_csv(path, index=False)
+
+
+@pytest.fixture
+def wine(tmp_path):
+    """The `wine` dataset entry (a CSV table whose task lists no classes), active for the pipelines."""
+    entry = {"modality": "tabular", "shape": {"columns": 2},
+             "source": {"kind": "table", "path": str(tmp_path / "wine.csv"), "target_column": "cultivar"},
+             "tasks": {"cultivar": {"kind": "classification"}}}
+    set_active_datasets({"wine": entry})
+    yield entry
+    set_active_datasets(None)
+
+
+def catalog(tmp_path, entry: dict) -> DataCatalog:
+    config = yaml.safe_load((PROJECT / "conf" / "base" / "catalog.yml").read_text())
+    lists = {name: {**config[name], "filepath": f"{tmp_path}/{config[name]['filepath']}"} for name in CLASS_LISTS}
+    catalog = DataCatalog.from_config(lists)
+    for name, value in {"params:datasets.wine": entry, "params:ingestion.seed": 0,
+                        "params:ingestion.validation_mode": "fail",
+                        "params:tokenization.cache_dir": str(tmp_path / "tokens")}.items():
+        catalog[name] = value
+    return catalog
+
+
+def test_inferred_classes_are_written_reported_and_size_the_manifest_s_tasks(tmp_path, wine):
+    write_wine(tmp_path / "wine.csv", ["grignolino", "barolo", "barbera"] * 10)
+    run = catalog(tmp_path, wine)
+    SequentialRunner().run(ingestion() + tokenization(), run)
+    written = json.loads((tmp_path / "data" / "02_intermediate" / "wine" / "classes.json").read_text())
+    assert written == {"cultivar": ["barbera", "barolo", "grignolino"]}
+    assert run.load("wine_validation_report")["classes"] == written
+    (task,) = run.load("wine_token_manifest")["tasks"]
+    assert task["num_classes"] == 3 and task["classes"] == ["barbera", "barolo", "grignolino"]
+
+
+def test_a_second_ingestion_keeps_the_list_and_refuses_a_new_class(tmp_path, wine):
+    write_wine(tmp_path / "wine.csv", ["grignolino", "barolo", "barbera"] * 10)
+    SequentialRunner().run(ingestion(), catalog(tmp_path, wine))
+
+    write_wine(tmp_path / "wine.csv", ["grignolino", "barolo"] * 15)  # one class fewer: indices stay
+    again = catalog(tmp_path, wine)
+    SequentialRunner().run(ingestion(), again)
+    assert again.load("wine_validated_samples")["cultivar"].tolist()[:2] == [2, 1]
+
+    write_wine(tmp_path / "wine.csv", ["grignolino", "barolo", "nebbiolo"] * 10)
+    with pytest.raises(NewClassesError, match=r"dataset 'wine', task 'cultivar': the data brings class\(es\) "
+                                              r"\['nebbiolo'\] that are not in the class list"):
+        SequentialRunner().run(ingestion(), catalog(tmp_path, wine))
+    written = json.loads((tmp_path / "data" / "02_intermediate" / "wine" / "classes.json").read_text())
+    assert written == {"cultivar": ["barbera", "barolo", "grignolino"]}  # the refused run wrote nothing
