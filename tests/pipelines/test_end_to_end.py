@@ -217,3 +217,23 @@ def test_corrupt_input_stops_the_run_at_validation(project, corruption, expected
     assert not list((project / "data/06_models").glob("*/model.safetensors"))
     report = json.loads((project / "data/08_reporting/validation/tabular.json").read_text())
     assert report["success"] is False
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("  tabular:\n    source:\n      val_fractoin: 0.2\n",
+     "dataset 'tabular', source (sklearn_wine): unknown key(s) ['val_fractoin'] (did you mean 'val_fractoin' -> 'val_fraction'?)"),
+    ("  photos:\n    modality: image\n    shape: {size: 16, channels: 1, patch: 2}\n    source: {kind: image_folder, path: PHOTOS}\n"
+     "    tasks:\n      species: {classes: [cat, dog]}\n",
+     "dataset 'photos': label 'fox' in"),
+])
+def test_a_bad_dataset_entry_stops_the_run_before_anything_trains(project, tmp_path, entry, message):
+    """An entry the configuration check refuses stops `kedro run` before any node runs; labels that
+    do not match the declared classes stop it at ingestion, before anything is tokenized or trained."""
+    user_datasets.write_photos(tmp_path / "photos", per_class=2)
+    dropped = "".join(f"  {name}: null\n" for name in DATASETS if f"  {name}:" not in entry)  # a quick run
+    (project / "conf/tiny/parameters_datasets.yml").write_text(
+        "datasets:\n" + dropped + entry.replace("PHOTOS", str(tmp_path / "photos")))
+    result = kedro(project, "run", "--env", "tiny", timeout=900)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    assert not (project / "data/03_primary/tokens").exists() and not (project / "data/06_models").exists()
