@@ -11,7 +11,7 @@ import pytest
 
 from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source
-from omnivec2.data.sources import espeak_digits
+from omnivec2.data.embedded import espeak_digits
 from omnivec2.data.sources.wav import read_wav, resample
 from omnivec2.datasets import TaskSpec, resolve_dataset
 from omnivec2.validation import validate_sample_table

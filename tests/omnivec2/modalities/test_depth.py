@@ -11,8 +11,8 @@ from PIL import Image
 
 from omnivec2.data.sample_table import decode_label_map, decode_payload
 from omnivec2.data.sources import SourceError, load_source
-from omnivec2.data.sources.depth_render import DISTANCE, FAR, rasterise, render
-from omnivec2.data.sources.inventor_catalog import CATEGORIES, EXPECTED_MESHES
+from omnivec2.data.embedded.depth_render import DISTANCE, FAR, rasterise, render
+from omnivec2.data.embedded.inventor_catalog import CATEGORIES, EXPECTED_MESHES
 from tests.default_suite import DATASETS
 from omnivec2.tokens.cache import build_token_cache, read_token_split
 from omnivec2.validation import validate_sample_table

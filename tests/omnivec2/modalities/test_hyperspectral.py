@@ -39,7 +39,7 @@ def test_default_source_counts_splits_and_determinism(table):
 
 
 def test_mixing_physics_pure_pixels_are_reflectance_times_illuminant():
-    from omnivec2.data.sources.hsi_mixing import illuminants, mixing_cubes, reflectances
+    from omnivec2.data.embedded.hsi_mixing import illuminants, mixing_cubes, reflectances
 
     data = mixing_cubes(6, seed=3, noise=0.0)
     _, spectra = reflectances()

@@ -10,8 +10,8 @@ from PIL import Image
 
 from omnivec2.data.sample_table import decode_payload, decode_payloads
 from omnivec2.data.sources import SourceError, load_source
-from omnivec2.data.sources.inventor_catalog import EXPECTED_MESHES
-from omnivec2.data.sources.inventor_thermal import MAX_COUNT, band_radiance, radiance
+from omnivec2.data.embedded.inventor_catalog import EXPECTED_MESHES
+from omnivec2.data.embedded.inventor_thermal import MAX_COUNT, band_radiance, radiance
 from tests.default_suite import DATASETS
 from omnivec2.tokens.cache import build_token_cache, read_token_split
 from omnivec2.validation import validate_sample_table

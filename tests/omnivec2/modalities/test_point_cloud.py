@@ -12,8 +12,8 @@ import torch
 
 from omnivec2.data.sample_table import decode_payload, decode_payloads
 from omnivec2.data.sources import SourceError, load_source
-from omnivec2.data.sources.inventor_catalog import CATEGORIES, EXPECTED_MESHES
-from omnivec2.data.sources.inventor_meshes import load_meshes, parse_inventor_ascii
+from omnivec2.data.embedded.inventor_catalog import CATEGORIES, EXPECTED_MESHES
+from omnivec2.data.embedded.inventor_meshes import load_meshes, parse_inventor_ascii
 from tests.default_suite import DATASETS
 from omnivec2.model.config import ModalityConfig
 from omnivec2.model.embeddings import build_embedding

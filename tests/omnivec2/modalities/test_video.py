@@ -38,7 +38,7 @@ def test_default_source_counts_splits_labels_and_determinism(table):
 
 
 def test_test_clips_show_unseen_digit_scans():
-    from omnivec2.data.sources.moving_digits import moving_digit_clips
+    from omnivec2.data.embedded.moving_digits import moving_digit_clips
 
     data = moving_digit_clips(300, seed=4)
     train, test = set(data["image"][data["split"] == "train"]), set(data["image"][data["split"] == "test"])
@@ -46,7 +46,7 @@ def test_test_clips_show_unseen_digit_scans():
 
 
 def test_motion_bounces_off_the_walls_and_follows_the_heading():
-    from omnivec2.data.sources.moving_digits import bounce, render
+    from omnivec2.data.embedded.moving_digits import bounce, render
 
     xs = bounce(np.array([20.0]), np.array([2.0]), 6, 24.0)
     np.testing.assert_allclose(xs[0], [20, 22, 24, 22, 20, 18])  # reflected at x = 24
@@ -54,7 +54,7 @@ def test_motion_bounces_off_the_walls_and_follows_the_heading():
     digit[0, 0, 0] = 200
     clips = render(digit, np.array([[0, 1]]), np.array([[3, 5]]), 32, 40)
     assert clips[0, 0, 0, 3] == 200 and clips[0, 1, 1, 5] == 200 and clips.sum() == 400
-    from omnivec2.data.sources.moving_digits import moving_digit_clips
+    from omnivec2.data.embedded.moving_digits import moving_digit_clips
 
     data = moving_digit_clips(200, seed=1)
     centre = lambda clip, t: np.array(np.nonzero(clip[t])).mean(axis=1)  # noqa: E731  (row, column)

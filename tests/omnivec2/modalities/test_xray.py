@@ -35,7 +35,7 @@ def test_default_source_counts_splits_and_determinism(table):
 
 
 def test_ray_sums_are_exact_chords_and_the_nodule_adds_its_integral():
-    from omnivec2.data.sources.xray_drr import chord, line_integrals
+    from omnivec2.data.embedded.xray_drr import chord, line_integrals
 
     grid = np.array([[0.0, 0.5, 0.99]])
     lengths = chord(grid, np.zeros_like(grid), [0.0], [0.0], [1.0], [1.0], [1.0])
@@ -48,7 +48,7 @@ def test_ray_sums_are_exact_chords_and_the_nodule_adds_its_integral():
 
 
 def test_noise_is_poisson_in_photon_counts():
-    from omnivec2.data.sources.xray_drr import radiographs
+    from omnivec2.data.embedded.xray_drr import radiographs
 
     images = radiographs(40, seed=0)["images"]
     outside = images[:, :, :2]  # the body never reaches the outermost columns: I = I0, -ln(counts/I0) ~ N(0, 1/I0)

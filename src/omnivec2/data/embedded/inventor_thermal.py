@@ -29,9 +29,9 @@ from scipy.ndimage import gaussian_filter
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError
-from omnivec2.data.sources.depth_render import render
-from omnivec2.data.sources.inventor_meshes import DEFAULT_ROOT, load_meshes
-from omnivec2.data.sources.inventor_views import plan_views
+from omnivec2.data.embedded.depth_render import render
+from omnivec2.data.embedded.inventor_meshes import DEFAULT_ROOT, load_meshes
+from omnivec2.data.embedded.inventor_views import plan_views
 from omnivec2.datasets.spec import DatasetSpec
 
 H, C, K = 6.62607015e-34, 2.99792458e8, 1.380649e-23

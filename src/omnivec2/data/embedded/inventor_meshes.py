@@ -32,7 +32,7 @@ import numpy as np
 
 from omnivec2.data.sources.common import SourceError
 from omnivec2.durable_files import replace_atomically
-from omnivec2.data.sources.inventor_catalog import CATEGORIES, EXPECTED_MESHES  # noqa: F401  (re-exported)
+from omnivec2.data.embedded.inventor_catalog import CATEGORIES, EXPECTED_MESHES  # noqa: F401  (re-exported)
 
 DEFAULT_ROOT = "/usr/share/inventor/data/models"
 APT_HINT = "apt-get install -y inventor-data inventor-clients"

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from omnivec2.data.sources.inventor_catalog import CATEGORIES
-from omnivec2.data.sources.inventor_meshes import Mesh
-from omnivec2.data.sources.inventor_points import mesh_id, view_splits
-from omnivec2.data.sources.mesh_sampling import random_rotations
+from omnivec2.data.embedded.inventor_catalog import CATEGORIES
+from omnivec2.data.embedded.inventor_meshes import Mesh
+from omnivec2.data.embedded.inventor_points import mesh_id, view_splits
+from omnivec2.data.embedded.mesh_sampling import random_rotations
 
 ELEVATION_MIN, ELEVATION_MAX = 0.15, 0.9
 

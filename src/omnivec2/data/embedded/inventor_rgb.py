@@ -23,9 +23,9 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError
-from omnivec2.data.sources.depth_render import pixel_rays, render
-from omnivec2.data.sources.inventor_meshes import DEFAULT_ROOT, load_meshes
-from omnivec2.data.sources.inventor_views import plan_views
+from omnivec2.data.embedded.depth_render import pixel_rays, render
+from omnivec2.data.embedded.inventor_meshes import DEFAULT_ROOT, load_meshes
+from omnivec2.data.embedded.inventor_views import plan_views
 from omnivec2.datasets.spec import DatasetSpec
 
 INFRARED_SALT = 2  # the salt `inventor_thermal` plans its views with: same poses, same splits
