@@ -153,7 +153,7 @@ def predict_one_file_per_modality(project, names: list[str]) -> dict:
     bad = project / "bad.npy"
     np.save(bad, np.full((8, 8), np.inf, np.float32))
     with pytest.raises(PredictionError, match=r"dataset 'image': .*bad.npy: expect_column_values_to_be_between on column 'inf_count'"):
-        predict_file(project / "data/06_models/train_multitask", "image", bad)
+        predict_file(project / "data/06_models/train_multitask", "image", bad, project / "data/03_primary/tokens")
 
     text = project / "tweet.txt"
     text.write_text("what a great phone, love it")

@@ -77,7 +77,7 @@ def declare(project: Path, data: Path, env: str = "tiny") -> dict:
     write_sounds(data / "sounds")
     block = {
         "photos": {"modality": "image", "shape": {"size": 16, "channels": 1, "patch": 2},
-                   "source": {"kind": "png_folder", "path": str(data / "photos")},
+                   "source": {"kind": "image_folder", "path": str(data / "photos")},
                    "tasks": {"species": {"kind": "classification", "classes": PHOTO_CLASSES}},
                    "card": {"description": "RGB photos at two sizes, read as grey 16x16", "licence": "generated"}},
         "reviews": {"modality": "text", "shape": {"max_tokens": 16},
