@@ -76,7 +76,7 @@ SOURCES: dict[str, SourceKind] = {
                                          "id_column", "split_column")),
     "ts_file": SourceKind(load_ts_source, "UCR/UEA `.ts` files (a bundled sktime set by `dataset`, or paths)",
                           ("time_series", "imu"), ("dataset", "train_path", "test_path", "storage_options", "classes",
-                                                   "val_fraction", "id_prefix")),
+                                                   "val_fraction", "id_prefix", "length_policy", "missing")),
     "table": SourceKind(load_table_source, "CSV or Parquet table (feature columns + a target column)",
                         ("tabular",), ("path", "storage_options", "classes", "format", "feature_columns",
                                        "target_column", "id_column", "split_column")),
