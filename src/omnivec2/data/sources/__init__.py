@@ -84,7 +84,7 @@ SOURCES: dict[str, SourceKind] = {
                                    ("tabular",), ("path", "storage_options", "format", "feature_columns",
                                                   "target_column", "id_column", "split_column", "standardise_target",
                                                   *SPLIT_OPTIONS)),
-    "sdf": SourceKind(load_sdf_source, "V2000 SDF molecules with a label property",
+    "sdf": SourceKind(load_sdf_source, "V2000 or V3000 SDF molecules with a label property",
                       ("graph",), ("path", "train_path", "test_path", "storage_options", "classes", "label_property",
                                    "id_property", "id_prefix", "val_fraction")),
     "tu": SourceKind(load_tu_source, "TU graph-kernel text files (`<name>_A.txt`, `_graph_indicator`, ...)",
