@@ -1,7 +1,8 @@
-"""Tabular: rows of `columns` numeric features, one token per column (FT-Transformer style), masking 0.3."""
+"""Tabular: rows of `columns` numeric features, one token (value, missing flag) per column (FT-Transformer
+style), masking 0.3."""
 
 from omnivec2.modalities.spec import MaskSpec, Modality, ModalityParts, PayloadSpec
-from omnivec2.tokens.columns import NumericColumns
+from omnivec2.tokens.columns import TableColumns
 
 
 def build(s: dict) -> ModalityParts:
@@ -11,7 +12,7 @@ def build(s: dict) -> ModalityParts:
     low, high = s["value_range"]
     return ModalityParts(
         payload=PayloadSpec(shape=(c,), dtype="float32", value_range=(low, high), max_bytes=c * 4),
-        tokenizer=NumericColumns(),
+        tokenizer=TableColumns(),
         embedding="per_column",
         mask=MaskSpec(ratio=0.3, strategy="random"),
     )

@@ -73,6 +73,7 @@ def build_token_cache(table: pd.DataFrame, spec: DatasetSpec, root: str | Path) 
     }
     try:
         manifest.update(_write_shards(table, spec, temp))
+        manifest["stream"] = {**manifest["stream"], **fitted_stream_fields(spec, manifest["fit_stats"])}
         write_synced(temp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
         fsync_dir(temp)
         _swap_in(temp, final)
@@ -101,6 +102,13 @@ def stream_entry(spec: DatasetSpec) -> dict:
             "mask_strategy": spec.mask.strategy, "tube_period": spec.mask.tube_period,
             "norm_targets": spec.norm_targets, "reconstruction": spec.reconstruction, "vocab_size": spec.vocab_size,
             "settings": spec.settings}
+
+
+def fitted_stream_fields(spec: DatasetSpec, stats: dict) -> dict:
+    """What the network needs of the fitted tokenizer, from `tokenizer.stream_fields(stats)` when the
+    tokenizer has it (a table's per-column vocabulary sizes); added to the manifest's stream block."""
+    fields = getattr(spec.tokenizer, "stream_fields", None)
+    return fields(stats) if fields is not None else {}
 
 
 def _reusable(directory: Path, key: str) -> dict | None:
