@@ -51,9 +51,10 @@ def resolve_dataset(name: str, entry: dict) -> DatasetSpec:
     source = entry.get("source")
     if not isinstance(source, dict) or "kind" not in source:
         raise ValueError(f"{where}: source must be a mapping with a 'kind', got {source!r}")
-    from omnivec2.data.sources import check_source
+    from omnivec2.data.sources import check_source, source_parts
 
     check_source(where, modality.name, source)
+    parts = source_parts(where, source, parts)
     tasks = tuple(_task(where, task_name, task, parts.dense_outputs_per_token)
                   for task_name, task in (entry.get("tasks") or {}).items())
     card = dict(entry.get("card") or {})

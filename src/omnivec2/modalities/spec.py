@@ -37,13 +37,16 @@ class PayloadSpec:
     """What a valid raw sample of a dataset looks like; the validation suite checks each field.
 
     `shape` uses None for a free dimension. `value_range` is inclusive (None = unbounded).
-    `max_bytes` bounds one sample's payload size.
+    `max_bytes` bounds one sample's payload size. `nan_positions` lists the flat (C-order) positions
+    where NaN stands for a missing value (a table's numeric cells, when its source allows them);
+    NaN anywhere else, and infinities anywhere, are invalid.
     """
 
     shape: tuple[int | None, ...]
     dtype: str
     value_range: tuple[float | None, float | None] = (None, None)
     max_bytes: int = 1 << 24
+    nan_positions: tuple[int, ...] = ()
 
 
 class DeterministicTokenizer(Protocol):

@@ -45,6 +45,9 @@ class ModalityConfig:
     vocab_size: int = 0
     tasks: tuple[TaskConfig, ...] = ()
     modality: str = ""  # the modality family; "" = the stream's own name (a one-dataset modality)
+    # Tables: vocabulary size of each column's categories (0: a numeric column); () = all numeric.
+    column_vocab: tuple[int, ...] = ()
+    missing_values: bool = False  # tables: numeric cells may be missing (a learned missing embedding)
 
     @property
     def family(self) -> str:
@@ -103,7 +106,8 @@ class ModelConfig:
             raise ValueError(f"unknown model config keys: {sorted(unknown)}")
         modalities = tuple(
             ModalityConfig(**{**m, "tasks": tuple(TaskConfig(**{**t, "classes": tuple(t.get("classes", ()))})
-                                                  for t in m.get("tasks", ()))})
+                                                  for t in m.get("tasks", ())),
+                              "column_vocab": tuple(m.get("column_vocab", ()))})
             for m in data.get("modalities", ())
         )
         return cls(**{**data, "modalities": modalities})

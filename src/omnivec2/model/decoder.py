@@ -38,12 +38,24 @@ class MaskedDecoder(nn.Module):
         return self.pred(self.blocks(x + self.pos))
 
 
+def value_weights(modality: ModalityConfig) -> torch.Tensor | None:
+    """[N, P] weights of the token values in the mse reconstruction, or None (all 1): a table's
+    category codes (value 0 of a categorical column's token) are ids, not quantities, and are left out;
+    their missing flag is still reconstructed."""
+    if not any(modality.column_vocab):
+        return None
+    weights = torch.ones(modality.num_tokens, modality.token_dim)
+    weights[torch.tensor(modality.column_vocab) > 0, 0] = 0.0
+    return weights
+
+
 def reconstruction_loss(pred: torch.Tensor, target: torch.Tensor, masked: torch.Tensor, norm_targets: bool,
-                        kind: str = "mse") -> torch.Tensor:
+                        kind: str = "mse", weights: torch.Tensor | None = None) -> torch.Tensor:
     """Loss over masked tokens only.
 
     mse: pred, target [B, N, P]; with `norm_targets` each target token is standardised over its P
-    values first (MAE's norm_pix_loss). token_ce: pred [B, N, V] logits, target [B, N, 1] token ids.
+    values first (MAE's norm_pix_loss); `weights` [N, P] (see `value_weights`) averages each token's
+    error over its weighted values only. token_ce: pred [B, N, V] logits, target [B, N, 1] token ids.
     masked: [B, N] bool.
     """
     if kind == "token_ce":
@@ -55,6 +67,10 @@ def reconstruction_loss(pred: torch.Tensor, target: torch.Tensor, masked: torch.
         mean = target.mean(dim=-1, keepdim=True)
         var = target.var(dim=-1, keepdim=True)
         target = (target - mean) / (var + 1e-6).sqrt()
-    per_token = ((pred - target) ** 2).mean(dim=-1)  # [B, N]
-    weights = masked.float()
-    return (per_token * weights).sum() / weights.sum().clamp_min(1.0)
+    if weights is None:
+        per_token = ((pred - target) ** 2).mean(dim=-1)  # [B, N]
+    else:
+        weights = weights.to(pred.device, pred.dtype)
+        per_token = ((pred - target) ** 2 * weights).sum(dim=-1) / weights.sum(dim=-1).clamp_min(1.0)  # [B, N]
+    hidden = masked.float()
+    return (per_token * hidden).sum() / hidden.sum().clamp_min(1.0)

@@ -36,24 +36,49 @@ class PatchLinearEmbedding(nn.Module):
 
 
 class PerColumnEmbedding(nn.Module):
-    """Tabular columns: token c (a scalar) -> value * w_c + b_c; the column identity is in w_c, b_c.
+    """Tabular columns, token c = (value, missing flag) -> [D]; the column identity is in its parameters.
 
-    With P > 1 each column gets its own P -> D projection (a grouped linear map).
+    Numeric column c: value * w_c + b_c, plus flag * m_c when the table may have missing values
+    (`modality.missing_values`; m_c: a learned missing embedding, zero at the start). Categorical column c (`modality.column_vocab[c] > 0`; the value is a category code): a
+    row of column c's own lookup table of `column_vocab[c]` rows (code 0 is "missing", 1 "unknown").
     """
 
     sharing = "dataset"
 
     def __init__(self, modality: ModalityConfig, dim: int):
         super().__init__()
-        n, p = modality.num_tokens, modality.token_dim
-        self.weight = nn.Parameter(torch.empty(n, p, dim))
+        n = modality.num_tokens
+        if modality.token_dim != 2:
+            raise ValueError(f"stream {modality.name!r}: per_column expects tokens [B, N, 2] (value, missing flag), "
+                             f"not P={modality.token_dim}")
+        vocab = torch.tensor(modality.column_vocab or [0] * n, dtype=torch.long)
+        if len(vocab) != n:
+            raise ValueError(f"stream {modality.name!r}: column_vocab has {len(vocab)} entries for {n} columns")
+        self.weight = nn.Parameter(torch.empty(n, dim))
         self.bias = nn.Parameter(torch.zeros(n, dim))
-        nn.init.trunc_normal_(self.weight, std=0.02 * (p ** -0.5) * 10)
+        self.missing = nn.Parameter(torch.zeros(n, dim)) if modality.missing_values else None
+        nn.init.trunc_normal_(self.weight, std=0.02 * 10)
         nn.init.trunc_normal_(self.bias, std=0.02)
+        categorical = torch.nonzero(vocab).flatten()  # [K] column positions
+        self.register_buffer("categorical", categorical, persistent=False)
+        # one table for all categorical columns; column k's codes start at offsets[k]
+        self.register_buffer("offsets", torch.cumsum(vocab[categorical], 0) - vocab[categorical], persistent=False)
+        self.register_buffer("sizes", vocab[categorical], persistent=False)
+        self.codes = nn.Embedding(int(vocab.sum()), dim) if len(categorical) else None
+        if self.codes is not None:
+            nn.init.trunc_normal_(self.codes.weight, std=0.02)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """tokens: [B, N, P] -> [B, N, D]."""
-        return torch.einsum("bnp,npd->bnd", tokens, self.weight) + self.bias
+        """tokens: [B, N, 2] -> [B, N, D]."""
+        value, flag = tokens[..., :1], tokens[..., 1:]  # [B, N, 1] each
+        x = value * self.weight + self.bias
+        if self.missing is not None:
+            x = x + flag * self.missing
+        if self.codes is None:
+            return x
+        codes = tokens[:, self.categorical, 0].round().long()  # [B, K]
+        codes = torch.minimum(codes.clamp_min(0), self.sizes - 1) + self.offsets
+        return x.index_copy(1, self.categorical, self.codes(codes))
 
 
 class UnifiedEmbedding(nn.Module):

@@ -34,7 +34,7 @@ from omnivec2.tokens.shards import (
 from omnivec2.durable_files import fsync_dir, fsync_file, process_alive, write_synced
 from omnivec2.tokens.hashing import sha256_file, sha256_json, source_hash
 from omnivec2.validation.checks import required_columns, shape_regex
-from omnivec2.validation.decode import undecodable_dense_rows
+from omnivec2.validation.decode import misplaced_nan_rows, undecodable_dense_rows
 
 
 class UnvalidatedTableError(ValueError):
@@ -73,6 +73,7 @@ def build_token_cache(table: pd.DataFrame, spec: DatasetSpec, root: str | Path) 
     }
     try:
         manifest.update(_write_shards(table, spec, temp))
+        manifest["stream"] = {**manifest["stream"], **fitted_stream_fields(spec, manifest["fit_stats"])}
         write_synced(temp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
         fsync_dir(temp)
         _swap_in(temp, final)
@@ -101,6 +102,13 @@ def stream_entry(spec: DatasetSpec) -> dict:
             "mask_strategy": spec.mask.strategy, "tube_period": spec.mask.tube_period,
             "norm_targets": spec.norm_targets, "reconstruction": spec.reconstruction, "vocab_size": spec.vocab_size,
             "settings": spec.settings}
+
+
+def fitted_stream_fields(spec: DatasetSpec, stats: dict) -> dict:
+    """What the network needs of the fitted tokenizer, from `tokenizer.stream_fields(stats)` when the
+    tokenizer has it (a table's per-column vocabulary sizes); added to the manifest's stream block."""
+    fields = getattr(spec.tokenizer, "stream_fields", None)
+    return fields(stats) if fields is not None else {}
 
 
 def _reusable(directory: Path, key: str) -> dict | None:
@@ -198,6 +206,14 @@ def _element_count(shape: object) -> int:
         return -1
 
 
+def nan_problems(table: pd.DataFrame, spec: DatasetSpec) -> pd.Series:
+    """Rows `[B]` bool: a payload with NaN where the payload spec allows none (outside `nan_positions`)."""
+    if not spec.payload.nan_positions:
+        return table["nan_count"] != 0
+    misplaced = misplaced_nan_rows(table, spec)
+    return pd.Series([i in misplaced for i in range(len(table))], index=table.index)
+
+
 def check_table(table: pd.DataFrame, spec: DatasetSpec) -> None:
     """Refuse a table that would fail validation (defence in depth; cheap, plain pandas).
 
@@ -210,7 +226,7 @@ def check_table(table: pd.DataFrame, spec: DatasetSpec) -> None:
     payload_length = table["payload"].map(lambda b: len(b) if isinstance(b, (bytes, bytearray)) else -1)
     expected_length = table["shape"].map(_element_count)
     problems = {
-        "NaN values": table["nan_count"] != 0,
+        "NaN values where no value may be missing": nan_problems(table, spec),
         "infinite values": table["inf_count"] != 0,
         f"dtype other than {dtype}": table["dtype"] != dtype,
         f"shape not matching {spec.payload.shape}": ~table["shape"].astype(str).str.fullmatch(shape_regex(spec.payload.shape)),

@@ -1,4 +1,19 @@
-"""Deterministic tabular tokenizer: one token per numeric column (FT-Transformer style)."""
+"""Deterministic tabular tokenizer: one token per column (FT-Transformer style), numeric or categorical.
+
+A row is float32 `[C]`: numeric cells hold values (NaN where missing), categorical cells hold the
+reader's integer codes (`MISSING_CODE`, `UNKNOWN_CODE`, then the train split's categories; see
+`omnivec2.data.sources.table_encoding`). Token c is `[value, missing flag]`:
+
+* numeric: the value standardised with the train split's mean and std of the column (missing -> 0),
+  and 1.0 where the cell was missing;
+* categorical: the code (a code the train split never had, or a cell that is not a code at all,
+  -> `UNKNOWN_CODE`; NaN -> `MISSING_CODE`), and 1.0 for `MISSING_CODE`.
+
+The fit statistics say which columns are categorical and their vocabulary sizes (`column_vocab`:
+0 for a numeric column), so that the learnable half can size its lookup tables and `transform`
+needs nothing but them. `missing` says whether numeric cells may be missing (the learnable half
+then has a missing embedding per column).
+"""
 
 from __future__ import annotations
 
@@ -7,23 +22,57 @@ from typing import Sequence
 
 import numpy as np
 
+MISSING_CODE, UNKNOWN_CODE = 0, 1
+RESERVED_CODES = 2  # codes of the train split's categories start here
+
 
 @dataclass(frozen=True)
-class NumericColumns:
-    """Rows `[C]` -> tokens `[C, 1]`: each column standardised with training-split statistics.
+class TableColumns:
+    """Rows `[C]` -> tokens `[C, 2]`; `categorical` lists the positions of the categorical columns,
+    `missing` whether numeric cells may be missing."""
 
-    The learnable half gives every column its own embedding (value * w_c + b_c), so a token's
-    identity is its column.
-    """
+    categorical: tuple[int, ...] = ()
+    missing: bool = False
 
     def config(self) -> dict:
-        return {"kind": "numeric_columns"}
+        return {"kind": "table_columns", "categorical": list(self.categorical), "missing": self.missing}
 
     def fit(self, train_samples: Sequence[np.ndarray]) -> dict:
+        """-> {"mean", "std", "column_vocab"}, each `[C]`; categorical columns get mean 0 and std 1."""
         rows = np.stack([np.asarray(s, dtype=np.float64) for s in train_samples])  # [B, C]
-        return {"mean": rows.mean(axis=0).tolist(), "std": np.maximum(rows.std(axis=0), 1e-6).tolist()}
+        known = ~np.isnan(rows)
+        count = known.sum(axis=0)
+        filled = np.where(known, rows, 0.0)
+        mean = np.divide(filled.sum(axis=0), count, out=np.zeros(rows.shape[1]), where=count > 0)
+        spread = np.where(known, rows - mean, 0.0)
+        std = np.sqrt(np.divide((spread ** 2).sum(axis=0), count, out=np.zeros(rows.shape[1]), where=count > 0))
+        std = np.where(count > 0, np.maximum(std, 1e-6), 1.0)  # a constant column: floored; an empty one: 1
+        vocab = np.zeros(rows.shape[1], dtype=np.int64)
+        for c in self.categorical:
+            codes = rows[known[:, c], c]
+            vocab[c] = max(RESERVED_CODES, int(codes.max()) + 1 if codes.size else 0)
+            mean[c], std[c] = 0.0, 1.0
+        return {"mean": mean.tolist(), "std": std.tolist(), "column_vocab": vocab.tolist()}
+
+    def stream_fields(self, stats: dict) -> dict:
+        """What the learnable half needs beyond the token shape: the vocabulary sizes when a column is
+        categorical, and whether numeric cells may be missing (only what differs from an all-numeric,
+        complete table)."""
+        return {**({"column_vocab": stats["column_vocab"]} if any(stats["column_vocab"]) else {}),
+                **({"missing_values": True} if self.missing else {})}
 
     def transform(self, samples: Sequence[np.ndarray], stats: dict) -> np.ndarray:
+        """Rows (each `[C]`) -> tokens `[B, C, 2]` float32: (value or code, missing flag)."""
         rows = np.stack([np.asarray(s, dtype=np.float32) for s in samples])  # [B, C]
-        rows = (rows - np.asarray(stats["mean"], dtype=np.float32)) / np.asarray(stats["std"], dtype=np.float32)
-        return rows[:, :, None].astype(np.float32)
+        vocab = np.asarray(stats["column_vocab"], dtype=np.int64)
+        missing = np.isnan(rows)
+        values = (rows - np.asarray(stats["mean"], dtype=np.float32)) / np.asarray(stats["std"], dtype=np.float32)
+        values = np.where(missing, np.float32(0.0), values)
+        categorical = vocab > 0
+        if categorical.any():
+            codes = rows[:, categorical]
+            known = (codes >= 0) & (codes < vocab[categorical]) & (codes == np.round(codes))
+            codes = np.where(np.isnan(codes), MISSING_CODE, np.where(known, codes, UNKNOWN_CODE))
+            values[:, categorical] = codes
+            missing[:, categorical] = codes == MISSING_CODE
+        return np.stack([values, missing.astype(np.float32)], axis=-1).astype(np.float32)

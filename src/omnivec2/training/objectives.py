@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from omnivec2.model.decoder import reconstruction_loss
+from omnivec2.model.decoder import reconstruction_loss, value_weights
 from omnivec2.model.heads import task_loss
 from omnivec2.model.masking import Mask, make_mask
 from omnivec2.model.omnivec2 import OmniVec2, Stream
@@ -62,7 +62,7 @@ class StageObjective(nn.Module):
                 pred = self.model.reconstruct(item.modality, o, item.mask)
                 m = self.model.config.modality(item.modality)
                 losses[item.modality] = reconstruction_loss(pred, item.tokens, item.mask.masked, m.norm_targets,
-                                                            m.reconstruction)
+                                                            m.reconstruction, value_weights(m))
             return sum(losses.values()), losses
         losses = {}
         for item, o in zip(items, features):

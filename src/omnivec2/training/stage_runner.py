@@ -58,8 +58,10 @@ def stream_config(manifest: dict, **overrides) -> ModalityConfig:
     fields = dict(name=manifest["dataset"], modality=stream["modality"], num_tokens=n, token_dim=p,
                   embedding=stream["embedding"], mask_ratio=stream["mask_ratio"], mask_strategy=stream["mask_strategy"],
                   tube_period=stream["tube_period"], norm_targets=stream["norm_targets"],
-                  reconstruction=stream["reconstruction"], vocab_size=stream["vocab_size"], tasks=tasks)
-    unknown = set(overrides) - set(fields) | ({"name", "modality", "num_tokens", "token_dim", "tasks"} & set(overrides))
+                  reconstruction=stream["reconstruction"], vocab_size=stream["vocab_size"], tasks=tasks,
+                  column_vocab=tuple(stream.get("column_vocab", ())), missing_values=stream.get("missing_values", False))
+    fixed = {"name", "modality", "num_tokens", "token_dim", "tasks", "column_vocab", "missing_values"}  # the cache's
+    unknown = set(overrides) - set(fields) | (fixed & set(overrides))
     if unknown:
         raise ValueError(f"model.modalities.{manifest['dataset']}: cannot override {sorted(unknown)}")
     return ModalityConfig(**{**fields, **overrides})

@@ -19,7 +19,9 @@ from omnivec2.datasets.spec import DatasetSpec
 PAYLOAD_DECODES = "payload_decodes_to_shape_and_dtype"
 # Not a GX expectation either: a dense task's label-map bytes against its shape and the payload's.
 DENSE_DECODES = "dense_target_decodes_to_spatial_shape"
-PYTHON_CHECKS = (PAYLOAD_DECODES, DENSE_DECODES)
+# Nor this: NaN (a missing value) only at the positions the payload spec allows it (a table's numeric cells).
+NAN_PLACED = "payload_nan_only_where_missing_is_allowed"
+PYTHON_CHECKS = (PAYLOAD_DECODES, DENSE_DECODES, NAN_PLACED)
 REQUIRED_SPLITS = ("train", "test")
 
 
@@ -74,7 +76,7 @@ def checks_for(spec: DatasetSpec, columns: list[str] | None = None) -> list[Chec
     wanted += [
         Check("expect_column_values_to_be_in_set", "dtype", {"value_set": [np.dtype(payload.dtype).name]}),
         Check("expect_column_values_to_match_regex", "shape", {"regex": shape_regex(payload.shape)}),
-        Check("expect_column_values_to_be_between", "nan_count", {"min_value": 0, "max_value": 0}),
+        Check("expect_column_values_to_be_between", "nan_count", {"min_value": 0, "max_value": len(payload.nan_positions)}),
         Check("expect_column_values_to_be_between", "inf_count", {"min_value": 0, "max_value": 0}),
         Check("expect_column_values_to_be_between", "nbytes", {"min_value": 0, "max_value": payload.max_bytes, "strict_min": True}),
     ]
@@ -84,4 +86,6 @@ def checks_for(spec: DatasetSpec, columns: list[str] | None = None) -> list[Chec
         wanted.append(Check("expect_column_values_to_be_between", "max", {"max_value": high}))
     if {"payload", "dtype", "shape", "nbytes"} <= present:
         wanted.append(Check(PAYLOAD_DECODES, "payload", {}))
+        if payload.nan_positions:
+            wanted.append(Check(NAN_PLACED, "payload", {"nan_positions": list(payload.nan_positions)}))
     return [c for c in wanted if c.column is None or c.column in present]

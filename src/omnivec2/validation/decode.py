@@ -3,7 +3,8 @@
 Payloads: the bytes must be exactly `prod(shape) * itemsize` long and match `nbytes`. Dense
 targets: the label-map bytes must fill `<task>_shape`, and that shape must be the payload's
 spatial shape (`tokenizer.dense_shape(payload shape)`, or the payload shape itself). Both catch
-truncated or padded bytes whose summaries lie.
+truncated or padded bytes whose summaries lie. Missing values: a payload may hold NaN only at the
+spec's `nan_positions` (a table's numeric cells).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from omnivec2.data.sample_table import dense_columns, format_shape, parse_shape
+from omnivec2.data.sample_table import decode_payload, dense_columns, format_shape, parse_shape
 from omnivec2.datasets.spec import DatasetSpec
 
 
@@ -71,4 +72,19 @@ def undecodable_dense_rows(table: pd.DataFrame, spec: DatasetSpec, task: str) ->
         problem = dense_problem(spec, labels, label_shape, payload_shape)
         if problem is not None:
             problems[position] = problem
+    return problems
+
+
+def misplaced_nan_rows(table: pd.DataFrame, spec: DatasetSpec) -> dict[int, str]:
+    """Row positions -> problem, for every payload with NaN outside `spec.payload.nan_positions`
+    (payloads that do not decode are left to `undecodable_rows`)."""
+    problems = {}
+    for position, row in enumerate(table.to_dict("records")):
+        if not row.get("nan_count") or payload_problem(row["payload"], row["dtype"], row["shape"], row["nbytes"]):
+            continue
+        nan = np.isnan(decode_payload(row)).ravel()
+        misplaced = np.flatnonzero(nan & ~np.isin(np.arange(nan.size), spec.payload.nan_positions))
+        if misplaced.size:
+            problems[position] = (f"NaN at position(s) {misplaced[:5].tolist()}, where a missing value is not "
+                                  f"allowed (allowed: {list(spec.payload.nan_positions)})")
     return problems

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from omnivec2.datasets.spec import DatasetSpec
-from omnivec2.validation.checks import DENSE_DECODES, PYTHON_CHECKS, REQUIRED_SPLITS, Check, checks_for
-from omnivec2.validation.decode import undecodable_dense_rows, undecodable_rows
+from omnivec2.validation.checks import DENSE_DECODES, NAN_PLACED, PYTHON_CHECKS, REQUIRED_SPLITS, Check, checks_for
+from omnivec2.validation.decode import misplaced_nan_rows, undecodable_dense_rows, undecodable_rows
 from omnivec2.validation.gx_runner import CheckResult, gx_version, run_checks
 from omnivec2.validation.report import class_balance, example_ids, failure_message, pixel_balance, row_counts
 
@@ -88,6 +88,8 @@ def _stand_in(value: object) -> bool | None:
 def _decode_result(table: pd.DataFrame, spec: DatasetSpec, check: Check) -> CheckResult:
     if check.type == DENSE_DECODES:
         problems = undecodable_dense_rows(table, spec, check.column)
+    elif check.type == NAN_PLACED:
+        problems = misplaced_nan_rows(table, spec)
     else:
         problems = undecodable_rows(table)
     return CheckResult(check, not problems, len(table), tuple(sorted(problems)), {"problems": problems})

@@ -8,6 +8,7 @@ import pytest
 
 from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source, parse_ts
+from omnivec2.datasets import resolve_dataset
 from tests.default_suite import DATASETS
 
 EXPECTED = {"image": (1797, 360, "digit", 10), "tabular": (178, 36, "cultivar", 3), "imu": (80, 40, "activity", 4)}
@@ -81,6 +82,12 @@ TS_TRAIN = """# a comment
 """
 
 
+# The fixture's own shape (2 channels x 3 steps), declared as a user would; errors name it 'imu'.
+TOY_IMU = resolve_dataset("imu", {"modality": "imu", "shape": {"channels": 2, "length": 3, "patch": 1},
+                                  "source": {"kind": "ts_file", "dataset": "unused"},
+                                  "tasks": {"activity": {"num_classes": 2}}})
+
+
 def _write_ts(tmp_path, train=TS_TRAIN, test=None):
     train_path, test_path = tmp_path / "Toy_TRAIN.ts", tmp_path / "Toy_TEST.ts"
     train_path.write_text(train)
@@ -88,14 +95,24 @@ def _write_ts(tmp_path, train=TS_TRAIN, test=None):
     return {"kind": "ts_file", "train_path": str(train_path), "test_path": str(test_path)}
 
 
+def widen_ts(text: str, copies: int) -> str:
+    """The same file with each sample's channels repeated `copies` times (2 channels -> 2 * copies)."""
+    def widen(line: str) -> str:
+        *channels, label = line.split(":")
+        return ":".join(channels * copies + [label])
+
+    head, data = text.split("@data\n")
+    return head + "@data\n" + "".join(widen(line) + "\n" for line in data.splitlines())
+
+
 def test_ts_file_parses_a_written_fixture(tmp_path):
     series, labels = parse_ts(TS_TRAIN, "toy")
-    assert series.shape == (4, 2, 3) and series.dtype == np.float32
-    np.testing.assert_array_equal(series[1], [[7, 8, 9], [10, 11, 12]])
+    assert len(series) == 4 and all(len(s) == 2 and s[0].dtype == np.float32 for s in series)
+    np.testing.assert_array_equal(np.stack(series[1]), [[7, 8, 9], [10, 11, 12]])
     assert labels == ["up", "down", "up", "down"]
 
     source = _write_ts(tmp_path) | {"val_fraction": 0.5, "id_prefix": "toy"}
-    table = load_source(DATASETS["imu"], source, seed=0)
+    table = load_source(TOY_IMU, source, seed=0)
     assert len(table) == 8
     assert (table["split"] == "test").sum() == 4 and (table["split"] == "val").sum() == 2
     row = table.set_index("sample_id").loc["toy-train-00001"]
@@ -105,7 +122,7 @@ def test_ts_file_parses_a_written_fixture(tmp_path):
 
 def test_ts_file_explicit_classes(tmp_path):
     source = _write_ts(tmp_path) | {"classes": ["up", "down"]}
-    table = load_source(DATASETS["imu"], source, seed=0)
+    table = load_source(TOY_IMU, source, seed=0)
     assert table[table["sample_id"].str.endswith("train-00000")]["activity"].item() == 0
 
 
@@ -119,12 +136,20 @@ def test_malformed_ts_names_file_and_line(tmp_path, bad_line, expected):
         parse_ts(text, "Toy_TRAIN.ts")
     assert "Toy_TRAIN.ts, line 10" in str(info.value)
     with pytest.raises(SourceError, match=r"dataset 'imu'.*Toy_TRAIN\.ts, line 10"):
-        load_source(DATASETS["imu"], _write_ts(tmp_path, train=text), seed=0)
+        load_source(TOY_IMU, _write_ts(tmp_path, train=text), seed=0)
 
 
 def test_ts_label_outside_classes_is_an_error(tmp_path):
     with pytest.raises(SourceError, match="'sideways'"):
-        load_source(DATASETS["imu"], _write_ts(tmp_path, test=TS_TRAIN.replace(":up", ":sideways", 1)), seed=0)
+        load_source(TOY_IMU, _write_ts(tmp_path, test=TS_TRAIN.replace(":up", ":sideways", 1)), seed=0)
+
+
+def test_ts_channel_count_other_than_declared_names_file_line_expected_and_observed(tmp_path):
+    with pytest.raises(SourceError, match=r"dataset 'imu': .*Toy_TRAIN\.ts, line 7: 2 channel\(s\), "
+                                          r"the dataset declares 6"):
+        load_source(DATASETS["imu"], _write_ts(tmp_path), seed=0)
+    source = _write_ts(tmp_path, train=widen_ts(TS_TRAIN, 3), test=widen_ts(TS_TRAIN, 3))
+    assert (load_source(DATASETS["imu"], source, seed=0)["shape"] == "6x100").all()  # resampled 3 -> 100 steps
 
 
 def _user_frame(n=40):

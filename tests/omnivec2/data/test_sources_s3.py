@@ -65,10 +65,11 @@ def gunpoint_like_ts(root: Path) -> dict:  # test_time_series.py::test_ts_fixtur
             "classes": ["1", "2"], "id_prefix": "toy"}
 
 
-def imu_ts(root: Path) -> dict:  # test_sources.py::test_ts_file_parses_a_written_fixture
-    from tests.omnivec2.data.test_sources import _write_ts
+def imu_ts(root: Path) -> dict:  # test_sources.py::test_ts_file_parses_a_written_fixture, at imu's 6 channels
+    from tests.omnivec2.data.test_sources import TS_TRAIN, _write_ts, widen_ts
 
-    return _write_ts(root) | {"val_fraction": 0.5, "id_prefix": "toy"}
+    return _write_ts(root, train=widen_ts(TS_TRAIN, 3), test=widen_ts(TS_TRAIN, 3)) | {"val_fraction": 0.5,
+                                                                                       "id_prefix": "toy"}
 
 
 def wine_like_table(root: Path) -> dict:  # test_sources.py::test_table_source_reads_csv_and_parquet

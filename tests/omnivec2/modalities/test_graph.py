@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ from tests.default_suite import DATASETS
 from omnivec2.data.sample_table import decode_payload, summarise  # noqa: E402
 from omnivec2.data.sources import SourceError, load_source  # noqa: E402
 from omnivec2.data.sources.sdf import parse_sdf  # noqa: E402
+from omnivec2.datasets import resolve_dataset  # noqa: E402
 from omnivec2.model.config import modality_config_from_spec  # noqa: E402
 from omnivec2.model.embeddings_graph import GraphTokenEmbedding  # noqa: E402
 from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache  # noqa: E402
@@ -125,6 +128,81 @@ def test_undecodable_sdf_is_a_source_error(tmp_path):
     path.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(SourceError, match=r"dataset 'graph': .*binary\.sdf.* not UTF-8"):
         load_source(SPEC, {"kind": "sdf", "path": str(path), "label_property": "class"}, seed=0)
+
+
+# ----- SDF V3000 -----------------------------------------------------------------------------------
+def molblock_v3000(name: str, atoms: list[str], bonds: list[tuple[int, int, int]], props: dict[str, str]) -> str:
+    """A V3000 record; atom indices are written from 11 (they need not be 1..n), the first atom line is
+    continued with a trailing '-'."""
+    lines = [name, "  fixture", "", "  0  0  0     0  0            999 V3000", "M  V30 BEGIN CTAB",
+             f"M  V30 COUNTS {len(atoms)} {len(bonds)} 0 0 0", "M  V30 BEGIN ATOM"]
+    lines += [f"M  V30 {10 + i} {a} {i:.4f} 0.0 0.0 0" for i, a in enumerate(atoms, start=1)]
+    lines[7:8] = [lines[7][:12] + " -", "M  V30 " + lines[7][12:]]
+    lines += ["M  V30 END ATOM", "M  V30 BEGIN BOND"]
+    lines += [f"M  V30 {i} {t} {10 + a} {10 + b}" for i, (a, b, t) in enumerate(bonds, start=1)]
+    lines += ["M  V30 END BOND", "M  V30 BEGIN COLLECTION", "M  V30 MDLV30/STEABS ATOMS=(1 11)",
+              "M  V30 END COLLECTION", "M  V30 END CTAB", "M  END"]
+    for key, value in props.items():
+        lines += [f">  <{key}>", value, ""]
+    return "\n".join(lines + ["$$$$"]) + "\n"
+
+
+ETHANOL_V3000 = molblock_v3000("ethanol", ["C", "C", "O"], [(1, 2, 1), (2, 3, 1)], {"ID": "e1", "class": "soluble"})
+ACETONITRILE_V3000 = molblock_v3000("acn", ["C", "C", "N"], [(1, 2, 1), (2, 3, 3)], {"ID": "a1", "class": "insoluble"})
+
+
+def small_molecules(path) -> object:
+    """A graph dataset of small molecules (at most 8 atoms, 16 tokens, 2 eigenvectors) read from `path`."""
+    return resolve_dataset("small_molecules", {
+        "modality": "graph", "shape": {"max_nodes": 8, "max_tokens": 16, "eigenvectors": 2},
+        "source": {"kind": "sdf", "path": str(path), "label_property": "class", "id_property": "ID"},
+        "tasks": {"solubility": {"classes": ["insoluble", "soluble"]}}})
+
+
+def test_v3000_records_read_like_their_v2000_twins(tmp_path):
+    v3000 = parse_sdf(ETHANOL_V3000 + ACETONITRILE_V3000, "v3000.sdf")
+    v2000 = parse_sdf(ETHANOL + ACETONITRILE, "v2000.sdf")
+    for new, old in zip(v3000, v2000):
+        assert new.elements == old.elements and new.properties == old.properties
+        np.testing.assert_array_equal(new.bonds, old.bonds)
+        np.testing.assert_array_equal(new.payload("v3000.sdf"), old.payload("v2000.sdf"))
+    np.testing.assert_array_equal(v3000[0].coords[:, 0], [1.0, 2.0, 3.0])
+
+    molecules = [molblock_v3000(f"m{i}", ["C", "O"], [(1, 2, 1)], {"ID": f"m{i}", "class": ["insoluble", "soluble"][i % 2]})
+                 for i in range(20)]
+    (tmp_path / "mixed.sdf").write_text("".join(molecules[:10]) + ETHANOL + "".join(molecules[10:]))
+    spec = small_molecules(tmp_path / "mixed.sdf")
+    table = load_source(spec, spec.source, seed=0)
+    assert len(table) == 21 and validate_sample_table(table, spec).report["success"]
+    manifest = build_token_cache(table, spec, tmp_path / "tokens")
+    assert manifest["token_shape"][0] == 16
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (ETHANOL_V3000.replace("M  V30 BEGIN CTAB", "M  V30 BEGIN TABLE"), r"line 5: expected 'M  V30 BEGIN CTAB'"),
+        (ETHANOL_V3000.replace("COUNTS 3 2", "COUNTS 4 2"), r"line 6: COUNTS declares 4 atoms and 2 bonds, the "
+                                                             r"blocks hold 3 atoms and 2 bonds"),
+        (ETHANOL_V3000.replace("M  V30 12 C 2.0000", "M  V30 12 C two"), r"line 10: expected an atom entry"),
+        (ETHANOL_V3000.replace("M  V30 2 1 12 13", "M  V30 2 1 12 19"),
+         r"line 15: bond between atoms 12 and 19; atom 19 is not in the ATOM block"),
+        (ETHANOL_V3000.replace("M  V30 2 1 12 13", "M  V30 2 9 12 13"), r"line 15: bond type 9"),
+        (ETHANOL_V3000.replace("M  V30 END BOND\n", ""), r"line 16: expected 'END BOND'"),
+        (ETHANOL_V3000.replace("M  V30 END CTAB\n", ""), r"line 20: expected an 'M  V30' line \('END CTAB'\)"),
+        (ETHANOL_V3000.replace("M  V30 11 C  -", "M  V30 11 C  -\nM  END"),
+         r"line 9: expected an 'M  V30' continuation line"),
+    ],
+    ids=["no ctab", "counts", "garbled atom", "unknown atom", "bond type", "unclosed block", "unclosed ctab",
+         "broken continuation"],
+)
+def test_malformed_v3000_record_names_the_file_and_line(tmp_path, text, expected):
+    path = tmp_path / "v3000.sdf"
+    path.write_text(ETHANOL + text)  # the second record: its lines are numbered from 18
+    shifted = re.sub(r"line (\d+)", lambda m: f"line {int(m.group(1)) + 17}", expected)
+    spec = small_molecules(path)
+    with pytest.raises(SourceError, match=r"dataset 'small_molecules': .*v3000\.sdf, " + shifted):
+        load_source(spec, spec.source, seed=0)
 
 
 # ----- TU files ------------------------------------------------------------------------------------

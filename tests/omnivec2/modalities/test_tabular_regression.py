@@ -84,7 +84,7 @@ def test_regression_table_missing_target_column_and_empty_file(tmp_path):
 
 def test_cache_keeps_the_float_target_and_ridge_beats_the_mean(table, tmp_path):
     manifest = build_token_cache(table, SPEC, tmp_path)
-    assert manifest["token_shape"] == [10, 1]
+    assert manifest["token_shape"] == [10, 2]
     train, test = read_token_split(tmp_path, SPEC.name, "train"), read_token_split(tmp_path, SPEC.name, "test")
     expected = table.set_index("sample_id").loc[test.sample_ids, "progression"].to_numpy()
     assert test.targets["progression"].dtype == np.float64

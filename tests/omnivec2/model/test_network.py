@@ -15,7 +15,7 @@ from tests.omnivec2.model.helpers import model_config, tiny_model
 def test_every_ablation_switch_builds_and_runs(fuse, tokenizer, cross):
     model = tiny_model(fuse=fuse, tokenizer=tokenizer, cross_attention=cross)
     a = Stream("image", torch.rand(2, 16, 4))
-    b = Stream("tabular", torch.rand(2, 13, 1))
+    b = Stream("tabular", torch.rand(2, 13, 2))
     o_a, o_b = model.forward_pair(a, b)
     assert o_a.shape == (2, 16, 48) and o_b.shape == (2, 13, 48)
     assert (model.cross is None) == (not cross)

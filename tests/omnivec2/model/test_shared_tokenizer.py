@@ -47,7 +47,7 @@ def test_training_either_dataset_moves_the_shared_projection():
 
 def test_different_modalities_and_table_columns_never_share():
     model = model_of(stream("grey", "depth", 16, 4), stream("digits", "image", 16, 4),
-                     stream("wine", "tabular", 13, 1, embedding="per_column"),
-                     stream("other_table", "tabular", 13, 1, embedding="per_column"))
+                     stream("wine", "tabular", 13, 2, embedding="per_column"),
+                     stream("other_table", "tabular", 13, 2, embedding="per_column"))
     assert model.tokenizer("grey") is not model.tokenizer("digits")
     assert model.tokenizer("wine") is not model.tokenizer("other_table")  # column c of one table is not of another

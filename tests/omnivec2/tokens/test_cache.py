@@ -71,8 +71,8 @@ def test_manifest_contents(tmp_path, tables):
     assert on_disk["stream"]["modality"] == "tabular" and on_disk["stream"]["settings"]["columns"] == 13
     assert on_disk["tasks"] == [{"name": "cultivar", "kind": "classification", "num_classes": 3,
                                  "classes": ["class_0", "class_1", "class_2"]}]
-    assert on_disk["token_shape"] == [13, 1]
-    assert on_disk["tokenizer"]["config"] == {"kind": "numeric_columns"}
+    assert on_disk["token_shape"] == [13, 2]
+    assert on_disk["tokenizer"]["config"] == {"kind": "table_columns", "categorical": [], "missing": False}
     assert {"source_hash", "cache_key", "schema", "fit_stats"} <= set(on_disk)
     assert [f["name"] for f in on_disk["schema"]] == ["sample_id", "cultivar", "tokens"]
     assert all(len(s["sha256"]) == 64 for s in on_disk["splits"].values())
@@ -122,7 +122,7 @@ def test_flipped_byte_is_detected_and_rebuilt(tmp_path, tables):
     read_token_split(tmp_path, "tabular", "test")  # the other shards are intact
     rebuilt = build_token_cache(tables["tabular"], DATASETS["tabular"], tmp_path)
     assert "reused" not in rebuilt
-    assert read_token_split(tmp_path, "tabular", "train").tokens.shape == (124, 13, 1)
+    assert read_token_split(tmp_path, "tabular", "train").tokens.shape == (124, 13, 2)
 
 
 def test_missing_manifest_and_row_mismatch_are_errors(tmp_path, tables):
@@ -133,7 +133,7 @@ def test_missing_manifest_and_row_mismatch_are_errors(tmp_path, tables):
     manifest = json.loads(manifest_path.read_text())
     manifest["splits"]["val"]["rows"] += 1
     manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(CorruptCacheError, match="18 rows of 13 token values, manifest says 19 rows"):
+    with pytest.raises(CorruptCacheError, match="18 rows of 26 token values, manifest says 19 rows of 13x2"):
         read_token_split(tmp_path, "tabular", "val")
 
 
@@ -159,7 +159,7 @@ def test_leftover_temp_dir_from_a_crash_is_ignored_and_removed(tmp_path, tables)
     build_token_cache(tables["tabular"], DATASETS["tabular"], tmp_path)
     assert not leftover.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tabular"]
-    assert read_token_split(tmp_path, "tabular", "train").tokens.shape == (124, 13, 1)
+    assert read_token_split(tmp_path, "tabular", "train").tokens.shape == (124, 13, 2)
 
 
 def test_crash_mid_build_keeps_the_old_cache(tmp_path, tables, monkeypatch):

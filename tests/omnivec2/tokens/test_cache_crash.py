@@ -117,4 +117,4 @@ def test_a_damaged_cache_is_refused_naming_the_file_and_rebuilt(tmp_path, table,
         read_token_split(tmp_path, "tabular", "train")
     rebuilt = build_token_cache(table, SPEC, tmp_path)
     assert "reused" not in rebuilt
-    assert read_token_split(tmp_path, "tabular", "train").tokens.shape == (124, 13, 1)
+    assert read_token_split(tmp_path, "tabular", "train").tokens.shape == (124, 13, 2)

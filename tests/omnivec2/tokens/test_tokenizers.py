@@ -10,7 +10,7 @@ import pytest
 from omnivec2.data.sample_table import decode_payloads
 from omnivec2.data.sources import load_source
 from tests.default_suite import DATASETS
-from omnivec2.tokens.columns import NumericColumns
+from omnivec2.tokens.columns import TableColumns
 from omnivec2.tokens.patches import ImagePatches, TimePatches
 
 
@@ -55,19 +55,38 @@ def test_time_patches_drop_a_ragged_tail():
 
 def test_numeric_columns_standardise_with_train_stats_only():
     train = [np.array([1, 10], np.float32), np.array([3, 10], np.float32)]
-    tokenizer = NumericColumns()
+    tokenizer = TableColumns()
     stats = tokenizer.fit(train)
-    assert stats["mean"] == [2.0, 10.0] and stats["std"][0] == 1.0
+    assert stats["mean"] == [2.0, 10.0] and stats["std"][0] == 1.0 and stats["column_vocab"] == [0, 0]
     tokens = tokenizer.transform([np.array([5, 11], np.float32)], stats)
-    assert tokens.shape == (1, 2, 1) and tokens.dtype == np.float32
+    assert tokens.shape == (1, 2, 2) and tokens.dtype == np.float32
     np.testing.assert_allclose(tokens[0, :, 0], [3.0, 1e6], rtol=1e-5)
+    np.testing.assert_array_equal(tokens[0, :, 1], [0, 0])  # nothing missing
+    assert tokenizer.stream_fields(stats) == {}  # an all-numeric table tells the network nothing more
+
+
+def test_missing_numeric_cells_and_category_codes():
+    # columns: numeric, categorical (codes: 0 missing, 1 unknown, 2.. the train categories), numeric
+    nan = np.nan
+    train = [np.array(row, np.float32) for row in ([1, 2, nan], [3, 3, 4], [nan, 0, 6], [5, 4, nan])]
+    tokenizer = TableColumns(categorical=(1,))
+    assert tokenizer.config() == {"kind": "table_columns", "categorical": [1], "missing": False}
+    stats = tokenizer.fit(train)
+    assert stats["mean"] == [3.0, 0.0, 5.0] and stats["std"][1:] == [1.0, 1.0]  # over the known cells only
+    assert stats["column_vocab"] == [0, 5, 0] and tokenizer.stream_fields(stats) == {"column_vocab": [0, 5, 0]}
+    rows = [np.array(row, np.float32) for row in ([nan, 3, 5], [3, nan, nan], [3, 7, 5], [3, 2.5, 5])]
+    tokens = tokenizer.transform(rows, stats)
+    assert tokens.shape == (4, 3, 2)
+    np.testing.assert_allclose(tokens[:, 0], [[0, 1], [0, 0], [0, 0], [0, 0]])  # missing -> 0, flagged
+    np.testing.assert_array_equal(tokens[:, 1], [[3, 0], [0, 1], [1, 0], [1, 0]])  # NaN, code 7, 2.5 -> missing, unknown
+    np.testing.assert_allclose(tokens[:, 2], [[0, 0], [0, 1], [0, 0], [0, 0]])
 
 
 # [N, P] per modality on its default source: a change here changes every cache key and checkpoint.
 TOKEN_SHAPES = {
     "audio": (48, 128), "depth": (64, 64), "graph": (64, 46), "hyperspectral": (64, 496), "image": (16, 4),
-    "imu": (10, 60), "infrared": (64, 64), "point_cloud": (64, 51), "rgb": (64, 192), "tabular": (13, 1),
-    "tabular_regression": (10, 1), "text": (64, 1), "time_series": (15, 10), "video": (80, 256), "xray": (64, 64),
+    "imu": (10, 60), "infrared": (64, 64), "point_cloud": (64, 51), "rgb": (64, 192), "tabular": (13, 2),
+    "tabular_regression": (10, 2), "text": (64, 1), "time_series": (15, 10), "video": (80, 256), "xray": (64, 64),
 }
 
 

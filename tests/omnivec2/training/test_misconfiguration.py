@@ -13,7 +13,7 @@ from omnivec2.tokens.shards import CorruptCacheError
 from omnivec2.training.ray_stage import check_ray_params, run_stage_on_ray
 from omnivec2.training.stage_runner import stage_loop_config
 
-MANIFESTS = [manifest_for("tabular", [13, 1], cache_key="a"), manifest_for("imu", [5, 120], cache_key="b")]
+MANIFESTS = [manifest_for("tabular", [13, 2], cache_key="a"), manifest_for("imu", [5, 120], cache_key="b")]
 GOOD_TRAINING = {"steps": 4, "batch_size": 8}
 
 

@@ -41,29 +41,39 @@ from omnivec2.data.sources.point_files import load_point_folder
 from omnivec2.data.sources.regression_table import load_regression_table_source
 from omnivec2.data.sources.sdf import load_sdf_source, load_solubility_source
 from omnivec2.data.sources.table import load_table_source
+from omnivec2.data.sources.table_encoding import table_parts
 from omnivec2.data.sources.text_table import load_text_table_source
 from omnivec2.data.sources.thermal_files import load_thermal_folder
 from omnivec2.data.sources.ts_file import load_ts_source, parse_ts
 from omnivec2.data.sources.tu_graphs import load_tu_source
 from omnivec2.data.sources.video_folder import load_video_folder
+from omnivec2.modalities.spec import ModalityParts
 
 SourceLoader = Callable[..., pd.DataFrame]  # (spec: DatasetSpec, source: dict, seed: int) -> sample table
 
 SPLIT_OPTIONS = ("val_fraction", "test_fraction")
+TABLE_OPTIONS = ("categorical_columns", "allow_missing")
 FOLDER_OPTIONS = ("path", "storage_options", "classes")
 ALL_MODALITIES = ("*",)
 IMAGE_FOLDER_OPTIONS = (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "intensity_scale", "id_prefix")
 
 
+# (the modality's parts, the source entry, where) -> the parts for the layout the source's options declare
+PartsAdapter = Callable[..., ModalityParts]
+
+
 @dataclass(frozen=True)
 class SourceKind:
-    """One row of the source table: the loader, what it reads, the modalities it feeds, its options."""
+    """One row of the source table: the loader, what it reads, the modalities it feeds, its options,
+    and, for a kind whose options change what a payload holds (a table's categorical columns), how
+    the modality's parts follow them."""
 
     loader: SourceLoader
     reads: str
     modalities: tuple[str, ...]
     options: tuple[str, ...]
     generator: bool = False
+    adapt: PartsAdapter | None = None
 
 
 SOURCES: dict[str, SourceKind] = {
@@ -83,15 +93,16 @@ SOURCES: dict[str, SourceKind] = {
                                          "id_column", "split_column")),
     "ts_file": SourceKind(load_ts_source, "UCR/UEA `.ts` files (a bundled sktime set by `dataset`, or paths)",
                           ("time_series", "imu"), ("dataset", "train_path", "test_path", "storage_options", "classes",
-                                                   "val_fraction", "id_prefix")),
+                                                   "val_fraction", "id_prefix", "length_policy", "missing")),
     "table": SourceKind(load_table_source, "CSV or Parquet table (feature columns + a target column)",
                         ("tabular",), ("path", "storage_options", "classes", "format", "feature_columns",
-                                       "target_column", "id_column", "split_column")),
+                                       "target_column", "id_column", "split_column", *TABLE_OPTIONS),
+                        adapt=table_parts),
     "regression_table": SourceKind(load_regression_table_source, "CSV or Parquet table with a numeric target",
                                    ("tabular",), ("path", "storage_options", "format", "feature_columns",
                                                   "target_column", "id_column", "split_column", "standardise_target",
-                                                  *SPLIT_OPTIONS)),
-    "sdf": SourceKind(load_sdf_source, "V2000 SDF molecules with a label property",
+                                                  *SPLIT_OPTIONS, *TABLE_OPTIONS), adapt=table_parts),
+    "sdf": SourceKind(load_sdf_source, "V2000 or V3000 SDF molecules with a label property",
                       ("graph",), ("path", "train_path", "test_path", "storage_options", "classes", "label_property",
                                    "id_property", "id_prefix", "val_fraction")),
     "tu": SourceKind(load_tu_source, "TU graph-kernel text files (`<name>_A.txt`, `_graph_indicator`, ...)",
@@ -142,11 +153,11 @@ SOURCES: dict[str, SourceKind] = {
 
 
 def register_source(kind: str, loader: SourceLoader, reads: str = "", modalities=ALL_MODALITIES,
-                    options=(), generator: bool = False) -> SourceKind:
+                    options=(), generator: bool = False, adapt: PartsAdapter | None = None) -> SourceKind:
     """Add a source kind (a user's own reader); `options` are the keys its entries may have besides `kind`."""
     if kind in SOURCES and SOURCES[kind].loader is not loader:
         raise ValueError(f"source kind {kind!r} is already registered")
-    SOURCES[kind] = SourceKind(loader, reads, tuple(modalities), tuple(options), generator)
+    SOURCES[kind] = SourceKind(loader, reads, tuple(modalities), tuple(options), generator, adapt)
     return SOURCES[kind]
 
 
@@ -163,6 +174,12 @@ def check_source(where: str, modality: str, source: dict) -> None:
         raise ValueError(f"{where}: source kind {kind!r} reads {', '.join(entry.modalities)} data, "
                          f"not {modality}")
     check_keys(f"{where}, source ({kind})", source, ("kind", *entry.options))
+
+
+def source_parts(where: str, source: dict, parts: ModalityParts) -> ModalityParts:
+    """The modality's parts as the (checked) source's options make them; ValueError naming `where`."""
+    adapt = SOURCES[source["kind"]].adapt
+    return parts if adapt is None else adapt(parts, source, where)
 
 
 def load_source(spec, source: dict | None, seed: int) -> pd.DataFrame:
@@ -184,4 +201,4 @@ def read_source(spec, source: dict | None, seed: int) -> tuple[pd.DataFrame, dic
 
 
 __all__ = ["SOURCES", "SourceError", "SourceKind", "check_source", "load_source", "parse_ts", "read_source",
-           "register_source"]
+           "register_source", "source_parts"]

@@ -1,9 +1,9 @@
-"""Molecule files in MDL V2000 SDF (the format of PubChem, ChEMBL and RDKit exports), read without RDKit.
+"""Molecule files in MDL SDF, V2000 or V3000 (the formats of PubChem, ChEMBL and RDKit exports), read without RDKit.
 
-A record: a 3-line header, the counts line (`aaabbb ... V2000`), `aaa` atom lines
-(x, y, z in columns 1-30, the element symbol in 32-34), `bbb` bond lines (atom 1, atom 2, bond type
-in columns 1-9), property lines up to `M  END`, then data items (`>  <NAME>` and value lines up to
-a blank line), and `$$$$`. Charges, isotopes and stereo flags are not read.
+A record: a 3-line header, the counts line (`aaabbb ... V2000`, or `... V3000`), the connection
+table (atoms and bonds, see `omnivec2.data.sources.sdf_ctab`), property lines up to `M  END`, then
+data items (`>  <NAME>` and value lines up to a blank line), and `$$$$`. Charges, isotopes and
+stereo flags are not read.
 
 Sources (kinds registered by `omnivec2.modalities.graph`):
 
@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from omnivec2.tokens.graph import ELEMENTS, NUM_BOND_TYPES, encode_graph
+from omnivec2.data.sources.sdf_ctab import Lines, v2000_ctab, v3000_ctab
+from omnivec2.tokens.graph import ELEMENTS, encode_graph
 
 if TYPE_CHECKING:
     from omnivec2.datasets.spec import DatasetSpec
@@ -38,7 +39,7 @@ class Molecule:
     name: str
     elements: list[str]  # [n] symbols
     coords: np.ndarray  # [n, 3] float64
-    bonds: np.ndarray  # [m, 3] int64: atom 1, atom 2 (1-based, as in the file), bond type
+    bonds: np.ndarray  # [m, 3] int64: atom 1, atom 2 (1-based positions in `elements`), bond type
     properties: dict[str, str] = field(default_factory=dict)
     line: int = 0  # the record's first line in its file (1-based)
 
@@ -52,29 +53,9 @@ class Molecule:
         return encode_graph(categories, edges)
 
 
-class _Lines:
-    """The lines of a file with their 1-based numbers; `next` raises at the end (a truncated record)."""
-
-    def __init__(self, text: str, name: str):
-        self.lines, self.name, self.position = text.splitlines(), name, 0
-
-    def more(self) -> bool:
-        """Whether another record follows (trailing blank lines end the file; a blank title line does not)."""
-        return any(line.strip() for line in self.lines[self.position :])
-
-    def next(self, what: str) -> tuple[int, str]:
-        if self.position >= len(self.lines):
-            raise ValueError(f"{self.name}, line {self.position + 1}: file ends inside a record (expected {what})")
-        self.position += 1
-        return self.position, self.lines[self.position - 1]
-
-    def error(self, number: int, message: str) -> ValueError:
-        return ValueError(f"{self.name}, line {number}: {message}")
-
-
 def parse_sdf(text: str, name: str) -> list[Molecule]:
-    """Text of a V2000 SDF file -> molecules; raises ValueError naming the file and line of a problem."""
-    lines, molecules = _Lines(text, name), []
+    """Text of a V2000 or V3000 SDF file -> molecules; raises ValueError naming the file and line of a problem."""
+    lines, molecules = Lines(text, name), []
     while lines.more():
         molecules.append(_record(lines))
     if not molecules:
@@ -82,44 +63,19 @@ def parse_sdf(text: str, name: str) -> list[Molecule]:
     return molecules
 
 
-def _record(lines: _Lines) -> Molecule:
+def _record(lines: Lines) -> Molecule:
     start, title = lines.next("a molecule name")
     lines.next("the program line")
     lines.next("the comment line")
     number, counts = lines.next("the counts line")
-    if "V3000" in counts:
-        raise lines.error(number, "V3000 molecules are not supported (write V2000)")
-    try:
-        atoms, bonds = int(counts[0:3]), int(counts[3:6])
-    except ValueError:
-        raise lines.error(number, f"expected a counts line 'aaabbb... V2000', got {counts[:40]!r}") from None
-    elements, coords = [], np.zeros((atoms, 3))
-    for i in range(atoms):
-        number, line = lines.next(f"atom {i + 1} of {atoms}")
-        try:
-            coords[i] = [float(line[0:10]), float(line[10:20]), float(line[20:30])]
-        except ValueError:
-            raise lines.error(number, f"expected an atom line 'x y z symbol', got {line[:40]!r}") from None
-        symbol = line[31:34].strip()
-        if not symbol:
-            raise lines.error(number, f"atom line without an element symbol: {line[:40]!r}")
-        elements.append(symbol)
-    table = np.zeros((bonds, 3), dtype=np.int64)
-    for i in range(bonds):
-        number, line = lines.next(f"bond {i + 1} of {bonds}")
-        try:
-            table[i] = [int(line[0:3]), int(line[3:6]), int(line[6:9])]
-        except ValueError:
-            raise lines.error(number, f"expected a bond line 'aaabbbttt', got {line[:40]!r}") from None
-        if not (1 <= table[i, 0] <= atoms and 1 <= table[i, 1] <= atoms) or table[i, 0] == table[i, 1]:
-            raise lines.error(number, f"bond between atoms {table[i, 0]} and {table[i, 1]}; atoms are 1..{atoms}")
-        if not 1 <= table[i, 2] <= NUM_BOND_TYPES:
-            raise lines.error(number, f"bond type {table[i, 2]} (query bond types 5-8 are not supported)")
-    properties = _properties(lines)
-    return Molecule(title.strip(), elements, coords, table, properties, start)
+    if counts.rstrip().endswith("V3000"):
+        elements, coords, bonds = v3000_ctab(lines)
+    else:
+        elements, coords, bonds = v2000_ctab(lines, number, counts)
+    return Molecule(title.strip(), elements, coords, bonds, _properties(lines), start)
 
 
-def _properties(lines: _Lines) -> dict[str, str]:
+def _properties(lines: Lines) -> dict[str, str]:
     """Skip the property block to `M  END`, then read data items up to `$$$$`."""
     while True:
         number, line = lines.next("'M  END'")

@@ -1,7 +1,8 @@
 """`table`: a user's CSV or Parquet table (local path or `s3://`), one sample per row.
 
-Source keys: `path`, `target_column`, optional `feature_columns` (default: every numeric column
-except the id, split and target columns), `id_column`, `split_column`, `classes`, `format`
+Source keys: `path`, `target_column`, optional `feature_columns`, `categorical_columns`,
+`allow_missing` (see `omnivec2.data.sources.table_encoding` for the payload's columns and how
+categories and missing cells are encoded), `id_column`, `split_column`, `classes`, `format`
 ("csv" or "parquet"; default from the file name), `storage_options`.
 """
 
@@ -19,6 +20,7 @@ from omnivec2.data.sources.common import (
     stratified_splits,
     target_name,
 )
+from omnivec2.data.sources.table_encoding import encode_rows, feature_columns
 from omnivec2.datasets.spec import DatasetSpec
 
 
@@ -34,16 +36,14 @@ def read_table(spec: DatasetSpec, source: dict) -> pd.DataFrame:
 
 
 def load_table_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
-    """Each row -> payload float32 `[n_features]` (the spec's dtype), in `feature_columns` order."""
+    """Each row -> payload float32 `[n_features]`, in `feature_columns` order; categorical cells hold
+    codes from the train split's vocabulary, missing numeric cells NaN."""
     if "path" not in source or "target_column" not in source:
         raise SourceError(f"dataset {spec.name!r}: a table source needs 'path' and 'target_column'")
     frame = read_table(spec, source)
     path, target = source["path"], source["target_column"]
     id_column, split_column = source.get("id_column"), source.get("split_column")
-    reserved = {target, id_column, split_column}
-    features = source.get("feature_columns") or [
-        c for c in frame.columns if c not in reserved and pd.api.types.is_numeric_dtype(frame[c])
-    ]
+    features = feature_columns(frame, source)
     missing = [c for c in [target, id_column, split_column, *features] if c is not None and c not in frame.columns]
     if missing:
         raise SourceError(f"dataset {spec.name!r}: {path!r} has no column(s) {missing}; it has {list(frame.columns)}")
@@ -54,5 +54,9 @@ def load_table_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
         targets = frame[target].to_numpy(dtype=np.float64)
     ids = frame[id_column].astype(str).tolist() if id_column else [f"{spec.name}-{i:05d}" for i in range(len(frame))]
     splits = frame[split_column].astype(str).tolist() if split_column else stratified_splits(targets, seed)
-    rows = frame[features].to_numpy(dtype=np.dtype(spec.payload.dtype))  # [B, n_features]
+    train = np.asarray(splits) == "train"
+    try:
+        rows = encode_rows(frame, features, list(source.get("categorical_columns") or []), train, str(path))
+    except ValueError as error:
+        raise SourceError(f"dataset {spec.name!r}: {error}") from None
     return build_sample_table(ids, splits, list(rows), {target_name(spec): targets})

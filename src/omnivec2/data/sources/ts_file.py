@@ -1,7 +1,10 @@
 """`ts_file`: UCR/UEA time-series archive `.ts` files (e.g. BasicMotions bundled with sktime).
 
 The format: `#` comments, `@key value` headers, then after `@data` one sample per line,
-channels separated by `:`, values within a channel by `,`, the class label last.
+channels separated by `:`, values within a channel by `,` (`?` or `NaN` for a missing value),
+the class label last. Every sample is brought to the dataset's `[channels, length]` by the source's
+`missing` ("interpolate" | "zero") and `length_policy` ("resample" | "pad") options, see
+`omnivec2.data.sources.series_shape`; a sample with another channel count is refused.
 """
 
 from __future__ import annotations
@@ -20,44 +23,54 @@ from omnivec2.data.sources.common import (
     stratified_splits,
     target_name,
 )
+from omnivec2.data.sources.series_shape import LENGTH_POLICIES, MISSING_POLICIES, fit_series
 from omnivec2.datasets.spec import DatasetSpec
 
 # Class order for bundled datasets whose files spell labels differently from the project's names.
 KNOWN_CLASSES = {"BasicMotions": ["badminton", "running", "standing", "walking"]}
 
 
-def parse_ts(text: str, name: str) -> tuple[np.ndarray, list[str]]:
-    """Text of a `.ts` file -> (series float32 `[B, C, T]`, labels `[B]`); `name` is used in errors.
+def parse_ts(text: str, name: str, channels: int | None = None) -> tuple[list[list[np.ndarray]], list[str]]:
+    """Text of a `.ts` file -> (series, labels `[B]`): each sample a list of its channels, each channel
+    float32 `[T]` with NaN where the file has a missing value (`?` or `NaN`); `name` is used in errors.
 
-    Raises ValueError naming the file and line for a malformed line or ragged channels.
+    Files that declare `@equalLength false` may have samples (and channels) of different lengths;
+    other files must be rectangular. With `channels`, a sample with another channel count is refused.
+    Raises ValueError naming the file and line of the problem.
     """
-    series, labels, in_data, shape = [], [], False, None
+    series, labels, in_data, shape, equal_length = [], [], False, None, True
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         if not in_data:
+            key, _, value = line.lower().partition(" ")
+            equal_length = equal_length and not (key == "@equallength" and value.strip() == "false")
             in_data = line.lower() == "@data"
             continue
-        *channels, label = line.split(":")
-        if not channels or not label.strip():
+        *fields, label = line.split(":")
+        if not fields or not label.strip():
             raise ValueError(f"{name}, line {number}: expected '<channel>:...:<label>', got {line[:60]!r}")
         try:
-            values = [np.array(c.split(","), dtype=np.float32) for c in channels]
+            values = [np.array(field.replace("?", "nan").split(","), dtype=np.float32) for field in fields]
         except ValueError as error:
             raise ValueError(f"{name}, line {number}: {error}") from None
-        lengths = {len(v) for v in values}
-        if len(lengths) != 1:
-            raise ValueError(f"{name}, line {number}: ragged channels of lengths {sorted(lengths)}")
-        sample_shape = (len(values), lengths.pop())
-        if shape is not None and sample_shape != shape:
-            raise ValueError(f"{name}, line {number}: sample of shape {sample_shape}, earlier samples {shape}")
+        if channels is not None and len(values) != channels:
+            raise ValueError(f"{name}, line {number}: {len(values)} channel(s), the dataset declares {channels}")
+        lengths = sorted({len(v) for v in values})
+        if equal_length and len(lengths) != 1:
+            raise ValueError(f"{name}, line {number}: ragged channels of lengths {lengths} "
+                             "(declare '@equalLength false' for series of unequal lengths)")
+        sample_shape = (len(values), lengths[-1])
+        if equal_length and shape is not None and sample_shape != shape:
+            raise ValueError(f"{name}, line {number}: sample of shape {sample_shape}, earlier samples {shape} "
+                             "(declare '@equalLength false' for series of unequal lengths)")
         shape = sample_shape
-        series.append(np.stack(values))
+        series.append(values)
         labels.append(label.strip())
     if not series:
         raise ValueError(f"{name}: no samples (missing '@data' section?)")
-    return np.stack(series), labels
+    return series, labels
 
 
 def bundled_paths(dataset: str) -> tuple[str, str]:
@@ -69,11 +82,23 @@ def bundled_paths(dataset: str) -> tuple[str, str]:
     return str(folder / f"{dataset}_TRAIN.ts"), str(folder / f"{dataset}_TEST.ts")
 
 
+def policy(spec: DatasetSpec, source: dict, option: str, choices: tuple[str, ...]) -> str:
+    """The source's `option` (default: the first of `choices`); SourceError for another value."""
+    value = source.get(option, choices[0])
+    if value not in choices:
+        raise SourceError(f"dataset {spec.name!r}: {option} {value!r} is not one of {list(choices)}")
+    return value
+
+
 def load_ts_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
-    """Payload float32 `[C, T]`; the TEST file -> split test, a stratified `val_fraction` of TRAIN -> val.
+    """Payload float32 `[C, T]` (the dataset's payload shape); the TEST file -> split test, a
+    stratified `val_fraction` of TRAIN -> val.
 
     `sample_id` is `<dataset>-train-<line index>` / `<dataset>-test-<line index>`.
     """
+    length_policy = policy(spec, source, "length_policy", LENGTH_POLICIES)
+    missing = policy(spec, source, "missing", MISSING_POLICIES)
+    channels, length = (int(d) for d in spec.payload.shape)
     if "dataset" in source:
         train_path, test_path = bundled_paths(source["dataset"])
         prefix = source["dataset"].lower()
@@ -91,9 +116,10 @@ def load_ts_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
             raise SourceError(f"dataset {spec.name!r}: {path} is not UTF-8 text "
                               f"(undecodable byte at offset {error.start})") from None
         try:
-            parts[split] = parse_ts(text, str(path))
+            series, labels = parse_ts(text, str(path), channels)
         except ValueError as error:
             raise SourceError(f"dataset {spec.name!r}: {error}") from None
+        parts[split] = [fit_series(s, length, length_policy, missing) for s in series], labels
     (train_x, train_labels), (test_x, test_labels) = parts["train"], parts["test"]
 
     classes = source.get("classes") or KNOWN_CLASSES.get(source.get("dataset", "")) or sorted(set(train_labels))
@@ -104,5 +130,5 @@ def load_ts_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
 
     ids = [f"{prefix}-train-{i:05d}" for i in range(len(train_y))] + [f"{prefix}-test-{i:05d}" for i in range(len(test_y))]
     splits = list(train_splits) + ["test"] * len(test_y)
-    arrays = list(train_x) + list(test_x)
+    arrays = train_x + test_x
     return build_sample_table(ids, splits, arrays, {target_name(spec): np.concatenate([train_y, test_y])})
