@@ -5,28 +5,14 @@ random masking 0.75, per-patch normalised targets. Dense tasks (segmentation) gi
 per pixel, p*p per token.
 """
 
-from omnivec2.modalities.grid import pixel_grid
-from omnivec2.modalities.spec import MaskSpec, Modality, ModalityParts
-from omnivec2.tokens.patches import ImagePatches
-
-
-def build(s: dict) -> ModalityParts:
-    _, payload = pixel_grid(s)
-    return ModalityParts(
-        payload=payload,
-        tokenizer=ImagePatches(patch=int(s["patch"]), scale=float(s["scale"])),
-        embedding="patch_linear",
-        mask=MaskSpec(ratio=0.75, strategy="random"),
-        norm_targets=True,
-        dense_outputs_per_token=int(s["patch"]) ** 2,
-    )
-
+from omnivec2.modalities.grid import patch_image_parts
+from omnivec2.modalities.spec import Modality
 
 DEPTH = Modality(
     name="depth",
     settings={"size": 64, "patch": 8, "value_range": [0.0, 1.0], "scale": 1.0},
     help={"size": "side in pixels, or [height, width]", "patch": "patch side in pixels",
           "value_range": "inclusive [min, max] of a depth value", "scale": "depths are divided by it in the tokens"},
-    build=build,
+    build=patch_image_parts,
     description="depth maps; ViT patches",
 )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from omnivec2.modalities.spec import PayloadSpec
+from omnivec2.modalities.spec import MaskSpec, ModalityParts, PayloadSpec
+from omnivec2.tokens.patches import ImagePatches
 
 
 def side_lengths(size) -> tuple[int, int]:
@@ -25,3 +26,18 @@ def pixel_grid(s: dict, channels: int = 1) -> tuple[tuple[int, ...], PayloadSpec
     shape = (h, w) if channels == 1 else (channels, h, w)
     low, high = s["value_range"]
     return shape, PayloadSpec(shape=shape, dtype="float32", value_range=(low, high), max_bytes=channels * h * w * 4)
+
+
+def patch_image_parts(s: dict) -> ModalityParts:
+    """ViT patches of a pixel grid of `channels` (default 1): `patch` x `patch` squares over all
+    channels -> N = (H/p)(W/p) tokens of C*p*p values divided by `scale`; MAE masking (random
+    0.75), per-patch normalised targets, and dense tasks with one label per pixel (p*p per token)."""
+    _, payload = pixel_grid(s, channels=int(s.get("channels", 1)))
+    return ModalityParts(
+        payload=payload,
+        tokenizer=ImagePatches(patch=int(s["patch"]), scale=float(s["scale"])),
+        embedding="patch_linear",
+        mask=MaskSpec(ratio=0.75, strategy="random"),
+        norm_targets=True,
+        dense_outputs_per_token=int(s["patch"]) ** 2,
+    )

@@ -4,22 +4,8 @@ Tokens: non-overlapping `patch` x `patch` squares over all channels -> N = (H/p)
 C*p*p values, divided by `scale`; MAE masking (random 0.75) with per-patch normalised targets.
 """
 
-from omnivec2.modalities.grid import pixel_grid
-from omnivec2.modalities.spec import MaskSpec, Modality, ModalityParts
-from omnivec2.tokens.patches import ImagePatches
-
-
-def build(s: dict) -> ModalityParts:
-    shape, payload = pixel_grid(s, channels=int(s["channels"]))
-    return ModalityParts(
-        payload=payload,
-        tokenizer=ImagePatches(patch=int(s["patch"]), scale=float(s["scale"])),
-        embedding="patch_linear",
-        mask=MaskSpec(ratio=0.75, strategy="random"),
-        norm_targets=True,
-        dense_outputs_per_token=int(s["patch"]) ** 2,
-    )
-
+from omnivec2.modalities.grid import patch_image_parts
+from omnivec2.modalities.spec import Modality
 
 IMAGE = Modality(
     name="image",
@@ -27,6 +13,6 @@ IMAGE = Modality(
     help={"size": "side in pixels, or [height, width]", "channels": "1 (grey: payload [H, W]) or C (payload [C, H, W])",
           "patch": "patch side in pixels", "value_range": "inclusive [min, max] of a pixel",
           "scale": "pixels are divided by it in the tokens"},
-    build=build,
+    build=patch_image_parts,
     description="2-D pictures; ViT patches",
 )
