@@ -58,7 +58,8 @@ def score(model: OmniVec2, test: dict, modalities: list[str]) -> dict[str, float
             name, sign = PRIMARY[task.kind]
             output = predict_task(model, m, task.name, tokens)
             target = torch.from_numpy(np.array(test[m].targets[task.name]))
-            scores[f"{m}/{task.name}"] = sign * task_metrics(task.kind, output, target, task.num_classes)[name]
+            scores[f"{m}/{task.name}"] = sign * task_metrics(task.kind, output, target, task.num_classes,
+                                                                task.ignore_index)[name]
     return scores
 
 

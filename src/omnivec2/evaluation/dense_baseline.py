@@ -27,12 +27,16 @@ COMPONENTS = 32
 
 
 def dense_baseline(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
-                   num_classes: int, seed: int = 0) -> dict[str, float]:
-    """train_x/test_x tokens `[S, N, P]`, train_y/test_y labels `[S, N, K]` -> {"pixel_accuracy", "miou"}."""
+                   num_classes: int, seed: int = 0, ignore_index: int | None = None) -> dict[str, float]:
+    """train_x/test_x tokens `[S, N, P]`, train_y/test_y labels `[S, N, K]` -> {"pixel_accuracy", "miou"}.
+    Pixels labelled `ignore_index` are left out of the majority labels and of the metrics; a token
+    with no labelled pixel is not trained on."""
     from omnivec2.evaluation.metrics import task_metrics
 
     xtr = train_x.reshape(-1, train_x.shape[-1])
-    ytr = _majority(train_y.reshape(-1, train_y.shape[-1]), num_classes)
+    ytr = _majority(train_y.reshape(-1, train_y.shape[-1]), num_classes, ignore_index)
+    labelled = ytr >= 0
+    xtr, ytr = xtr[labelled], ytr[labelled]
     if len(xtr) > MAX_TRAIN_TOKENS:
         keep = np.random.default_rng(seed).choice(len(xtr), MAX_TRAIN_TOKENS, replace=False)
         xtr, ytr = xtr[keep], ytr[keep]
@@ -48,11 +52,14 @@ def dense_baseline(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
     s, n, k = test_y.shape
     pixels = np.repeat(pred.reshape(s, n, 1), k, axis=2)  # [S, N, K]
     logits = torch.nn.functional.one_hot(torch.from_numpy(pixels).long(), num_classes).float()  # [S, N, K, C]
-    return task_metrics("dense", logits, torch.from_numpy(np.asarray(test_y)), num_classes)
+    return task_metrics("dense", logits, torch.from_numpy(np.asarray(test_y)), num_classes, ignore_index)
 
 
-def _majority(labels: np.ndarray, num_classes: int) -> np.ndarray:
-    """[T, K] -> [T], the most frequent label per row (ties: the smallest)."""
+def _majority(labels: np.ndarray, num_classes: int, ignore_index: int | None = None) -> np.ndarray:
+    """[T, K] -> [T], the most frequent label per row (ties: the smallest), not counting
+    `ignore_index`; -1 for a row with no other label."""
     counts = np.zeros((len(labels), num_classes), np.int64)
     np.add.at(counts, (np.repeat(np.arange(len(labels)), labels.shape[1]), labels.reshape(-1)), 1)
-    return counts.argmax(axis=1)
+    if ignore_index is not None:
+        counts[:, ignore_index] = 0
+    return np.where(counts.any(axis=1), counts.argmax(axis=1), -1)

@@ -34,15 +34,16 @@ def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed
             entry = {
                 "kind": task.kind,
                 "test_samples": len(test.sample_ids),
-                "omnivec2": task_metrics(task.kind, output, target, task.num_classes),
-                **per_class_metrics(task.kind, output, target, task.num_classes, task.classes),
+                "omnivec2": task_metrics(task.kind, output, target, task.num_classes, task.ignore_index),
+                **per_class_metrics(task.kind, output, target, task.num_classes, task.classes, task.ignore_index),
             }
             if task.kind in ("classification", "regression"):
                 entry["classical"] = classical_baseline(task.kind, train.tokens, train.targets[task.name],
                                                         test.tokens, test.targets[task.name], seed)
             elif task.kind == "dense":
                 entry["classical"] = dense_baseline(train.tokens, train.targets[task.name], test.tokens,
-                                                    test.targets[task.name], task.num_classes, seed)
+                                                    test.targets[task.name], task.num_classes, seed,
+                                                    task.ignore_index)
             tasks[f"{modality.name}/{task.name}"] = entry
     present = {m.name for m in model.config.modalities}
     for name, protocol in (retrieval or {}).items():

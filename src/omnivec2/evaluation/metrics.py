@@ -36,7 +36,10 @@ def regression_metrics(pred: torch.Tensor, target: torch.Tensor) -> dict[str, fl
     return {"rmse": float(tmf.mean_squared_error(pred, target).sqrt()), "mae": float(tmf.mean_absolute_error(pred, target))}
 
 
-def task_metrics(kind: str, output: torch.Tensor, target: torch.Tensor, num_classes: int) -> dict[str, float]:
+def task_metrics(kind: str, output: torch.Tensor, target: torch.Tensor, num_classes: int,
+                 ignore_index: int | None = None) -> dict[str, float]:
+    """Headline figures of one task. Dense: pixels labelled `ignore_index` count nowhere, and that
+    label is left out of the mIoU's class average."""
     if kind == "classification":
         return classification_metrics(output, target, num_classes)
     if kind == "regression":
@@ -45,14 +48,16 @@ def task_metrics(kind: str, output: torch.Tensor, target: torch.Tensor, num_clas
         logits = output.flatten(0, 2)
         target = target.long().flatten()
         return {
-            "pixel_accuracy": float(tmf.accuracy(logits, target, task="multiclass", num_classes=num_classes, average="micro")),
-            "miou": float(tmf.jaccard_index(logits, target, task="multiclass", num_classes=num_classes, average="macro")),
+            "pixel_accuracy": float(tmf.accuracy(logits, target, task="multiclass", num_classes=num_classes,
+                                                 average="micro", ignore_index=ignore_index)),
+            "miou": float(tmf.jaccard_index(logits, target, task="multiclass", num_classes=num_classes,
+                                            average="macro", ignore_index=ignore_index)),
         }
     raise ValueError(f"no metrics for task kind {kind!r} yet")
 
 
 def per_class_metrics(kind: str, output: torch.Tensor, target: torch.Tensor, num_classes: int,
-                      names: Sequence[str] = ()) -> dict[str, dict[str, float]]:
+                      names: Sequence[str] = (), ignore_index: int | None = None) -> dict[str, dict[str, float]]:
     """Per-class figures keyed by class name (the index as a string when the task has no names):
     {"per_class_recall": ...} for classification, {"per_class_iou": ...} for dense tasks, {} otherwise.
 
@@ -61,11 +66,12 @@ def per_class_metrics(kind: str, output: torch.Tensor, target: torch.Tensor, num
     if kind not in ("classification", "dense"):
         return {}
     logits, target = (output.flatten(0, 2), target.flatten()) if kind == "dense" else (output, target)
-    matrix = tmf.confusion_matrix(logits, target.long(), task="multiclass", num_classes=num_classes).double()
+    matrix = tmf.confusion_matrix(logits, target.long(), task="multiclass", num_classes=num_classes,
+                                  ignore_index=ignore_index).double()
     hits, truths = matrix.diag(), matrix.sum(1)  # rows: true class, columns: predicted class
     if kind == "classification":
         key, denominators = "per_class_recall", truths
     else:
         key, denominators = "per_class_iou", truths + matrix.sum(0) - hits
     return {key: {str(names[c]) if names else str(c): float(hits[c] / denominators[c])
-                  for c in range(num_classes) if denominators[c] > 0}}
+                  for c in range(num_classes) if denominators[c] > 0 and c != ignore_index}}

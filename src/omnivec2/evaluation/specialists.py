@@ -76,6 +76,6 @@ def single_task_baselines(config: ModelConfig, cache_root, train: TrainConfig) -
         spec = next(t for t in config.modality(modality).tasks if t.name == task)
         output = predict_task(model, modality, task, torch.from_numpy(np.array(test_split.tokens)))
         target = torch.from_numpy(np.array(test_split.targets[task]))
-        results[key] = {**task_metrics(spec.kind, output, target, spec.num_classes),
+        results[key] = {**task_metrics(spec.kind, output, target, spec.num_classes, spec.ignore_index),
                         "steps": steps, "batch_size": batch_size, "train_seconds": round(seconds, 2)}
     return results

@@ -25,6 +25,7 @@ class TaskConfig:
     num_classes: int
     outputs_per_token: int = 1  # dense tasks: target values per token (pixels of a patch)
     classes: tuple[str, ...] = ()  # class names in index order (empty: only the count is known)
+    ignore_index: int | None = None  # dense tasks: the label of unlabelled targets (no loss, no metric)
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ def preset(name: str, **overrides) -> ModelConfig:
 
 def modality_config_from_spec(spec: "DatasetSpec", num_tokens: int, token_dim: int, **overrides) -> ModalityConfig:
     """Combine a dataset's spec with the token shape found in its cache manifest."""
-    tasks = tuple(TaskConfig(t.name, t.kind, t.num_classes, t.outputs_per_token, tuple(t.classes)) for t in spec.tasks)
+    tasks = tuple(TaskConfig(t.name, t.kind, t.num_classes, t.outputs_per_token, tuple(t.classes), t.ignore_index)
+                  for t in spec.tasks)
     return ModalityConfig(
         name=spec.name,
         modality=spec.modality,

@@ -52,12 +52,19 @@ def build_head(task: TaskConfig, dim: int) -> nn.Module:
     raise ValueError(f"task {task.name!r}: unknown kind {task.kind!r}")
 
 
-def task_loss(kind: str, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """The supervised loss of one task kind (embedding tasks: InfoNCE between paired rows, see training)."""
+def task_loss(kind: str, output: torch.Tensor, target: torch.Tensor, ignore_index: int | None = None) -> torch.Tensor:
+    """The supervised loss of one task kind (embedding tasks: InfoNCE between paired rows, see training).
+    Dense targets equal to `ignore_index` (unlabelled pixels) add nothing; a batch with no labelled
+    pixel gives a zero loss that still reaches every parameter of the head (not NaN)."""
     if kind == "classification":
         return F.cross_entropy(output, target.long())
     if kind == "dense":
-        return F.cross_entropy(output.flatten(0, 2), target.long().flatten())
+        logits, labels = output.flatten(0, 2), target.long().flatten()  # [B*N*K, C], [B*N*K]
+        if ignore_index is None:
+            return F.cross_entropy(logits, labels)
+        if bool((labels == ignore_index).all()):
+            return logits.sum() * 0.0
+        return F.cross_entropy(logits, labels, ignore_index=ignore_index)
     if kind == "regression":
         return F.mse_loss(output, target.float())
     if kind == "embedding":

@@ -66,8 +66,9 @@ class StageObjective(nn.Module):
             return sum(losses.values()), losses
         losses = {}
         for item, o in zip(items, features):
-            kind = self.model.config.modality(item.modality).task(item.task).kind
-            losses[item.key] = task_loss(kind, self.model.predict(item.modality, item.task, o), item.target)
+            task = self.model.config.modality(item.modality).task(item.task)
+            losses[item.key] = task_loss(task.kind, self.model.predict(item.modality, item.task, o), item.target,
+                                         task.ignore_index)
         if self.balancer is not None:  # learnable (uncertainty) weighting lives inside the forward
             total, _ = self.balancer.combine(losses)
         else:

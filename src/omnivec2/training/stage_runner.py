@@ -54,7 +54,7 @@ def stream_config(manifest: dict, **overrides) -> ModalityConfig:
     n, p = manifest["token_shape"]
     stream = manifest["stream"]
     tasks = tuple(TaskConfig(t["name"], t["kind"], t["num_classes"], t.get("outputs_per_token", 1),
-                             tuple(t.get("classes") or ())) for t in manifest["tasks"])
+                             tuple(t.get("classes") or ()), t.get("ignore_index")) for t in manifest["tasks"])
     fields = dict(name=manifest["dataset"], modality=stream["modality"], num_tokens=n, token_dim=p,
                   embedding=stream["embedding"], mask_ratio=stream["mask_ratio"], mask_strategy=stream["mask_strategy"],
                   tube_period=stream["tube_period"], norm_targets=stream["norm_targets"],
