@@ -7,12 +7,13 @@ datasets' "unlabelled" and is kept as class 0), from
 * `.npy` files: `path` (cube) and `gt_path` (map),
 local or `s3://` (fsspec, `storage_options`).
 
-Made to the payload's fixed shape `[tile, tile, 31]` deterministically:
-* bands: resampled to 31 by linear interpolation, onto 400, 410, ..., 700 nm when `wavelengths`
-  (B values in nm) is given, else onto 31 evenly spaced positions over the B bands (index space);
+Made to the dataset's shape `[size, size, bands]` deterministically:
+* bands: resampled to the dataset's `bands` by linear interpolation, onto `bands` evenly spaced
+  wavelengths over 400-700 nm (10 nm steps for the default 31) when `wavelengths` (B values in nm) is
+  given, else onto `bands` evenly spaced positions over the B bands (index space);
 * values: divided by `scale` (default: the scene's largest absolute value), so they lie in [-1, 1];
-* space: cut into non-overlapping `tile` x `tile` tiles (default 32) in row-major order; a ragged
-  right/bottom margin narrower than a tile is dropped.
+* space: cut into non-overlapping `tile` x `tile` tiles (default: the dataset's `size`) in row-major
+  order; a ragged right/bottom margin narrower than a tile is dropped.
 Splits: a seeded random `val_fraction` / `test_fraction` of the tiles (neighbouring tiles share
 a scene, so this is the usual within-scene protocol, not a test on unseen scenes). `sample_id` is
 `<id_prefix>-r<row>-c<col>` (the tile's top-left pixel).
@@ -29,8 +30,7 @@ from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, read_bytes, target_name
 from omnivec2.datasets.spec import DatasetSpec
 
-BANDS = 31
-WAVELENGTHS = np.arange(400, 701, 10, dtype=np.float64)
+VISIBLE_NM = (400.0, 700.0)  # the span the `wavelengths` option resamples onto
 
 
 def _fail(spec: DatasetSpec, path: object, why: str) -> SourceError:
@@ -69,12 +69,12 @@ def _load_array(spec: DatasetSpec, path: str, source: dict, key: str | None, ndi
     return array
 
 
-def band_weights(bands: int, wavelengths: list[float] | None) -> np.ndarray:
-    """Linear-interpolation weights `[bands, 31]` from the sensor's bands onto the payload's 31."""
+def band_weights(bands: int, wavelengths: list[float] | None, out_bands: int = 31) -> np.ndarray:
+    """Linear-interpolation weights `[bands, out_bands]` from the sensor's bands onto the payload's."""
     if wavelengths is None:
-        source, target = np.arange(bands, dtype=np.float64), np.linspace(0, bands - 1, BANDS)
+        source, target = np.arange(bands, dtype=np.float64), np.linspace(0, bands - 1, out_bands)
     else:
-        source, target = np.asarray(wavelengths, dtype=np.float64), WAVELENGTHS
+        source, target = np.asarray(wavelengths, dtype=np.float64), np.linspace(*VISIBLE_NM, out_bands)
         if len(source) != bands or np.any(np.diff(source) <= 0):
             raise ValueError(f"wavelengths must be {bands} increasing values")
     return np.stack([np.interp(target, source, np.eye(bands)[i]) for i in range(bands)])
@@ -106,7 +106,7 @@ def load_hsi_scene(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     path, gt_path = source["path"], source.get("gt_path", source["path"])
     if str(path).lower().endswith(".npy") and "gt_path" not in source:
         raise SourceError(f"dataset {spec.name!r}: {path}: a .npy cube needs its ground truth in 'gt_path'")
-    tile = int(source.get("tile", 32))
+    tile = int(source.get("tile", spec.settings["size"]))
     cube = _load_array(spec, path, source, source.get("cube_key"), 3).astype(np.float64)
     gt = _load_array(spec, gt_path, source, source.get("gt_key"), 2)
     if gt.shape != cube.shape[:2]:
@@ -118,7 +118,7 @@ def load_hsi_scene(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     if gt.min() < 0 or gt.max() > 255:
         raise _fail(spec, gt_path, f"ground-truth labels {gt.min()}..{gt.max()} are outside 0..255")
     try:
-        weights = band_weights(cube.shape[2], source.get("wavelengths"))
+        weights = band_weights(cube.shape[2], source.get("wavelengths"), int(spec.settings["bands"]))
     except ValueError as error:
         raise _fail(spec, path, str(error)) from None
     finite = cube[np.isfinite(cube)]
