@@ -91,6 +91,10 @@ def test_tiny_run_of_the_whole_pipeline(project, tmp_path):
     for modality, result in predictions.items():
         assert set(result["tasks"]) == set(tasks_of[modality])
     assert predictions["reviews"]["tasks"]["opinion"]["label"] in user_datasets.REVIEW_CLASSES
+    assert predictions["motions"]["tasks"]["gesture"]["label"] in user_datasets.MOTION_CLASSES
+    assert predictions["shoppers"]["tasks"]["bought"]["label"] in user_datasets.SHOPPER_CLASSES
+    # Unlabelled pixels are scored nowhere: the per-class IoU names only the labelled materials.
+    assert set(metrics["tasks"]["fields/land"]["per_class_iou"]) <= set(user_datasets.FIELD_CLASSES[1:])
     from omnivec2.inference import Predictor
 
     photo = next((tmp_path / "user_data/photos/fox").glob("*.png"))
