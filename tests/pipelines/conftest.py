@@ -1,4 +1,9 @@
-"""Fixtures for running the Kedro project for real, in a scratch copy of the project root."""
+"""Fixtures for running the Kedro project for real, in a scratch copy of the project root.
+
+`tiny_run` is the session's one whole-pipeline run on the tiny preset (the default suite plus users'
+datasets declared in YAML); the tests that only read a run's outputs read it, and the tests that
+continue from a finished run (DVC re-runs, a resumed stage) work on a `copy_project` of it.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,13 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.default_suite import DATASETS
+from tests.pipelines import user_datasets
 
 PROJECT = Path(__file__).resolve().parents[2]
 KEDRO = str(Path(sys.executable).parent / "kedro")
@@ -39,3 +48,41 @@ def kedro(root: Path, *args: str, timeout: int = 600) -> subprocess.CompletedPro
 @pytest.fixture
 def project(tmp_path) -> Path:
     return make_project(tmp_path / "project")
+
+
+@dataclass(frozen=True)
+class TinyRun:
+    """A finished `kedro run --env tiny` and what it was given."""
+
+    project: Path
+    user_data: Path  # the users' files the YAML entries point at
+    user: dict  # the users' `datasets:` entries, by name
+
+    @property
+    def tasks_of(self) -> dict[str, list[str]]:
+        """Every dataset's task names: the default suite's and the users'."""
+        return {name: [t.name for t in spec.tasks] for name, spec in DATASETS.items()} | {
+            name: list(entry["tasks"]) for name, entry in self.user.items()}
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> TinyRun:
+    """The whole pipeline once per session: `kedro run --env tiny` with real Ray Train workers, MLflow,
+    GX and the token cache, on the default suite plus users' datasets (tests/pipelines/user_datasets.py)."""
+    root = tmp_path_factory.mktemp("tiny_run")
+    project = make_project(root / "project")
+    user = user_datasets.declare(project, root / "user_data")
+    result = kedro(project, "run", "--env", "tiny", timeout=1500)  # minutes on a loaded 2-core machine
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    return TinyRun(project, root / "user_data", user)
+
+
+def copy_project(source: Path, target: Path, without: tuple[str, ...] = ()) -> Path:
+    """A copy of a finished project to continue from, minus its MLflow store (a copied store would
+    still log artifacts into the source's folder, whose path it records) and the `without` paths
+    (globs relative to the project)."""
+    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns("mlflow.db", "mlartifacts"))
+    for pattern in without:
+        for path in target.glob(pattern):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return target

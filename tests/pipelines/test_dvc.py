@@ -1,4 +1,10 @@
-"""`dvc repro` on the tiny preset: reproduces everything, then does nothing, then only what a change touches."""
+"""`dvc repro` on the tiny preset: the stage graph chains every pipeline in order; on a finished run,
+a changed parameter re-runs only the stages it touches, and the rest are up to date.
+
+The finished run is the session's `tiny_run` (one `kedro run` of the whole pipeline), recorded in
+`dvc.lock` by `dvc commit`, which refuses a stage whose declared outputs are missing; re-running every
+stage from scratch here as well would repeat that run's minutes.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipelines.conftest import PROJECT, subprocess_env
+from tests.pipelines.conftest import PROJECT, copy_project, subprocess_env
 
 pytestmark = pytest.mark.e2e
 
+STAGES = ["ingestion", "tokenization", "pretrain_unimodal", "pretrain_multimodal", "train_multitask", "evaluation"]
 
 
 def run(cwd: Path, *args: str) -> str:
@@ -25,30 +32,38 @@ def ran_stages(output: str) -> list[str]:
     return re.findall(r"Running stage '(\w+)'", output)
 
 
-@pytest.fixture
-def dvc_project(tmp_path) -> Path:
-    root = tmp_path / "project"
+def make_dvc_project(root: Path) -> Path:
+    """The project's code and DVC pipeline at `root` (which may already hold a run's outputs), with
+    `kedro run`'s default environment (`local`, the one dvc.yaml's commands use) set to the tiny preset."""
     for item in ("conf", "pipelines", "src", "dvc.yaml", "pyproject.toml"):
-        source = PROJECT / item
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / item)
+        source, target = PROJECT / item, root / item
+        if not target.exists():
+            (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
     shutil.rmtree(root / "conf" / "local")
-    # `kedro run` inside dvc.yaml uses the default (local) environment: make it the tiny preset.
     shutil.copytree(root / "conf" / "tiny", root / "conf" / "local")
     run(root, "git", "init", "-q")
     run(root, "dvc", "init", "-q")
     return root
 
 
-def test_repro_reruns_only_what_changed(dvc_project):
-    first = run(dvc_project, "dvc", "repro")
-    assert ran_stages(first) == ["ingestion", "tokenization", "pretrain_unimodal", "pretrain_multimodal",
-                                 "train_multitask", "evaluation"]
-    assert (dvc_project / "dvc.lock").exists() and (dvc_project / "data/08_reporting/metrics.json").exists()
+def test_the_stage_graph_chains_every_pipeline(tmp_path):
+    """Each stage depends on the one before it, so `dvc repro` on a fresh project runs them in order."""
+    dot = run(make_dvc_project(tmp_path / "project"), "dvc", "dag", "--dot")
+    edges = set(re.findall(r'"(\w+)" -> "(\w+)"', dot))
+    assert set(zip(STAGES, STAGES[1:])) <= edges
+    assert set(re.findall(r'^"(\w+)";$', dot, re.MULTILINE)) == set(STAGES)
 
-    second = run(dvc_project, "dvc", "repro")
+
+def test_repro_reruns_only_what_a_parameter_change_touches(tiny_run, tmp_path):
+    project = make_dvc_project(copy_project(tiny_run.project, tmp_path / "project"))
+    run(project, "dvc", "commit", "--force")  # the finished run's outputs, as the stages' results
+    assert (project / "dvc.lock").exists()
+
+    second = run(project, "dvc", "repro")
     assert ran_stages(second) == [] and "up to date" in second
 
-    params = dvc_project / "conf/base/parameters_pretrain_multimodal.yml"
+    params = project / "conf/base/parameters_pretrain_multimodal.yml"
     params.write_text(params.read_text().replace("lr: 5.0e-4", "lr: 4.0e-4"))
-    third = run(dvc_project, "dvc", "repro")
+    third = run(project, "dvc", "repro")
     assert ran_stages(third) == ["pretrain_multimodal", "train_multitask", "evaluation"]
+    assert (project / "data/08_reporting/metrics.json").exists()

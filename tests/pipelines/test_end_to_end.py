@@ -1,6 +1,7 @@
 """`kedro run --env tiny` for real: Ray Train workers (not local mode), MLflow, GX, the token cache.
 
-These are the slow tests (about a minute each); `make test-fast` leaves them out.
+Most tests read the session's one run (`tiny_run`, tests/pipelines/conftest.py); the ones that break
+a run get their own project. These are the slow tests; `make test-fast` leaves them out.
 """
 
 from __future__ import annotations
@@ -32,15 +33,8 @@ def mlflow_runs(root):
     return runs, parents, tags, metrics
 
 
-def test_tiny_run_of_the_whole_pipeline(project, tmp_path):
-    # The default suite plus users' datasets declared in YAML alone (tests/pipelines/user_datasets.py).
-    user = user_datasets.declare(project, tmp_path / "user_data")
-    tasks_of = {name: [t.name for t in spec.tasks] for name, spec in DATASETS.items()} | {
-        name: list(entry["tasks"]) for name, entry in user.items()}
-    result = kedro(project, "run", "--env", "tiny", timeout=1500)  # minutes on a loaded 2-core machine
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
-
-    # Validation reports, token caches, checkpoints, metrics and curves are all there, per dataset.
+def test_every_dataset_is_validated_cached_trained_and_scored(tiny_run):
+    project, tasks_of = tiny_run.project, tiny_run.tasks_of
     for modality in tasks_of:
         report = json.loads((project / f"data/08_reporting/validation/{modality}.json").read_text())
         assert report["success"] is True and report["dataset"] == modality
@@ -62,30 +56,40 @@ def test_tiny_run_of_the_whole_pipeline(project, tmp_path):
         if task in supervised:  # a specialist per supervised task, with the budget the task got in stage 3
             assert np.isfinite(entry["single_task"][key]) and entry["single_task"]["steps"] >= 1
     assert metrics["tasks"]["rgb/to_infrared"]["train_pairs"] == 552
+    assert metrics["tasks"]["photos/species"]["classical"]["accuracy"] > 0.6  # the label is learnable
+    # Unlabelled pixels are scored nowhere: the per-class IoU names only the labelled materials.
+    assert set(metrics["tasks"]["fields/land"]["per_class_iou"]) <= set(user_datasets.FIELD_CLASSES[1:])
     assert (project / "data/08_reporting/training_curves.png").stat().st_size > 1000
 
-    # The report: every task's row with both baselines, its figures on disk, a data card per modality.
+
+def test_the_report_has_every_task_its_figures_and_a_card_per_dataset(tiny_run):
+    project = tiny_run.project
+    metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
     report = (project / "data/08_reporting/report.md").read_text()
     for task in metrics["tasks"]:
         assert f"| {task} |" in report
     for picture in [line.split("](")[1].rstrip(")") for line in report.splitlines() if line.startswith("![")]:
         assert (project / "data/08_reporting" / picture).stat().st_size > 1000, picture
-    assert report.count("\n### ") >= len(tasks_of) + 4 and "confusion_matrices.png" in report
+    assert report.count("\n### ") >= len(tiny_run.tasks_of) + 4 and "confusion_matrices.png" in report
     assert "<table>" in (project / "data/08_reporting/report.html").read_text()
     registered = json.loads((project / "data/08_reporting/registered_model.json").read_text())
     assert registered["registered"] and registered["uri"] == "models:/omnivec2/1"
 
-    # The two image datasets (8x8 digits, users' photos at 16x16) share one image projection.
+
+def test_two_image_datasets_share_one_image_projection(tiny_run):
+    """The 8x8 digits and the users' photos at 16x16 have one token width (2x2 patches)."""
     from omnivec2.checkpoint import load_model
 
-    model = load_model(project / "data/06_models/train_multitask")
+    model = load_model(tiny_run.project / "data/06_models/train_multitask")
     assert model.tokenizer("image") is model.tokenizer("photos")
     assert [k for k in model.state_dict() if k.startswith("embeddings.image__patch_linear__4.")] == [
         "embeddings.image__patch_linear__4.proj.weight", "embeddings.image__patch_linear__4.proj.bias"]
-    assert metrics["tasks"]["photos/species"]["classical"]["accuracy"] > 0.6  # the label is learnable
 
-    # Inference on one file per dataset (its payload as .npy), from the folder and from the registry;
-    # a user's file in its own format answers with the user's class names.
+
+def test_predictions_answer_every_task_with_the_dataset_s_class_names(tiny_run):
+    """Inference on one file per dataset (its payload as .npy), from the folder and from the
+    registry; a user's file in its own format answers with the user's class names."""
+    project, tasks_of = tiny_run.project, tiny_run.tasks_of
     predictions = predict_one_file_per_modality(project, list(tasks_of))
     assert set(predictions) == set(tasks_of)
     for modality, result in predictions.items():
@@ -93,15 +97,16 @@ def test_tiny_run_of_the_whole_pipeline(project, tmp_path):
     assert predictions["reviews"]["tasks"]["opinion"]["label"] in user_datasets.REVIEW_CLASSES
     assert predictions["motions"]["tasks"]["gesture"]["label"] in user_datasets.MOTION_CLASSES
     assert predictions["shoppers"]["tasks"]["bought"]["label"] in user_datasets.SHOPPER_CLASSES
-    # Unlabelled pixels are scored nowhere: the per-class IoU names only the labelled materials.
-    assert set(metrics["tasks"]["fields/land"]["per_class_iou"]) <= set(user_datasets.FIELD_CLASSES[1:])
     from omnivec2.inference import Predictor
 
-    photo = next((tmp_path / "user_data/photos/fox").glob("*.png"))
+    photo = next((tiny_run.user_data / "photos/fox").glob("*.png"))
     answer = Predictor(project / "data/06_models/train_multitask", project / "data/03_primary/tokens").predict("photos", photo)
     assert answer["tasks"]["species"]["label"] in user_datasets.PHOTO_CLASSES
 
-    # MLflow: one parent run with a nested run per stage, per-step losses, checkpoint artifacts.
+
+def test_mlflow_has_one_parent_run_with_a_nested_run_per_stage(tiny_run):
+    """Per-step losses, checkpoint and validation artifacts, and the run's provenance tags."""
+    project = tiny_run.project
     runs, parents, tags, metrics_rows = mlflow_runs(project)
     by_name = {name: run_id for run_id, name, _ in runs}
     parent = by_name["__default__"]
@@ -111,14 +116,17 @@ def test_tiny_run_of_the_whole_pipeline(project, tmp_path):
         steps = sorted(step for run_id, key, step in metrics_rows if run_id == by_name[stage] and key == "loss")
         assert steps == [2, 4, 6, 8, 10, 12]
         assert list(project.glob(f"mlartifacts/*/{by_name[stage]}/artifacts/checkpoints/{stage}/model.safetensors"))
-    for modality in tasks_of:
+    for modality in tiny_run.tasks_of:
         assert list(project.glob(f"mlartifacts/*/{parent}/artifacts/validation/{modality}.json"))
     parent_tags = {k: v for run_id, k, v in tags if run_id == parent}
     assert {"git.commit", "dvc.lock.sha256", "kedro.command"} <= set(parent_tags)
-    assert list(project.glob(f"mlartifacts/*/{by_name['__default__']}/artifacts/plots/training_curves.png"))
+    assert list(project.glob(f"mlartifacts/*/{parent}/artifacts/plots/training_curves.png"))
 
-    # The ablation grid on the same caches (3 seeds, every variant, unseen-modality adaptation), then
-    # the report re-rendered with its table.
+
+def test_the_ablation_grid_then_the_report_with_its_table(tiny_run):
+    """The grid on the run's caches (3 seeds, every variant, unseen-modality adaptation), then the
+    report re-rendered with its table. Comes after the tests that read the first report."""
+    project = tiny_run.project
     result = kedro(project, "run", "--env", "tiny", "--pipeline", "ablations")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     ablations = json.loads((project / "data/08_reporting/ablations/ablations.json").read_text())
@@ -132,8 +140,9 @@ def test_tiny_run_of_the_whole_pipeline(project, tmp_path):
     report = (project / "data/08_reporting/report.md").read_text()
     assert "## Ablations" in report and "| unified tokenizer | 3 |" in report and "Unseen modality `tabular`" in report
 
-    # The results notebook reads this run's outputs and reproduces the main table.
-    notebook = execute_notebook(PROJECT / "notebooks" / "results.ipynb", project)
+
+def test_the_results_notebook_reproduces_the_main_table(tiny_run):
+    notebook = execute_notebook(PROJECT / "notebooks" / "results.ipynb", tiny_run.project)
     table = notebook.cells[3].outputs[0]["data"]["text/plain"]
     assert "image/digit" in table and "classical baseline" in table
 
@@ -207,9 +216,11 @@ def test_corrupt_input_stops_the_run_at_validation(project, corruption, expected
     else:
         wine.loc[17, "sample_id"] = wine.loc[16, "sample_id"]
     wine.to_csv(project / "wine.csv", index=False)
-    # --env tiny loads conf/base + conf/tiny (not conf/local), so the user's override goes there.
+    # --env tiny loads conf/base + conf/tiny (not conf/local), so the user's override goes there; the
+    # other datasets are dropped, which keeps the run to this one dataset's ingestion.
+    dropped = "".join(f"  {name}: null\n" for name in DATASETS if name != "tabular")
     (project / "conf/tiny/parameters_datasets.yml").write_text(
-        "datasets:\n  tabular:\n    source:\n      kind: table\n"
+        "datasets:\n" + dropped + "  tabular:\n    source:\n      kind: table\n"
         f"      path: {project / 'wine.csv'}\n      target_column: cultivar\n      id_column: sample_id\n")
 
     result = kedro(project, "run", "--env", "tiny", timeout=1500)  # minutes on a loaded 2-core machine

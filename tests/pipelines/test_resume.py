@@ -2,6 +2,9 @@
 `--only-missing-outputs`: the interrupted stage resumes from its latest Ray checkpoint and the
 stages that had finished (ingestion, tokenization, stage 1) are not redone.
 
+It starts from a copy of the session's finished tiny run without stage 2 and what follows it
+(outputs and Ray runs), so only stage 2 trains.
+
 The worker is held at step 8 of stage 2 by the fault hook (`action: pause`, via the environment
 variable `OMNIVEC2_FAULT_INJECTION`), so the kill lands mid-stage at a known point, after the step-6
 checkpoint; the kill itself is a plain SIGKILL of the kedro process from outside.
@@ -20,13 +23,16 @@ import pandas as pd
 import psutil
 import pytest
 
-from tests.pipelines.conftest import KEDRO, kedro, subprocess_env
+from tests.pipelines.conftest import KEDRO, copy_project, kedro, subprocess_env
 
 pytestmark = pytest.mark.e2e
 
 STAGE = "pretrain_multimodal"
-# Up to stage 2 only, to keep the test at about two minutes; the whole pipeline resumes the same way.
-RUN = ("run", "--env", "tiny", "--to-nodes", STAGE)
+# Up to stage 2 only, to keep the test short; the whole pipeline resumes the same way.
+RUN = ("run", "--env", "tiny", "--to-nodes", STAGE, "--only-missing-outputs")
+UNFINISHED = ("data/06_models/pretrain_multimodal*", "data/06_models/train_multitask*",
+              "data/06_models/ray_runs/pretrain_multimodal-*", "data/06_models/ray_runs/train_multitask-*",
+              "data/08_reporting/curves/pretrain_multimodal.csv", "data/08_reporting/curves/train_multitask.csv")
 
 
 def sha256(path) -> str:
@@ -47,7 +53,8 @@ def stop_leftovers(processes: list[psutil.Process]) -> list[str]:
     return names
 
 
-def test_a_killed_driver_resumes_the_interrupted_stage_and_skips_finished_ones(project, tmp_path):
+def test_a_killed_driver_resumes_the_interrupted_stage_and_skips_finished_ones(tiny_run, tmp_path):
+    project = copy_project(tiny_run.project, tmp_path / "project", without=UNFINISHED)
     signal_file = tmp_path / "paused"
     fault = {"stage": STAGE, "at_step": 8, "action": "pause", "seconds": 600,
              "marker": str(tmp_path / "fired"), "signal_file": str(signal_file)}
@@ -83,7 +90,7 @@ def test_a_killed_driver_resumes_the_interrupted_stage_and_skips_finished_ones(p
     assert list((models / "ray_runs").glob(f"{STAGE}-*/checkpoint_*"))  # ... with checkpoints in Ray storage
 
     started = time.time()
-    result = kedro(project, *RUN, "--only-missing-outputs")
+    result = kedro(project, *RUN)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
     print(f"rerun: {time.time() - started:.1f} s")
