@@ -76,7 +76,8 @@ def test_two_cpu_workers_train_with_ddp(token_cache, ray_runtime, tmp_path):
     assert all(torch.isfinite(torch.tensor(row["loss"])) for row in summary["history"])
     assert (tmp_path / "out" / "model.safetensors").exists() and (tmp_path / "out" / "config.json").exists()
     # rank 1's own state came with the checkpoint, covered by its own manifest
-    assert {"rank-1.safetensors", "rank-1.json", "rank-1.checksums.json"} <= {f.name for f in (tmp_path / "out").iterdir()}
+    files = {f.name for f in (tmp_path / "out").iterdir()}
+    assert {"rank-1.safetensors", "rank-1.json", "rank-1.checksums.json", "history.json", "resumes.json"} <= files
     verify_checkpoint(tmp_path / "out")
     assert load_rank_state(tmp_path / "out", 1)["step"] == TRAINING["steps"]
 
