@@ -11,12 +11,13 @@ as in the usual MFU definition).
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import torch
 
 from benchmarks.report import Row, Target, not_measured
 from benchmarks.timing import interleaved, large_matmul, median, ratio
-from benchmarks.workspace import stage_loop_config, build_trainer
+from benchmarks.workspace import build_trainer, stage_launch
 
 CPU_TARGET = Target(">=", 0.50)
 GPU_TARGET = Target(">=", 0.40)
@@ -24,9 +25,9 @@ PLANS = 4
 STAGE = "train_multitask"
 
 
-def fixed_plan_trainer(loop_config: dict, plans: int, device: str = "cpu"):
+def fixed_plan_trainer(launch, plans: int, device: str = "cpu"):
     """A StageTrainer whose `plan()` cycles through `plans` plans drawn once from its real sampler."""
-    trainer = build_trainer(loop_config, device=device)
+    trainer = build_trainer(launch, device=device)
     drawn = [trainer.plan() for _ in range(plans)]
     cycle = itertools.cycle(drawn)
     trainer.plan = lambda: next(cycle)  # instance attribute: train_step calls self.plan()
@@ -49,12 +50,12 @@ def measure(ctx, preset: str, batch_size: int | None, precision: str, device: st
     training = {"precision": precision}
     if batch_size:
         training["batch_size"] = batch_size
-    config = stage_loop_config(ctx.workspace, ctx.preset, STAGE, training, model_overrides=None)
+    config = stage_launch(ctx.workspace, ctx.preset, STAGE, training, model_overrides=None)
     if preset != ctx.model_preset:
         from omnivec2.model.config import preset as model_preset
 
         fields = model_preset(preset).to_dict()
-        config["model"] = {**config["model"], **{k: v for k, v in fields.items() if k != "modalities"}}
+        config = replace(config, model={**config.model, **{k: v for k, v in fields.items() if k != "modalities"}})
     plans_drawn = 2 if ctx.quick else PLANS
     trainer, plans = fixed_plan_trainer(config, plans_drawn, device)
     flops = sum(plan_flops(trainer, p) for p in plans) / len(plans)
@@ -64,7 +65,7 @@ def measure(ctx, preset: str, batch_size: int | None, precision: str, device: st
     seconds = interleaved({"step": step, "matmul": matmul},
                           rounds=ctx.rounds(3 * PLANS if preset != "base" else PLANS), warmup=plans_drawn)
     achieved, peak = flops / median(seconds["step"]), matmul_flops / median(seconds["matmul"])
-    batch = config["train"]["batch_size"]
+    batch = config.train.batch_size
     return Row("b", f"MFU, stage-3 training step, preset {preset} ({precision}, batch {batch}, {device})",
                achieved / 1e9, peak / 1e9, "GFLOP/s", ratio(achieved, peak), "step FLOP/s / matmul peak FLOP/s",
                target, note=why, extra={"flops_per_step": flops, "seconds": seconds})

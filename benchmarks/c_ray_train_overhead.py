@@ -2,7 +2,7 @@
 
 Stage 1 (pretrain_unimodal) with the preset's own step count, batch and checkpoint cadence, on
 the same token cache. The plain loop builds the model, reads the cache and runs the same steps
-with `run_steps` in this process; the Ray runs go through `run_stage_on_ray` exactly as the
+with `train_stage` in this process; the Ray runs go through `run_stage_on_ray` exactly as the
 pipeline does (one Ray runtime for all fits, started before the timings). Each run uses a fresh
 storage directory so that no fit resumes an earlier one. Figure: samples/s, where one step of a
 k-worker run trains k * batch samples (the batch is per worker).
@@ -13,37 +13,37 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.report import Row, Target
 from benchmarks.timing import interleaved, median, ratio
-from benchmarks.workspace import build_trainer, stage_loop_config
+from benchmarks.workspace import stage_launch
 
 TARGET_ONE_WORKER = Target(">=", 0.95)
 STAGE = "pretrain_unimodal"
 
 
-def plain_loop(loop_config: dict):
-    from omnivec2.training.config import TrainConfig
-    from omnivec2.training.ray_stage import run_steps
+def plain_loop(launch):
+    from omnivec2.training.data import load_training_data
+    from omnivec2.training.step_loop import train_stage
+    from omnivec2.training.worker import initial_model
 
     def run() -> None:
-        train = TrainConfig.from_dict(loop_config["train"])
-        trainer = build_trainer(loop_config)
-        run_steps(trainer, [], lambda row, save: None, train.log_every, train.checkpoint_every, train.steps)
+        train_stage(initial_model(launch), load_training_data(launch.cache_root, launch.modalities), launch.train)
 
     return run
 
 
-def ray_fit(loop_config: dict, workers: int, summaries: list):
-    from omnivec2.training.ray_stage import run_stage_on_ray
+def ray_fit(launch, workers: int, summaries: list):
+    from omnivec2.training.launch import run_stage_on_ray
 
     def run() -> None:
         scratch = Path(tempfile.mkdtemp(prefix=f"bench-ray{workers}-"))
         try:
             params = {"num_workers": workers, "storage_path": str(scratch / "runs"), "max_failures": 0,
                       "num_to_keep": 2, "log_level": "WARNING"}
-            summaries.append(run_stage_on_ray(dict(loop_config), scratch / "out", params))
+            summaries.append(run_stage_on_ray(replace(launch, num_workers=workers), scratch / "out", params))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -53,8 +53,8 @@ def ray_fit(loop_config: dict, workers: int, summaries: list):
 def run(ctx) -> list[Row]:
     from omnivec2.orchestration.ray_runtime import start_ray, stop_ray
 
-    config = stage_loop_config(ctx.workspace, ctx.preset, STAGE)
-    train = config["train"]
+    config = stage_launch(ctx.workspace, ctx.preset, STAGE)
+    train = config.train.to_dict()
     started = time.perf_counter()
     started_here = start_ray()
     ctx.ray_startup_seconds = time.perf_counter() - started

@@ -12,7 +12,7 @@ import time
 
 from benchmarks.report import Row, Target
 from benchmarks.timing import median, ratio
-from benchmarks.workspace import build_trainer, stage_loop_config
+from benchmarks.workspace import build_trainer, stage_launch
 
 TARGET = Target("<=", 0.05)
 
@@ -35,7 +35,7 @@ def timed_plan(trainer) -> list[float]:
 def run(ctx) -> list[Row]:
     rows = []
     for stage in ("pretrain_unimodal", "train_multitask"):
-        config = stage_loop_config(ctx.workspace, ctx.preset, stage)
+        config = stage_launch(ctx.workspace, ctx.preset, stage)
         trainer = build_trainer(config)
         for _ in range(3):  # warm-up
             trainer.train_step()
@@ -46,7 +46,7 @@ def run(ctx) -> list[Row]:
             trainer.train_step()
             step_seconds.append(time.perf_counter() - started)
         plan_s, step_s = median(plan_seconds), median(step_seconds)
-        rows.append(Row("e", f"data wait, {stage} (batch {config['train']['batch_size']}, {len(step_seconds)} steps)",
+        rows.append(Row("e", f"data wait, {stage} (batch {config.train.batch_size}, {len(step_seconds)} steps)",
                         plan_s * 1e3, step_s * 1e3, "ms per step", ratio(plan_s, step_s),
                         "data time / step time", TARGET,
                         extra={"plan_seconds": plan_seconds, "step_seconds": step_seconds}))

@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 from benchmarks.report import Row
-from benchmarks.workspace import PROJECT, STAGES, stage_loop_config
+from benchmarks.workspace import PROJECT, STAGES, stage_launch
 
 STEPS = 5
 
@@ -34,6 +34,7 @@ def child(configs: dict[str, dict]) -> dict:
     import torch  # noqa: F401  the baseline includes the imports a worker has
 
     from benchmarks.workspace import build_trainer
+    from omnivec2.training.stage_launch import StageLaunch
     import omnivec2.training.trainer  # noqa: F401
 
     gc.collect()
@@ -41,7 +42,7 @@ def child(configs: dict[str, dict]) -> dict:
     for stage, config in configs.items():
         with open("/proc/self/clear_refs", "w") as handle:
             handle.write("5")  # reset VmHWM to the current RSS
-        trainer = build_trainer(config)
+        trainer = build_trainer(StageLaunch.from_dict(config))
         for _ in range(STEPS):
             trainer.train_step()
         data = sum(d.tokens.nbytes + sum(t.nbytes for t in d.targets.values()) for d in trainer.data.values())
@@ -53,7 +54,7 @@ def child(configs: dict[str, dict]) -> dict:
 
 
 def run(ctx) -> list[Row]:
-    configs = {stage: stage_loop_config(ctx.workspace, ctx.preset, stage) for stage in STAGES}
+    configs = {stage: stage_launch(ctx.workspace, ctx.preset, stage).to_dict() for stage in STAGES}
     proc = subprocess.run([sys.executable, "-m", "benchmarks.g_peak_memory"], input=json.dumps(configs),
                           capture_output=True, text=True, cwd=PROJECT, timeout=1800)
     if proc.returncode:

@@ -11,32 +11,22 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 PROJECT = Path(__file__).resolve().parents[1]
-ENVIRONMENTS = {"tiny": ["base", "tiny"], "cpu": ["base"], "base": ["base", "gpu"]}
+ENVIRONMENTS = {"tiny": "tiny", "cpu": "base", "base": "gpu"}  # the Kedro run environment over conf/base
 STAGES = ("pretrain_unimodal", "pretrain_multimodal", "train_multitask")
 
 
-def _merge(into: dict, update: dict) -> dict:
-    """Soft merge (Kedro's `merge_strategy: soft`): nested dicts merge, other values replace."""
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = value
-    return into
-
-
 def parameters(preset: str) -> dict:
-    """All Kedro parameters of the preset's environments, merged as Kedro merges them."""
+    """All Kedro parameters of the preset's environment, loaded by Kedro's own config loader with
+    the project's settings (soft merge over conf/base)."""
+    from kedro.config import OmegaConfigLoader
+
+    from pipelines.settings import CONFIG_LOADER_ARGS
+
     if preset not in ENVIRONMENTS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(ENVIRONMENTS)}")
-    merged: dict = {}
-    for env in ENVIRONMENTS[preset]:
-        for path in sorted((PROJECT / "conf" / env).glob("parameters*.yml")):
-            _merge(merged, yaml.safe_load(path.read_text()) or {})
-    return merged
+    loader = OmegaConfigLoader(conf_source=str(PROJECT / "conf"), env=ENVIRONMENTS[preset], **CONFIG_LOADER_ARGS)
+    return dict(loader["parameters"])
 
 
 def default_work_dir() -> Path:
@@ -87,30 +77,25 @@ def prepare(work_dir: Path | None = None, modalities: list[str] | None = None) -
     return Workspace(root, manifests)
 
 
-def stage_loop_config(workspace: Workspace, preset: str, stage: str, training: dict | None = None,
-                      model_overrides: dict | None = None) -> dict:
-    """The loop config the pipeline would give Ray for `stage` at `preset` (on the workspace's cache),
-    with `training` / `model_overrides` applied on top (e.g. fewer steps for a benchmark)."""
-    from omnivec2.training.stage_runner import stage_loop_config as build
+def stage_launch(workspace: Workspace, preset: str, stage: str, training: dict | None = None,
+                 model_overrides: dict | None = None):
+    """The `StageLaunch` the pipeline would give Ray for `stage` at `preset` (on the workspace's cache,
+    one worker), with `training` / `model_overrides` applied on top (e.g. fewer steps for a benchmark)."""
+    from omnivec2.training.stage_runner import stage_launch as build
 
     params = parameters(preset)
     stage_params = {**params[stage], "training": {**params[stage].get("training", {}), **(training or {})}}
     model = {**params["model"], "overrides": {**(params["model"].get("overrides") or {}), **(model_overrides or {})}}
-    return build(stage, stage_params, model, workspace.cache_root, workspace.manifests, None, None)
+    return build(stage, stage_params, model, workspace.cache_root, workspace.manifests, None, None,
+                 {"num_workers": 1, "storage_path": "unused"})
 
 
-def build_trainer(loop_config: dict, rank: int = 0, world_size: int = 1, device: str = "cpu"):
-    """The stage's StageTrainer in this process, exactly as a Ray worker builds it (no checkpoint)."""
-    import torch
-
-    from omnivec2.model.config import ModelConfig
-    from omnivec2.model.omnivec2 import OmniVec2
-    from omnivec2.training.config import TrainConfig
-    from omnivec2.training.ray_stage import load_training_data
+def build_trainer(launch, rank: int = 0, world_size: int = 1, device: str = "cpu"):
+    """The stage's StageTrainer in this process, from the model a Ray worker starts with (no checkpoint)."""
+    from omnivec2.training.data import load_training_data
     from omnivec2.training.trainer import StageTrainer
+    from omnivec2.training.worker import initial_model
 
-    train = TrainConfig.from_dict(loop_config["train"])
-    torch.manual_seed(train.seed)
-    model = OmniVec2(ModelConfig.from_dict(loop_config["model"])).to(device)
-    data = load_training_data(loop_config["cache_root"], loop_config["modalities"])
-    return StageTrainer(model, data, train, rank=rank, world_size=world_size, device=device)
+    model = initial_model(launch).to(device)
+    return StageTrainer(model, load_training_data(launch.cache_root, launch.modalities), launch.train,
+                        rank=rank, world_size=world_size, device=device)

@@ -1,17 +1,29 @@
-"""Checkpoints without pickle: safetensors tensors + JSON, written atomically.
+"""Checkpoints without pickle: safetensors tensors + JSON, written atomically. The whole format is here.
 
-A checkpoint directory holds:
+A checkpoint directory holds (`CHECKPOINT_FILES`, in the order they are written):
     model.safetensors    the network's state dict
-    config.json          {"model": ModelConfig.to_dict(), "meta": {...}}
+    config.json          {"model": ModelConfig.to_dict(), "meta": {...}} (meta: stage, step, world_size, ...)
     trainer.safetensors  optimizer moments, learnable balancer weights, RNG states (resume only)
     trainer.json         step, scheduler, samplers, DWA history, optimizer hyper-parameters (resume only)
+    history.json         the logged metric rows up to this step (a training stage's checkpoint)
+    resumes.json         the steps at which the stage was resumed (a training stage's checkpoint)
     checksums.json       sha256 of each file above, written last and checked on every load
+and, with W > 1 data-parallel workers, for each rank r in 1..W-1 (`rank_files(r)`):
+    rank-<r>.safetensors, rank-<r>.json   that worker's own streams, mask generator and RNG states
+    rank-<r>.checksums.json               sha256 of those two, written last
 
-Loading never unpickles anything: safetensors holds only tensors and JSON only plain data. A file
-that does not match its checksum, a truncated safetensors file or unparsable JSON raises
-`CorruptCheckpointError` naming the file; nothing half-written is ever loaded as valid.
-Directories are swapped in whole (`write_dir_atomically`); leftovers of a writer that died are
-removed by the next write.
+Per-rank files: under Ray Train every worker reports its own directory and Ray merges them into one
+checkpoint, so rank 0 cannot checksum the other ranks' files. Each rank therefore writes its files
+and their manifest (`rank-<r>.checksums.json`) atomically in its own directory, exactly as rank 0
+writes its own; rank 0 records `world_size` in config.json's meta, so a reader knows which rank
+manifests must be there. `verify_checkpoint` checks checksums.json, then every rank manifest, and
+refuses a checkpoint that lacks one of its ranks.
+
+Every file goes through `write_part`, inside `write_dir_atomically`: a writer killed between any two
+files (or mid-file) leaves a temporary directory that no reader looks at and the next write removes.
+Loading never unpickles anything. A file that does not match its checksum, a truncated safetensors
+file or unparsable JSON raises `CorruptCheckpointError` naming the file; nothing half-written is
+ever loaded as valid.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ import re
 import shutil
 import uuid
 from pathlib import Path
+from typing import Callable
 
 import torch
 from safetensors import SafetensorError
@@ -33,7 +46,21 @@ from omnivec2.model.omnivec2 import OmniVec2
 
 MODEL_FILE, CONFIG_FILE = "model.safetensors", "config.json"
 TRAINER_TENSORS, TRAINER_JSON = "trainer.safetensors", "trainer.json"
+HISTORY_FILE, RESUMES_FILE = "history.json", "resumes.json"
 CHECKSUMS = "checksums.json"
+CHECKPOINT_FILES = (MODEL_FILE, CONFIG_FILE, TRAINER_TENSORS, TRAINER_JSON, HISTORY_FILE, RESUMES_FILE)
+
+
+def rank_files(rank: int) -> tuple[str, str]:
+    """Rank r's own state files (r >= 1), in the order they are written."""
+    return f"rank-{rank}.safetensors", f"rank-{rank}.json"
+
+
+def rank_checksums(rank: int) -> str:
+    return f"rank-{rank}.checksums.json"
+
+
+_RANK_MANIFEST = re.compile(r"^rank-(\d+)\.checksums\.json$")
 
 
 class CorruptCheckpointError(ValueError):
@@ -97,28 +124,49 @@ def remove_dead_leftovers(target: Path) -> list[Path]:
     return removed
 
 
-def write_checksums(directory: Path) -> None:
-    """sha256 of every file in `directory` (written last: a checkpoint without it is incomplete)."""
-    sums = {f.name: sha256_file(f) for f in sorted(Path(directory).iterdir()) if f.is_file() and f.name != CHECKSUMS}
-    (Path(directory) / CHECKSUMS).write_text(json.dumps(sums, indent=2, sort_keys=True))
+def write_part(directory: Path, name: str, write: Callable[[Path], None]) -> str:
+    """Write one file of a checkpoint with `write(path)` and return its sha256. Every file of the
+    format is written through here, inside `write_dir_atomically` (the crash tests stop a writer here)."""
+    write(Path(directory) / name)
+    return sha256_file(Path(directory) / name)
+
+
+def write_parts(directory: Path, parts: dict[str, Callable[[Path], None]], manifest: str) -> None:
+    """Write `parts` in order, then `manifest`: the sha256 of each of them (a directory without it is incomplete)."""
+    sums = {name: write_part(directory, name, write) for name, write in parts.items()}
+    text = json.dumps(sums, indent=2, sort_keys=True)
+    write_part(directory, manifest, lambda f: f.write_text(text))
 
 
 def verify_checkpoint(path: str | Path) -> None:
-    """Check each file listed in checksums.json; raise CorruptCheckpointError naming the first bad one.
-    Checkpoints written before checksums existed have none and are only checked as they are parsed."""
+    """Check each file listed in checksums.json and in every rank's manifest, and that each rank of
+    the `world_size` recorded in config.json has its manifest; raise CorruptCheckpointError naming
+    the first bad file. Checkpoints written before checksums existed are only checked as they are parsed."""
     path = Path(path)
-    sums_file = path / CHECKSUMS
-    if not sums_file.exists():
+    if not (path / CHECKSUMS).exists():
         return
-    sums = _read_json(sums_file)
+    _verify_manifest(path, CHECKSUMS)
+    world_size = int(_read_json(path / CONFIG_FILE).get("meta", {}).get("world_size", 1)) \
+        if (path / CONFIG_FILE).is_file() else 1
+    present = {int(m.group(1)) for f in path.iterdir() if (m := _RANK_MANIFEST.match(f.name))}
+    for rank in range(1, world_size):
+        if rank not in present:
+            raise CorruptCheckpointError(f"{path / rank_checksums(rank)}: missing, but the checkpoint was written by "
+                                         f"{world_size} workers (an incomplete checkpoint)")
+    for rank in sorted(present):
+        _verify_manifest(path, rank_checksums(rank))
+
+
+def _verify_manifest(path: Path, manifest: str) -> None:
+    sums = _read_json(path / manifest)
     for name, expected in sums.items():
         f = path / name
         if not f.is_file():
-            raise CorruptCheckpointError(f"{f}: listed in {CHECKSUMS} but missing (an incomplete checkpoint)")
+            raise CorruptCheckpointError(f"{f}: listed in {manifest} but missing (an incomplete checkpoint)")
         actual = sha256_file(f)
         if actual != expected:
             raise CorruptCheckpointError(
-                f"{f}: sha256 {actual[:16]}... does not match {CHECKSUMS} ({expected[:16]}...): "
+                f"{f}: sha256 {actual[:16]}... does not match {manifest} ({expected[:16]}...): "
                 "the file was truncated or altered; re-run the stage or restore the checkpoint")
 
 
@@ -148,23 +196,37 @@ def _missing(path: Path) -> FileNotFoundError:
     return FileNotFoundError(f"no checkpoint at {directory}: {path.name} is missing{hint}")
 
 
-def save_checkpoint(path: str | Path, model: OmniVec2, meta: dict | None = None,
-                    trainer_state: dict | None = None) -> Path:
-    """Write model weights + config (+ trainer state for resuming) to `path` atomically."""
+def save_checkpoint(path: str | Path, model: OmniVec2, meta: dict | None = None, trainer_state: dict | None = None,
+                    history: list[dict] | None = None, resumes: list[dict] | None = None) -> Path:
+    """Write model weights + config (+ trainer state, metric history and resume log of a training
+    stage) and their checksums to `path` atomically; files whose argument is None are left out."""
     path = Path(path)
-
-    def write(tmp: Path) -> None:
-        state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-        save_file(state, str(tmp / MODEL_FILE))
-        (tmp / CONFIG_FILE).write_text(json.dumps({"model": model.config.to_dict(), "meta": meta or {}}, indent=2))
-        if trainer_state is not None:
-            tensors, plain = split_tensors(trainer_state)
-            save_file(tensors, str(tmp / TRAINER_TENSORS))
-            (tmp / TRAINER_JSON).write_text(json.dumps(plain))
-        write_checksums(tmp)
-
-    write_dir_atomically(path, write)
+    config = {"model": model.config.to_dict(), "meta": meta or {}}
+    parts = {MODEL_FILE: lambda f: save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()},
+                                             str(f)),
+             CONFIG_FILE: lambda f: f.write_text(json.dumps(config, indent=2))}
+    if trainer_state is not None:
+        tensors, plain = split_tensors(trainer_state)
+        parts[TRAINER_TENSORS] = lambda f: save_file(tensors, str(f))
+        parts[TRAINER_JSON] = lambda f: f.write_text(json.dumps(plain))
+    for name, rows in ((HISTORY_FILE, history), (RESUMES_FILE, resumes)):
+        if rows is not None:
+            parts[name] = lambda f, rows=rows: f.write_text(json.dumps(rows))
+    assert list(parts) == [name for name in CHECKPOINT_FILES if name in parts]  # the format's order
+    write_dir_atomically(path, lambda tmp: write_parts(tmp, parts, CHECKSUMS))
     return path
+
+
+def read_history(path: str | Path) -> tuple[list[dict], list[dict]]:
+    """(metric history, resume log) of a training stage's checkpoint; empty lists where absent."""
+    return _json_list(Path(path) / HISTORY_FILE), _json_list(Path(path) / RESUMES_FILE)
+
+
+def _json_list(path: Path) -> list:
+    if not path.exists():
+        return []
+    value = _read_json(path)
+    return value if isinstance(value, list) else []
 
 
 def read_config(path: str | Path) -> tuple[ModelConfig, dict]:
@@ -208,25 +270,26 @@ def load_trainer_state(path: str | Path) -> dict | None:
 
 
 def save_rank_state(path: str | Path, rank: int, state: dict) -> None:
-    """One worker's own state (`rank-<r>.safetensors` + `.json`), next to rank 0's checkpoint files;
-    Ray Train merges the files that every worker reports into one checkpoint directory."""
+    """One worker's own state (`rank_files(rank)` + its manifest), written atomically into its own
+    directory `path`; Ray Train merges every worker's directory into one checkpoint."""
     tensors, plain = split_tensors(state)
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(path / f"rank-{rank}.safetensors"))
-    digest = sha256_file(path / f"rank-{rank}.safetensors")
-    (path / f"rank-{rank}.json").write_text(json.dumps({"state": plain, "tensors_sha256": digest}))
+    tensors_file, json_file = rank_files(rank)
+    parts = {tensors_file: lambda f: save_file(tensors, str(f)), json_file: lambda f: f.write_text(json.dumps(plain))}
+    write_dir_atomically(Path(path), lambda tmp: write_parts(tmp, parts, rank_checksums(rank)))
 
 
 def load_rank_state(path: str | Path, rank: int) -> dict | None:
+    """Rank r's own state, or None when the checkpoint has none (one worker, or the rank was added)."""
     path = Path(path)
-    if not (path / f"rank-{rank}.json").exists():
+    tensors_file, json_file = rank_files(rank)
+    if not (path / json_file).exists():
         return None
-    data = _read_json(path / f"rank-{rank}.json")
-    tensors_file = path / f"rank-{rank}.safetensors"
-    if not tensors_file.is_file() or sha256_file(tensors_file) != data.get("tensors_sha256"):
-        raise CorruptCheckpointError(f"{tensors_file}: missing or does not match rank-{rank}.json's sha256")
-    return join_tensors(_load_tensors(tensors_file), data["state"])
+    if (path / rank_checksums(rank)).exists():
+        _verify_manifest(path, rank_checksums(rank))
+    else:
+        raise CorruptCheckpointError(f"{path / rank_checksums(rank)}: missing next to {json_file} (an incomplete "
+                                     "checkpoint)")
+    return join_tensors(_load_tensors(path / tensors_file), _read_json(path / json_file))
 
 
 # Nested trainer state <-> (flat tensor dict, JSON with placeholders) ------------------------------

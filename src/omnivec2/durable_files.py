@@ -1,5 +1,6 @@
 """What crash-safe writers share (token cache, checkpoints): fsync of files and folders, a synced
-write, whether the process that left a temporary folder is still alive, and file checksums."""
+write, whether the process that left a temporary folder is still alive, and the one sha256 helper
+for files and folders."""
 
 from __future__ import annotations
 
@@ -50,9 +51,24 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+def sha256_file(path: Path) -> str:
+    """The sha256 of one file's bytes (hex): checkpoint checksums, a checkpoint's identity, dvc.lock."""
+    return _update(hashlib.sha256(), path).hexdigest()
+
+
+def sha256_directory(path: Path) -> str:
+    """One sha256 over every file under `path` (hex): each file's relative POSIX path, then its bytes,
+    in sorted path order. An absent directory hashes like an empty one."""
     digest = hashlib.sha256()
+    for f in sorted(Path(path).rglob("*")):
+        if f.is_file():
+            digest.update(f.relative_to(path).as_posix().encode())
+            _update(digest, f)
+    return digest.hexdigest()
+
+
+def _update(digest, path: Path, chunk: int = 1 << 20):
     with open(path, "rb") as handle:
         while block := handle.read(chunk):
             digest.update(block)
-    return digest.hexdigest()
+    return digest

@@ -1,25 +1,24 @@
-"""Checkpoints: no pickle anywhere, a write killed mid-way (SIGKILL of a forked process) never yields a
-half checkpoint, and damaged files are refused with a message naming them."""
+"""Checkpoints: no pickle anywhere, and damaged files are refused with a message naming them (writers
+killed mid-write: test_checkpoint_crash.py)."""
 
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 import pickle
-import signal
 
 import pytest
 import torch
 
-from omnivec2 import checkpoint as checkpoint_module
 from omnivec2.checkpoint import (
+    CHECKPOINT_FILES,
     CorruptCheckpointError,
     load_model,
+    load_rank_state,
     load_trainer_state,
-    read_config,
-    remove_dead_leftovers,
+    read_history,
     save_checkpoint,
+    save_rank_state,
+    verify_checkpoint,
 )
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.trainer import StageTrainer
@@ -40,14 +39,18 @@ def trainer():
     return trained()
 
 
-def save(trainer, path, step):
-    return save_checkpoint(path, trainer.model, {"step": step}, trainer.state_dict())
+HISTORY = [{"step": 2, "loss": 1.5}]
+RESUMES = [{"step": 1, "attempt": 1}]
+
+
+def save(trainer, path, step, **meta):
+    return save_checkpoint(path, trainer.model, {"step": step, **meta}, trainer.state_dict(), HISTORY, RESUMES)
 
 
 def test_a_checkpoint_is_safetensors_and_json_and_loads_without_pickle(tmp_path, trainer, monkeypatch):
     save(trainer, tmp_path / "ckpt", 2)
     files = sorted(p.name for p in (tmp_path / "ckpt").iterdir())
-    assert files == ["checksums.json", "config.json", "model.safetensors", "trainer.json", "trainer.safetensors"]
+    assert files == sorted([*CHECKPOINT_FILES, "checksums.json"])
 
     def refuse(*args, **kwargs):
         raise AssertionError("unpickling")
@@ -60,73 +63,29 @@ def test_a_checkpoint_is_safetensors_and_json_and_loads_without_pickle(tmp_path,
         assert torch.equal(model.state_dict()[name], tensor)
     assert state["step"] == 2 and set(state["balancer"]) == {"log_vars." + t for t in trainer.tasks}
     assert state["optimizer"]["state"] and isinstance(state["global_rng"]["torch"], torch.Tensor)
+    assert read_history(tmp_path / "ckpt") == (HISTORY, RESUMES)
 
 
-def save_and_die(trainer, path, where: str) -> int:
-    """save_checkpoint in a forked child that SIGKILLs itself at `where`; returns its pid."""
-
-    def child():
-        if where == "before checksums":  # weights, config and trainer state written, checksums not yet
-            def die(directory):
-                os.kill(os.getpid(), signal.SIGKILL)
-
-            checkpoint_module.write_checksums = die
-        else:  # between the two renames: the previous checkpoint set aside, the new one not yet in place
-            real_rename = os.rename
-
-            def rename_then_die(src, dst):
-                real_rename(src, dst)
-                if ".old-" in str(dst):
-                    os.kill(os.getpid(), signal.SIGKILL)
-
-            checkpoint_module.os.rename = rename_then_die
-        save(trainer, path, 4)
-
-    process = multiprocessing.get_context("fork").Process(target=child)
-    process.start()
-    process.join(60)
-    assert process.exitcode == -signal.SIGKILL
-    return process.pid
+DAMAGE = {  # what is done to which file -> the error message
+    "truncate weights": r"model\.safetensors: sha256 .* does not match checksums\.json",
+    "flip a byte of the optimizer state": r"trainer\.safetensors: sha256 .* does not match checksums\.json",
+    "delete trainer state": r"trainer\.safetensors: listed in checksums\.json but missing",
+    "truncate config": r"config\.json: sha256 .* does not match",
+    "flip a byte of the history": r"history\.json: sha256 .* does not match checksums\.json",
+    "delete resumes": r"resumes\.json: listed in checksums\.json but missing",
+    "truncate weights, no checksums": r"model\.safetensors: not a readable safetensors file",
+    "truncate config, no checksums": r"config\.json: not valid JSON",
+}
+TARGET = {"weights": "model.safetensors", "optimizer": "trainer.safetensors", "trainer": "trainer.safetensors",
+          "config": "config.json", "history": "history.json", "resumes": "resumes.json"}
 
 
-def test_a_write_killed_before_the_swap_leaves_the_previous_checkpoint(tmp_path, trainer):
-    save(trainer, tmp_path / "ckpt", 2)
-    pid = save_and_die(trainer, tmp_path / "ckpt", "before checksums")
-    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(f".ckpt.tmp-{pid}-")]
-    assert len(leftovers) == 1
-    assert read_config(tmp_path / "ckpt")[1] == {"step": 2}  # the old one, complete
-    load_model(tmp_path / "ckpt")
-    save(trainer, tmp_path / "ckpt", 6)  # the next write removes the dead writer's temp dir
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]
-
-
-def test_a_write_killed_between_the_renames_is_reported_and_recovered(tmp_path, trainer):
-    save(trainer, tmp_path / "ckpt", 2)
-    save_and_die(trainer, tmp_path / "ckpt", "swap")
-    assert not (tmp_path / "ckpt").exists()
-    with pytest.raises(FileNotFoundError, match=r"no checkpoint at .*ckpt: model.safetensors is missing; an "
-                                                r"interrupted write set the previous version aside as .*\.ckpt\.old-"):
-        load_model(tmp_path / "ckpt")
-    remove_dead_leftovers(tmp_path / "ckpt")  # what the next write does first: put the previous version back
-    assert read_config(tmp_path / "ckpt")[1] == {"step": 2}
-    load_model(tmp_path / "ckpt")
-
-
-@pytest.mark.parametrize("damage, message", [
-    ("truncate weights", r"model\.safetensors: sha256 .* does not match checksums\.json"),
-    ("flip a byte of the optimizer state", r"trainer\.safetensors: sha256 .* does not match checksums\.json"),
-    ("delete trainer state", r"trainer\.safetensors: listed in checksums\.json but missing"),
-    ("truncate config", r"config\.json: sha256 .* does not match"),
-    ("truncate weights, no checksums", r"model\.safetensors: not a readable safetensors file"),
-    ("truncate config, no checksums", r"config\.json: not valid JSON"),
-])
-def test_a_damaged_checkpoint_is_refused_naming_the_file(tmp_path, trainer, damage, message):
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_checkpoint_is_refused_naming_the_file(tmp_path, trainer, damage):
     path = save(trainer, tmp_path / "ckpt", 2)
     if "no checksums" in damage:  # a checkpoint written before checksums existed
         (path / "checksums.json").unlink()
-    target = {"weights": "model.safetensors", "optimizer": "trainer.safetensors", "trainer": "trainer.safetensors",
-              "config": "config.json"}
-    name = next(v for k, v in target.items() if k in damage)
+    name = next(v for k, v in TARGET.items() if k in damage)
     data = (path / name).read_bytes()
     if damage.startswith("truncate"):
         (path / name).write_bytes(data[: len(data) // 2])
@@ -134,12 +93,42 @@ def test_a_damaged_checkpoint_is_refused_naming_the_file(tmp_path, trainer, dama
         (path / name).write_bytes(data[:-10] + bytes([data[-10] ^ 0xFF]) + data[-9:])
     else:
         (path / name).unlink()
-    with pytest.raises(CorruptCheckpointError, match=message):
+    with pytest.raises(CorruptCheckpointError, match=DAMAGE[damage]):
         load_model(path)
         load_trainer_state(path)
+        read_history(path)
 
 
 def test_checksums_cover_every_file_written(tmp_path, trainer):
     path = save(trainer, tmp_path / "ckpt", 2)
     sums = json.loads((path / "checksums.json").read_text())
-    assert sorted(sums) == ["config.json", "model.safetensors", "trainer.json", "trainer.safetensors"]
+    assert sorted(sums) == sorted(CHECKPOINT_FILES)
+
+
+def merged_two_worker_checkpoint(trainer, tmp_path):
+    """What Ray Train makes of two workers' reports: rank 0's directory and rank 1's, merged."""
+    path = save(trainer, tmp_path / "rank0", 2, world_size=2)
+    save_rank_state(tmp_path / "rank1", 1, trainer.rank_state_dict())
+    for f in (tmp_path / "rank1").iterdir():
+        f.rename(path / f.name)
+    return path
+
+
+def test_each_rank_s_files_are_covered_by_its_own_manifest(tmp_path, trainer):
+    path = merged_two_worker_checkpoint(trainer, tmp_path)
+    assert json.loads((path / "rank-1.checksums.json").read_text()).keys() == {"rank-1.safetensors", "rank-1.json"}
+    verify_checkpoint(path)
+    assert load_rank_state(path, 1)["step"] == trainer.step
+    data = (path / "rank-1.json").read_bytes()
+    (path / "rank-1.json").write_bytes(data.replace(b'"step": ', b'"step":  '))
+    with pytest.raises(CorruptCheckpointError, match=r"rank-1\.json: sha256 .* does not match rank-1\.checksums\.json"):
+        load_rank_state(path, 1)
+
+
+def test_a_merged_checkpoint_without_one_of_its_ranks_is_refused_naming_the_manifest(tmp_path, trainer):
+    path = merged_two_worker_checkpoint(trainer, tmp_path)
+    for name in ("rank-1.safetensors", "rank-1.json", "rank-1.checksums.json"):
+        (path / name).unlink()
+    with pytest.raises(CorruptCheckpointError, match=r"rank-1\.checksums\.json: missing, but the checkpoint was "
+                                                     r"written by 2 workers"):
+        load_model(path)

@@ -20,20 +20,15 @@ from omnivec2.model.config import ModelConfig
 from omnivec2.model.omnivec2 import OmniVec2
 from omnivec2.tokens.cache import read_token_split
 from omnivec2.training.config import TrainConfig
-from omnivec2.training.data import ModalityData
-from omnivec2.training.trainer import StageTrainer
+from omnivec2.training.data import load_training_data
+from omnivec2.training.step_loop import train_stage
 
 PRIMARY = {"classification": ("accuracy", 1.0), "dense": ("miou", 1.0), "regression": ("rmse", -1.0)}
 
 
 def load_splits(cache_root, modalities: list[str]) -> tuple[dict, dict]:
     """-> ({modality: ModalityData train}, {modality: TokenSplit test})."""
-    train, test = {}, {}
-    for m in modalities:
-        split = read_token_split(cache_root, m, "train")
-        train[m] = ModalityData.from_numpy(split.tokens, split.targets)
-        test[m] = read_token_split(cache_root, m, "test")
-    return train, test
+    return load_training_data(cache_root, modalities), {m: read_token_split(cache_root, m, "test") for m in modalities}
 
 
 def train_stages(model: OmniVec2, data: dict, settings: dict[str, dict], steps: dict[str, int]) -> float:
@@ -42,10 +37,7 @@ def train_stages(model: OmniVec2, data: dict, settings: dict[str, dict], steps: 
     for stage in STAGES:
         if stage not in steps:
             continue
-        config = TrainConfig.from_dict({**settings[stage], "stage": stage, "steps": steps[stage]})
-        trainer = StageTrainer(model, data, config)
-        while trainer.step < config.steps:
-            trainer.train_step()
+        train_stage(model, data, TrainConfig.from_dict({**settings[stage], "stage": stage, "steps": steps[stage]}))
     return time.perf_counter() - started
 
 

@@ -14,7 +14,6 @@ Runs in-process (plain PyTorch, no Ray): eighteen small stages would pay Ray's s
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -26,7 +25,7 @@ from omnivec2.model.omnivec2 import OmniVec2
 from omnivec2.tokens.cache import read_token_split
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.data import ModalityData
-from omnivec2.training.trainer import StageTrainer
+from omnivec2.training.step_loop import train_stage
 
 
 def task_budgets(train_sizes: dict[str, int], train: TrainConfig) -> dict[str, tuple[int, int]]:
@@ -54,11 +53,8 @@ def train_specialist(config: ModelConfig, modality: str, task: str, data: Modali
     settings = TrainConfig.from_dict({**train.to_dict(), "steps": steps, "batch_size": batch_size, "mode": "sequential",
                                       "balancing": "equal", "freeze_shared": False,
                                       "warmup_steps": min(train.warmup_steps, max(1, steps // 10))})
-    trainer = StageTrainer(model, {modality: data}, settings)
-    started = time.perf_counter()
-    while trainer.step < steps:
-        trainer.train_step()
-    return model, time.perf_counter() - started
+    _, history = train_stage(model, {modality: data}, settings)
+    return model, history[-1]["time/train_seconds"]  # seconds in optimisation steps (the last step is always logged)
 
 
 def single_task_baselines(config: ModelConfig, cache_root, train: TrainConfig) -> dict[str, dict]:
@@ -71,7 +67,7 @@ def single_task_baselines(config: ModelConfig, cache_root, train: TrainConfig) -
     for key, (steps, batch_size) in budgets.items():
         modality, task = key.split("/")
         train_split, test_split = splits[modality]
-        data = ModalityData.from_numpy(train_split.tokens, {task: train_split.targets[task]})
+        data = ModalityData.from_token_split(train_split, tasks=(task,))
         model, seconds = train_specialist(config, modality, task, data, steps, batch_size, train)
         spec = next(t for t in config.modality(modality).tasks if t.name == task)
         output = predict_task(model, modality, task, torch.from_numpy(np.array(test_split.tokens)))

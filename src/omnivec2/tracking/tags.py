@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import re
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from omnivec2.durable_files import sha256_file
 
 MAX_PARAM_VALUE_LENGTH = 6000  # mlflow.utils.validation.MAX_PARAM_VAL_LENGTH
 MAX_KEY_LENGTH = 250  # mlflow.utils.validation.MAX_ENTITY_KEY_LENGTH
@@ -120,14 +121,6 @@ def _git(project_root: Path, *args: str) -> str | None:
     return proc.stdout.strip()
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def run_tags(project_root: Path, command: str) -> dict[str, str]:
     """Tags that identify what produced a run: git commit and state, dvc.lock hash, kedro command.
 
@@ -143,7 +136,7 @@ def run_tags(project_root: Path, command: str) -> dict[str, str]:
         dirty = "unknown" if status is None else str(bool(status)).lower()
     lock = root / "dvc.lock"
     try:
-        lock_hash = file_sha256(lock) if lock.is_file() else "none"
+        lock_hash = sha256_file(lock) if lock.is_file() else "none"
     except OSError:
         lock_hash = "none"
     tags = {

@@ -29,12 +29,22 @@ class ModalityData:
         return self.take(index)
 
     @classmethod
-    def from_numpy(cls, tokens: np.ndarray, targets: dict[str, np.ndarray]) -> "ModalityData":
-        # torch.from_numpy shares memory with the (possibly zero-copy Arrow) buffer; copy only if read-only.
+    def from_token_split(cls, split, tasks=None) -> "ModalityData":
+        """A cached split (`tokens.cache.TokenSplit`: numpy tokens [S, N, P] and targets) -> tensors,
+        keeping only `tasks`' targets if given. torch.from_numpy shares memory with the (possibly
+        zero-copy Arrow) buffer; a read-only array is copied."""
         def tensor(a: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(a if a.flags.writeable else a.copy())
 
-        return cls(tensor(tokens), {k: tensor(np.asarray(v)) for k, v in targets.items()})
+        targets = {k: v for k, v in split.targets.items() if tasks is None or k in tasks}
+        return cls(tensor(split.tokens), {k: tensor(np.asarray(v)) for k, v in targets.items()})
+
+
+def load_training_data(cache_root, modalities, split: str = "train") -> dict[str, ModalityData]:
+    """Each modality's cached split (read and verified; no re-tokenisation) as tensors."""
+    from omnivec2.tokens.cache import read_token_split
+
+    return {m: ModalityData.from_token_split(read_token_split(cache_root, m, split)) for m in modalities}
 
 
 class BatchStream:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from omnivec2.model.config import ModalityConfig, ModelConfig, TaskConfig, preset
 from omnivec2.training.config import TrainConfig
+from omnivec2.training.stage_launch import StageLaunch
 
 
 # The keys a stage's and the model's parameter blocks may have; anything else is a typo that would
@@ -67,14 +68,24 @@ def stream_config(manifest: dict, **overrides) -> ModalityConfig:
     return ModalityConfig(**{**fields, **overrides})
 
 
-def stage_loop_config(stage: str, stage_params: dict, model_params: dict, cache_root: str | Path,
-                      manifests: list[dict], previous: dict | None, tracking: dict | None) -> dict:
-    """Everything a Ray worker needs, as plain data with absolute paths."""
+def train_config(stage: str, stage_params: dict) -> TrainConfig:
+    """The stage's TrainConfig from its parameter block (ValueError naming the stage and the key)."""
     check_keys(stage, stage_params, STAGE_KEYS)
     try:
-        train = TrainConfig.from_dict({"stage": stage, **(stage_params.get("training") or {})})
+        return TrainConfig.from_dict({"stage": stage, **(stage_params.get("training") or {})})
     except (TypeError, ValueError) as error:
         raise ValueError(f"{stage}: {error}") from None
+
+
+def stage_launch(stage: str, stage_params: dict, model_params: dict, cache_root: str | Path, manifests: list[dict],
+                 previous: dict | None, tracking: dict | None, ray_params: dict) -> StageLaunch:
+    """Everything a Ray worker needs, with absolute paths, checked once here on the driver."""
+    from omnivec2.durable_files import sha256_directory
+    from omnivec2.training.faults import fault_config
+    from omnivec2.training.launch import check_ray_params
+
+    train = train_config(stage, stage_params)
+    check_ray_params(ray_params)
     selected = stage_params.get("modalities")
     if selected is not None and (isinstance(selected, str) or not isinstance(selected, (list, tuple))):
         raise ValueError(f"{stage}.modalities must be a list of modality names, got {selected!r}")
@@ -85,15 +96,15 @@ def stage_loop_config(stage: str, stage_params: dict, model_params: dict, cache_
         manifests = [m for m in manifests if m["dataset"] in selected]
     config = model_config_from_manifests(model_params, manifests)
     init = previous.get("checkpoint") if previous else None
-    return {
-        "model": config.to_dict(),
-        "train": train.to_dict(),
-        "cache_root": _storage_path(str(cache_root)),
-        "modalities": [m.name for m in config.modalities],
-        "init_checkpoint": str(project_path(init)) if init else None,
-        "cache_key": sorted(m.get("cache_key", "") for m in manifests),
-        "tracking": tracking,
-    }
+    init = str(project_path(init)) if init else None
+    return StageLaunch(
+        model=config.to_dict(), train=train, cache_root=_storage_path(str(cache_root)),
+        modalities=tuple(m.name for m in config.modalities),
+        cache_key=tuple(sorted(m.get("cache_key", "") for m in manifests)),
+        # An absent checkpoint hashes like an empty folder; the launch's input check then names it.
+        init_checkpoint=init, init_checkpoint_sha=sha256_directory(Path(init)) if init else None,
+        tracking=tracking, num_workers=int(ray_params.get("num_workers", 1)),
+        log_level=str(ray_params.get("log_level", "WARNING")), fault=fault_config(ray_params))
 
 
 def skipped_stage(stage: str, previous: dict | None) -> dict:
@@ -103,9 +114,11 @@ def skipped_stage(stage: str, previous: dict | None) -> dict:
 
 
 def run_training_stage(stage: str, stage_params: dict, model_params: dict, ray_params: dict, cache_dir: str,
-                       manifests: list[dict], previous: dict | None, tracking: dict | None) -> dict:
-    """Train one stage on Ray (or pass through when disabled); returns the stage summary with its history."""
-    from omnivec2.training.ray_stage import run_stage_on_ray
+                       manifests: list[dict], previous: dict | None, tracking: dict | None,
+                       output_dir: str | Path, storage_path: str) -> dict:
+    """Train one stage on Ray (or pass through when disabled) into `output_dir`, with Ray Train's
+    runs under `storage_path` (a directory or a URI); returns the stage summary with its history."""
+    from omnivec2.training.launch import run_stage_on_ray
 
     if not stage_params.get("enabled", True):
         return skipped_stage(stage, previous)
@@ -114,11 +127,10 @@ def run_training_stage(stage: str, stage_params: dict, model_params: dict, ray_p
         from omnivec2.tokens.remote import upload_token_cache
 
         upload_token_cache(project_path(cache_dir), cache_uri, [m["dataset"] for m in manifests])
-    loop_config = stage_loop_config(stage, stage_params, model_params, cache_uri or cache_dir, manifests,
-                                    previous, tracking)
-    ray_params = {**ray_params, "storage_path": _storage_path(ray_params.get("storage_path", "data/06_models/ray_runs"))}
-    output_dir = stage_params.get("output_dir", f"data/06_models/{stage}")
-    summary = run_stage_on_ray(loop_config, project_path(output_dir), ray_params)
+    ray_params = {**ray_params, "storage_path": _storage_path(str(storage_path))}
+    launch = stage_launch(stage, stage_params, model_params, cache_uri or cache_dir, manifests, previous, tracking,
+                          ray_params)
+    summary = run_stage_on_ray(launch, project_path(output_dir), ray_params)
     return {**summary, "checkpoint": str(output_dir)}
 
 
@@ -143,7 +155,7 @@ def check_training_parameters(params: dict) -> None:
     `kedro run` before stages 1 and 2 train rather than after. Raises ValueError naming the key."""
     from omnivec2.model.config import preset as model_preset
     from omnivec2.training.config import STAGES
-    from omnivec2.training.ray_stage import check_ray_params
+    from omnivec2.training.launch import check_ray_params
 
     model_params = params.get("model") or {}
     check_keys("model", model_params, MODEL_KEYS)
@@ -152,13 +164,7 @@ def check_training_parameters(params: dict) -> None:
     except (TypeError, ValueError) as error:
         raise ValueError(f"{'model.overrides' if 'option' in str(error) else 'model.preset'}: {error}") from None
     for stage in STAGES:
-        stage_params = params.get(stage)
-        if stage_params is None:
-            continue
-        check_keys(stage, stage_params, STAGE_KEYS)
-        try:
-            TrainConfig.from_dict({"stage": stage, **(stage_params.get("training") or {})})
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{stage}: {error}") from None
+        if params.get(stage) is not None:
+            train_config(stage, params[stage])
     if params.get("ray") is not None:
         check_ray_params({"storage_path": "unset", **params["ray"]})

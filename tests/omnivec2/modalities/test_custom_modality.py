@@ -131,7 +131,7 @@ def test_a_registered_modality_trains_through_every_stage(pulses, caches, tmp_pa
     data = {}
     for name in manifests:
         split = read_token_split(root, name, "train")
-        data[name] = ModalityData.from_numpy(split.tokens, split.targets)
+        data[name] = ModalityData.from_token_split(split)
 
     before = model.tokenizer("pulses").proj.weight.detach().clone()
     seen = set()

@@ -68,7 +68,8 @@ def test_stage_runs_across_two_nodes_with_s3_storage_and_an_mlflow_server(s3, tm
                     {"preset": "tiny"},
                     {"num_workers": 2, "cpus_per_worker": 1, "storage_path": f"s3://{bucket}/ray_runs",
                      "token_cache_uri": f"s3://{bucket}/tokens", "max_failures": 0, "num_to_keep": 1},
-                    str(cache_root), manifests, None, stage_tracking_context())
+                    str(cache_root), manifests, None, stage_tracking_context(),
+                    output_dir=tmp_path / "out", storage_path=f"s3://{bucket}/ray_runs")
                 assert log_dir_artifacts(tmp_path / "out", "checkpoints/pretrain_unimodal")
 
             # one Ray Train worker on each node

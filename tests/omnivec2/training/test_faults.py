@@ -1,6 +1,6 @@
 """Fault tolerance of a training stage on Ray Train, and determinism.
 
-A worker that SIGKILLs itself mid-stage (the fault hook in `ray_stage.maybe_inject_fault`, first
+A worker that SIGKILLs itself mid-stage (the fault hook in `faults.maybe_inject_fault`, first
 attempt only) is restarted by `FailureConfig(max_failures=1)` from the latest registered checkpoint;
 with one worker the resumed stage ends bit for bit where an uninterrupted one does, because weights,
 optimizer, scheduler, samplers, DWA history, batch streams, mask generator and the process-wide RNGs
@@ -11,7 +11,6 @@ Cost: about 20-25 s per Ray run on 2 CPU cores (mostly Ray start-up), five runs 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import pickle
 
 import pytest
@@ -20,13 +19,16 @@ from safetensors.torch import load_file
 
 from omnivec2.checkpoint import load_model, load_trainer_state
 from omnivec2.data.sources import load_source
+from omnivec2.durable_files import sha256_file
 from tests.default_suite import DATASETS
-from omnivec2.model import ModelConfig, OmniVec2
+from omnivec2.model import OmniVec2
 from omnivec2.tokens.cache import build_token_cache
-from omnivec2.training.config import TrainConfig
-from omnivec2.training.ray_stage import load_training_data, run_stage_on_ray, run_steps
-from omnivec2.training.stage_runner import stage_loop_config
-from omnivec2.training.trainer import StageTrainer
+from omnivec2.training.data import load_training_data
+from omnivec2.training.launch import run_stage_on_ray
+from omnivec2.training.stage_launch import StageLaunch
+from omnivec2.training.stage_runner import stage_launch
+from omnivec2.training.step_loop import train_stage
+from omnivec2.training.worker import initial_model
 
 MODALITIES = ("image", "imu", "tabular")
 TRAINING = {"steps": 12, "batch_size": 16, "log_every": 2, "checkpoint_every": 4, "seed": 3}
@@ -50,26 +52,23 @@ def ray_runtime():
     ray.shutdown()
 
 
-def loop_config(token_cache, stage):
+def launch_for(token_cache, stage, **ray_params) -> StageLaunch:
     root, manifests = token_cache
-    return stage_loop_config(stage, {"training": TRAINING}, {"preset": "tiny"}, root, manifests, None, None)
+    return stage_launch(stage, {"training": TRAINING}, {"preset": "tiny"}, root, manifests, None, None,
+                        {"num_workers": 1, "storage_path": "unused", **ray_params})
 
 
 def without_timings(history: list[dict]) -> list[dict]:
     return [{k: v for k, v in row.items() if not k.startswith("time/")} for row in history]
 
 
-def uninterrupted_in_process(config: dict) -> tuple[dict[str, torch.Tensor], list[dict]]:
+def uninterrupted_in_process(launch: StageLaunch) -> tuple[dict[str, torch.Tensor], list[dict]]:
     """The stage as one uninterrupted worker runs it (1 thread, as Ray gives a 1-CPU worker)."""
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        train = TrainConfig.from_dict(config["train"])
-        torch.manual_seed(train.seed)
-        model = OmniVec2(ModelConfig.from_dict(config["model"]))
-        trainer = StageTrainer(model, load_training_data(config["cache_root"], config["modalities"]), train)
-        history: list[dict] = []
-        run_steps(trainer, history, lambda metrics, save: None, train.log_every, train.checkpoint_every, train.steps)
+        model = initial_model(launch)
+        _, history = train_stage(model, load_training_data(launch.cache_root, launch.modalities), launch.train)
         return model.state_dict(), history
     finally:
         torch.set_num_threads(previous)
@@ -91,19 +90,18 @@ def no_unpickling():
 @pytest.mark.parametrize("stage", ["pretrain_unimodal", "pretrain_multimodal", "train_multitask"])
 def test_a_killed_worker_is_restarted_from_its_checkpoint_and_ends_where_an_uninterrupted_run_does(
         token_cache, ray_runtime, tmp_path, stage):
-    config = loop_config(token_cache, stage)
     marker = tmp_path / "fault-fired"
     fault = {"stage": stage, "at_step": KILL_AT, "action": "sigkill", "marker": str(marker)}
-    summary = run_stage_on_ray(dict(config), tmp_path / "out", {
-        "num_workers": 1, "cpus_per_worker": 1, "storage_path": tmp_path / "ray", "max_failures": 1,
-        "fault_injection": fault})
+    launch = launch_for(token_cache, stage, fault_injection=fault)
+    summary = run_stage_on_ray(launch, tmp_path / "out", {
+        "cpus_per_worker": 1, "storage_path": tmp_path / "ray", "max_failures": 1})
 
     assert marker.exists()  # the worker did kill itself at step 10 ...
     assert len(summary["resumed_at_steps"]) == 1  # ... and was restarted once, from a checkpoint before it
     assert summary["resumed_at_steps"][0] in (4, 8)  # (the latest one Ray had registered when it died)
     assert summary["steps"] == TRAINING["steps"]
 
-    weights, history = uninterrupted_in_process(config)
+    weights, history = uninterrupted_in_process(launch)
     assert without_timings(summary["history"]) == without_timings(history)  # every logged metric, exactly
     resumed = load_file(str(tmp_path / "out" / "model.safetensors"))
     assert resumed.keys() == weights.keys()
@@ -121,20 +119,20 @@ def test_a_killed_worker_is_restarted_from_its_checkpoint_and_ends_where_an_unin
 
 def test_two_runs_with_the_same_seed_are_identical(token_cache, ray_runtime, tmp_path):
     """Same seed, tiny preset, one worker, two separate Ray runs: identical metrics and checkpoint bytes."""
-    config = loop_config(token_cache, "train_multitask")
-    runs = [run_stage_on_ray(dict(config), tmp_path / f"out{i}", {
-        "num_workers": 1, "cpus_per_worker": 1, "storage_path": tmp_path / f"ray{i}"}) for i in range(2)]
+    launch = launch_for(token_cache, "train_multitask")
+    runs = [run_stage_on_ray(launch, tmp_path / f"out{i}", {
+        "cpus_per_worker": 1, "storage_path": tmp_path / f"ray{i}"}) for i in range(2)]
     assert runs[0]["ray_run"] == runs[1]["ray_run"] and not runs[1]["resumed_at_steps"]  # a fresh run, not a resume
     assert without_timings(runs[0]["history"]) == without_timings(runs[1]["history"])
     assert runs[0]["checkpoint_sha256"] == runs[1]["checkpoint_sha256"]
-    digests = [hashlib.sha256((tmp_path / f"out{i}" / "model.safetensors").read_bytes()).hexdigest() for i in range(2)]
+    digests = [sha256_file(tmp_path / f"out{i}" / "model.safetensors") for i in range(2)]
     assert digests[0] == digests[1]
     trainer = [(tmp_path / f"out{i}" / "trainer.safetensors").read_bytes() for i in range(2)]
     assert trainer[0] == trainer[1]  # optimizer moments and RNG states too
 
     # Re-running a finished stage (same configuration, same storage) trains nothing: it resumes at
     # its last step and returns the same checkpoint.
-    again = run_stage_on_ray(dict(config), tmp_path / "again", {
-        "num_workers": 1, "cpus_per_worker": 1, "storage_path": tmp_path / "ray0"})
+    again = run_stage_on_ray(launch, tmp_path / "again", {
+        "cpus_per_worker": 1, "storage_path": tmp_path / "ray0"})
     assert again["checkpoint_sha256"] == runs[0]["checkpoint_sha256"]
     assert again["history"] == runs[0]["history"]  # timings included: no step was run again

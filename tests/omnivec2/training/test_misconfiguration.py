@@ -10,17 +10,21 @@ import pytest
 from omnivec2.data.sources.common import SourceError
 from tests.default_suite import manifest_for
 from omnivec2.tokens.shards import CorruptCacheError
-from omnivec2.training.ray_stage import check_ray_params, run_stage_on_ray
-from omnivec2.training.stage_runner import stage_loop_config
+from omnivec2.training.launch import check_ray_params, run_stage_on_ray
+from omnivec2.training.stage_runner import stage_launch
 
 MANIFESTS = [manifest_for("tabular", [13, 2], cache_key="a"), manifest_for("imu", [5, 120], cache_key="b")]
 GOOD_TRAINING = {"steps": 4, "batch_size": 8}
 
 
-def configure(stage_params=None, model_params=None, stage="pretrain_multimodal", cache="/nonexistent/tokens"):
+RAY = {"num_workers": 0, "storage_path": "/tmp/unused"}
+
+
+def configure(stage_params=None, model_params=None, stage="pretrain_multimodal", cache="/nonexistent/tokens",
+              previous=None, ray_params=RAY):
     stage_params = {"training": GOOD_TRAINING} if stage_params is None else stage_params
-    return stage_loop_config(stage, stage_params, {"preset": "tiny"} if model_params is None else model_params,
-                             cache, MANIFESTS, None, None)
+    return stage_launch(stage, stage_params, {"preset": "tiny"} if model_params is None else model_params,
+                        cache, MANIFESTS, previous, None, ray_params)
 
 
 CASES = {
@@ -63,15 +67,20 @@ CASES = {
     "negative worker count": (
         lambda: check_ray_params({"num_workers": -1, "storage_path": "/tmp/x"}),
         "ray.num_workers = -1: expected an integer >= 0 (0 = local mode, no worker actors)"),
+    "worker count as text, given to the stage": (
+        lambda: configure(ray_params={**RAY, "num_workers": "2"}),
+        "ray.num_workers = '2': expected an integer >= 0"),
+    "a fault drill without a step": (
+        lambda: configure(ray_params={**RAY, "fault_injection": {"action": "sigkill"}}),
+        "fault_injection needs at_step and an action in ['sigkill', 'exit', 'raise', 'pause']"),
     "max_failures as text": (
         lambda: check_ray_params({"max_failures": "3", "storage_path": "/tmp/x"}),
         "ray.max_failures = '3': expected an integer >= -1 (-1 = retry forever)"),
     "missing token cache": (
-        lambda: run_stage_on_ray(configure(), "/tmp/unused-out", {"num_workers": 0, "storage_path": "/tmp/unused"}),
+        lambda: run_stage_on_ray(configure(), "/tmp/unused-out", RAY),
         "/nonexistent/tokens/tabular/manifest.json: no token-cache manifest (the cache was never built, or a build was interrupted)"),
     "missing previous checkpoint": (
-        lambda: run_stage_on_ray({**configure(), "init_checkpoint": "/nonexistent/ckpt"}, "/tmp/unused-out",
-                                 {"num_workers": 0, "storage_path": "/tmp/unused"}),
+        lambda: run_stage_on_ray(configure(previous={"checkpoint": "/nonexistent/ckpt"}), "/tmp/unused-out", RAY),
         "pretrain_multimodal: the previous stage's checkpoint /nonexistent/ckpt/model.safetensors does not exist; "
         "run the previous stage first"),
 }
@@ -85,8 +94,8 @@ def test_a_misconfiguration_is_refused_naming_the_key(case):
 
 
 def test_a_good_configuration_passes():
-    config = configure()
-    assert config["modalities"] == ["tabular", "imu"] and config["train"]["steps"] == 4
+    launch = configure()
+    assert launch.modalities == ("tabular", "imu") and launch.train.steps == 4 and launch.local_mode
 
 
 def test_all_training_parameters_can_be_checked_up_front():
