@@ -41,7 +41,7 @@ def locate(declared: str, kind: type[Location] = Location) -> Location:
     return kind(declared, path if path.is_absolute() else (Path.cwd() / path).resolve())
 
 
-class LocationDataset(AbstractDataset[None, Location]):
+class LocationDataset(AbstractDataset[Location, Location]):
     """Loads the `Location` of `path` (relative paths are relative to the project root, the working
     directory of `kedro run`); whether anything is there yet does not matter."""
 
@@ -54,7 +54,7 @@ class LocationDataset(AbstractDataset[None, Location]):
     def load(self) -> Location:
         return locate(self._declared, self.location_type)
 
-    def save(self, data: None) -> None:
+    def save(self, data: Location) -> None:
         raise DatasetError(f"{self._declared} is written by the library code its node calls, not through the catalog")
 
     def _exists(self) -> bool:
