@@ -28,7 +28,8 @@ def catalog_path(name: str, project: Path | None = None) -> str | None:
         return None
     loader = OmegaConfigLoader(str(project / "conf"), base_env="base", default_run_env="local",
                                env=os.environ.get("KEDRO_ENV"))
-    resolver = CatalogConfigResolver(dict(loader["catalog"]), default_runtime_patterns={"{default}": {"type": "kedro.io.MemoryDataset"}})
+    resolver = CatalogConfigResolver(dict(loader["catalog"]),
+                                     default_runtime_patterns={"{default}": {"type": "kedro.io.MemoryDataset"}})
     path = resolver.resolve_pattern(name).get("path")
     return None if path is None else str(project / path)
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 from kedro.framework.hooks.manager import _create_hook_manager
-from kedro.io import DataCatalog, MemoryDataset
+from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline, node
 from kedro.runner import SequentialRunner
 
