@@ -10,8 +10,8 @@ from pipelines.io import Location, TokenCache
 def train(stage: str, stage_params: dict, model_params: dict, ray_params: dict, token_cache: TokenCache,
           model_folder: Location, previous: dict | None, manifests: tuple[dict, ...]):
     # The summary records the folder as the catalog declares it (relative: DVC versions the summary).
-    stage_params = {**stage_params, "output_dir": model_folder.declared}
-    summary = run_training_stage(stage, stage_params, model_params, ray_params, token_cache.declared, list(manifests),
+    stage_params = {**stage_params, "output_dir": model_folder.recorded}
+    summary = run_training_stage(stage, stage_params, model_params, ray_params, token_cache.recorded, list(manifests),
                                  previous, stage_tracking_context())
     if not summary.get("skipped"):
         log_dir_artifacts(model_folder.path, f"checkpoints/{stage}")

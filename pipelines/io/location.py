@@ -10,8 +10,9 @@ that writes the place takes it as an input and returns a summary (a manifest, a 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from kedro.io.core import AbstractDataset, DatasetError
@@ -19,11 +20,15 @@ from kedro.io.core import AbstractDataset, DatasetError
 
 @dataclass(frozen=True)
 class Location:
-    """`declared`: the path as the catalog writes it (relative to the project: what summaries that
-    DVC versions record); `path`: the same place, absolute (what code and Ray workers open)."""
+    path: Path  # absolute: what code and Ray workers open
 
-    declared: str
-    path: Path
+    @property
+    def recorded(self) -> str:
+        """The path as summaries record it (a stage's checkpoint, a manifest's cache): relative to the
+        working directory, the project root under `kedro run`, when inside it, so that the files DVC
+        versions do not depend on where the project is checked out; `locate` reads it back."""
+        relative = os.path.relpath(self.path, Path.cwd())
+        return self.path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
 
 
 @dataclass(frozen=True)
@@ -34,34 +39,33 @@ class TokenCache(Location):
         return json.loads((self.path / dataset / "manifest.json").read_text())
 
 
-def locate(declared: str, kind: type[Location] = Location) -> Location:
-    """The `Location` of a path as the catalog or a stage summary records it: relative paths are
-    relative to the project root, the working directory of `kedro run`."""
-    path = Path(declared)
-    return kind(declared, path if path.is_absolute() else (Path.cwd() / path).resolve())
+def locate(path: str | Path, kind: type[Location] = Location) -> Location:
+    """The `Location` of a path as the catalog or a summary (`Location.recorded`) gives it: relative
+    paths are relative to the working directory, the project root under `kedro run`. (Kedro makes the
+    catalog's `path` entries absolute itself, against the project root.)"""
+    return kind((Path.cwd() / path).resolve())
 
 
 class LocationDataset(AbstractDataset[Location, Location]):
-    """Loads the `Location` of `path` (relative paths are relative to the project root, the working
-    directory of `kedro run`); whether anything is there yet does not matter."""
+    """Loads the `Location` of `path`; whether anything is there yet does not matter."""
 
     location_type: type[Location] = Location
 
     def __init__(self, path: str, metadata: dict[str, Any] | None = None) -> None:
-        self._declared = str(PurePosixPath(path))
+        self._path = path
         self.metadata = metadata
 
     def load(self) -> Location:
-        return locate(self._declared, self.location_type)
+        return locate(self._path, self.location_type)
 
     def save(self, data: Location) -> None:
-        raise DatasetError(f"{self._declared} is written by the library code its node calls, not through the catalog")
+        raise DatasetError(f"{self._path} is written by the library code its node calls, not through the catalog")
 
     def _exists(self) -> bool:
         return self.load().path.exists()
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": self._declared}
+        return {"path": self._path}
 
 
 class TokenCacheDataset(LocationDataset):

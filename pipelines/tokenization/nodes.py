@@ -15,4 +15,4 @@ def tokenize(dataset: str, entry: dict, validated_samples: pd.DataFrame, classes
     spec = with_class_lists(resolve_dataset(dataset, entry), classes)
     manifest = build_token_cache(validated_samples, spec, token_cache.path)
     # The manifest pointer is versioned by DVC: keep it free of run-dependent fields.
-    return {k: v for k, v in manifest.items() if k != "reused"} | {"cache_dir": token_cache.declared}
+    return {k: v for k, v in manifest.items() if k != "reused"} | {"cache_dir": token_cache.recorded}

@@ -46,7 +46,7 @@ def catalog(tmp_path, entry: dict) -> DataCatalog:
     catalog = DataCatalog.from_config(lists)
     for name, value in {"params:datasets.wine": entry, "params:ingestion.seed": 0,
                         "params:ingestion.validation_mode": "fail",
-                        "token_cache": TokenCache("tokens", tmp_path / "tokens")}.items():
+                        "token_cache": TokenCache(tmp_path / "tokens")}.items():
         catalog[name] = value
     return catalog
 

@@ -28,17 +28,32 @@ def catalog(tmp_path, monkeypatch) -> DataCatalog:
 def test_token_cache_and_model_folders_load_as_locations_relative_to_the_project(catalog, tmp_path):
     cache = catalog.load("token_cache")
     assert isinstance(cache, TokenCache)
-    assert cache.declared == "data/03_primary/tokens" and cache.path == tmp_path / "data/03_primary/tokens"
+    assert cache.recorded == "data/03_primary/tokens" and cache.path == tmp_path / "data/03_primary/tokens"
     (cache.path / "image").mkdir(parents=True)
     (cache.path / "image" / "manifest.json").write_text(json.dumps({"dataset": "image"}))
     assert cache.manifest("image") == {"dataset": "image"}
 
     model = catalog.load("train_multitask_model")
-    assert type(model) is Location and model.declared == "data/06_models/train_multitask"
+    assert type(model) is Location and model.recorded == "data/06_models/train_multitask"
     assert model.path == tmp_path / "data/06_models/train_multitask"
     assert not catalog.exists("train_multitask_model")  # nothing trained yet: loading still works
     with pytest.raises(DatasetError, match="written by the library code"):
         catalog.save("train_multitask_model", model)
+
+
+def test_summaries_record_a_folder_relative_to_the_project_even_when_kedro_made_the_path_absolute(tmp_path,
+                                                                                                monkeypatch):
+    from kedro.framework.context.context import _convert_paths_to_absolute_posix
+
+    from pipelines.io import locate
+
+    monkeypatch.chdir(tmp_path)  # `kedro run` runs in the project root
+    config = yaml.safe_load((PROJECT / "conf" / "base" / "catalog.yml").read_text())
+    catalog = DataCatalog.from_config(_convert_paths_to_absolute_posix(tmp_path, config))  # what KedroContext does
+    model = catalog.load("pretrain_unimodal_model")
+    assert model.recorded == "data/06_models/pretrain_unimodal"  # what the stage summary, versioned by DVC, holds
+    assert locate(model.recorded) == model
+    assert Location(tmp_path.parent / "elsewhere").recorded == (tmp_path.parent / "elsewhere").as_posix()
 
 
 def test_the_ablation_table_loads_as_none_until_the_grid_has_run(catalog, tmp_path):
