@@ -56,12 +56,13 @@ def instrumented_run(env: str | None, scratch: Path) -> dict:
 
     bootstrap_project(PROJECT)
     import pipelines.hooks as hooks
+    import pipelines.hooks.ray_hook as ray_hook
     import pipelines.training_node as training_node
     from pipelines.settings import HOOKS
 
     timers: dict[str, float] = defaultdict(float)
-    hooks.start_ray = _timed(timers, "ray_startup", hooks.start_ray)
-    hooks.stop_ray = _timed(timers, "ray_shutdown", hooks.stop_ray)
+    ray_hook.start_ray = _timed(timers, "ray_startup", ray_hook.start_ray)
+    ray_hook.stop_ray = _timed(timers, "ray_shutdown", ray_hook.stop_ray)
     for name in ("before_pipeline_run", "after_pipeline_run", "before_node_run", "after_node_run",
                  "on_node_error", "on_pipeline_error"):
         setattr(hooks.MlflowHook, name, _timed(timers, "mlflow_hooks", getattr(hooks.MlflowHook, name)))
@@ -78,7 +79,7 @@ def instrumented_run(env: str | None, scratch: Path) -> dict:
             uploads[artifact_path.split("/")[-1]] += time.perf_counter() - started
 
     training_node.log_dir_artifacts = upload
-    runtime = {"tokenization": {"cache_dir": str(scratch / "tokens")}, "ray": {"storage_path": str(scratch / "ray")}}
+    runtime = {"ray": {"storage_path": str(scratch / "ray")}}  # the token cache is the project's (catalog)
     with KedroSession.create(PROJECT, env=env, runtime_params=runtime) as session:
         session.run()
     timing_hook = next(h for h in HOOKS if isinstance(h, hooks.TimingHook))

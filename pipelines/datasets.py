@@ -62,10 +62,17 @@ def bind(func, dataset: str):
 
 class DatasetsHook:
     """Hands the session's `datasets:` block to the pipeline registry before anything builds the
-    pipelines, and checks every entry when a run starts (a bad entry stops it before any node runs)."""
+    pipelines, and checks the run's configuration when it starts, before any node runs: every
+    dataset entry, and, when the pipeline trains (a node tagged `ray`), every training stage's, the
+    model's and Ray's parameters, so that a typo in stage 3's block stops the run before stage 1
+    trains (ValueError naming the key)."""
+
+    def __init__(self) -> None:
+        self._params: dict[str, Any] | None = None
 
     @hook_impl(tryfirst=True)
     def after_context_created(self, context: Any) -> None:
+        self._params = dict(context.params or {})
         block = dict(context.config_loader["parameters"].get("datasets") or {})
         if set_active_datasets(block):
             from kedro.framework.project import pipelines
@@ -74,4 +81,11 @@ class DatasetsHook:
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        from pipelines.hooks.params import params_from
+        from pipelines.hooks.ray_hook import needs_ray
+
         dataset_specs()
+        if needs_ray(pipeline):
+            from omnivec2.training.stage_runner import check_training_parameters
+
+            check_training_parameters(self._params if self._params is not None else params_from(catalog))

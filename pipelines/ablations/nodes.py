@@ -8,13 +8,14 @@ from omnivec2.ablations.progress import GridProgress, grid_fingerprint
 from omnivec2.ablations.runner import load_splits, run_variant, summarise, unseen_modality
 from omnivec2.ablations.variants import STAGES, VARIANTS, variant_by_name
 from omnivec2.tracking import log_json_artifact, log_metrics_flat
-from omnivec2.training.stage_runner import model_config_from_manifests, project_path
+from omnivec2.training.stage_runner import model_config_from_manifests
+from pipelines.io import Location, TokenCache
 
 logger = logging.getLogger(__name__)
 
 
-def run_ablations(params: dict, model_params: dict, stage1: dict, stage2: dict, stage3: dict, cache_dir: str,
-                  *manifests: dict) -> dict:
+def run_ablations(params: dict, model_params: dict, stage1: dict, stage2: dict, stage3: dict, token_cache: TokenCache,
+                  progress_file: Location, *manifests: dict) -> dict:
     modalities = list(params["modalities"])
     known = {m["dataset"] for m in manifests}
     if unknown := set(modalities) - known:
@@ -26,9 +27,9 @@ def run_ablations(params: dict, model_params: dict, stage1: dict, stage2: dict, 
     steps = {stage: int(params["steps"][stage]) for stage in STAGES}
     names = params.get("variants") or "all"
     variants = VARIANTS if names == "all" else [VARIANTS[0], *[variant_by_name(n) for n in names if variant_by_name(n) is not VARIANTS[0]]]
-    data, test = load_splits(project_path(cache_dir), modalities)
+    data, test = load_splits(token_cache.path, modalities)
     seeds = [int(s) for s in params["seeds"]]
-    progress = GridProgress(project_path(params.get("progress_file", "data/08_reporting/ablations/runs.jsonl")),
+    progress = GridProgress(progress_file.path,
                             grid_fingerprint(config, settings, steps, modalities, list(manifests)))
     logger.info("ablations: %d finished runs reused from %s (%d lines of another grid dropped)",
                 len(progress.done), progress.path, progress.discarded)

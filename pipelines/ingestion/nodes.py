@@ -11,7 +11,9 @@ import pandas as pd
 
 from omnivec2.data.sources import read_source
 from omnivec2.datasets import infer_class_lists, resolve_dataset, with_class_lists
-from omnivec2.validation import validate_sample_table
+from omnivec2.tracking import log_json_artifact
+from omnivec2.validation import ValidationFailed, validate_sample_table
+from pipelines.hooks import keep_outputs
 
 
 def ingest(dataset: str, entry: dict, seed: int, classes_before: dict) -> tuple[pd.DataFrame, dict]:
@@ -25,8 +27,13 @@ def ingest(dataset: str, entry: dict, seed: int, classes_before: dict) -> tuple[
 def validate(dataset: str, entry: dict, samples: pd.DataFrame, classes: dict,
              mode: str) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """-> (valid samples, quarantined samples with their reasons, the validation report, which names
-    every task's classes). In "fail" mode a failure raises ValidationFailed; a hook saves its report
-    before the run stops."""
+    every task's classes). The report also goes to the MLflow run (`validation/<dataset>.json`). In
+    "fail" mode a failure raises ValidationFailed, and its report is still saved (`keep_outputs`)."""
     spec = with_class_lists(resolve_dataset(dataset, entry), classes)
-    outcome = validate_sample_table(samples, spec, mode=mode)
+    try:
+        outcome = validate_sample_table(samples, spec, mode=mode)
+    except ValidationFailed as failure:
+        log_json_artifact(failure.report, f"validation/{dataset}.json")
+        raise keep_outputs(failure, {2: failure.report})  # 2: the report, the third output
+    log_json_artifact(outcome.report, f"validation/{dataset}.json")
     return outcome.valid, outcome.quarantined, outcome.report

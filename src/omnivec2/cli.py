@@ -1,10 +1,37 @@
-"""`omnivec2` command line: `omnivec2 predict --model <folder|models:/name/version> --dataset <d> FILE...`."""
+"""`omnivec2` command line: `omnivec2 predict --model <folder|models:/name/version> --dataset <d> FILE...`.
+
+Without `--model` / `--cache`, the final checkpoint folder and the token cache are the ones the Kedro
+catalog of the project in the working directory declares (`train_multitask_model`, `token_cache`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
+
+FINAL_MODEL, TOKEN_CACHE = "train_multitask_model", "token_cache"
+
+
+def catalog_path(name: str, project: Path | None = None) -> str | None:
+    """The `path` of catalog entry `name` (a dataset factory resolved) in the Kedro project at
+    `project` (default: the working directory), for environment `KEDRO_ENV` (default local) over
+    base; None outside a Kedro project."""
+    import os
+
+    from kedro.config import OmegaConfigLoader
+    from kedro.io.catalog_config_resolver import CatalogConfigResolver
+
+    project = Path.cwd() if project is None else project
+    if not (project / "conf" / "base").is_dir():
+        return None
+    loader = OmegaConfigLoader(str(project / "conf"), base_env="base", default_run_env="local",
+                               env=os.environ.get("KEDRO_ENV"))
+    resolver = CatalogConfigResolver(dict(loader["catalog"]),
+                                     default_runtime_patterns={"{default}": {"type": "kedro.io.MemoryDataset"}})
+    path = resolver.resolve_pattern(name).get("path")
+    return None if path is None else str(project / path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,15 +41,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="omnivec2")
     commands = parser.add_subparsers(dest="command", required=True)
     predict = commands.add_parser("predict", help="predict every task of a dataset on files, single stream")
-    predict.add_argument("--model", default="data/06_models/train_multitask",
-                         help="checkpoint folder, or models:/<name>/<version|latest> from the MLflow registry")
+    predict.add_argument("--model", default=None,
+                         help="checkpoint folder, or models:/<name>/<version|latest> from the MLflow registry "
+                              f"(default: the catalog's {FINAL_MODEL})")
     predict.add_argument("--dataset", "--modality", dest="dataset", required=True,
                          help="the dataset (stream) of the model the files belong to (--modality: older name)")
-    predict.add_argument("--cache", default="data/03_primary/tokens",
-                         help="token cache whose manifests hold the tokenizer statistics (when the model has none)")
+    predict.add_argument("--cache", default=None,
+                         help="token cache whose manifests hold the tokenizer statistics (when the model has none; "
+                              f"default: the catalog's {TOKEN_CACHE})")
     predict.add_argument("--tracking-uri", default=None, help="MLflow tracking URI for models:/ references")
     predict.add_argument("files", nargs="+")
     args = parser.parse_args(argv)
+    model = args.model or catalog_path(FINAL_MODEL)
+    if model is None:
+        parser.error(f"--model is needed outside a Kedro project (no conf/base here to read {FINAL_MODEL} from)")
+    cache = args.cache or catalog_path(TOKEN_CACHE)
 
     from omnivec2.inference import PredictionError, Predictor
 
@@ -31,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
         mlflow.set_tracking_uri(args.tracking_uri)
     try:
-        predictor = Predictor(args.model, args.cache)  # loaded once for every file
+        predictor = Predictor(model, cache)  # loaded once for every file
     except (FileNotFoundError, LookupError, ValueError) as error:
         print(f"omnivec2 predict: error: {error}", file=sys.stderr)
         return 2

@@ -1,5 +1,6 @@
-"""RayHook and MlflowHook driven the way a KedroSession drives them: pipeline hooks called directly,
-node hooks through a real ``SequentialRunner`` with a hook manager, on a sqlite store in tmp_path."""
+"""The hooks (pipelines/hooks/) and DatasetsHook's training-parameter check driven the way a
+KedroSession drives them: pipeline hooks called directly, node hooks through a real
+``SequentialRunner`` with a hook manager, on a sqlite store in tmp_path."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from types import SimpleNamespace
 
 import pytest
 from kedro.framework.hooks.manager import _create_hook_manager
-from kedro.io import DataCatalog, MemoryDataset
+from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline, node
 from kedro.runner import SequentialRunner
 
-import pipelines.hooks as hooks_module
+import pipelines.hooks.ray_hook as ray_hook_module
 from omnivec2.tracking import WorkerMetricLogger, stage_tracking_context
-from pipelines.hooks import MlflowHook, RayHook, kedro_command, stage_name
+from omnivec2.validation import ValidationFailed
+from pipelines.datasets import DatasetsHook, set_active_datasets
+from pipelines.hooks import KeptOutputsHook, MlflowHook, RayHook, kedro_command, stage_name
 
 STAGE = "pretrain_unimodal"
 
@@ -70,7 +73,8 @@ def _run_params(tmp_path, pipeline_names=(STAGE,)):
 
 def _session(hook, params, tmp_path):
     """What KedroSession does before a run: create the context (hooks read params there)."""
-    hook.after_context_created(SimpleNamespace(params=params, project_path=tmp_path))
+    hook.after_context_created(SimpleNamespace(params=params, project_path=tmp_path,
+                                               config_loader={"parameters": params}))
 
 
 def _catalog(params, tmp_path, extra=None):
@@ -89,10 +93,12 @@ def _catalog(params, tmp_path, extra=None):
     return catalog
 
 
-def _run(hook, pipeline, catalog, run_params):
+def _run(hook, pipeline, catalog, run_params, *node_hooks):
     """KedroSession.run in miniature: pipeline hooks around a runner that calls the node hooks."""
     manager = _create_hook_manager()
     manager.register(hook)
+    for other in node_hooks:
+        manager.register(other)
     hook.before_pipeline_run(run_params=run_params, pipeline=pipeline, catalog=catalog)
     try:
         result = SequentialRunner().run(pipeline, catalog, manager)
@@ -132,23 +138,6 @@ def train_stage(x, stage_params):
 
 def failing_stage(x, stage_params):
     raise RuntimeError("diverged")
-
-
-class ValidationFailed(Exception):
-    def __init__(self, modality, report):
-        super().__init__(f"{modality} failed validation")
-        self.dataset = modality
-        self.report = report
-
-
-def validate_image(x):
-    import numpy as np
-
-    raise ValidationFailed("image", {"success": False, "failed": ["min"], "n_rows": np.int64(12)})
-
-
-def validate_text(x):
-    return {"success": True, "n_rows": 3}
 
 
 def _stage_node(func):
@@ -203,46 +192,78 @@ def test_failed_stage_marks_runs_failed(params, tmp_path, store):
     assert mlflow.active_run() is None  # nothing left open for the next session
 
 
-def test_validation_report_saved_on_node_error(params, tmp_path, store):
-    hook = MlflowHook()
-    _session(hook, params, tmp_path)
-    pipeline = Pipeline([node(validate_image, "raw", "validated", name="validate_image")])
-    with pytest.raises(ValidationFailed):
-        _run(hook, pipeline, _catalog(params, tmp_path, {"raw": 1}), _run_params(tmp_path, ["ingestion"]))
-
-    expected = {"success": False, "failed": ["min"], "n_rows": 12}
-    on_disk = tmp_path / "reporting" / "validation" / "image.json"
-    assert json.loads(on_disk.read_text()) == expected  # through the catalog's JSONDataset pattern
-
-    client, (parent,), children = _runs(store, params["mlflow"]["experiment_name"])
-    assert children == [] and parent.info.run_name == "ingestion" and parent.info.status == "FAILED"
-    local = client.download_artifacts(parent.info.run_id, "validation/image.json", str(tmp_path / "dl"))
-    assert json.loads(open(local).read()) == expected
+# -- validation reports: logged by the node, kept by KeptOutputsHook when validation fails ------------
 
 
-def test_validation_report_without_catalog_entry_still_logged(params, tmp_path, store):
-    hook = MlflowHook()
-    _session(hook, params, tmp_path)
-    catalog = DataCatalog({"raw": MemoryDataset(1)})
-    catalog["parameters"] = params
-    pipeline = Pipeline([node(validate_image, "raw", "out", name="validate_image")])
-    with pytest.raises(ValidationFailed):
-        _run(hook, pipeline, catalog, _run_params(tmp_path, None))
-    client, (parent,), _ = _runs(store, params["mlflow"]["experiment_name"])
-    assert parent.info.run_name == "__default__"
-    assert [f.path for f in client.list_artifacts(parent.info.run_id, "validation")] == ["validation/image.json"]
+WINE = {"modality": "tabular", "shape": {"columns": 2}, "tasks": {"cultivar": {"kind": "classification"}}}
+
+
+def _wine_pipeline(tmp_path, nan: bool):
+    """ingest -> validate for a 30-row CSV table (a NaN in row 17 when `nan`), as in the project."""
+    import numpy as np
+    import pandas as pd
+
+    from pipelines.ingestion import create_pipeline
+
+    table = pd.DataFrame({"x": np.linspace(0, 1, 30), "y": np.linspace(1, 2, 30), "cultivar": ["a", "b", "c"] * 10})
+    if nan:
+        table.loc[17, "x"] = np.nan
+    table.to_csv(tmp_path / "wine.csv", index=False)
+    entry = {**WINE, "source": {"kind": "table", "path": str(tmp_path / "wine.csv"), "target_column": "cultivar"}}
+    set_active_datasets({"wine": entry})
+    try:
+        pipeline = create_pipeline()
+    finally:
+        set_active_datasets(None)
+    extra = {"params:datasets.wine": entry, "params:ingestion.seed": 0, "params:ingestion.validation_mode": "fail",
+             "wine_classes_before": {}}
+    return pipeline, extra
 
 
 @pytest.mark.filterwarnings("ignore:One or more dataset names contain")
-def test_passing_validation_report_logged_as_artifact(params, tmp_path, store):
+def test_a_failed_validation_s_report_is_saved_and_logged(params, tmp_path, store):
     hook = MlflowHook()
     _session(hook, params, tmp_path)
-    pipeline = Pipeline([node(validate_text, "raw", "text_validation_report", name="validate_text")])
-    _run(hook, pipeline, _catalog(params, tmp_path, {"raw": 1}), _run_params(tmp_path, ["ingestion"]))
+    pipeline, extra = _wine_pipeline(tmp_path, nan=True)
+    with pytest.raises(ValidationFailed, match="validation failed for dataset 'wine'"):
+        _run(hook, pipeline, _catalog(params, tmp_path, extra), _run_params(tmp_path, ["ingestion"]), KeptOutputsHook())
+
+    on_disk = json.loads((tmp_path / "reporting" / "validation" / "wine.json").read_text())  # the catalog's pattern
+    assert on_disk["success"] is False and on_disk["dataset"] == "wine"
+    client, (parent,), children = _runs(store, params["mlflow"]["experiment_name"])
+    assert children == [] and parent.info.run_name == "ingestion" and parent.info.status == "FAILED"
+    local = client.download_artifacts(parent.info.run_id, "validation/wine.json", str(tmp_path / "dl"))
+    assert json.loads(open(local).read()) == on_disk
+
+
+@pytest.mark.filterwarnings("ignore:One or more dataset names contain")
+def test_a_passing_validation_s_report_is_logged_as_an_artifact(params, tmp_path, store):
+    hook = MlflowHook()
+    _session(hook, params, tmp_path)
+    pipeline, extra = _wine_pipeline(tmp_path, nan=False)
+    _run(hook, pipeline, _catalog(params, tmp_path, extra), _run_params(tmp_path, ["ingestion"]), KeptOutputsHook())
     client, (parent,), _ = _runs(store, params["mlflow"]["experiment_name"])
-    local = client.download_artifacts(parent.info.run_id, "validation/text.json", str(tmp_path / "dl"))
-    assert json.loads(open(local).read()) == {"success": True, "n_rows": 3}
-    assert (tmp_path / "reporting" / "validation" / "text.json").exists()  # saved by Kedro itself
+    local = client.download_artifacts(parent.info.run_id, "validation/wine.json", str(tmp_path / "dl"))
+    on_disk = json.loads((tmp_path / "reporting" / "validation" / "wine.json").read_text())  # saved by Kedro itself
+    assert json.loads(open(local).read()) == on_disk and on_disk["success"] is True
+
+
+def test_kept_outputs_hook_saves_only_what_the_error_names_and_never_hides_it(tmp_path):
+    from pipelines.hooks import keep_outputs
+
+    def fails(x):
+        raise keep_outputs(RuntimeError("broken"), {1: {"kept": True}, 2: "not in the catalog"})
+
+    catalog = DataCatalog.from_config({"kept": {"type": "json.JSONDataset", "filepath": str(tmp_path / "kept.json")},
+                                       "dropped": {"type": "json.JSONDataset", "filepath": str(tmp_path / "d.json")}})
+    catalog["raw"] = 1
+    broken = Pipeline([node(fails, "raw", ["dropped", "kept", "elsewhere"], name="fails")])
+    manager = _create_hook_manager()
+    manager.register(KeptOutputsHook())
+    with pytest.raises(RuntimeError, match="broken"):
+        SequentialRunner().run(broken, catalog, manager)
+    assert json.loads((tmp_path / "kept.json").read_text()) == {"kept": True}
+    assert not (tmp_path / "d.json").exists()
 
 
 def test_disabled_mlflow_logs_nothing(params, tmp_path, store):
@@ -275,23 +296,51 @@ def fake_ray(monkeypatch):
         calls["stop"] += 1
         return True
 
-    monkeypatch.setattr(hooks_module, "start_ray", start_ray)
-    monkeypatch.setattr(hooks_module, "stop_ray", stop_ray)
+    monkeypatch.setattr(ray_hook_module, "start_ray", start_ray)
+    monkeypatch.setattr(ray_hook_module, "stop_ray", stop_ray)
     return calls
 
 
 @pytest.fixture
 def ray_params(params):
-    """The MLflow tests' parameters with a real stage block: the Ray hook checks every stage's keys first."""
+    """The MLflow tests' parameters with a real stage block (DatasetsHook checks every stage's keys)."""
     return {**params, STAGE: {"training": {"steps": 5, "lr": 1.0e-3}}}
 
 
-def test_ray_hook_refuses_a_bad_stage_block_before_starting_ray(fake_ray, params, tmp_path):
-    hook = RayHook()
-    _session(hook, params, tmp_path)  # the MLflow tests' stage block has keys no stage knows
+ONE_DATASET = {"wine": {"modality": "tabular", "source": {"kind": "sklearn_wine"}}}
+
+
+@pytest.fixture
+def one_dataset():
+    """A `datasets:` block DatasetsHook accepts (its entries are checked first)."""
+    set_active_datasets(ONE_DATASET)
+    yield
+    set_active_datasets(None)
+
+
+def _checked_run(hooks, pipeline, catalog=None):
+    """before_pipeline_run of each hook as pluggy calls it: DatasetsHook's (tryfirst) first."""
+    for hook in hooks:
+        hook.before_pipeline_run(run_params={}, pipeline=pipeline, catalog=catalog)
+
+
+def test_a_bad_stage_block_stops_the_run_before_ray_starts(fake_ray, params, tmp_path, one_dataset):
+    checks, ray = DatasetsHook(), RayHook()
+    for hook in (checks, ray):  # the MLflow tests' stage block has keys no stage knows
+        _session(hook, {**params, "datasets": ONE_DATASET}, tmp_path)
     with pytest.raises(ValueError, match=r"unknown key\(s\) \['pretrain_unimodal.optimizer'"):
-        hook.before_pipeline_run(run_params={}, pipeline=Pipeline([_stage_node(train_stage)]), catalog=None)
+        _checked_run([checks, ray], Pipeline([_stage_node(train_stage)]))
     assert fake_ray["start"] == []
+
+
+def test_training_parameters_are_checked_only_for_a_training_run_and_read_from_the_catalog(params, tmp_path,
+                                                                                           one_dataset):
+    checks = DatasetsHook()  # no context: parameters come from the catalog
+    plain = Pipeline([node(prepare, "raw", "prepared", name="prepare")])
+    checks.before_pipeline_run(run_params={}, pipeline=plain, catalog=_catalog(params, tmp_path))  # no training
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['pretrain_unimodal.optimizer'"):
+        checks.before_pipeline_run(run_params={}, pipeline=Pipeline([_stage_node(train_stage)]),
+                                   catalog=_catalog(params, tmp_path))
 
 
 def test_ray_hook_starts_only_for_ray_nodes(fake_ray, ray_params, tmp_path):
@@ -329,8 +378,8 @@ def test_ray_hook_stops_on_error_and_reads_catalog_params(fake_ray, ray_params, 
 def test_ray_hook_leaves_foreign_runtime(monkeypatch, ray_params, tmp_path):
     params = ray_params
     stops = []
-    monkeypatch.setattr(hooks_module, "start_ray", lambda **kwargs: False)  # Ray already up
-    monkeypatch.setattr(hooks_module, "stop_ray", lambda: stops.append(1))
+    monkeypatch.setattr(ray_hook_module, "start_ray", lambda **kwargs: False)  # Ray already up
+    monkeypatch.setattr(ray_hook_module, "stop_ray", lambda: stops.append(1))
     hook = RayHook()
     _session(hook, params, tmp_path)
     pipeline = Pipeline([_stage_node(train_stage)])
@@ -365,12 +414,12 @@ def test_stage_name():
 
 def test_settings_register_the_hooks_with_timing_last():
     from pipelines import settings
-    from pipelines.datasets import DatasetsHook
-    from pipelines.hooks import TimingHook
+    from pipelines.hooks import StorageHook, TimingHook
 
     # pluggy calls hooks last-registered first: TimingHook logs before MlflowHook closes the run.
     # DatasetsHook's hooks are tryfirst: they run before the others wherever it is registered.
-    assert [type(h) for h in settings.HOOKS] == [DatasetsHook, RayHook, MlflowHook, TimingHook]
+    assert [type(h) for h in settings.HOOKS] == [DatasetsHook, KeptOutputsHook, StorageHook, RayHook, MlflowHook,
+                                                 TimingHook]
     assert settings.CONFIG_LOADER_ARGS["base_env"] == "base"
     assert settings.CONFIG_LOADER_ARGS["default_run_env"] == "local"
 

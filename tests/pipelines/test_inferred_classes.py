@@ -16,6 +16,7 @@ from kedro.runner import SequentialRunner
 
 from omnivec2.datasets import NewClassesError
 from pipelines.datasets import set_active_datasets
+from pipelines.io import TokenCache
 from pipelines.ingestion import create_pipeline as ingestion
 from pipelines.tokenization import create_pipeline as tokenization
 from tests.pipelines.conftest import PROJECT
@@ -45,7 +46,7 @@ def catalog(tmp_path, entry: dict) -> DataCatalog:
     catalog = DataCatalog.from_config(lists)
     for name, value in {"params:datasets.wine": entry, "params:ingestion.seed": 0,
                         "params:ingestion.validation_mode": "fail",
-                        "params:tokenization.cache_dir": str(tmp_path / "tokens")}.items():
+                        "token_cache": TokenCache(tmp_path / "tokens")}.items():
         catalog[name] = value
     return catalog
 

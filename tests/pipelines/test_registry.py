@@ -30,3 +30,43 @@ def test_each_stage_starts_from_the_previous_stage_s_checkpoint():
     assert "pretrain_unimodal_checkpoint" in pipelines["pretrain_multimodal"].inputs()
     assert "pretrain_multimodal_checkpoint" in pipelines["train_multitask"].inputs()
     assert "train_multitask_checkpoint" in pipelines["evaluation"].inputs()
+
+
+def test_the_report_is_assembled_from_one_card_per_dataset_and_the_optional_ablation_table():
+    from pipelines.datasets import dataset_names
+
+    evaluation = {node.name: node for node in register_pipelines()["evaluation"].nodes}
+    render = evaluation["render_report"]
+    assert [name for name in render.inputs if name.endswith("_report_card")] == [f"{d}_report_card" for d in dataset_names()]
+    for dataset in dataset_names():
+        card = evaluation[f"draw_data_card_{dataset}"]
+        assert card.outputs == [f"{dataset}_report_card"]
+        assert {f"{dataset}_validation_report", f"{dataset}_token_manifest", f"{dataset}_validated_samples"} <= set(card.inputs)
+    assert "ablation_results" in render.inputs and render.outputs == ["report", "report_index"]
+
+
+def test_no_node_gets_a_path_from_the_parameters():
+    """Paths are the catalog's (conf/base/catalog.yml); the one path among the parameters that nodes
+    see is Ray Train's storage (`ray.storage_path`, also a URI such as s3://...), Ray's own setting."""
+    from kedro.config import OmegaConfigLoader
+
+    from pipelines.settings import CONFIG_LOADER_ARGS
+    from tests.pipelines.conftest import PROJECT
+
+    params = OmegaConfigLoader(str(PROJECT / "conf"), env="tiny", **CONFIG_LOADER_ARGS)["parameters"]
+
+    def paths(value, where):
+        if isinstance(value, dict):
+            return [p for key, item in value.items() for p in paths(item, f"{where}.{key}")]
+        return [where] if isinstance(value, str) and value.startswith("data/") else []
+
+    inputs = {name for pipeline in register_pipelines().values() for node in pipeline.nodes for name in node.inputs}
+    found = [p for name in inputs if name.startswith("params:")
+             for p in paths(_get(params, name[len("params:"):]), name[len("params:"):])]
+    assert found == ["ray.storage_path"]
+
+
+def _get(params: dict, dotted: str):
+    for key in dotted.split("."):
+        params = params[key]
+    return params

@@ -1,27 +1,18 @@
-"""report.md and report.html in one folder: run metadata, the main table (OmniVec2 next to both
-baselines), the figures, the ablation table when one was run, and a data card per modality."""
+"""The report (report.md and report.html as a `Report`): run metadata, the main table (OmniVec2 next
+to both baselines), the figures, the ablation table (or a line saying the grid was not run), and a
+data card per dataset, each built beforehand as a `ReportPiece` (`data_card_piece`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
+from omnivec2.datasets import DatasetSpec
 from omnivec2.reporting.data_cards import card_markdown, data_card, with_manifest_classes
 from omnivec2.reporting.figures import PRIMARY, SYSTEMS
+from omnivec2.reporting.pieces import Report, ReportPiece, figure_file
 from omnivec2.reporting.previews import sample_preview
-
-FIGURES = "figures"
-
-
-def save_figure(figure, out_dir: Path, name: str) -> str:
-    """-> the path relative to the report."""
-    relative = f"{FIGURES}/{name}.png"
-    (out_dir / relative).parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out_dir / relative, dpi=90, bbox_inches="tight")
-    plt.close(figure)
-    return relative
 
 
 def main_table(metrics: dict) -> str:
@@ -103,10 +94,12 @@ def to_html(markdown: str, title: str) -> str:
     return f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{style}</style></head><body>{body}</body></html>"
 
 
-def write_report(out_dir: str | Path, metrics: dict, figures: dict[str, str], metadata: dict, stages: dict[str, dict],
-                 cards: list[tuple[dict, str | None]], ablations: dict | None) -> dict[str, str]:
-    """Assemble report.md / report.html in `out_dir` from already-saved figures -> their paths."""
-    out_dir = Path(out_dir)
+def assemble_report(metrics: dict, figures: dict[str, tuple[str, bytes]], metadata: dict, stages: dict[str, dict],
+                    cards: list[ReportPiece], ablations: dict | None) -> Report:
+    """The report from its pieces: `figures` maps a key (bars, curves, confusion, embedding,
+    dense/<dataset>/<task>) to (path relative to the report, PNG bytes); `ablations` is the grid's
+    table, or None when `kedro run --pipeline ablations` has not been run."""
+    links = {key: relative for key, (relative, _) in figures.items()}
     parts = ["# omnivec2 evaluation report", "", "## Run", "", *metadata_lines(metadata, stages), "",
              "## Results (test splits, single-stream inference)", "",
              "OmniVec2 is the multitask model after the three stages; *classical* is a scikit-learn model on the raw "
@@ -115,28 +108,28 @@ def write_report(out_dir: str | Path, metrics: dict, figures: dict[str, str], me
              "the task got in stage 3. Bold: best of the three.", "", main_table(metrics), ""]
     for title, key in (("Per-task comparison", "bars"), ("Training curves", "curves"), ("Confusion matrices", "confusion"),
                        ("Shared embedding space", "embedding")):
-        if key in figures:
-            parts += [f"### {title}", "", f"![{title}]({figures[key]})", ""]
-    for key in sorted(k for k in figures if k.startswith("dense/")):
-        parts += [f"### Dense predictions: {key[6:]}", "", f"![{key}]({figures[key]})", ""]
+        if key in links:
+            parts += [f"### {title}", "", f"![{title}]({links[key]})", ""]
+    for key in sorted(k for k in links if k.startswith("dense/")):
+        parts += [f"### Dense predictions: {key[6:]}", "", f"![{key}]({links[key]})", ""]
     if ablations is not None:
         parts += ["## Ablations", "", ablations.get("description", ""), "", ablation_table(ablations), "",
                   directions_table(ablations.get("directions", [])), "", unseen_table(ablations.get("unseen_modality")), ""]
-    parts += ["## Data cards", ""] + [card_markdown(card, picture) for card, picture in cards]
+    else:
+        parts += ["## Ablations", "", "_Not run: `kedro run --pipeline ablations`, then this report again._", ""]
+    parts += ["## Data cards", ""] + [card.markdown for card in cards]
     markdown = "\n".join(parts)
-    (out_dir / "report.md").write_text(markdown)
-    (out_dir / "report.html").write_text(to_html(markdown, "omnivec2 evaluation report"))
-    return {"markdown": str(out_dir / "report.md"), "html": str(out_dir / "report.html")}
+    files = {relative: png for relative, png in figures.values()}
+    for card in cards:
+        files.update(card.files)
+    return Report(markdown, to_html(markdown, "omnivec2 evaluation report"), files)
 
 
-def draw_cards(out_dir: Path, specs: dict, validation: dict, manifests: dict, samples: dict[str, pd.DataFrame],
-               cache_root) -> list[tuple[dict, str]]:
-    """A card and its sample picture per dataset (`specs`: name -> DatasetSpec, in report order)."""
-    cards = []
-    for name, spec in specs.items():
-        spec = with_manifest_classes(spec, manifests[name])
-        card = data_card(spec, validation[name], manifests[name], cache_root)
-        label = next((t.name for t in spec.tasks if t.kind == "classification"), None)
-        picture = save_figure(sample_preview(spec, samples[name], label), out_dir, f"cards/{name}")
-        cards.append((card, picture))
-    return cards
+def data_card_piece(spec: DatasetSpec, validation: dict, manifest: dict, samples: pd.DataFrame,
+                    cache_root: str | Path) -> ReportPiece:
+    """A dataset's data card and the picture of a few of its samples (`figures/cards/<name>.png`)."""
+    spec = with_manifest_classes(spec, manifest)
+    card = data_card(spec, validation, manifest, cache_root)
+    label = next((t.name for t in spec.tasks if t.kind == "classification"), None)
+    picture, png = figure_file(sample_preview(spec, samples, label), f"cards/{spec.name}")
+    return ReportPiece(spec.name, card_markdown(card, picture), {picture: png})

@@ -1,6 +1,6 @@
 """The token cache on shared storage (``s3://bucket/prefix``): upload it once, read it through a local mirror.
 
-Ray workers on other machines cannot read the driver's ``data/03_primary/tokens``; with
+Ray workers on other machines cannot read the driver's token cache; with
 ``ray.token_cache_uri`` set, the training stage uploads each modality's cache directory there
 (`upload_token_cache`, manifest last, skipped when the remote manifest is already identical) and hands
 the workers the URI. `read_token_split` given a URI calls `mirror_modality`, which downloads

@@ -12,7 +12,7 @@ from omnivec2.training.stage_launch import StageLaunch
 
 # The keys a stage's and the model's parameter blocks may have; anything else is a typo that would
 # otherwise be ignored silently (e.g. `trainng:`), so it is refused naming the key.
-STAGE_KEYS = ("enabled", "training", "modalities", "output_dir")
+STAGE_KEYS = ("enabled", "training", "modalities")
 MODEL_KEYS = ("preset", "overrides", "modalities")
 
 

@@ -64,7 +64,7 @@ def test_stage_runs_across_two_nodes_with_s3_storage_and_an_mlflow_server(s3, tm
             with mlflow.start_run(experiment_id=experiment) as run:
                 mlflow.log_params({"ray.num_workers": 2, "model.preset": "tiny"})
                 summary = run_training_stage(
-                    "pretrain_unimodal", {"training": TRAINING, "output_dir": str(tmp_path / "out")},
+                    "pretrain_unimodal", {"training": TRAINING},
                     {"preset": "tiny"},
                     {"num_workers": 2, "cpus_per_worker": 1, "storage_path": f"s3://{bucket}/ray_runs",
                      "token_cache_uri": f"s3://{bucket}/tokens", "max_failures": 0, "num_to_keep": 1},

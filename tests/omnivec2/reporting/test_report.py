@@ -36,3 +36,23 @@ def test_a_modality_without_a_registered_preview_gets_one_from_its_shape():
                                               "source": {"kind": "sklearn_wine"}}), modality="someone_elses_sensor")
     figure = sample_preview(spec, table, "kind")
     assert len(figure.axes) == 2 and len(figure.axes[0].lines) == 3  # two classes, one line per channel
+
+
+def test_the_report_is_assembled_from_its_pieces_and_says_when_the_ablations_did_not_run():
+    from omnivec2.reporting.pieces import ReportPiece, linked_files
+    from omnivec2.reporting.report import assemble_report
+
+    card = ReportPiece("a", "### a (tabular)\n\n![a samples](figures/cards/a.png)\n", {"figures/cards/a.png": b"card"})
+    figures = {"bars": ("figures/task_bars.png", b"bars")}
+    report = assemble_report(METRICS, figures, {"git commit": "abc"}, {"train_multitask": {"skipped": True}}, [card], None)
+    assert "- git commit: `abc`" in report.markdown and "- train_multitask: skipped" in report.markdown
+    assert "## Ablations\n\n_Not run: `kedro run --pipeline ablations`" in report.markdown
+    assert report.markdown.index("## Data cards") < report.markdown.index("### a (tabular)")
+    assert report.files == {"figures/task_bars.png": b"bars", "figures/cards/a.png": b"card"}
+    assert linked_files(report.markdown) == ["figures/task_bars.png", "figures/cards/a.png"]
+    assert "<table>" in report.html
+    assert list(report.all_files())[-2:] == ["report.md", "report.html"]
+
+    summary = [{"variant": "full", "task": "a/cls", "mean": 0.8, "std": 0.01, "seeds": 3}]
+    with_grid = assemble_report(METRICS, figures, {}, {}, [card], {"description": "grid", "summary": summary})
+    assert "## Ablations\n\ngrid\n\n| variant | seeds | a/cls | mean |" in with_grid.markdown
