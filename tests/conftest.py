@@ -24,3 +24,11 @@ def _restore_leaky_environment():
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (`make test` runs two workers, `--dist loadgroup`), every test of the
+    session's shared tiny run goes to one worker, which runs the pipeline once for all of them."""
+    for item in items:
+        if "tiny_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("tiny_run"))
