@@ -7,7 +7,6 @@ from its `tokenizer.json`, found with `importlib.util.find_spec`): lower-casing 
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+from omnivec2.durable_files import sha256_file
 
 VOCAB_SIZE = 30522  # of the default vocabulary; the text modality declares it for its token_ce decoder
 
@@ -53,7 +54,7 @@ def _load(path: str, length: int):
 
 @lru_cache(maxsize=8)
 def _sha256(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return sha256_file(Path(path))
 
 
 @dataclass(frozen=True)
