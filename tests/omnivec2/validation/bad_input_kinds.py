@@ -4,7 +4,7 @@ Each `BadInput` corrupts one good row of any dataset's sample table, reading wha
 dataset's `DatasetSpec` (payload shape, dtype and value range; tasks), and says what validation must
 report; where it cannot apply to a dataset, `not_applicable(spec)` gives the reason (a uint8 payload
 cannot hold a value above 255, a dataset without a dense task has no label map to break...).
-`tests/omnivec2/validation/test_bad_inputs.py` applies every kind to every dataset of the default suite.
+`test_bad_inputs.py` (beside this module) applies every kind to every dataset of the default suite.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from omnivec2.data.sample_table import decode_label_map, decode_payload, encode_
 from omnivec2.datasets import DatasetSpec, TaskSpec
 from omnivec2.validation.checks import DENSE_DECODES, NAN_PLACED, PAYLOAD_DECODES
 
-BETWEEN, IN_SET, NOT_NULL = "expect_column_values_to_be_between", "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_null"
-REGEX, UNIQUE, COLUMNS = "expect_column_values_to_match_regex", "expect_column_values_to_be_unique", "expect_table_columns_to_match_set"
+BETWEEN, IN_SET = "expect_column_values_to_be_between", "expect_column_values_to_be_in_set"
+NOT_NULL, UNIQUE = "expect_column_values_to_not_be_null", "expect_column_values_to_be_unique"
+REGEX, COLUMNS = "expect_column_values_to_match_regex", "expect_table_columns_to_match_set"
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def oversized(good: np.ndarray, spec: DatasetSpec) -> np.ndarray:
     return np.concatenate([good] * (spec.payload.max_bytes // good.nbytes + 1), axis=0)
 
 
-def integer_bound(spec: DatasetSpec, bound: float | None, side: str) -> str | None:
+def unreachable_bound(spec: DatasetSpec, bound: float | None, side: str) -> str | None:
     """Why no value of the payload's dtype can be outside `bound`, or None."""
     dtype = np.dtype(spec.payload.dtype)
     if bound is None:
@@ -199,10 +200,12 @@ KINDS: tuple[BadInput, ...] = (
     BadInput("wrong dtype", payload_case(IN_SET, "dtype", other_dtype)),
     BadInput("truncated payload", truncated_payload),
     BadInput("oversized payload", payload_case(BETWEEN, "nbytes", oversized)),
-    BadInput("above range", payload_case(BETWEEN, "max", lambda good, spec: one_value(good, spec, beyond(spec.payload.value_range[1], 1))),
-             lambda spec: integer_bound(spec, spec.payload.value_range[1], "upper")),
-    BadInput("below range", payload_case(BETWEEN, "min", lambda good, spec: one_value(good, spec, beyond(spec.payload.value_range[0], -1))),
-             lambda spec: integer_bound(spec, spec.payload.value_range[0], "lower")),
+    BadInput("above range",
+             payload_case(BETWEEN, "max", lambda good, spec: one_value(good, spec, beyond(spec.payload.value_range[1], 1))),
+             lambda spec: unreachable_bound(spec, spec.payload.value_range[1], "upper")),
+    BadInput("below range",
+             payload_case(BETWEEN, "min", lambda good, spec: one_value(good, spec, beyond(spec.payload.value_range[0], -1))),
+             lambda spec: unreachable_bound(spec, spec.payload.value_range[0], "lower")),
     BadInput("unknown class", value_case(IN_SET, lambda spec: first_task(spec, "classification").name,
                                          lambda table, spec, row: first_task(spec, "classification").num_classes),
              no_task("classification")),
@@ -218,4 +221,3 @@ KINDS: tuple[BadInput, ...] = (
     BadInput("missing summary column", missing_column(lambda spec: "nan_count")),
     BadInput("missing label column", missing_column(lambda spec: spec.tasks[0].name)),
 )
-BAD_INPUTS: dict[str, BadInput] = {kind.name: kind for kind in KINDS}
