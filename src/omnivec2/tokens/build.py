@@ -231,6 +231,7 @@ def check_table(table: pd.DataFrame, spec: DatasetSpec) -> None:
         f"dtype other than {dtype}": table["dtype"] != dtype,
         f"shape not matching {spec.payload.shape}": ~table["shape"].astype(str).str.fullmatch(shape_regex(spec.payload.shape)),
         "a payload that does not decode": payload_length != expected_length * np.dtype(spec.payload.dtype).itemsize,
+        "a missing sample_id": table["sample_id"].isna(),
         "a duplicated sample_id": table["sample_id"].duplicated(keep=False),
         f"a split outside {list(SPLITS)}": ~table["split"].isin(SPLITS),
         **{f"a missing {t.name} target": table[t.name].isna() for t in spec.tasks},
@@ -255,7 +256,8 @@ def check_table(table: pd.DataFrame, spec: DatasetSpec) -> None:
     for what, mask in problems.items():
         mask = mask.fillna(True).to_numpy(dtype=bool)
         if mask.any():
-            ids = table.loc[mask, "sample_id"].astype(str).head(5).tolist()
+            positions = np.flatnonzero(mask)[:5]  # a missing id is named by its row, as validation names it
+            ids = [f"<row {p}>" if pd.isna(i) else str(i) for p, i in zip(positions, table["sample_id"].iloc[positions])]
             raise UnvalidatedTableError(
                 f"dataset {spec.name!r}: refusing to tokenize {int(mask.sum())} sample(s) with {what} "
                 f"(e.g. {', '.join(ids)}); validate the table first"

@@ -17,7 +17,6 @@ from omnivec2.datasets import TaskSpec, resolve_dataset
 from omnivec2.validation import validate_sample_table
 from tests.default_suite import DATASETS
 from omnivec2.tokens.spectrogram import LOG_FLOOR, LogMelPatches, hz_to_mel, mel_centres, mel_filterbank
-from tests.omnivec2.modalities.bad_inputs_audio_text_ts import ROW, assert_rejected, with_payload, with_value
 from tests.s3_server import upload_folder  # the `s3` fixture comes from tests/conftest.py
 
 SPEC = DATASETS["audio"]
@@ -224,27 +223,3 @@ def test_resampling_filters_what_the_new_rate_cannot_hold_instead_of_aliasing_it
     above = 0.5 * np.sin(2 * np.pi * 12000 * t)  # above 16 kHz's Nyquist: folds to 4 kHz if merely interpolated
     out = resample(above.astype(np.float32), 44100, 16000)
     assert np.sqrt(np.mean(out[200:-200] ** 2)) < 1e-3  # linear interpolation leaves 0.28 at 4 kHz
-
-
-# ----- bad input --------------------------------------------------------------------------------------
-BAD = {
-    "nan": (lambda t: with_payload(t, ROW, np.r_[np.nan, np.zeros(15999)].astype(np.float32)), "expect_column_values_to_be_between", "nan_count", True),
-    "inf": (lambda t: with_payload(t, ROW, np.r_[np.inf, np.zeros(15999)].astype(np.float32)), "expect_column_values_to_be_between", "inf_count", True),
-    "wrong shape": (lambda t: with_payload(t, ROW, np.zeros(8000, np.float32)), "expect_column_values_to_match_regex", "shape", True),
-    "truncated payload": (lambda t: with_value(t, ROW, "payload", t.at[ROW, "payload"][:-6]), "payload_decodes_to_shape_and_dtype", "payload", True),
-    "unknown label": (lambda t: with_value(t, ROW, "digit", 10), "expect_column_values_to_be_in_set", "digit", False),
-    "duplicate id": (lambda t: with_value(t, ROW, "sample_id", t.at[ROW + 1, "sample_id"]), "expect_column_values_to_be_unique", "sample_id", True),
-    "oversized": (lambda t: with_payload(t, ROW, np.zeros(16000, np.float64)), "expect_column_values_to_be_between", "nbytes", True),
-    "clipping": (lambda t: with_payload(t, ROW, np.full(16000, 1.5, np.float32)), "expect_column_values_to_be_between", "max", False),
-    "missing column": (lambda t: t.drop(columns=["nan_count"]), "expect_table_columns_to_match_set", None, True),
-}
-
-
-@pytest.mark.parametrize("kind", sorted(BAD))
-def test_bad_input_is_named_and_never_cached(table, tmp_path, kind):
-    corrupt, expectation, column, direct = BAD[kind]
-    bad = corrupt(table)
-    sample = str(table.at[ROW + 1, "sample_id"]) if kind == "duplicate id" else str(table.at[ROW, "sample_id"])
-    if column is None:
-        sample = "nan_count"
-    assert_rejected(bad, SPEC, expectation, column, sample, tmp_path / "cache", direct)

@@ -16,7 +16,6 @@ from omnivec2.data.embedded.inventor_catalog import CATEGORIES, EXPECTED_MESHES
 from tests.default_suite import DATASETS
 from omnivec2.tokens.cache import build_token_cache, read_token_split
 from omnivec2.validation import validate_sample_table
-from tests.omnivec2.modalities.mesh_bad_inputs import KINDS, assert_missing_column_rejected, assert_rejected
 
 SPEC = DATASETS["depth"]
 
@@ -127,17 +126,3 @@ def test_depth_folder_missing_label_map(tmp_path):
     (tmp_path / "labels" / "frame003.png").unlink()
     with pytest.raises(SourceError, match=r"dataset 'depth': no .*labels/frame003\.png or \.npy"):
         load_source(SPEC, {"kind": "depth_folder", "path": str(tmp_path)}, seed=0)
-
-
-@pytest.fixture(scope="module")
-def small(table):
-    return table.groupby("split", group_keys=False).head(4).reset_index(drop=True)
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_bad_input_is_rejected_naming_check_and_sample(small, kind, tmp_path):
-    assert_rejected(SPEC, small, kind, tmp_path)
-
-
-def test_missing_column_is_rejected(small, tmp_path):
-    assert_missing_column_rejected(SPEC, small, tmp_path)

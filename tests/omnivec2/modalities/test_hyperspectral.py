@@ -1,5 +1,5 @@
 """Hyperspectral: the linear-mixing generator, the Indian Pines-style scene reader, band-group
-tokens with dense material labels, and the bad-input corpus."""
+tokens with dense material labels (bad inputs: tests/omnivec2/validation/test_bad_inputs.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ from omnivec2.data.sample_table import decode_label_map, decode_payload
 from omnivec2.data.sources import SourceError, load_source
 from omnivec2.datasets import TaskSpec
 from tests.default_suite import DATASETS
-from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache, read_token_split
+from omnivec2.tokens.cache import build_token_cache, read_token_split
 from omnivec2.tokens.spectral import SpectralPatches
-from omnivec2.validation import ValidationFailed, validate_sample_table
-from tests.omnivec2.modalities.bad_inputs import assert_named_and_never_cached, bad_cases
+from omnivec2.validation import validate_sample_table
 
 SPEC = DATASETS["hyperspectral"]
 TASK = SPEC.tasks[0]
@@ -135,20 +134,3 @@ def test_scene_reader_rejects_mismatched_ground_truth_and_tiny_scenes(tmp_path):
     savemat(tmp_path / "b.mat", {"cube": cube[:20], "gt": gt[:20]})
     with pytest.raises(SourceError, match="smaller than one 32x32 tile"):
         load_source(SPEC, {"kind": "hsi_scene", "path": str(tmp_path / "b.mat")}, 0)
-
-
-ROW = 11
-
-
-@pytest.mark.parametrize("case", ["nan", "inf", "wrong shape", "truncated payload", "unknown label", "duplicate id", "oversized payload"])
-def test_bad_input_is_named_and_never_cached(table, tmp_path, case):
-    corrupted, expectation, column = bad_cases(table, SPEC, ROW)[case]
-    assert_named_and_never_cached(corrupted, SPEC, expectation, column, table.at[ROW, "sample_id"], tmp_path / "cache")
-
-
-def test_missing_column_is_named_and_never_cached(table, tmp_path):
-    with pytest.raises(ValidationFailed, match=r"expect_table_columns_to_match_set failed: missing column\(s\) \['material_max'\]"):
-        validate_sample_table(table.drop(columns="material_max"), SPEC)
-    with pytest.raises(UnvalidatedTableError, match="material_max"):
-        build_token_cache(table.drop(columns="material_max"), SPEC, tmp_path / "cache")
-    assert not (tmp_path / "cache").exists()

@@ -15,7 +15,6 @@ from omnivec2.data.embedded.inventor_thermal import MAX_COUNT, band_radiance, ra
 from tests.default_suite import DATASETS
 from omnivec2.tokens.cache import build_token_cache, read_token_split
 from omnivec2.validation import validate_sample_table
-from tests.omnivec2.modalities.mesh_bad_inputs import KINDS, assert_missing_column_rejected, assert_rejected
 
 SPEC = DATASETS["infrared"]
 
@@ -107,17 +106,3 @@ def test_thermal_folder_bad_frame_names_modality_and_file(tmp_path, content, exp
 def test_thermal_folder_unknown_task(tmp_path):
     with pytest.raises(SourceError, match="no task 'colour'"):
         load_source(SPEC, {**_write_folder(tmp_path), "task": "colour"}, seed=0)
-
-
-@pytest.fixture(scope="module")
-def small(table):
-    return table.groupby("split", group_keys=False).head(4).reset_index(drop=True)
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_bad_input_is_rejected_naming_check_and_sample(small, kind, tmp_path):
-    assert_rejected(SPEC, small, kind, tmp_path)
-
-
-def test_missing_column_is_rejected(small, tmp_path):
-    assert_missing_column_rejected(SPEC, small, tmp_path)

@@ -20,7 +20,6 @@ from omnivec2.model.embeddings import build_embedding
 from omnivec2.tokens.cache import build_token_cache, read_token_split
 from omnivec2.tokens.point_groups import PointGroups, farthest_point_sampling
 from omnivec2.validation import validate_sample_table
-from tests.omnivec2.modalities.mesh_bad_inputs import KINDS, assert_missing_column_rejected, assert_rejected
 
 SPEC = DATASETS["point_cloud"]
 
@@ -182,19 +181,6 @@ def test_point_folder_without_files(tmp_path):
     with pytest.raises(SourceError, match="dataset 'point_cloud': no .* files"):
         load_source(SPEC, {"kind": "point_folder", "path": str(tmp_path)}, seed=0)
 
-
-@pytest.fixture(scope="module")
-def small(table):
-    return table.groupby("split", group_keys=False).head(4).reset_index(drop=True)
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_bad_input_is_rejected_naming_check_and_sample(small, kind, tmp_path):
-    assert_rejected(SPEC, small, kind, tmp_path)
-
-
-def test_missing_column_is_rejected(small, tmp_path):
-    assert_missing_column_rejected(SPEC, small, tmp_path)
 
 
 def test_point_folder_from_s3(tmp_path, s3):

@@ -1,5 +1,5 @@
 """RGB: the visible-light renderer (paired with the infrared frames), the RGB PNG ImageFolder reader,
-8x8x3 ViT patch tokens, and the bad-input corpus."""
+8x8x3 ViT patch tokens (bad inputs: tests/omnivec2/validation/test_bad_inputs.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source
 from tests.default_suite import DATASETS
 from omnivec2.validation import validate_sample_table
-from tests.omnivec2.modalities.bad_inputs import assert_named_and_never_cached, bad_cases
 
 SPEC = DATASETS["rgb"]
 
@@ -59,9 +58,3 @@ def test_rgb_png_folder_keeps_colour_and_scales_to_unit_range(tmp_path):
     (tmp_path / "red" / "5.png").write_bytes(b"")
     with pytest.raises(SourceError, match=r"dataset 'rgb': .*red/5.png: empty file"):
         load_source(SPEC, {"kind": "png_folder", "path": str(tmp_path)}, 0)
-
-
-@pytest.mark.parametrize("case", ["nan", "inf", "wrong shape", "truncated payload", "unknown label", "duplicate id", "oversized payload"])
-def test_bad_input_is_named_and_never_cached(table, tmp_path, case):
-    corrupted, expectation, column = bad_cases(table, SPEC, 5)[case]
-    assert_named_and_never_cached(corrupted, SPEC, expectation, column, table.at[5, "sample_id"], tmp_path / "cache")

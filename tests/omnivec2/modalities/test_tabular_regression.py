@@ -9,11 +9,12 @@ import pytest
 from tests.default_suite import DATASETS
 
 
-from omnivec2.data.sample_table import decode_payload, summarise  # noqa: E402
+from omnivec2.data.sample_table import decode_payload  # noqa: E402
 from omnivec2.data.sources import SourceError, load_source  # noqa: E402
 from omnivec2.evaluation.baselines import classical_baseline  # noqa: E402
-from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache, read_token_split  # noqa: E402
+from omnivec2.tokens.cache import build_token_cache, read_token_split  # noqa: E402
 from omnivec2.validation import ValidationFailed, validate_sample_table  # noqa: E402
+from tests.omnivec2.validation.bad_input_kinds import with_value  # noqa: E402
 
 SPEC = DATASETS["tabular_regression"]
 ROW = 17
@@ -94,62 +95,10 @@ def test_cache_keeps_the_float_target_and_ridge_beats_the_mean(table, tmp_path):
     assert ridge["rmse"] < 0.85 * mean_rmse
 
 
-def with_payload(table, array):
-    table = table.copy()
-    for column, value in {"payload": array.tobytes(), **summarise(array)}.items():
-        table[column] = table[column].astype(object)
-        table.at[ROW, column] = value
-    return table
-
-
-def with_value(table, row, column, value):
-    table = table.copy()
-    table[column] = table[column].astype(object)
-    table.at[row, column] = value
-    return table
-
-
-BAD = {
-    "nan payload": (lambda t: with_payload(t, np.r_[np.nan, np.ones(9)].astype(np.float32)), "expect_column_values_to_be_between", "nan_count", True),
-    "inf payload": (lambda t: with_payload(t, np.r_[np.inf, np.ones(9)].astype(np.float32)), "expect_column_values_to_be_between", "inf_count", True),
-    "nan target": (lambda t: with_value(t, ROW, "progression", np.nan), "expect_column_values_to_not_be_null", "progression", True),
-    "inf target": (lambda t: with_value(t, ROW, "progression", np.inf), "expect_column_values_to_be_between", "progression", False),
-    "wrong shape": (lambda t: with_payload(t, np.ones(13, np.float32)), "expect_column_values_to_match_regex", "shape", True),
-    "truncated payload": (lambda t: with_value(t, ROW, "payload", t.at[ROW, "payload"][:-4]), "payload_decodes_to_shape_and_dtype", "payload", True),
-    "duplicate id": (lambda t: with_value(t, 3, "sample_id", t.at[ROW, "sample_id"]), "expect_column_values_to_be_unique", "sample_id", True),
-    "oversized": (lambda t: with_payload(t, np.ones((10, 10), np.float32)), "expect_column_values_to_be_between", "nbytes", True),
-    "negative measurement": (lambda t: with_payload(t, -np.ones(10, np.float32)), "expect_column_values_to_be_between", "min", False),
-}
-
-
-@pytest.mark.parametrize("kind", sorted(BAD))
-def test_bad_input_is_named(table, kind, tmp_path):
-    corrupt, expectation, column, cache_refuses = BAD[kind]
-    bad = corrupt(table)
-    with pytest.raises(ValidationFailed) as info:
-        validate_sample_table(bad, SPEC)
-    sample = str(table.at[ROW, "sample_id"])
-    line = f"validation failed for dataset 'tabular_regression': {expectation} on column {column!r} failed for "
-    assert any(l.startswith(line) and sample in l for l in str(info.value).splitlines()), str(info.value)
-    if cache_refuses:  # the others pass the cache's own cheap re-check (see the report)
-        with pytest.raises(UnvalidatedTableError, match="dataset 'tabular_regression'"):
-            build_token_cache(bad, SPEC, tmp_path)
-        assert not any(tmp_path.iterdir())
-
-
 def test_text_in_the_float_target_fails_validation(table):
-    # The check fails, but GX counts 0 unexpected rows for a type error, so no sample is named (see the report).
+    # Not in the bad-input corpus (which asserts the sample is named): the check fails, but GX counts 0 unexpected rows for a type error, so no sample is named (see the report).
     with pytest.raises(ValidationFailed, match=r"expect_column_values_to_be_between on column 'progression' failed"):
         validate_sample_table(with_value(table, ROW, "progression", "high"), SPEC)
-
-
-def test_missing_target_column_is_a_table_failure_and_not_cached(table, tmp_path):
-    bad = table.drop(columns=["progression"])
-    with pytest.raises(ValidationFailed, match=r"missing column\(s\) \['progression'\]"):
-        validate_sample_table(bad, SPEC)
-    with pytest.raises(UnvalidatedTableError, match=r"lacks column\(s\) \['progression'\]"):
-        build_token_cache(bad, SPEC, tmp_path)
-    assert not any(tmp_path.iterdir())
 
 
 def test_clean_table_passes(table):

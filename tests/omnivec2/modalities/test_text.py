@@ -15,7 +15,6 @@ from omnivec2.model.config import modality_config_from_spec
 from omnivec2.model.embeddings import build_embedding
 from tests.default_suite import DATASETS
 from omnivec2.tokens.wordpiece import VOCAB_SIZE, WordPieceIds
-from tests.omnivec2.modalities.bad_inputs_audio_text_ts import ROW, assert_rejected, with_payload, with_value
 from tests.s3_server import upload_folder  # the `s3` fixture comes from tests/conftest.py
 
 SPEC = DATASETS["text"]
@@ -130,27 +129,6 @@ def test_text_table_bad_files(tmp_path, content, message):
     path.write_bytes(content)
     with pytest.raises(SourceError, match=r"dataset 'text': .*" + message):
         load_source(SPEC, {"kind": "text_table", "path": str(path)}, seed=0)
-
-
-# ----- bad input --------------------------------------------------------------------------------------
-BAD = {
-    "empty text": (lambda t: with_payload(t, ROW, np.zeros(0, np.uint8)), "expect_column_values_to_match_regex", "shape", True),
-    "float payload with inf": (lambda t: with_payload(t, ROW, np.array([1.0, np.inf], np.float32)), "expect_column_values_to_be_between", "inf_count", True),
-    "nan label": (lambda t: with_value(t, ROW, "sentiment", np.nan), "expect_column_values_to_not_be_null", "sentiment", True),
-    "wrong shape": (lambda t: with_payload(t, ROW, np.full((4, 16), 97, np.uint8)), "expect_column_values_to_match_regex", "shape", True),
-    "truncated payload": (lambda t: with_value(t, ROW, "payload", t.at[ROW, "payload"][:-3]), "payload_decodes_to_shape_and_dtype", "payload", True),
-    "unknown label": (lambda t: with_value(t, ROW, "sentiment", 3), "expect_column_values_to_be_in_set", "sentiment", False),
-    "duplicate id": (lambda t: with_value(t, ROW, "sample_id", t.at[ROW + 1, "sample_id"]), "expect_column_values_to_be_unique", "sample_id", True),
-    "oversized": (lambda t: with_payload(t, ROW, np.full(2000, 97, np.uint8)), "expect_column_values_to_be_between", "nbytes", False),
-    "missing column": (lambda t: t.drop(columns=["shape"]), "expect_table_columns_to_match_set", None, True),
-}
-
-
-@pytest.mark.parametrize("kind", sorted(BAD))
-def test_bad_input_is_named_and_never_cached(table, tmp_path, kind):
-    corrupt, expectation, column, direct = BAD[kind]
-    sample = str(table.at[ROW + 1 if kind == "duplicate id" else ROW, "sample_id"])
-    assert_rejected(corrupt(table), SPEC, expectation, column, "shape" if column is None else sample, tmp_path / "c", direct)
 
 
 def test_cached_ids_are_exact_integers(table, tmp_path):

@@ -14,7 +14,6 @@ from omnivec2.datasets import TaskSpec, resolve_dataset
 from omnivec2.modalities import PayloadSpec
 from tests.default_suite import DATASETS
 from omnivec2.validation import validate_sample_table
-from tests.omnivec2.modalities.bad_inputs_audio_text_ts import ROW, assert_rejected, with_payload, with_value
 
 SPEC = DATASETS["time_series"]
 
@@ -161,23 +160,3 @@ def test_uneven_file_problems_are_named(tmp_path, options, text, message):
     (tmp_path / "U_TRAIN.ts").write_text(text)
     with pytest.raises(SourceError, match=r"dataset 'uneven': .*" + message):
         load_source(spec, spec.source, seed=0)
-
-
-BAD = {
-    "nan": (lambda t: with_payload(t, ROW, np.r_[np.nan, np.zeros(149)].astype(np.float32).reshape(1, 150)), "expect_column_values_to_be_between", "nan_count", True),
-    "inf": (lambda t: with_payload(t, ROW, np.r_[-np.inf, np.zeros(149)].astype(np.float32).reshape(1, 150)), "expect_column_values_to_be_between", "inf_count", True),
-    "wrong shape": (lambda t: with_payload(t, ROW, np.zeros((2, 150), np.float32)), "expect_column_values_to_match_regex", "shape", True),
-    "truncated payload": (lambda t: with_value(t, ROW, "payload", t.at[ROW, "payload"][:-4]), "payload_decodes_to_shape_and_dtype", "payload", True),
-    "unknown label": (lambda t: with_value(t, ROW, "gesture", 2), "expect_column_values_to_be_in_set", "gesture", False),
-    "duplicate id": (lambda t: with_value(t, ROW, "sample_id", t.at[ROW + 1, "sample_id"]), "expect_column_values_to_be_unique", "sample_id", True),
-    "oversized": (lambda t: with_payload(t, ROW, np.zeros((1, 150), np.float64)), "expect_column_values_to_be_between", "nbytes", True),
-    "out of range": (lambda t: with_payload(t, ROW, np.full((1, 150), 5.0e3, np.float32)), "expect_column_values_to_be_between", "max", False),
-    "missing column": (lambda t: t.drop(columns=["gesture"]), "expect_table_columns_to_match_set", None, True),
-}
-
-
-@pytest.mark.parametrize("kind", sorted(BAD))
-def test_bad_input_is_named_and_never_cached(table, tmp_path, kind):
-    corrupt, expectation, column, direct = BAD[kind]
-    sample = str(table.at[ROW + 1 if kind == "duplicate id" else ROW, "sample_id"])
-    assert_rejected(corrupt(table), SPEC, expectation, column, "gesture" if column is None else sample, tmp_path / "c", direct)

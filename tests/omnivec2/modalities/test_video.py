@@ -1,5 +1,5 @@
 """Video: the moving-digits generator (bounces, independent labels, unseen digit scans in test), the
-video-folder + CSV reader (OpenCV), tubelet tokens with tube masking, and the bad-input corpus."""
+video-folder + CSV reader (OpenCV), tubelet tokens with tube masking (bad inputs: tests/omnivec2/validation/test_bad_inputs.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,8 @@ from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source
 from tests.default_suite import DATASETS
 from omnivec2.model.masking import make_mask
-from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache
 from omnivec2.tokens.tubelets import Tubelets
-from omnivec2.validation import ValidationFailed, validate_sample_table
-from tests.omnivec2.modalities.bad_inputs import assert_named_and_never_cached, bad_cases
+from omnivec2.validation import validate_sample_table
 
 SPEC = DATASETS["video"]
 
@@ -131,20 +129,3 @@ def test_video_folder_reader_rejects_a_csv_without_task_columns(tmp_path):
     pd.DataFrame({"path": ["a.avi"], "digit": [1]}).to_csv(tmp_path / "labels.csv", index=False)
     with pytest.raises(SourceError, match=r"labels.csv: missing column\(s\) \['direction'\]"):
         load_source(SPEC, {"kind": "video_folder", "path": str(tmp_path)}, 0)
-
-
-ROW = 21
-
-
-@pytest.mark.parametrize("case", ["nan", "inf", "wrong shape", "truncated payload", "unknown label", "duplicate id", "oversized payload"])
-def test_bad_input_is_named_and_never_cached(table, tmp_path, case):
-    corrupted, expectation, column = bad_cases(table, SPEC, ROW)[case]
-    assert_named_and_never_cached(corrupted, SPEC, expectation, column, table.at[ROW, "sample_id"], tmp_path / "cache")
-
-
-def test_missing_column_is_named_and_never_cached(table, tmp_path):
-    with pytest.raises(ValidationFailed, match=r"missing column\(s\) \['direction'\]"):
-        validate_sample_table(table.drop(columns="direction"), SPEC)
-    with pytest.raises(UnvalidatedTableError, match="direction"):
-        build_token_cache(table.drop(columns="direction"), SPEC, tmp_path / "cache")
-    assert not (tmp_path / "cache").exists()

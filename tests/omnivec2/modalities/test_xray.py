@@ -1,5 +1,5 @@
 """X-ray: the DRR generator (Beer-Lambert physics, counts, determinism), the PNG ImageFolder reader,
-ViT patch tokens, and the bad-input corpus."""
+ViT patch tokens (bad inputs: tests/omnivec2/validation/test_bad_inputs.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from PIL import Image
 from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source
 from tests.default_suite import DATASETS
-from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache
-from omnivec2.validation import ValidationFailed, validate_sample_table
-from tests.omnivec2.modalities.bad_inputs import assert_named_and_never_cached, bad_cases
+from omnivec2.validation import validate_sample_table
 
 SPEC = DATASETS["xray"]
 
@@ -115,20 +113,3 @@ def test_png_folder_reader_rejects_unknown_classes_and_empty_trees(tmp_path):
         load_source(SPEC, {"kind": "png_folder", "path": str(tmp_path), "classes": ["normal", "nodule"]}, 0)
     with pytest.raises(SourceError, match=r"no image files \(.png, .jpg, .jpeg, .gif, .bmp, .tif, .tiff\) under"):
         load_source(SPEC, {"kind": "png_folder", "path": str(tmp_path / "nothing")}, 0)
-
-
-ROW = 17
-
-
-@pytest.mark.parametrize("case", ["nan", "inf", "wrong shape", "truncated payload", "unknown label", "duplicate id", "oversized payload"])
-def test_bad_input_is_named_and_never_cached(table, tmp_path, case):
-    corrupted, expectation, column = bad_cases(table, SPEC, ROW)[case]
-    assert_named_and_never_cached(corrupted, SPEC, expectation, column, table.at[ROW, "sample_id"], tmp_path / "cache")
-
-
-def test_missing_column_is_named_and_never_cached(table, tmp_path):
-    with pytest.raises(ValidationFailed, match=r"missing column\(s\) \['nan_count'\]"):
-        validate_sample_table(table.drop(columns="nan_count"), SPEC)
-    with pytest.raises(UnvalidatedTableError, match="nan_count"):
-        build_token_cache(table.drop(columns="nan_count"), SPEC, tmp_path / "cache")
-    assert not (tmp_path / "cache").exists()

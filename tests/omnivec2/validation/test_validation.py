@@ -1,4 +1,5 @@
-"""The Great Expectations suite per modality: clean tables pass, each bad input is named, quarantine."""
+"""The Great Expectations suite per modality: clean tables pass, failure counts, table-level failures,
+quarantine (each bad-input kind against each dataset: test_bad_inputs.py)."""
 
 from __future__ import annotations
 
@@ -8,26 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omnivec2.data.sample_table import summarise
 from omnivec2.data.sources import load_source
 from tests.default_suite import DATASETS
-from tests.omnivec2.modalities.bad_inputs import with_value
+from tests.omnivec2.validation.bad_input_kinds import with_payload, with_value
 from omnivec2.validation import ValidationFailed, validate_sample_table
 
 
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
     return {name: load_source(spec, spec.source, seed=0) for name, spec in DATASETS.items()}
-
-
-def with_payload(table: pd.DataFrame, row: int, array: np.ndarray) -> pd.DataFrame:
-    """A copy of `table` whose row `row` holds `array`, with honest summaries."""
-    table = table.copy()
-    for column, value in {"payload": array.tobytes(), **summarise(array)}.items():
-        table.at[row, column] = value
-    return table
-
-
 
 
 @pytest.mark.parametrize("name", sorted(DATASETS))
@@ -46,50 +36,11 @@ def test_clean_default_table_passes(tables, name):
 
 
 ROW = 17
-BAD_INPUTS = {
-    # kind: (modality, corrupt(table) -> table, expectation, column)
-    "nan": ("tabular", lambda t: with_payload(t, ROW, np.r_[np.nan, np.ones(12)].astype(np.float32)), "expect_column_values_to_be_between", "nan_count"),
-    "inf": ("tabular", lambda t: with_payload(t, ROW, np.r_[np.inf, np.ones(12)].astype(np.float32)), "expect_column_values_to_be_between", "inf_count"),
-    "wrong shape": ("image", lambda t: with_payload(t, ROW, np.ones((4, 16), np.float32)), "expect_column_values_to_match_regex", "shape"),
-    "truncated payload": ("imu", lambda t: with_value(t, ROW, "payload", t.at[ROW, "payload"][:-8]), "payload_decodes_to_shape_and_dtype", "payload"),
-    "unknown label": ("tabular", lambda t: with_value(t, ROW, "cultivar", 3), "expect_column_values_to_be_in_set", "cultivar"),
-    "missing label": ("image", lambda t: with_value(t, ROW, "digit", None), "expect_column_values_to_not_be_null", "digit"),
-    "duplicate id": ("tabular", lambda t: with_value(t, 3, "sample_id", t.at[ROW, "sample_id"]), "expect_column_values_to_be_unique", "sample_id"),
-    "oversized": ("image", lambda t: with_payload(t, ROW, np.ones((16, 16), np.float32)), "expect_column_values_to_be_between", "nbytes"),
-    "wrong split": ("tabular", lambda t: with_value(t, ROW, "split", "training"), "expect_column_values_to_be_in_set", "split"),
-    "wrong dtype": ("tabular", lambda t: with_payload(t, ROW, np.ones(13, np.float64)), "expect_column_values_to_be_in_set", "dtype"),
-    "out of range": ("image", lambda t: with_payload(t, ROW, np.full((8, 8), 17.0, np.float32)), "expect_column_values_to_be_between", "max"),
-    "null id": ("tabular", lambda t: with_value(t, 3, "sample_id", None), "expect_column_values_to_not_be_null", "sample_id"),
-}
-
-
-@pytest.mark.parametrize("kind", sorted(BAD_INPUTS))
-def test_bad_input_fails_naming_expectation_and_sample(tables, kind):
-    name, corrupt, expectation, column = BAD_INPUTS[kind]
-    table = corrupt(tables[name])
-    with pytest.raises(ValidationFailed) as info:
-        validate_sample_table(table, DATASETS[name])
-    error = info.value
-    assert isinstance(error, ValueError) and error.dataset == name
-    sample = "<row 3>" if kind == "null id" else str(tables[name].at[ROW, "sample_id"])
-    line = f"validation failed for dataset {name!r}: {expectation} on column {column!r} failed for "
-    assert any(l.startswith(line) and sample in l for l in str(error).splitlines()), str(error)
-    failed = [e for e in error.report["expectations"] if not e["success"]]
-    assert any(e["expectation"] == expectation and e["column"] == column and sample in e["examples"] for e in failed)
-    json.dumps(error.report)
-
 
 def test_message_counts_failures(tables):
     table = with_payload(tables["tabular"], ROW, np.r_[np.nan, np.ones(12)].astype(np.float32))
     with pytest.raises(ValidationFailed, match=r"'nan_count' failed for 1 of 178 samples \(e\.g\. wine-00017\)"):
         validate_sample_table(table, DATASETS["tabular"])
-
-
-def test_missing_column_is_a_table_failure(tables):
-    table = tables["tabular"].drop(columns=["nan_count"])
-    for mode in ("fail", "quarantine"):
-        with pytest.raises(ValidationFailed, match=r"expect_table_columns_to_match_set failed: missing column\(s\) \['nan_count'\]"):
-            validate_sample_table(table, DATASETS["tabular"], mode=mode)
 
 
 def test_no_test_samples_is_a_table_failure(tables):
