@@ -58,7 +58,7 @@ test: setup
 
 # Unit and slice tests only (skips the end-to-end kedro runs).
 test-fast: setup
-	$(VENV)/bin/python -m pytest -q -m "not e2e"
+	$(VENV)/bin/python -m pytest -q -n 2 -m "not e2e"
 
 # The paper's ablations at the default preset (after `make run`; ~20 min on 2 cores, resumes if interrupted),
 # then the report again with their table.
