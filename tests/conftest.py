@@ -26,6 +26,7 @@ def _restore_leaky_environment():
             os.environ[name] = value
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the mark into the test's group
 def pytest_collection_modifyitems(items):
     """Under pytest-xdist (`make test` runs two workers, `--dist loadgroup`), every test of the
     session's shared tiny run goes to one worker, which runs the pipeline once for all of them."""

@@ -67,8 +67,10 @@ def _points(ax, payload: np.ndarray) -> None:
 
 
 def _false_colour(ax, payload: np.ndarray) -> None:
-    """[H, W, 31] reflectance cube (400-700 nm, 10 nm) -> bands 650 / 550 / 450 nm as R / G / B."""
-    rgb = payload[..., [25, 15, 5]]
+    """[H, W, B] cube with its bands spread over 400-700 nm -> the bands nearest 650 / 550 / 450 nm as
+    R / G / B (bands 25 / 15 / 5 of the default 31)."""
+    last = payload.shape[-1] - 1
+    rgb = payload[..., [round((nm - 400) / 300 * last) for nm in (650, 550, 450)]]
     ax.imshow(np.clip(rgb / max(float(rgb.max()), 1e-6), 0, 1))
 
 

@@ -56,3 +56,13 @@ def test_the_report_is_assembled_from_its_pieces_and_says_when_the_ablations_did
     summary = [{"variant": "full", "task": "a/cls", "mean": 0.8, "std": 0.01, "seeds": 3}]
     with_grid = assemble_report(METRICS, figures, {}, {}, [card], {"description": "grid", "summary": summary})
     assert "## Ablations\n\ngrid\n\n| variant | seeds | a/cls | mean |" in with_grid.markdown
+
+
+def test_a_cube_with_fewer_bands_than_the_default_gets_a_false_colour_preview():
+    cubes = [np.random.default_rng(i).random((16, 16, 8), dtype=np.float32) for i in range(4)]
+    table = build_sample_table([f"t{i}" for i in range(4)], ["train"] * 4, cubes, {"kind": np.arange(4) % 2})
+    spec = resolve_dataset("fields", {"modality": "hyperspectral", "shape": {"size": 16, "bands": 8, "patch": 4},
+                                      "source": {"kind": "hsi_mixing"}})
+    figure = sample_preview(spec, table, "kind")
+    shown = figure.axes[0].images[0].get_array()
+    np.testing.assert_allclose(shown[..., 0], np.clip(cubes[0][..., 6] / cubes[0][..., [6, 4, 1]].max(), 0, 1), rtol=1e-5)
