@@ -26,10 +26,8 @@ def _restore_leaky_environment():
             os.environ[name] = value
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the mark into the test's group
 def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (`make test` runs two workers, `--dist loadgroup`), every test of the
-    session's shared tiny run goes to one worker, which runs the pipeline once for all of them."""
-    for item in items:
-        if "tiny_run" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("tiny_run"))
+    """The end-to-end module first: `make test` runs `pytest -n 2 --dist loadfile`, which hands each
+    module to one worker in collection order, so the worker that takes it starts the session's tiny run
+    (minutes, and the longest chain of the suite) at once while the other takes the unit tests."""
+    items.sort(key=lambda item: item.nodeid.split("::")[0] != "tests/pipelines/test_end_to_end.py")

@@ -1,5 +1,6 @@
-"""`dvc repro` on the tiny preset: the stage graph chains every pipeline in order; on a finished run,
-a changed parameter re-runs only the stages it touches, and the rest are up to date.
+"""`dvc repro` on the tiny preset: the stage graph chains every pipeline in order. The re-run on a
+finished run (a changed parameter re-runs only the stages it touches) continues from the session's
+tiny run, so it lives with the other tiny-run tests in test_end_to_end.py.
 
 The finished run is the session's `tiny_run` (one `kedro run` of the whole pipeline), recorded in
 `dvc.lock` by `dvc commit`, which refuses a stage whose declared outputs are missing; re-running every
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipelines.conftest import PROJECT, copy_project, subprocess_env
+from tests.pipelines.conftest import PROJECT, subprocess_env
 
 pytestmark = pytest.mark.e2e
 
@@ -52,18 +53,3 @@ def test_the_stage_graph_chains_every_pipeline(tmp_path):
     edges = set(re.findall(r'"(\w+)" -> "(\w+)"', dot))
     assert set(zip(STAGES, STAGES[1:])) <= edges
     assert set(re.findall(r'^"(\w+)";$', dot, re.MULTILINE)) == set(STAGES)
-
-
-def test_repro_reruns_only_what_a_parameter_change_touches(tiny_run, tmp_path):
-    project = make_dvc_project(copy_project(tiny_run.project, tmp_path / "project"))
-    run(project, "dvc", "commit", "--force")  # the finished run's outputs, as the stages' results
-    assert (project / "dvc.lock").exists()
-
-    second = run(project, "dvc", "repro")
-    assert ran_stages(second) == [] and "up to date" in second
-
-    params = project / "conf/base/parameters_pretrain_multimodal.yml"
-    params.write_text(params.read_text().replace("lr: 5.0e-4", "lr: 4.0e-4"))
-    third = run(project, "dvc", "repro")
-    assert ran_stages(third) == ["pretrain_multimodal", "train_multitask", "evaluation"]
-    assert (project / "data/08_reporting/metrics.json").exists()
