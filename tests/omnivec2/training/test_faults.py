@@ -43,15 +43,6 @@ def token_cache(tmp_path_factory):
     return root, manifests
 
 
-@pytest.fixture(scope="module")
-def ray_runtime():
-    import ray
-
-    ray.init(address="local", num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
 def launch_for(token_cache, stage, **ray_params) -> StageLaunch:
     root, manifests = token_cache
     return stage_launch(stage, {"training": TRAINING}, {"preset": "tiny"}, root, manifests, None, None,
