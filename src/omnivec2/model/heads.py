@@ -62,9 +62,10 @@ def task_loss(kind: str, output: torch.Tensor, target: torch.Tensor, ignore_inde
         logits, labels = output.flatten(0, 2), target.long().flatten()  # [B*N*K, C], [B*N*K]
         if ignore_index is None:
             return F.cross_entropy(logits, labels)
-        if bool((labels == ignore_index).all()):
-            return logits.sum() * 0.0
-        return F.cross_entropy(logits, labels, ignore_index=ignore_index)
+        # The mean over labelled pixels, written so that a batch without one is 0 rather than NaN,
+        # with no host sync on the step's hot path.
+        total = F.cross_entropy(logits, labels, ignore_index=ignore_index, reduction="sum")
+        return total / (labels != ignore_index).sum().clamp(min=1)
     if kind == "regression":
         return F.mse_loss(output, target.float())
     if kind == "embedding":
