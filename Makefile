@@ -54,7 +54,7 @@ run: setup
 	$(VENV)/bin/kedro run
 
 test: setup
-	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile --durations=10
+	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=10
 
 # Unit and slice tests only (skips the end-to-end kedro runs).
 test-fast: setup

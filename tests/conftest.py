@@ -30,8 +30,18 @@ def _restore_leaky_environment():
             os.environ[name] = value
 
 
+FIRST_MODULE = "tests/pipelines/test_end_to_end.py"  # starts the session's tiny run
+
+
 def pytest_collection_modifyitems(items):
-    """The end-to-end module first: `make test` runs `pytest -n 2 --dist loadfile`, which hands each
-    module to one worker in collection order, so the worker that takes it starts the session's tiny run
-    (minutes, and the longest chain of the suite) at once while the other takes the unit tests."""
-    items.sort(key=lambda item: item.nodeid.split("::")[0] != "tests/pipelines/test_end_to_end.py")
+    """The tiny run's module first and the modules that continue from a copy of it
+    (`continues_tiny_run`) last. `make test` runs `pytest -n 2 --dist loadfile --no-loadscope-reorder`,
+    which hands modules to the workers in this order as they free up: one worker starts the run
+    (minutes) at once while the other takes the unit tests, and the continuations come when the run
+    is finished (a worker that reaches one earlier waits on the run's lock)."""
+    def rank(item) -> int:
+        if item.nodeid.split("::")[0] == FIRST_MODULE:
+            return 0
+        return 2 if item.get_closest_marker("continues_tiny_run") else 1
+
+    items.sort(key=rank)

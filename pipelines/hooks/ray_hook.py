@@ -1,5 +1,6 @@
-"""`RayHook`: start Ray once per Kedro session, only when the pipeline has a node tagged ``ray`` (the
-node launches Ray Train), and stop it when the run ends or fails.
+"""`RayHook`: start Ray once per Kedro run, just before its first node tagged ``ray`` (a node that
+launches Ray Train), and stop it when the run ends or fails. A run that stops earlier (bad data at
+validation, a tokenizer error) or has no such node never starts it.
 
 ```yaml
 ray:
@@ -30,6 +31,7 @@ def needs_ray(pipeline: Any) -> bool:
 class RayHook:
     def __init__(self) -> None:
         self._params: dict[str, Any] | None = None
+        self._pending: dict[str, Any] | None = None  # the `ray` block, until the first ray node starts Ray
         self._started = False
 
     @hook_impl
@@ -38,10 +40,17 @@ class RayHook:
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        self._pending = None
         if not needs_ray(pipeline):
             return
         params = self._params if self._params is not None else params_from(catalog)
-        ray_params = params.get("ray") or {}
+        self._pending = dict(params.get("ray") or {})
+
+    @hook_impl
+    def before_node_run(self, node: Any) -> None:
+        if self._pending is None or RAY_TAG not in node.tags:
+            return
+        ray_params, self._pending = self._pending, None
         self._started = start_ray(
             address=ray_params.get("address"),
             num_cpus=ray_params.get("num_cpus"),
@@ -59,6 +68,7 @@ class RayHook:
         self._stop()
 
     def _stop(self) -> None:
+        self._pending = None
         if self._started:
             self._started = False
             stop_ray()

@@ -7,6 +7,7 @@ continue from a finished run (DVC re-runs, a resumed stage) work on a `copy_proj
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from tests.default_suite import DATASETS
 from tests.pipelines import user_datasets
@@ -66,22 +68,43 @@ class TinyRun:
 
 
 @pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory) -> TinyRun:
-    """The whole pipeline once per session: `kedro run --env tiny` with real Ray Train workers, MLflow,
-    GX and the token cache, on the default suite plus users' datasets (tests/pipelines/user_datasets.py)."""
-    root = tmp_path_factory.mktemp("tiny_run")
+def tiny_run(tmp_path_factory, worker_id) -> TinyRun:
+    """The whole pipeline once per test session: `kedro run --env tiny` with real Ray Train workers,
+    MLflow, GX and the token cache, on the default suite plus users' datasets (user_datasets.py).
+
+    Under `pytest -n 2` both workers share it: the first to ask runs it while holding a file lock in
+    the session's shared temporary folder, the other waits on the lock and reads the recorded outcome
+    (a failed run fails both, without a second attempt)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent
+    root = shared / "tiny_run"
+    with FileLock(str(shared / "tiny_run.lock")):
+        outcome = root / "outcome.json"
+        if not outcome.exists():
+            outcome.write_text(json.dumps(_run_tiny_pipeline(root)))
+        recorded = json.loads(outcome.read_text())
+    assert recorded["returncode"] == 0, recorded["output"]
+    return TinyRun(root / "project", root / "user_data", recorded["user"])
+
+
+def _run_tiny_pipeline(root: Path) -> dict:
+    """-> {"returncode", "output" (its tail), "user" (the users' entries)}; a timeout counts as a failure."""
+    root.mkdir(parents=True, exist_ok=True)
     project = make_project(root / "project")
     user = user_datasets.declare(project, root / "user_data")
-    result = kedro(project, "run", "--env", "tiny", timeout=1500)  # minutes on a loaded 2-core machine
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
-    return TinyRun(project, root / "user_data", user)
+    try:
+        result = kedro(project, "run", "--env", "tiny", timeout=1500)  # minutes on a loaded 2-core machine
+    except subprocess.TimeoutExpired as timeout:
+        return {"returncode": -1, "output": f"timed out after {timeout.timeout} s", "user": user}
+    return {"returncode": result.returncode, "output": result.stdout[-3000:] + result.stderr[-5000:], "user": user}
 
 
 def copy_project(source: Path, target: Path, without: tuple[str, ...] = ()) -> Path:
     """A copy of a finished project to continue from, minus its MLflow store (a copied store would
-    still log artifacts into the source's folder, whose path it records) and the `without` paths
-    (globs relative to the project)."""
-    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns("mlflow.db", "mlartifacts"))
+    still log artifacts into the source's folder, whose path it records), the finished stages' Ray
+    storage (half of a tiny run's bytes; a stage that runs again in the copy starts a Ray run of its
+    own) and the `without` paths (globs relative to the project)."""
+    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns("mlflow.db", "mlartifacts", "ray_runs"))
     for pattern in without:
         for path in target.glob(pattern):
             shutil.rmtree(path) if path.is_dir() else path.unlink()

@@ -1,10 +1,9 @@
-"""`dvc repro` on the tiny preset: the stage graph chains every pipeline in order. The re-run on a
-finished run (a changed parameter re-runs only the stages it touches) continues from the session's
-tiny run, so it lives with the other tiny-run tests in test_end_to_end.py.
+"""`dvc repro` on the tiny preset: the stage graph chains every pipeline in order, and on a finished
+run a changed parameter re-runs only the stages it touches.
 
-The finished run is the session's `tiny_run` (one `kedro run` of the whole pipeline), recorded in
-`dvc.lock` by `dvc commit`, which refuses a stage whose declared outputs are missing; re-running every
-stage from scratch here as well would repeat that run's minutes.
+The finished run is a copy of the session's `tiny_run` (one `kedro run` of the whole pipeline),
+recorded in `dvc.lock` by `dvc commit`, which refuses a stage whose declared outputs are missing;
+re-running every stage from scratch here as well would repeat that run's minutes.
 """
 
 from __future__ import annotations
@@ -16,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipelines.conftest import PROJECT, subprocess_env
+from tests.pipelines.conftest import PROJECT, copy_project, subprocess_env
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.continues_tiny_run]
 
 STAGES = ["ingestion", "tokenization", "pretrain_unimodal", "pretrain_multimodal", "train_multitask", "evaluation"]
 
@@ -53,3 +52,19 @@ def test_the_stage_graph_chains_every_pipeline(tmp_path):
     edges = set(re.findall(r'"(\w+)" -> "(\w+)"', dot))
     assert set(zip(STAGES, STAGES[1:])) <= edges
     assert set(re.findall(r'^"(\w+)";$', dot, re.MULTILINE)) == set(STAGES)
+
+
+def test_repro_reruns_only_what_a_parameter_change_touches(tiny_run, tmp_path):
+    project = make_dvc_project(copy_project(tiny_run.project, tmp_path / "project"))
+    run(project, "dvc", "commit", "--force")  # the finished run's outputs, as the stages' results
+    assert (project / "dvc.lock").exists()
+
+    second = run(project, "dvc", "repro")
+    assert ran_stages(second) == [] and "up to date" in second
+
+    # A stage-3 parameter: the two stages that read it re-run, everything upstream is kept.
+    params = project / "conf/base/parameters_train_multitask.yml"
+    params.write_text(params.read_text().replace("lr: 1.0e-3", "lr: 9.0e-4", 1))
+    third = run(project, "dvc", "repro")
+    assert ran_stages(third) == ["train_multitask", "evaluation"]
+    assert (project / "data/08_reporting/metrics.json").exists()

@@ -352,8 +352,14 @@ def test_ray_hook_starts_only_for_ray_nodes(fake_ray, ray_params, tmp_path):
     hook.after_pipeline_run(run_params={}, run_result={}, pipeline=plain, catalog=None)
     assert fake_ray == {"start": [], "stop": 0}
 
-    with_ray = plain + Pipeline([_stage_node(train_stage)])
+    stage = _stage_node(train_stage)
+    with_ray = plain + Pipeline([stage])
     hook.before_pipeline_run(run_params={}, pipeline=with_ray, catalog=None)
+    assert fake_ray["start"] == []  # not before the first node that needs it
+    hook.before_node_run(node=plain.nodes[0])
+    assert fake_ray["start"] == []
+    hook.before_node_run(node=stage)
+    hook.before_node_run(node=stage)  # starts once
     env_vars = fake_ray["start"][0].pop("env_vars")  # the S3 settings forwarded to the workers
     assert isinstance(env_vars, dict) and not any(k.startswith("RAY_") for k in env_vars)
     assert fake_ray["start"] == [{"address": None, "num_cpus": 1, "include_dashboard": None, "num_gpus": None}]
@@ -369,6 +375,7 @@ def test_ray_hook_stops_on_error_and_reads_catalog_params(fake_ray, ray_params, 
     hook = RayHook()  # no context: parameters come from the catalog
     pipeline = Pipeline([_stage_node(train_stage)])
     hook.before_pipeline_run(run_params={}, pipeline=pipeline, catalog=_catalog(params, tmp_path))
+    hook.before_node_run(node=pipeline.nodes[0])
     assert fake_ray["start"][0]["address"] == "ray://head:10001"
     assert fake_ray["start"][0]["include_dashboard"] is False
     hook.on_pipeline_error(error=RuntimeError(), run_params={}, pipeline=pipeline, catalog=None)
@@ -384,8 +391,21 @@ def test_ray_hook_leaves_foreign_runtime(monkeypatch, ray_params, tmp_path):
     _session(hook, params, tmp_path)
     pipeline = Pipeline([_stage_node(train_stage)])
     hook.before_pipeline_run(run_params={}, pipeline=pipeline, catalog=None)
+    hook.before_node_run(node=pipeline.nodes[0])
     hook.after_pipeline_run(run_params={}, run_result={}, pipeline=pipeline, catalog=None)
     assert stops == []
+
+
+def test_a_run_that_fails_before_its_first_ray_node_never_starts_ray(fake_ray, ray_params, tmp_path):
+    """Bad data stops a run at validation, before any training node: Ray was never started."""
+    hook = RayHook()
+    _session(hook, ray_params, tmp_path)
+    validate = node(prepare, "raw", "prepared", name="validate")
+    pipeline = Pipeline([validate, _stage_node(train_stage)])
+    hook.before_pipeline_run(run_params={}, pipeline=pipeline, catalog=None)
+    hook.before_node_run(node=validate)
+    hook.on_pipeline_error(error=ValueError("validation failed"), run_params={}, pipeline=pipeline, catalog=None)
+    assert fake_ray == {"start": [], "stop": 0}
 
 
 # -- helpers and settings -------------------------------------------------------------------------
