@@ -22,11 +22,15 @@ from omnivec2.training.stage_runner import model_config_from_manifests
 from pipelines.io import TokenCache, locate
 
 
-def train_single_task_baselines(model_params: dict, stage_params: dict, token_cache: TokenCache,
+def train_single_task_baselines(model_params: dict, stage_params: dict, token_cache: TokenCache, final: dict,
                                 *manifests: dict) -> dict:
+    """A specialist per task, on what the task got in stage 3 (`final`: stage 3's summary and its counts)."""
+    if "visits" not in final:
+        raise ValueError("the train_multitask summary has no visit counts (it was written before stage 3 counted "
+                         "them); run train_multitask again before the single-task baselines")
     config = model_config_from_manifests(model_params, list(manifests))
     train = TrainConfig.from_dict({"stage": "train_multitask", **(stage_params.get("training") or {})})
-    results = single_task_baselines(config, token_cache.path, train)
+    results = single_task_baselines(config, token_cache.path, train, final["visits"])
     log_metrics_flat({t: {k: v for k, v in r.items() if k not in ("steps", "batch_size")} for t, r in results.items()},
                      prefix="single_task")
     return results

@@ -16,7 +16,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         for d in names
     ]
     return Pipeline([
-        Node(nodes.train_single_task_baselines, ["params:model", "params:train_multitask", "token_cache", *manifests],
+        Node(nodes.train_single_task_baselines, ["params:model", "params:train_multitask", "token_cache",
+                                                  "train_multitask_checkpoint", *manifests],
              "single_task_metrics", name="train_single_task_baselines", tags=["evaluation"]),
         Node(nodes.evaluate, ["train_multitask_checkpoint", "token_cache", "params:evaluation", "single_task_metrics"],
              "metrics", name="evaluate", tags=["evaluation"]),

@@ -1,19 +1,18 @@
-"""Single-task baselines: the same backbone, trained from scratch on one task alone, with the step
-budget that task got inside the multitask run.
+"""Single-task baselines: the same backbone, trained from scratch on one task alone, on what that
+task really got inside the multitask run.
 
-Budget: in stage 3 a task is visited `visits(t)` times with `per_visit` samples each (pairwise:
-`steps * 2 * share(t)` visits of half a batch, the share following `pair_sampling`; joint: every
-step, batch / T; sequential: steps / T visits of a full batch). The specialist makes the same
-number of optimisation steps on the same number of samples per step, from random weights, with
-no pretraining. So "OmniVec2 vs single-task" compares sharing (pretraining, other tasks) against
-none at equal supervised compute for the task.
+Budget: stage 3 counts, per task, the steps that trained it (`visits`) and the rows it saw over all
+workers (`samples`); they are in the stage summary. The specialist makes that many optimisation
+steps on batches of samples / visits rows, from random weights, with no pretraining. So "OmniVec2 vs
+single-task" compares sharing (pretraining, other tasks) against none at equal supervised compute for
+the task. (An earlier version derived the budget from dataset sizes, assuming visits proportional to
+size; the pair sampler's size weights are far flatter, which biased the comparison both ways.)
 
 Runs in-process (plain PyTorch, no Ray): eighteen small stages would pay Ray's start-up eighteen times.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
@@ -28,19 +27,18 @@ from omnivec2.training.data import ModalityData
 from omnivec2.training.step_loop import train_stage
 
 
-def task_budgets(train_sizes: dict[str, int], train: TrainConfig) -> dict[str, tuple[int, int]]:
-    """{"<modality>/<task>": train rows of its modality} and stage 3's settings -> {task: (steps, batch)}."""
-    tasks = sorted(train_sizes)
-    if train.mode == "joint":
-        return {t: (train.steps, max(1, train.batch_size // len(tasks))) for t in tasks}
-    if train.mode == "sequential":
-        return {t: (math.ceil(train.steps / len(tasks)), train.batch_size) for t in tasks}
-    if train.pair_sampling == "uniform":
-        share = {t: 1 / len(tasks) for t in tasks}
-    else:  # size and budget sampling both aim at visits proportional to the modality's size
-        total = sum(train_sizes.values())
-        share = {t: train_sizes[t] / total for t in tasks}
-    return {t: (max(1, round(train.steps * 2 * share[t])), max(1, train.batch_size // 2)) for t in tasks}
+def task_budgets(visits: dict[str, dict[str, int]], tasks: list[str]) -> dict[str, tuple[int, int]]:
+    """Stage 3's counted {task: {"visits", "samples"}} -> {task: (steps, batch size)} for each of `tasks`.
+    A task stage 3 never visited gets (0, 0): its specialist stays untrained, as its head did."""
+    missing = [t for t in tasks if t not in visits]
+    if missing and len(missing) < len(tasks):
+        raise ValueError(f"stage 3's visit counts lack the task(s) {missing}; it counted {sorted(visits)}")
+    budgets = {}
+    for task in tasks:
+        count = visits.get(task, {"visits": 0, "samples": 0})
+        steps = int(count["visits"])
+        budgets[task] = (steps, max(1, round(count["samples"] / steps)) if steps else 0)
+    return budgets
 
 
 def train_specialist(config: ModelConfig, modality: str, task: str, data: ModalityData, steps: int, batch_size: int,
@@ -50,6 +48,8 @@ def train_specialist(config: ModelConfig, modality: str, task: str, data: Modali
     single = replace(single, tasks=tuple(t for t in single.tasks if t.name == task))
     torch.manual_seed(train.seed)
     model = OmniVec2(config.with_modalities([single]))
+    if steps == 0:
+        return model, 0.0
     settings = TrainConfig.from_dict({**train.to_dict(), "steps": steps, "batch_size": batch_size, "mode": "sequential",
                                       "balancing": "equal", "freeze_shared": False,
                                       "warmup_steps": min(train.warmup_steps, max(1, steps // 10))})
@@ -57,12 +57,13 @@ def train_specialist(config: ModelConfig, modality: str, task: str, data: Modali
     return model, history[-1]["time/train_seconds"]  # seconds in optimisation steps (the last step is always logged)
 
 
-def single_task_baselines(config: ModelConfig, cache_root, train: TrainConfig) -> dict[str, dict]:
-    """Every task of `config` -> {"steps", "batch_size", "train_seconds", metrics...} on its test split."""
+def single_task_baselines(config: ModelConfig, cache_root, train: TrainConfig,
+                          visits: dict[str, dict[str, int]]) -> dict[str, dict]:
+    """Every task of `config`, with stage 3's counted `visits` -> {"steps", "batch_size",
+    "train_seconds", metrics...} on its test split."""
     splits = {m.name: (read_token_split(cache_root, m.name, "train"), read_token_split(cache_root, m.name, "test"))
               for m in config.modalities}
-    sizes = {f"{m.name}/{t.name}": len(splits[m.name][0].sample_ids) for m in config.modalities for t in m.tasks}
-    budgets = task_budgets(sizes, train)
+    budgets = task_budgets(visits, [f"{m.name}/{t.name}" for m in config.modalities for t in m.tasks])
     results = {}
     for key, (steps, batch_size) in budgets.items():
         modality, task = key.split("/")

@@ -118,5 +118,12 @@ def run_stage_on_ray(launch: StageLaunch, output_dir: str | Path, ray_params: di
         "train_seconds": round(history[-1].get("time/train_seconds", 0.0), 2) if history else 0.0,
         "wall_seconds": round(time.time() - started, 2),
         "resumed_at_steps": [r["step"] for r in resumes],
+        "visits": visits_from(history[-1]) if history else {},
         "history": history,
     }
+
+
+def visits_from(row: dict) -> dict[str, dict[str, int]]:
+    """A history row's `visits/<key>` and `samples/<key>` -> {key: {"visits", "samples"}}."""
+    return {key[len("visits/"):]: {"visits": int(value), "samples": int(row[f"samples/{key[len('visits/'):]}"])}
+            for key, value in row.items() if key.startswith("visits/")}

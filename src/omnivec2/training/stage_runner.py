@@ -110,7 +110,7 @@ def stage_launch(stage: str, stage_params: dict, model_params: dict, cache_root:
 def skipped_stage(stage: str, previous: dict | None) -> dict:
     """A disabled stage passes the previous checkpoint through unchanged (or none: train from scratch)."""
     return {"stage": stage, "skipped": True, "checkpoint": previous.get("checkpoint") if previous else None,
-            "history": []}
+            "visits": {}, "history": []}
 
 
 def run_training_stage(stage: str, stage_params: dict, model_params: dict, ray_params: dict, cache_dir: str,

@@ -87,7 +87,8 @@ def run_steps(trainer: StageTrainer, history: list[dict], hooks: StepHooks) -> N
     """Advance `trainer` to its config's `steps`. At every logging step, append the mean of each
     metric over the steps since the last log (a modality or task appears only on the steps that
     train it, so single-step values would leave gaps) to `history`, then call `hooks.logged` and
-    `hooks.report` (save=True at checkpoint steps and at the end). `time/train_seconds` accumulates
+    `hooks.report` (save=True at checkpoint steps and at the end). `visits/<key>` and `samples/<key>`
+are what each dataset or task has been trained on so far. `time/train_seconds` accumulates
     the time spent in optimisation steps, which separates compute from orchestration overhead."""
     steps, log_every, checkpoint_every = trainer.config.steps, trainer.config.log_every, trainer.config.checkpoint_every
     window: dict[str, list[float]] = {}
@@ -103,6 +104,7 @@ def run_steps(trainer: StageTrainer, history: list[dict], hooks: StepHooks) -> N
         save = step % checkpoint_every == 0 or step == steps
         if step % log_every == 0 or save:
             metrics = {key: sum(values) / len(values) for key, values in window.items()}
+            metrics.update(trainer.visit_counts())  # counts so far, not window means
             metrics["time/train_seconds"] = train_seconds
             window = {}
             history.append({"step": step, **metrics})

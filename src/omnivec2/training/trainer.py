@@ -23,6 +23,7 @@ from omnivec2.training.balancing import UncertaintyWeighting, build_balancer
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.data import BatchStream, ModalityData
 from omnivec2.training.objectives import MaskedItem, StageObjective, SupervisedItem, draw_mask
+from omnivec2.training.optim import build_optimizer
 from omnivec2.training.schedules import ModalitySwitcher, PairSampler, valid_pairs
 
 
@@ -36,6 +37,7 @@ class StageTrainer:
     def __init__(self, model: OmniVec2, data: dict[str, ModalityData], config: TrainConfig,
                  rank: int = 0, world_size: int = 1, wrap=None, device: torch.device | str = "cpu"):
         self.model, self.config, self.device = model, config, torch.device(device)
+        self.world_size = world_size
         self.modalities = sorted(data)
         self.data = {m: d.shard(rank, world_size) for m, d in data.items()}
         self.tasks = task_keys(model, self.modalities)
@@ -43,16 +45,17 @@ class StageTrainer:
         if config.stage == "train_multitask" and not self.tasks:
             raise ValueError("stage train_multitask needs at least one task")
 
-        balancer = build_balancer(config.balancing, self.tasks, config.dwa_temperature, config.dwa_window)
+        balancer = build_balancer(config.balancing, self.tasks, config.dwa_temperature, config.dwa_window,
+                                  config.dwa_normalise)
         self.balancer = balancer
-        self.objective = StageObjective(model, balancer if isinstance(balancer, nn.Module) else None).to(self.device)
+        self.objective = StageObjective(model, balancer if isinstance(balancer, nn.Module) else None,
+                                        config.label_smoothing).to(self.device)
         self.module = wrap(self.objective) if wrap is not None else self.objective
 
         if config.freeze_shared:
             for p in model.shared_parameters():
                 p.requires_grad_(False)
-        params = [p for p in self.objective.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        self.optimizer = build_optimizer(self.objective, model.shared_parameters(), config)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
 
         # Every worker draws the same schedule (seed), but its own rows and masks (seed + rank).
@@ -76,6 +79,8 @@ class StageTrainer:
         if config.stage == "pretrain_multimodal" and len(self.modalities) < 2:
             raise ValueError("stage pretrain_multimodal needs at least two modalities")
         self.step = 0
+        # What each dataset (stages 1-2) or task (stage 3) was trained on: [visits, rows over all workers].
+        self.visits: dict[str, list[int]] = {}
 
     def _lr_factor(self, step: int) -> float:
         """Linear warm-up, then cosine decay to 10% over the stage's steps."""
@@ -100,7 +105,20 @@ class StageTrainer:
         return SupervisedItem(modality, task, batch.tokens, batch.targets[task])
 
     def plan(self) -> tuple[list, bool]:
-        """The items of the next step and whether A pairs them."""
+        """The items of the next step and whether A pairs them; counts each item's visit."""
+        items, use_cross = self._plan()
+        for item in items:
+            count = self.visits.setdefault(getattr(item, "key", item.modality), [0, 0])
+            count[0] += 1
+            count[1] += len(item.tokens) * self.world_size
+        return items, use_cross
+
+    def visit_counts(self) -> dict[str, int]:
+        """{"visits/<key>": visits so far, "samples/<key>": rows so far} (key: dataset or dataset/task)."""
+        return {f"{kind}/{key}": n[i] for key, n in sorted(self.visits.items())
+                for i, kind in enumerate(("visits", "samples"))}
+
+    def _plan(self) -> tuple[list, bool]:
         c, half = self.config, max(1, self.config.batch_size // 2)
         if c.stage == "pretrain_unimodal":
             return [self._masked(self.switcher.next(), c.batch_size)], False
@@ -160,6 +178,7 @@ class StageTrainer:
             "switcher": self.switcher.state_dict(),
             "pairs": self.pairs.state_dict() if self.pairs is not None else None,
             "balancer": self.balancer.state_dict(),
+            "visits": {k: list(v) for k, v in self.visits.items()},
             **self.rank_state_dict(),
         }
 
@@ -180,6 +199,7 @@ class StageTrainer:
         if self.pairs is not None and state.get("pairs") is not None:
             self.pairs.load_state_dict(state["pairs"])
         self.balancer.load_state_dict(state["balancer"])
+        self.visits = {k: [int(n) for n in v] for k, v in (state.get("visits") or {}).items()}  # absent: older checkpoints
         self.load_rank_state_dict(state)
 
     def load_rank_state_dict(self, state: dict) -> None:

@@ -1,24 +1,45 @@
+"""Specialist budgets: what stage 3 counted, per task."""
+
+import pytest
 
 from omnivec2.evaluation.specialists import task_budgets
 from omnivec2.training.config import TrainConfig
+from omnivec2.training.launch import visits_from
+from omnivec2.training.step_loop import train_stage
+from tests.omnivec2.model.helpers import tiny_model
+from tests.omnivec2.training.helpers import fixed_data
 
 
-def stage3(**overrides) -> TrainConfig:
-    return TrainConfig.from_dict({"stage": "train_multitask", "steps": 100, "batch_size": 64, **overrides})
+@pytest.mark.parametrize("mode", ["pairwise", "joint", "sequential"])
+def test_the_specialists_budgets_equal_the_visits_counted_in_a_stage(mode):
+    """A stage-3 run counts each task's visits and rows as it plans them; the budgets are those counts."""
+    config = TrainConfig(stage="train_multitask", steps=14, batch_size=16, log_every=7, checkpoint_every=7,
+                         warmup_steps=2, mode=mode, pair_sampling="size")
+    trainer, history = train_stage(tiny_model(0), fixed_data(), config)
+    counted = visits_from(history[-1])
+    assert counted == {k: {"visits": v, "samples": n} for k, (v, n) in trainer.visits.items()}
+    per_step = {"pairwise": 2, "joint": len(trainer.tasks), "sequential": 1}[mode]
+    assert sum(c["visits"] for c in counted.values()) == 14 * per_step
+    budgets = task_budgets(counted, trainer.tasks)
+    for task in trainer.tasks:
+        visits = counted.get(task, {"visits": 0})["visits"]
+        assert budgets[task][0] == visits
+        if visits:
+            assert budgets[task][1] * visits == counted[task]["samples"]  # whole batches of one size
 
 
-def test_pairwise_size_sampling_gives_each_task_its_share_of_two_visits_per_step():
-    budgets = task_budgets({"a/x": 300, "a/y": 300, "b/z": 400}, stage3(pair_sampling="size"))
-    assert budgets == {"a/x": (60, 32), "a/y": (60, 32), "b/z": (80, 32)}  # 200 visits of half a batch
-    assert sum(steps for steps, _ in budgets.values()) == 2 * 100
+def test_a_task_never_visited_gets_no_steps_and_a_missing_count_is_refused():
+    assert task_budgets({"a/x": {"visits": 3, "samples": 24}, "b/y": {"visits": 0, "samples": 0}}, ["a/x", "b/y"]) == {
+        "a/x": (3, 8), "b/y": (0, 0)}
+    with pytest.raises(ValueError, match=r"lack the task\(s\) \['b/y'\]"):
+        task_budgets({"a/x": {"visits": 3, "samples": 24}}, ["a/x", "b/y"])
 
 
-def test_uniform_joint_and_sequential_budgets():
-    sizes = {"a/x": 10, "b/y": 990}
-    assert task_budgets(sizes, stage3(pair_sampling="uniform")) == {"a/x": (100, 32), "b/y": (100, 32)}
-    assert task_budgets(sizes, stage3(mode="joint")) == {"a/x": (100, 32), "b/y": (100, 32)}
-    assert task_budgets(sizes, stage3(mode="sequential")) == {"a/x": (50, 64), "b/y": (50, 64)}
+def test_rows_are_counted_over_all_workers():
+    """Each of two data-parallel workers draws its own half batch: a visit covers both halves."""
+    from omnivec2.training.trainer import StageTrainer
 
-
-def test_a_tiny_share_still_gets_one_step():
-    assert task_budgets({"a/x": 1, "b/y": 10_000}, stage3(steps=10, pair_sampling="size"))["a/x"] == (1, 32)
+    config = TrainConfig(stage="train_multitask", steps=4, batch_size=16, warmup_steps=1)
+    trainer = StageTrainer(tiny_model(0), fixed_data(), config, rank=1, world_size=2)
+    trainer.plan()
+    assert sorted(n for _, n in trainer.visits.values()) == [16, 16]  # 8 rows on each of 2 workers, per task
