@@ -81,14 +81,18 @@ class CrossAttention(nn.Module):
     """A: residual, pre-norm cross-attention from one stream to the other: u = z + Attn(LN(z), LN(other)).
 
     Residual by construction, so removing it at inference (u = z) is exact rather than approximate.
+    With `gated`, u = z + tanh(alpha) Attn(...), alpha a scalar starting at 0 (Flamingo's tanh gate):
+    the pair path starts as the single-stream path and opens A only as far as training finds useful.
     """
 
-    def __init__(self, dim: int, heads: int, dropout: float = 0.0):
+    def __init__(self, dim: int, heads: int, dropout: float = 0.0, gated: bool = False):
         super().__init__()
         self.norm_q = nn.LayerNorm(dim)
         self.norm_kv = nn.LayerNorm(dim)
         self.attn = Attention(dim, heads, dropout)
+        self.gate = nn.Parameter(torch.zeros(())) if gated else None
 
     def forward(self, z: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
         """z: [B, N, D], other: [B, M, D] -> [B, N, D]."""
-        return z + self.attn(self.norm_q(z), self.norm_kv(other))
+        update = self.attn(self.norm_q(z), self.norm_kv(other))
+        return z + (torch.tanh(self.gate) * update if self.gate is not None else update)

@@ -52,12 +52,14 @@ def build_head(task: TaskConfig, dim: int) -> nn.Module:
     raise ValueError(f"task {task.name!r}: unknown kind {task.kind!r}")
 
 
-def task_loss(kind: str, output: torch.Tensor, target: torch.Tensor, ignore_index: int | None = None) -> torch.Tensor:
+def task_loss(kind: str, output: torch.Tensor, target: torch.Tensor, ignore_index: int | None = None,
+              label_smoothing: float = 0.0) -> torch.Tensor:
     """The supervised loss of one task kind (embedding tasks: InfoNCE between paired rows, see training).
     Dense targets equal to `ignore_index` (unlabelled pixels) add nothing; a batch with no labelled
-    pixel gives a zero loss that still reaches every parameter of the head (not NaN)."""
+    pixel gives a zero loss that still reaches every parameter of the head (not NaN).
+    `label_smoothing` applies to classification."""
     if kind == "classification":
-        return F.cross_entropy(output, target.long())
+        return F.cross_entropy(output, target.long(), label_smoothing=label_smoothing)
     if kind == "dense":
         logits, labels = output.flatten(0, 2), target.long().flatten()  # [B*N*K, C], [B*N*K]
         if ignore_index is None:

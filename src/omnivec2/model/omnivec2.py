@@ -67,12 +67,15 @@ class OmniVec2(nn.Module):
         self.mask_embedding = nn.Parameter(torch.zeros(1, 1, config.dim_f))
         self.f = Transformer(config.dim_f, config.depth_f, config.heads_f, config.mlp_ratio, config.dropout)
         self.reduce = fc_reduction(config.dim_f, config.dim_g, config.fc_layers)
-        self.cross = CrossAttention(config.dim_g, config.cross_heads, config.dropout) if config.cross_attention else None
+        self.cross = (CrossAttention(config.dim_g, config.cross_heads, config.dropout, config.cross_gate)
+                      if config.cross_attention else None)
         self.g = Transformer(config.dim_g, config.depth_g, config.heads_g, config.mlp_ratio, config.dropout)
         self.fuse = Fuse(config.fuse, config.dim_g)
         for modality in config.modalities:
             self._build_modality(modality)
         self.apply(_init_weights)
+        for head in self.heads.values():
+            _scale_head(head, config.head_init_scale)
 
     # ----- construction -------------------------------------------------------------------------
     def _build_modality(self, modality: ModalityConfig) -> list[nn.Module]:
@@ -105,6 +108,8 @@ class OmniVec2(nn.Module):
         self.config = self.config.with_modalities((*self.config.modalities, modality))
         for module in self._build_modality(modality):
             module.apply(_init_weights)
+        for task in modality.tasks:
+            _scale_head(self.heads[head_key(modality.name, task.name)], self.config.head_init_scale)
 
     def tokenizer(self, stream: str) -> nn.Module:
         """The learnable tokenizer half a stream uses (shared with its modality's other datasets where
@@ -186,3 +191,11 @@ def _init_weights(module: nn.Module) -> None:
     elif isinstance(module, nn.LayerNorm):
         nn.init.ones_(module.weight)
         nn.init.zeros_(module.bias)
+
+
+def _scale_head(head: nn.Module, scale: float) -> None:
+    """Shrink a head's output layer at initialisation (MAE and MultiMAE start heads near zero, so the
+    first steps do not push large random logits back through the pretrained layers)."""
+    if scale != 1.0:
+        with torch.no_grad():
+            head.out.weight.mul_(scale)

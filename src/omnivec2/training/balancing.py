@@ -17,9 +17,15 @@ from torch import nn
 
 
 class DynamicWeightAverage:
-    def __init__(self, temperature: float = 2.0, window: int = 1):
-        self.temperature, self.window = temperature, window
+    """With `normalise`, each task's weight is also divided by its first visit's loss (L_k / L_k(0)),
+    so that tasks enter the pair's sum on one scale: raw, a 92-class cross-entropy (~4.5 at the start)
+    outweighs a binary one (~0.7) whatever DWA's ratios say. A task's first visit, before L_k(0) is
+    known, is not rescaled."""
+
+    def __init__(self, temperature: float = 2.0, window: int = 1, normalise: bool = False):
+        self.temperature, self.window, self.normalise = temperature, window, normalise
         self.history: dict[str, deque] = {}
+        self.initial: dict[str, float] = {}
 
     def ratio(self, task: str) -> float:
         """r_k: mean of the latest `window` visits over the mean of the `window` before them."""
@@ -33,7 +39,10 @@ class DynamicWeightAverage:
     def weights(self, tasks: list[str]) -> dict[str, float]:
         exps = {t: math.exp(self.ratio(t) / self.temperature) for t in tasks}
         total = sum(exps.values())
-        return {t: len(tasks) * e / total for t, e in exps.items()}
+        weights = {t: len(tasks) * e / total for t, e in exps.items()}
+        if self.normalise:
+            weights = {t: w / max(self.initial.get(t, 1.0), 1e-12) for t, w in weights.items()}
+        return weights
 
     def combine(self, losses: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         """Weighted sum of this step's task losses, with weights from the visits before this step."""
@@ -41,13 +50,17 @@ class DynamicWeightAverage:
         total = sum(weights[t] * loss for t, loss in losses.items())
         for t, loss in losses.items():
             self.history.setdefault(t, deque(maxlen=2 * self.window)).append(float(loss.detach()))
+            self.initial.setdefault(t, float(loss.detach()))
         return total, weights
 
     def state_dict(self) -> dict:
-        return {t: list(h) for t, h in self.history.items()}
+        return {"history": {t: list(h) for t, h in self.history.items()}, "initial": dict(self.initial)}
 
     def load_state_dict(self, state: dict) -> None:
-        self.history = {t: deque(map(float, h), maxlen=2 * self.window) for t, h in state.items()}
+        if "history" not in state:  # checkpoints written before L_k(0) was kept: {task: losses}
+            state = {"history": state, "initial": {}}
+        self.history = {t: deque(map(float, h), maxlen=2 * self.window) for t, h in state["history"].items()}
+        self.initial = {t: float(v) for t, v in state["initial"].items()}
 
 
 class EqualWeighting:
@@ -73,9 +86,9 @@ class UncertaintyWeighting(nn.Module):
         return total, {t: float(torch.exp(-self.log_vars[t]).detach()) for t in losses}
 
 
-def build_balancer(kind: str, tasks: list[str], temperature: float = 2.0, window: int = 1):
+def build_balancer(kind: str, tasks: list[str], temperature: float = 2.0, window: int = 1, normalise: bool = False):
     if kind == "dwa":
-        return DynamicWeightAverage(temperature, window)
+        return DynamicWeightAverage(temperature, window, normalise)
     if kind == "equal":
         return EqualWeighting()
     if kind == "uncertainty":

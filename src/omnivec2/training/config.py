@@ -24,9 +24,13 @@ class TrainConfig:
     balancing: str = "dwa"  # stage 3: dwa | equal | uncertainty
     dwa_temperature: float = 2.0
     dwa_window: int = 4
+    dwa_normalise: bool = False  # divide each task's weight by its first loss (L_k / L_k(0))
     mode: str = "pairwise"  # stages 2-3: pairwise | joint | sequential (stage 3)
     freeze_shared: bool = False  # unseen-modality adaptation: train only tokenizer halves and heads
     precision: str = "fp32"  # fp32 | bf16 (autocast)
+    weight_decay_groups: bool = False  # no decay for LayerNorms, biases, position/type/mask embeddings
+    shared_lr_scale: float = 1.0  # learning rate of f, FC, A, g and Fuse relative to `lr` (e.g. 0.1 in stage 3)
+    label_smoothing: float = 0.0  # classification losses
     log_every: int = 10
     checkpoint_every: int = 50
 
@@ -47,6 +51,10 @@ class TrainConfig:
         for key in ("steps", "batch_size", "log_every", "checkpoint_every"):
             if getattr(self, key) < 1:
                 raise ValueError(f"training.{key} must be >= 1, got {getattr(self, key)}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"training.label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if self.shared_lr_scale <= 0:
+            raise ValueError(f"training.shared_lr_scale must be > 0, got {self.shared_lr_scale}")
         if self.batch_size < 2 and self.stage != "pretrain_unimodal":
             raise ValueError("training.batch_size must be >= 2 to split a batch between two streams")
 

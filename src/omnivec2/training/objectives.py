@@ -47,10 +47,11 @@ def draw_mask(model: OmniVec2, modality: str, tokens: torch.Tensor, generator: t
 class StageObjective(nn.Module):
     """Wraps the network (and a learnable balancer, if any) so one forward returns a step's loss."""
 
-    def __init__(self, model: OmniVec2, balancer: nn.Module | None = None):
+    def __init__(self, model: OmniVec2, balancer: nn.Module | None = None, label_smoothing: float = 0.0):
         super().__init__()
         self.model = model
         self.balancer = balancer
+        self.label_smoothing = label_smoothing
 
     def forward(self, items: list, use_cross: bool = True, weights: dict[str, float] | None = None):
         """items: MaskedItem(s) or SupervisedItem(s). Returns (total loss, {item key: loss})."""
@@ -68,7 +69,7 @@ class StageObjective(nn.Module):
         for item, o in zip(items, features):
             task = self.model.config.modality(item.modality).task(item.task)
             losses[item.key] = task_loss(task.kind, self.model.predict(item.modality, item.task, o), item.target,
-                                         task.ignore_index)
+                                         task.ignore_index, self.label_smoothing)
         if self.balancer is not None:  # learnable (uncertainty) weighting lives inside the forward
             total, _ = self.balancer.combine(losses)
         else:

@@ -45,3 +45,28 @@ def test_uncertainty_weighting_is_kendall_s_formula_and_learnable():
     assert float(total.detach()) == pytest.approx(4.0 / 2.0 + math.log(2.0) + 1.0)
     total.backward()
     assert balancer.log_vars["a"].grad is not None
+
+
+def test_normalised_dwa_puts_tasks_of_different_loss_scales_on_one_scale():
+    """L_k / L_k(0): after each task's first visit, a 92-class loss and a binary one weigh the same
+    relative to where they started; the first visit itself is not rescaled."""
+    dwa = DynamicWeightAverage(temperature=2.0, window=1, normalise=True)
+    assert dwa.weights(["many", "two"]) == {"many": 1.0, "two": 1.0}
+    dwa.combine({"many": torch.tensor(4.5), "two": torch.tensor(0.7)})
+    weights = dwa.weights(["many", "two"])
+    assert weights["many"] * 4.5 == pytest.approx(weights["two"] * 0.7)
+    plain = DynamicWeightAverage(temperature=2.0, window=1)
+    plain.combine({"many": torch.tensor(4.5), "two": torch.tensor(0.7)})
+    assert plain.weights(["many", "two"]) == {"many": 1.0, "two": 1.0}
+
+
+def test_dwa_state_keeps_the_initial_losses_and_reads_the_older_format():
+    dwa = DynamicWeightAverage(window=1, normalise=True)
+    for loss in (3.0, 2.0):
+        dwa.combine({"a": torch.tensor(loss)})
+    restored = DynamicWeightAverage(window=1, normalise=True)
+    restored.load_state_dict(dwa.state_dict())
+    assert restored.weights(["a", "b"]) == dwa.weights(["a", "b"]) and restored.initial == {"a": 3.0}
+    older = DynamicWeightAverage(window=1)
+    older.load_state_dict({"a": [3.0, 2.0]})  # a checkpoint from before L_k(0) was kept
+    assert older.ratio("a") == pytest.approx(2 / 3) and older.initial == {}
