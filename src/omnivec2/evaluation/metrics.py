@@ -14,8 +14,10 @@ from omnivec2.model.omnivec2 import OmniVec2, Stream
 def predict_task(model: OmniVec2, modality: str, task: str, tokens: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     """tokens [S, N, P] -> head outputs, batched; model in eval mode, no cross-attention."""
     model.eval()
-    outputs = [model.predict(modality, task, model.forward_stream(Stream(modality, tokens[i : i + batch_size])))
-               for i in range(0, len(tokens), batch_size)]
+    outputs = []
+    for i in range(0, len(tokens), batch_size):
+        stream = Stream(modality, tokens[i : i + batch_size])
+        outputs.append(model.predict(modality, task, model.forward_stream(stream), model.padding(stream)))
     return torch.cat(outputs)
 
 

@@ -30,10 +30,14 @@ PCA_COMPONENTS = 64
 
 @torch.no_grad()
 def shared_embedding(model: OmniVec2, modality: str, tokens: torch.Tensor, batch_size: int = 256) -> np.ndarray:
-    """tokens `[S, N, P]` -> mean-pooled single-stream features `[S, D_g]`."""
+    """tokens `[S, N, P]` -> mean-pooled single-stream features `[S, D_g]` (padding left out, when masked)."""
+    from omnivec2.model.heads import pool
+
     model.eval()
-    parts = [model.forward_stream(Stream(modality, tokens[i : i + batch_size])).mean(dim=1)
-             for i in range(0, len(tokens), batch_size)]
+    parts = []
+    for i in range(0, len(tokens), batch_size):
+        stream = Stream(modality, tokens[i : i + batch_size])
+        parts.append(pool(model.forward_stream(stream), model.padding(stream)))
     return torch.cat(parts).numpy()
 
 

@@ -31,8 +31,10 @@ class Attention(nn.Module):
         self.proj = nn.Linear(dim, dim)
         self.dropout = dropout
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        """x: [B, N, D], context: [B, M, D] or None -> [B, N, D]."""
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None,
+                key_padding: torch.Tensor | None = None) -> torch.Tensor:
+        """x: [B, N, D], context: [B, M, D] or None -> [B, N, D]. key_padding: [B, M] (or [B, N] for
+        self-attention) bool, True where a key is padding and must not be attended."""
         b, n, d = x.shape
         if context is None:
             # Self-attention: one [D, 3D] projection instead of two (fewer, larger matmuls; measured
@@ -44,7 +46,8 @@ class Attention(nn.Module):
             m = context.shape[1]
             q = self.q(x).view(b, n, self.heads, d // self.heads).transpose(1, 2)  # [B, H, N, d]
             k, v = self.kv(context).view(b, m, 2, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)  # [B, H, M, d]
-        out = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
+        attend = None if key_padding is None else ~key_padding[:, None, None, :]  # [B, 1, 1, M], True = attend
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=attend, dropout_p=self.dropout if self.training else 0.0)
         return self.proj(out.transpose(1, 2).reshape(b, n, d))
 
 
@@ -58,8 +61,8 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = MLP(dim, int(dim * mlp_ratio), dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x))
+    def forward(self, x: torch.Tensor, key_padding: torch.Tensor | None = None) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x), key_padding=key_padding)
         return x + self.mlp(self.norm2(x))
 
 
@@ -71,9 +74,10 @@ class Transformer(nn.Module):
         self.blocks = nn.ModuleList(Block(dim, heads, mlp_ratio, dropout) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, key_padding: torch.Tensor | None = None) -> torch.Tensor:
+        """key_padding: [B, N] bool, True at padding tokens (never attended to)."""
         for block in self.blocks:
-            x = block(x)
+            x = block(x, key_padding)
         return self.norm(x)
 
 
@@ -92,7 +96,7 @@ class CrossAttention(nn.Module):
         self.attn = Attention(dim, heads, dropout)
         self.gate = nn.Parameter(torch.zeros(())) if gated else None
 
-    def forward(self, z: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
-        """z: [B, N, D], other: [B, M, D] -> [B, N, D]."""
-        update = self.attn(self.norm_q(z), self.norm_kv(other))
+    def forward(self, z: torch.Tensor, other: torch.Tensor, other_padding: torch.Tensor | None = None) -> torch.Tensor:
+        """z: [B, N, D], other: [B, M, D], other_padding: [B, M] bool or None -> [B, N, D]."""
+        update = self.attn(self.norm_q(z), self.norm_kv(other), key_padding=other_padding)
         return z + (torch.tanh(self.gate) * update if self.gate is not None else update)

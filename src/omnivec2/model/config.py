@@ -83,6 +83,8 @@ class ModelConfig:
     # A as u = z + tanh(alpha) A(z, other), alpha a learned scalar starting at 0 (Flamingo's gating):
     # at initialisation the pair path equals the single-stream one used at test time.
     cross_gate: bool = False
+    # Text [PAD] and graph padding tokens are never attended to, pooled or scored (they are otherwise).
+    key_padding_mask: bool = False
     head_init_scale: float = 1.0  # task heads' output weights times this after Xavier init (MAE: 0.001 style)
     fuse: FuseKind = "add"  # reconstructed: how g's output is fused with the stream's f features
     tokenizer: TokenizerKind = "specific"  # ablation: "unified" = one shared embedding for all modalities

@@ -16,6 +16,7 @@ from torch import nn
 from omnivec2.model.config import ModalityConfig
 
 NUM_TYPES = 3  # node, edge, padding
+TYPE_PAD = 2  # the padding column of the one-hot (omnivec2.tokens.graph)
 
 
 class GraphTokenEmbedding(nn.Module):
@@ -32,3 +33,8 @@ class GraphTokenEmbedding(nn.Module):
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """tokens: [B, N, P] -> [B, N, D]."""
         return self.proj(tokens[..., NUM_TYPES:]) + tokens[..., :NUM_TYPES] @ self.type_embedding
+
+    @staticmethod
+    def padding(tokens: torch.Tensor) -> torch.Tensor:
+        """tokens [B, N, P] -> [B, N] bool, True at padding tokens."""
+        return tokens[..., TYPE_PAD] > 0.5

@@ -13,6 +13,7 @@ from torch import nn
 from omnivec2.model.config import ModalityConfig
 
 FACTOR = 64
+PAD_ID = 0  # WordPiece's [PAD] (omnivec2.tokens.wordpiece)
 
 
 class TokenIdEmbedding(nn.Module):
@@ -40,3 +41,7 @@ class TokenIdEmbedding(nn.Module):
         ids = tokens[..., 0].round().long()  # round: a float id is exact, but be safe under autocast
         return self.proj(self.ids(ids)) + self.pos
 
+    @staticmethod
+    def padding(tokens: torch.Tensor) -> torch.Tensor:
+        """tokens [B, N, 1] -> [B, N] bool, True at [PAD]."""
+        return tokens[..., 0].round().long() == PAD_ID

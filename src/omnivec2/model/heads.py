@@ -18,8 +18,9 @@ class PooledHead(nn.Module):
         self.norm = nn.LayerNorm(dim)
         self.out = nn.Linear(dim, task.num_classes)
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        y = self.out(self.norm(features.mean(dim=1)))
+    def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+        """features [B, N, D]; padding [B, N] bool (True: left out of the mean) or None."""
+        y = self.out(self.norm(pool(features, padding)))
         if self.kind == "regression":
             return y.squeeze(-1)
         if self.kind == "embedding":
@@ -39,9 +40,17 @@ class DenseHead(nn.Module):
         self.norm = nn.LayerNorm(dim)
         self.out = nn.Linear(dim, self.outputs * self.classes)
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
+    def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
         b, n, _ = features.shape
         return self.out(self.norm(features)).view(b, n, self.outputs, self.classes)
+
+
+def pool(features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean over tokens [B, N, D] -> [B, D], over the non-padding ones when `padding` [B, N] is given."""
+    if padding is None:
+        return features.mean(dim=1)
+    keep = (~padding).unsqueeze(-1).to(features.dtype)
+    return (features * keep).sum(dim=1) / keep.sum(dim=1).clamp_min(1.0)
 
 
 def build_head(task: TaskConfig, dim: int) -> nn.Module:

@@ -139,19 +139,38 @@ class OmniVec2(nn.Module):
             return x + mask.masked.unsqueeze(-1).to(x.dtype) * self.mask_embedding
         return gather_tokens(x, mask.keep)
 
-    def encode_f(self, x: torch.Tensor) -> torch.Tensor:
+    def encode_f(self, x: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
         """x [B, n, D_f] -> z [B, n, D_g]: shared transformer f, then the FC reduction."""
-        return self.reduce(self.f(x))
+        return self.reduce(self.f(x, padding))
 
-    def encode_g(self, u: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    def encode_g(self, u: torch.Tensor, z: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
         """o = Fuse(g(u), z): [B, n, D_g]."""
-        return self.fuse(self.g(u), z)
+        return self.fuse(self.g(u, padding), z)
+
+    def token_padding(self, modality: str, tokens: torch.Tensor) -> torch.Tensor | None:
+        """[B, N] bool, True at the stream's padding tokens; None when `key_padding_mask` is off or the
+        stream's tokenizer has no padding."""
+        detect = getattr(self.tokenizer(modality), "padding", None) if self.unified is None else None
+        if not self.config.key_padding_mask or detect is None:
+            return None
+        return detect(tokens)
+
+    def padding(self, stream: Stream) -> torch.Tensor | None:
+        """The padding of the n tokens the encoder sees ([B, n] bool), or None. A sample whose every
+        visible token is padding (a small graph after MAE masking) is left unmasked: attention needs a key."""
+        pad = self.token_padding(stream.modality, stream.tokens)
+        if pad is None:
+            return None
+        if stream.mask is not None and self.config.modality(stream.modality).mask_strategy != "token":
+            pad = torch.gather(pad, 1, stream.mask.keep)
+        return pad & ~pad.all(dim=1, keepdim=True)
 
     # ----- whole passes ----------------------------------------------------------------------------
     def forward_stream(self, stream: Stream) -> torch.Tensor:
         """Single-stream inference, A removed: o [B, n, D_g]."""
-        z = self.encode_f(self.embed(stream.modality, stream.tokens, stream.mask))
-        return self.encode_g(z, z)
+        pad = self.padding(stream)
+        z = self.encode_f(self.embed(stream.modality, stream.tokens, stream.mask), pad)
+        return self.encode_g(z, z, pad)
 
     def forward_pair(self, a: Stream, b: Stream, use_cross: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """Two streams (sample i of a paired with sample i of b): (o_a, o_b)."""
@@ -164,19 +183,20 @@ class OmniVec2(nn.Module):
         sizes = {s.tokens.shape[0] for s in streams}
         if len(sizes) > 1:
             raise ValueError(f"paired streams need equal batch sizes, got {[s.tokens.shape[0] for s in streams]}")
-        zs = [self.encode_f(self.embed(s.modality, s.tokens, s.mask)) for s in streams]
+        pads = [self.padding(s) for s in streams]
+        zs = [self.encode_f(self.embed(s.modality, s.tokens, s.mask), pad) for s, pad in zip(streams, pads)]
         us = zs
         if use_cross and self.cross is not None and len(zs) > 1:
-            us = [self.cross(z, zs[(i + 1) % len(zs)]) for i, z in enumerate(zs)]
-        return [self.encode_g(u, z) for u, z in zip(us, zs)]
+            us = [self.cross(z, zs[(i + 1) % len(zs)], pads[(i + 1) % len(zs)]) for i, z in enumerate(zs)]
+        return [self.encode_g(u, z, pad) for u, z, pad in zip(us, zs, pads)]
 
     def forward(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """{modality: tokens [B, N, P]} -> {modality: features o [B, N, D_g]}, each stream alone."""
         return {m: self.forward_stream(Stream(m, tokens)) for m, tokens in inputs.items()}
 
-    def predict(self, modality: str, task: str, features: torch.Tensor) -> torch.Tensor:
-        """h_{m,t}(o): the task head's output."""
-        return self.heads[head_key(modality, task)](features)
+    def predict(self, modality: str, task: str, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+        """h_{m,t}(o): the task head's output; `padding` ([B, n], from `padding`) is left out of pooling."""
+        return self.heads[head_key(modality, task)](features, padding)
 
     def reconstruct(self, modality: str, features: torch.Tensor, mask: Mask) -> torch.Tensor:
         """Masked pretraining decoder: visible features -> reconstructed tokens [B, N, P]."""

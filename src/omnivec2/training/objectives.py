@@ -62,14 +62,18 @@ class StageObjective(nn.Module):
             for item, o in zip(items, features):
                 pred = self.model.reconstruct(item.modality, o, item.mask)
                 m = self.model.config.modality(item.modality)
-                losses[item.modality] = reconstruction_loss(pred, item.tokens, item.mask.masked, m.norm_targets,
+                scored = item.mask.masked
+                pad = self.model.token_padding(item.modality, item.tokens)
+                if pad is not None:  # a hidden [PAD] is not a prediction target
+                    scored = scored & ~pad
+                losses[item.modality] = reconstruction_loss(pred, item.tokens, scored, m.norm_targets,
                                                             m.reconstruction, value_weights(m))
             return sum(losses.values()), losses
         losses = {}
-        for item, o in zip(items, features):
+        for item, stream, o in zip(items, streams, features):
             task = self.model.config.modality(item.modality).task(item.task)
-            losses[item.key] = task_loss(task.kind, self.model.predict(item.modality, item.task, o), item.target,
-                                         task.ignore_index, self.label_smoothing)
+            output = self.model.predict(item.modality, item.task, o, self.model.padding(stream))
+            losses[item.key] = task_loss(task.kind, output, item.target, task.ignore_index, self.label_smoothing)
         if self.balancer is not None:  # learnable (uncertainty) weighting lives inside the forward
             total, _ = self.balancer.combine(losses)
         else:

@@ -42,3 +42,58 @@ def test_head_init_scale_shrinks_only_the_heads_output_layers():
             assert torch.allclose(small.state_dict()[name], weight * 0.001), name
         else:
             assert torch.equal(small.state_dict()[name], weight), name
+
+
+def _graph_with_noisy_padding(count: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+    """Graph tokens whose second half is padding (type one-hot = padding), and the same tokens with
+    random features in those padding tokens."""
+    from omnivec2.model.embeddings_graph import NUM_TYPES, TYPE_PAD
+
+    tokens = _tokens("graph", count)
+    half = tokens.shape[1] // 2
+    tokens[:, half:, :NUM_TYPES] = 0.0
+    tokens[:, half:, TYPE_PAD] = 1.0
+    tokens[:, half:, NUM_TYPES:] = 0.0
+    noisy = tokens.clone()
+    noisy[:, half:, NUM_TYPES:] = torch.randn_like(noisy[:, half:, NUM_TYPES:])
+    return tokens, noisy
+
+
+def test_padding_tokens_do_not_change_a_pooled_output_with_the_key_padding_mask():
+    from omnivec2.evaluation.metrics import predict_task
+
+    tokens, noisy = _graph_with_noisy_padding()
+    masked = tiny_model(0, key_padding_mask=True)
+    task = DATASETS["graph"].tasks[0].name
+    assert torch.allclose(predict_task(masked, "graph", task, tokens), predict_task(masked, "graph", task, noisy),
+                          atol=1e-5)
+    plain = tiny_model(0)  # without the mask, the padding's content leaks into the prediction
+    assert not torch.allclose(predict_task(plain, "graph", task, tokens), predict_task(plain, "graph", task, noisy),
+                              atol=1e-5)
+
+
+def test_pooling_averages_only_the_tokens_that_are_not_padding():
+    from omnivec2.model.heads import pool
+
+    features = torch.arange(12.0).view(1, 4, 3)
+    padding = torch.tensor([[False, False, True, True]])
+    assert torch.equal(pool(features, padding), features[:, :2].mean(dim=1))
+    assert torch.equal(pool(features, None), features.mean(dim=1))
+
+
+def test_text_padding_is_detected_and_a_hidden_pad_is_not_scored():
+    """[PAD] positions are padding; masked-token prediction scores only hidden tokens that are not [PAD]."""
+    from omnivec2.model.masking import make_mask
+    from omnivec2.training.objectives import MaskedItem, StageObjective
+
+    tokens = _tokens("text", 4)
+    model = tiny_model(0, key_padding_mask=True)
+    pad = model.token_padding("text", tokens)
+    assert pad.any() and not pad[:, 0].any()  # [CLS] first, [PAD] at the end
+    mask = make_mask("token", 4, tokens.shape[1], 0.5, generator=torch.Generator().manual_seed(0))
+    mask.masked |= pad  # hide every pad too: with the switch, they add nothing to the loss
+    objective = StageObjective(model)
+    _, with_pads = objective([MaskedItem("text", tokens, mask)], use_cross=False)
+    mask.masked &= ~pad
+    _, without = objective([MaskedItem("text", tokens, mask)], use_cross=False)
+    assert torch.allclose(with_pads["text"], without["text"])
