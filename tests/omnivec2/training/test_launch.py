@@ -7,9 +7,6 @@ import torch
 from safetensors.torch import load_file
 
 from omnivec2.checkpoint import load_rank_state, verify_checkpoint
-from omnivec2.data.sources import load_source
-from tests.default_suite import DATASETS
-from omnivec2.tokens.cache import build_token_cache
 from omnivec2.training.data import load_training_data
 from omnivec2.training.launch import run_stage_on_ray
 from omnivec2.training.stage_launch import StageLaunch
@@ -18,14 +15,6 @@ from omnivec2.training.step_loop import train_stage
 from omnivec2.training.worker import initial_model
 
 TRAINING = {"steps": 6, "batch_size": 16, "log_every": 2, "checkpoint_every": 3, "seed": 3}
-
-
-@pytest.fixture(scope="module")
-def token_cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tokens")
-    manifests = [build_token_cache(load_source(spec, spec.source, 0), spec, root)
-                 for spec in DATASETS.values()]
-    return root, manifests
 
 
 def launch_for(token_cache, stage="pretrain_multimodal", num_workers=1, **ray_params) -> StageLaunch:
@@ -83,11 +72,14 @@ def test_a_lone_worker_gets_every_cpu_of_the_cluster(ray_runtime):
 
 
 def test_rerunning_the_same_configuration_resumes_instead_of_retraining(token_cache, ray_runtime, tmp_path):
+    """A finished stage run again (same configuration, same storage) trains nothing: it resumes at its
+    last step and returns the same checkpoint and history, timings included (no step ran again)."""
     launch = launch_for(token_cache, "pretrain_unimodal")
     first = run_stage_on_ray(launch, tmp_path / "a", {"storage_path": tmp_path / "ray"})
     again = run_stage_on_ray(launch, tmp_path / "b", {"storage_path": tmp_path / "ray"})
     assert first["ray_run"] == again["ray_run"]
     assert first["checkpoint_sha256"] == again["checkpoint_sha256"]
+    assert again["history"] == first["history"]
 
 
 def test_the_launch_round_trips_through_rays_loop_config_unchanged(token_cache):
