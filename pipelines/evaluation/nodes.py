@@ -40,7 +40,7 @@ def evaluate(final: dict, token_cache: TokenCache, params: dict, single_task: di
     if not final.get("checkpoint"):
         raise ValueError("evaluation needs a trained checkpoint, but train_multitask produced none (is it disabled?)")
     metrics = evaluate_checkpoint(locate(final["checkpoint"]).path, token_cache.path, params.get("seed", 0),
-                                  params.get("retrieval"))
+                                  params.get("retrieval"), params.get("classical_max_iter", 2000))
     for task, entry in metrics["tasks"].items():
         if task in single_task:
             entry["single_task"] = single_task[task]

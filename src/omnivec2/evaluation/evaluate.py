@@ -16,7 +16,7 @@ from omnivec2.tokens.cache import read_token_split
 
 
 def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed: int = 0,
-                        retrieval: dict | None = None) -> dict:
+                        retrieval: dict | None = None, classical_max_iter: int = 2000) -> dict:
     """-> {"tasks": {"<modality>/<task>": {kind, test_samples, omnivec2: {...}, classical: {...}}}}, plus
     OmniVec2's `per_class_recall` (classification) or `per_class_iou` (dense) keyed by class name.
 
@@ -39,7 +39,8 @@ def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed
             }
             if task.kind in ("classification", "regression"):
                 entry["classical"] = classical_baseline(task.kind, train.tokens, train.targets[task.name],
-                                                        test.tokens, test.targets[task.name], seed)
+                                                        test.tokens, test.targets[task.name], seed,
+                                                        classical_max_iter)
             elif task.kind == "dense":
                 entry["classical"] = dense_baseline(train.tokens, train.targets[task.name], test.tokens,
                                                     test.targets[task.name], task.num_classes, seed,
