@@ -38,7 +38,10 @@ endif
 $(VENV)/.installed: requirements.lock requirements-data.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -U pip
-	$(PIP) install -r requirements.lock
+	# The lock is complete (setuptools included), so pip need not resolve it (--no-deps; `pip check`
+	# below proves it consistent), and modules compile to bytecode when first imported rather than
+	# all at install (--no-compile): 65 s instead of 160 s on a fresh venv here.
+	$(PIP) install --no-deps --no-compile -r requirements.lock
 	# The lock must be consistent on its own. The data-only packages below are installed without
 	# their (unused) dependencies on purpose, so their own complaints (left from an earlier setup
 	# of this venv) are not failures.
@@ -77,7 +80,7 @@ lock:
 	/tmp/omnivec2-lock/bin/pip install -q ".[test]"
 	( echo "# Full transitive lock for CPU machines (Python 3.11, x86_64). Regenerate with: make lock"; \
 	  echo "# torch is the CPU build; GPU machines use requirements-gpu.txt on top (see README)."; \
-	  /tmp/omnivec2-lock/bin/pip freeze | grep -v -E '^(omnivec2|-e )' ) > requirements.lock
+	  /tmp/omnivec2-lock/bin/pip freeze --all | grep -v -E '^(omnivec2|-e |pip==)' ) > requirements.lock
 
 clean:
 	rm -rf $(VENV)
