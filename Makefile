@@ -21,7 +21,7 @@ export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER := 0
 export RAY_TRAIN_HEALTH_CHECK_INTERVAL_S := 0.2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup system venv run test test-fast lock dvc-repro clean bench bench-smoke ablations
+.PHONY: setup system venv run test test-fast lock dvc-repro clean bench bench-smoke ablations seeds
 
 setup: system $(VENV)/.installed
 
@@ -62,6 +62,12 @@ test: setup
 # Unit and slice tests only (skips the end-to-end kedro runs).
 test-fast: setup
 	$(VENV)/bin/python -m pytest -q -n 2 -m "not e2e"
+
+# The main table over three training seeds (after `make run`, which is seed 0): seeds 1 and 2 train
+# and evaluate in data/09_seeds/ on the main run's data and tokens, then data/08_reporting/seeds.md
+# holds mean ± std per task. About twice the main job's training and evaluation time.
+seeds: setup
+	$(VENV)/bin/omnivec2 seeds --seeds 1 2
 
 # The paper's ablations at the default preset (after `make run`; ~20 min on 2 cores, resumes if interrupted),
 # then the report again with their table.

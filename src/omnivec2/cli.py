@@ -1,4 +1,5 @@
-"""`omnivec2` command line: `omnivec2 predict --model <folder|models:/name/version> --dataset <d> FILE...`.
+"""`omnivec2` command line: `omnivec2 predict --model <folder|models:/name/version> --dataset <d> FILE...`,
+and `omnivec2 seeds --seeds 1 2` (the main table over training seeds; see omnivec2.evaluation.seeds).
 
 Without `--model` / `--cache`, the final checkpoint folder and the token cache are the ones the Kedro
 catalog of the project in the working directory declares (`train_multitask_model`, `token_cache`).
@@ -34,6 +35,30 @@ def catalog_path(name: str, project: Path | None = None) -> str | None:
     return None if path is None else str(project / path)
 
 
+def run_seeds(seeds: list[int], env: str | None, project: Path | None = None) -> int:
+    """`kedro run --from-nodes pretrain_unimodal` per extra seed in its workspace, then the summary."""
+    import subprocess
+
+    from omnivec2.evaluation.seeds import prepare_workspace, seed_params, write_summary
+
+    project = Path.cwd() if project is None else project
+    kedro = str(Path(sys.executable).parent / "kedro")
+    for seed in seeds:
+        if seed == 0:
+            continue  # the main run
+        workspace = prepare_workspace(project, seed)
+        command = [kedro, "run", "--from-nodes", "pretrain_unimodal", "--params", seed_params(seed)]
+        if env:
+            command += ["--env", env]
+        print(f"[omnivec2] seed {seed}: {' '.join(command[1:])} in {workspace}", flush=True)
+        if subprocess.run(command, cwd=workspace).returncode != 0:
+            print(f"[omnivec2] seed {seed}: the run failed; see its output above", file=sys.stderr)
+            return 1
+    table = write_summary(project, seeds)
+    print(table.read_text())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from omnivec2.env import apply_quiet_environment
 
@@ -51,7 +76,13 @@ def main(argv: list[str] | None = None) -> int:
                               f"default: the catalog's {TOKEN_CACHE})")
     predict.add_argument("--tracking-uri", default=None, help="MLflow tracking URI for models:/ references")
     predict.add_argument("files", nargs="+")
+    seeds = commands.add_parser("seeds", help="train and evaluate again at other training seeds, then write the "
+                                              "main table as mean ± std (data/08_reporting/seeds.md)")
+    seeds.add_argument("--seeds", type=int, nargs="+", default=[1, 2], help="extra training seeds (the main run is 0)")
+    seeds.add_argument("--env", default=None, help="Kedro environment of the runs (as the main run's)")
     args = parser.parse_args(argv)
+    if args.command == "seeds":
+        return run_seeds(args.seeds, args.env)
     model = args.model or catalog_path(FINAL_MODEL)
     if model is None:
         parser.error(f"--model is needed outside a Kedro project (no conf/base here to read {FINAL_MODEL} from)")

@@ -28,10 +28,13 @@ from omnivec2.training.step_loop import train_stage
 
 
 def task_budgets(visits: dict[str, dict[str, int]], tasks: list[str]) -> dict[str, tuple[int, int]]:
-    """Stage 3's counted {task: {"visits", "samples"}} -> {task: (steps, batch size)} for each of `tasks`.
-    A task stage 3 never visited gets (0, 0): its specialist stays untrained, as its head did."""
+    """Stage 3's counted {task: {"visits", "samples"}} (every task it trained, visited or not) ->
+    {task: (steps, batch size)} for each of `tasks`. A task stage 3 never visited (a short run) gets
+    (0, 0): its specialist stays untrained, as its head did. A task stage 3 did not count at all
+    means the counts belong to another model: refused. (A stage 3 that was skipped counted nothing:
+    every task gets (0, 0).)"""
     missing = [t for t in tasks if t not in visits]
-    if missing and len(missing) < len(tasks):
+    if visits and missing:
         raise ValueError(f"stage 3's visit counts lack the task(s) {missing}; it counted {sorted(visits)}")
     budgets = {}
     for task in tasks:

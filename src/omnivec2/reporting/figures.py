@@ -18,10 +18,7 @@ from omnivec2.evaluation.metrics import predict_task  # noqa: E402
 from omnivec2.evaluation.retrieval import shared_embedding  # noqa: E402
 from omnivec2.tokens.cache import read_token_split  # noqa: E402
 
-# The one figure that stands for a task of each kind, and whether higher is better.
-PRIMARY = {"classification": ("accuracy", True), "dense": ("miou", True), "regression": ("rmse", False),
-           "retrieval": ("rank1", True)}
-SYSTEMS = ("omnivec2", "classical", "single_task")
+from omnivec2.evaluation.headline import PRIMARY, SYSTEMS  # noqa: E402
 
 
 def task_bars(metrics: dict):

@@ -80,7 +80,8 @@ class StageTrainer:
             raise ValueError("stage pretrain_multimodal needs at least two modalities")
         self.step = 0
         # What each dataset (stages 1-2) or task (stage 3) was trained on: [visits, rows over all workers].
-        self.visits: dict[str, list[int]] = {}
+        counted = self.tasks if config.stage == "train_multitask" else self.modalities
+        self.visits: dict[str, list[int]] = {key: [0, 0] for key in counted}
 
     def _lr_factor(self, step: int) -> float:
         """Linear warm-up, then cosine decay to 10% over the stage's steps."""
@@ -199,7 +200,7 @@ class StageTrainer:
         if self.pairs is not None and state.get("pairs") is not None:
             self.pairs.load_state_dict(state["pairs"])
         self.balancer.load_state_dict(state["balancer"])
-        self.visits = {k: [int(n) for n in v] for k, v in (state.get("visits") or {}).items()}  # absent: older checkpoints
+        self.visits.update({k: [int(n) for n in v] for k, v in (state.get("visits") or {}).items()})  # absent: older
         self.load_rank_state_dict(state)
 
     def load_rank_state_dict(self, state: dict) -> None:

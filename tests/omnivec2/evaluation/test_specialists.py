@@ -18,11 +18,12 @@ def test_the_specialists_budgets_equal_the_visits_counted_in_a_stage(mode):
     trainer, history = train_stage(tiny_model(0), fixed_data(), config)
     counted = visits_from(history[-1])
     assert counted == {k: {"visits": v, "samples": n} for k, (v, n) in trainer.visits.items()}
+    assert set(counted) == set(trainer.tasks)  # every task, visited or not
     per_step = {"pairwise": 2, "joint": len(trainer.tasks), "sequential": 1}[mode]
     assert sum(c["visits"] for c in counted.values()) == 14 * per_step
     budgets = task_budgets(counted, trainer.tasks)
     for task in trainer.tasks:
-        visits = counted.get(task, {"visits": 0})["visits"]
+        visits = counted[task]["visits"]
         assert budgets[task][0] == visits
         if visits:
             assert budgets[task][1] * visits == counted[task]["samples"]  # whole batches of one size
@@ -33,6 +34,16 @@ def test_a_task_never_visited_gets_no_steps_and_a_missing_count_is_refused():
         "a/x": (3, 8), "b/y": (0, 0)}
     with pytest.raises(ValueError, match=r"lack the task\(s\) \['b/y'\]"):
         task_budgets({"a/x": {"visits": 3, "samples": 24}}, ["a/x", "b/y"])
+    assert task_budgets({}, ["a/x"]) == {"a/x": (0, 0)}  # stage 3 skipped
+
+
+def test_a_short_stage_counts_the_tasks_it_never_visited():
+    """Fewer pair slots than tasks: some tasks get no visit, and say so with a count of 0."""
+    config = TrainConfig(stage="train_multitask", steps=1, batch_size=16, log_every=1, checkpoint_every=1,
+                         warmup_steps=1)
+    _, history = train_stage(tiny_model(0), fixed_data(), config)
+    counted = visits_from(history[-1])
+    assert sum(c["visits"] for c in counted.values()) == 2 and sum(c["visits"] == 0 for c in counted.values()) >= 1
 
 
 def test_rows_are_counted_over_all_workers():
@@ -42,4 +53,4 @@ def test_rows_are_counted_over_all_workers():
     config = TrainConfig(stage="train_multitask", steps=4, batch_size=16, warmup_steps=1)
     trainer = StageTrainer(tiny_model(0), fixed_data(), config, rank=1, world_size=2)
     trainer.plan()
-    assert sorted(n for _, n in trainer.visits.values()) == [16, 16]  # 8 rows on each of 2 workers, per task
+    assert sorted(n for _, n in trainer.visits.values() if n) == [16, 16]  # 8 rows on each of 2 workers, per task

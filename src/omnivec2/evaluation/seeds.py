@@ -1,0 +1,102 @@
+"""The main table over several training seeds: mean ± std per task and system.
+
+`make seeds` (`omnivec2 seeds --seeds 1 2`) trains the three stages and evaluates again, once per
+extra seed, each in a workspace of its own (`data/09_seeds/seed-<n>/`) that links the main run's
+ingested data and token cache, so the splits and tokens are the main run's and only the training
+seed differs. The main run (seed 0, `data/08_reporting/metrics.json`) is the first of the seeds.
+Then `aggregate` writes `data/08_reporting/seeds.json` and `seeds.md`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+from pathlib import Path
+
+from omnivec2.evaluation.headline import PRIMARY, SYSTEMS
+
+SEEDED_STAGES = ("pretrain_unimodal", "pretrain_multimodal", "train_multitask")
+LINKED = ("data/01_raw", "data/02_intermediate", "data/03_primary")  # read, never written, by the stages
+COPIED = ("data/08_reporting/validation", "data/08_reporting/report_pieces")  # inputs of the report
+
+
+def seed_params(seed: int) -> str:
+    """Kedro's --params for a run whose training stages draw from `seed`."""
+    return ",".join(f"{stage}.training.seed={seed}" for stage in SEEDED_STAGES)
+
+
+def prepare_workspace(project: Path, seed: int) -> Path:
+    """`<project>/data/09_seeds/seed-<seed>`: the project's configuration, links to its ingested data
+    and token cache, and copies of the report's per-dataset inputs -> the workspace (a Kedro project
+    that `kedro run --from-nodes pretrain_unimodal` can run in)."""
+    project = Path(project).resolve()
+    missing = [p for p in (*LINKED, *COPIED) if not (project / p).exists()]
+    if missing:
+        raise FileNotFoundError(f"the main run's outputs {missing} are missing under {project}: run `kedro run` first")
+    root = project / "data" / "09_seeds" / f"seed-{seed}"
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    shutil.copytree(project / "conf", root / "conf")
+    shutil.copy(project / "pyproject.toml", root / "pyproject.toml")
+    for path in LINKED:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).symlink_to(project / path, target_is_directory=True)
+    for path in COPIED:
+        shutil.copytree(project / path, root / path)
+    return root
+
+
+def aggregate(metrics_by_seed: dict[int, dict]) -> dict:
+    """{seed: metrics.json} -> {"seeds": [...], "tasks": {task: {"kind", "metric", "higher_is_better",
+    system: {"mean", "std", "values"}}}} over the tasks every seed has; std is the sample standard
+    deviation (0 with one seed)."""
+    seeds = sorted(metrics_by_seed)
+    common = set.intersection(*(set(metrics_by_seed[s]["tasks"]) for s in seeds))
+    tasks = {}
+    for task in sorted(common):
+        kind = metrics_by_seed[seeds[0]]["tasks"][task]["kind"]
+        name, higher = PRIMARY[kind]
+        row = {"kind": kind, "metric": name, "higher_is_better": higher}
+        for system in SYSTEMS:
+            values = [metrics_by_seed[s]["tasks"][task].get(system, {}).get(name) for s in seeds]
+            if any(v is None for v in values):
+                continue
+            row[system] = {"mean": statistics.fmean(values),
+                           "std": statistics.stdev(values) if len(values) > 1 else 0.0, "values": values}
+        tasks[task] = row
+    return {"seeds": seeds, "tasks": tasks}
+
+
+def seeds_table(summary: dict) -> str:
+    """The aggregate as a Markdown table, mean ± std, and the count of tasks where OmniVec2's mean is
+    at or above each baseline's."""
+    lines = [f"Seeds: {', '.join(map(str, summary['seeds']))} (training seed; same splits and tokens)", "",
+             "| task | metric | " + " | ".join(SYSTEMS) + " |", "|---|---|" + "---|" * len(SYSTEMS)]
+    wins = {system: [0, 0] for system in SYSTEMS[1:]}
+    for task, row in summary["tasks"].items():
+        cells = [f"{row[s]['mean']:.3f} ± {row[s]['std']:.3f}" if s in row else "—" for s in SYSTEMS]
+        arrow = "↑" if row["higher_is_better"] else "↓"
+        lines.append(f"| {task} | {row['metric']} {arrow} | " + " | ".join(cells) + " |")
+        for system in wins:
+            if "omnivec2" in row and system in row:
+                ours, theirs = row["omnivec2"]["mean"], row[system]["mean"]
+                wins[system][0] += ours >= theirs if row["higher_is_better"] else ours <= theirs
+                wins[system][1] += 1
+    lines.append("")
+    lines += [f"OmniVec2 at or above {system} (means): {won}/{total} tasks" for system, (won, total) in wins.items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(project: Path, seeds: list[int]) -> Path:
+    """Read seed 0's metrics (the main run) and each extra seed's, write seeds.json and seeds.md
+    into the main run's data/08_reporting -> the Markdown file."""
+    project = Path(project)
+    reporting = project / "data" / "08_reporting"
+    paths = {0: reporting / "metrics.json"} | {
+        s: project / "data" / "09_seeds" / f"seed-{s}" / "data" / "08_reporting" / "metrics.json" for s in seeds if s}
+    summary = aggregate({s: json.loads(p.read_text()) for s, p in paths.items()})
+    (reporting / "seeds.json").write_text(json.dumps(summary, indent=2))
+    (reporting / "seeds.md").write_text(seeds_table(summary))
+    return reporting / "seeds.md"

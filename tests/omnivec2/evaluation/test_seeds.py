@@ -1,0 +1,71 @@
+"""The main table over training seeds: workspaces on the main run's data, and mean ± std."""
+
+import json
+
+import pytest
+
+from omnivec2.evaluation.seeds import aggregate, prepare_workspace, seed_params, seeds_table, write_summary
+
+
+def metrics(acc: dict[str, float], rmse: float) -> dict:
+    return {"tasks": {
+        "image/digit": {"kind": "classification", "omnivec2": {"accuracy": acc["ours"]},
+                        "classical": {"accuracy": acc["classical"]}, "single_task": {"accuracy": acc["single"]}},
+        "tabular_regression/progression": {"kind": "regression", "omnivec2": {"rmse": rmse},
+                                           "classical": {"rmse": 0.8}, "single_task": {"rmse": 0.9}},
+    }}
+
+
+def test_mean_and_sample_std_per_task_and_system_with_the_direction_of_each_metric():
+    summary = aggregate({0: metrics({"ours": 0.9, "classical": 0.95, "single": 0.5}, 0.7),
+                         1: metrics({"ours": 0.8, "classical": 0.95, "single": 0.7}, 0.9)})
+    digit = summary["tasks"]["image/digit"]
+    assert summary["seeds"] == [0, 1] and digit["metric"] == "accuracy" and digit["higher_is_better"]
+    assert digit["omnivec2"]["mean"] == pytest.approx(0.85) and digit["omnivec2"]["values"] == [0.9, 0.8]
+    assert digit["omnivec2"]["std"] == pytest.approx(0.0707107, rel=1e-5) and digit["classical"]["std"] == 0.0
+    table = seeds_table(summary)
+    assert "| image/digit | accuracy ↑ | 0.850 ± 0.071 | 0.950 ± 0.000 | 0.600 ± 0.141 |" in table
+    # rmse is lower-better: 0.8 (ours) against 0.8 (classical) counts as at or above it
+    assert "OmniVec2 at or above classical (means): 1/2 tasks" in table
+    assert "OmniVec2 at or above single_task (means): 2/2 tasks" in table
+
+
+def test_one_seed_has_zero_spread_and_only_common_tasks_are_kept():
+    one = metrics({"ours": 0.9, "classical": 0.95, "single": 0.5}, 0.7)
+    fewer = {"tasks": {"image/digit": one["tasks"]["image/digit"]}}
+    assert aggregate({0: one})["tasks"]["image/digit"]["omnivec2"]["std"] == 0.0
+    assert list(aggregate({0: one, 1: fewer})["tasks"]) == ["image/digit"]
+
+
+def test_a_workspace_links_the_main_run_s_data_and_copies_the_report_inputs(tmp_path):
+    project = tmp_path / "project"
+    for folder in ("conf/base", "data/01_raw", "data/02_intermediate", "data/03_primary/tokens",
+                   "data/08_reporting/validation", "data/08_reporting/report_pieces"):
+        (project / folder).mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[tool.kedro]\n")
+    (project / "data/08_reporting/report_pieces/image.json").write_text("{}")
+    root = prepare_workspace(project, 2)
+    assert root == project / "data/09_seeds/seed-2"
+    assert (root / "data/03_primary").is_symlink() and (root / "data/03_primary/tokens").is_dir()
+    assert not (root / "data/08_reporting").is_symlink() and (root / "data/08_reporting/report_pieces/image.json").exists()
+    assert (root / "conf/base").is_dir() and (root / "pyproject.toml").exists()
+    assert seed_params(2) == ("pretrain_unimodal.training.seed=2,pretrain_multimodal.training.seed=2,"
+                              "train_multitask.training.seed=2")
+
+
+def test_a_workspace_needs_a_finished_main_run(tmp_path):
+    (tmp_path / "conf").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"run `kedro run` first"):
+        prepare_workspace(tmp_path, 1)
+
+
+def test_the_summary_reads_seed_0_from_the_main_run_and_the_others_from_their_workspaces(tmp_path):
+    reporting = tmp_path / "data/08_reporting"
+    reporting.mkdir(parents=True)
+    (reporting / "metrics.json").write_text(json.dumps(metrics({"ours": 0.9, "classical": 0.9, "single": 0.5}, 0.7)))
+    seed_reporting = tmp_path / "data/09_seeds/seed-1/data/08_reporting"
+    seed_reporting.mkdir(parents=True)
+    (seed_reporting / "metrics.json").write_text(json.dumps(metrics({"ours": 0.7, "classical": 0.9, "single": 0.5}, 0.7)))
+    table = write_summary(tmp_path, [1])
+    assert "0.800 ± 0.141" in table.read_text()
+    assert json.loads((reporting / "seeds.json").read_text())["seeds"] == [0, 1]
