@@ -119,3 +119,22 @@ def test_an_undecodable_jpeg_is_named(tmp_path):
     spec = photos(tmp_path, 3)
     with pytest.raises(SourceError, match=r"dataset 'photos': .*dog/broken.jpg: not a decodable JPG file"):
         load_source(spec, spec.source, 0)
+
+
+def test_the_exif_orientation_tag_is_applied_before_resizing(tmp_path):
+    """A 20x16 (width x height) picture stored sideways, 16x20, with orientation 6 (rotate 90 degrees
+    clockwise to view) reads as the upright picture: its red left half stays on the left."""
+    upright = Image.new("RGB", (20, 16), (0, 0, 255))
+    upright.paste((255, 0, 0), (0, 0, 10, 16))  # left half red
+    (tmp_path / "cat").mkdir()
+    (tmp_path / "dog").mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    for i in range(4):  # enough files for the split
+        upright.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "cat" / f"portrait{i}.png", exif=exif)
+        upright.save(tmp_path / "dog" / f"plain{i}.png")
+    table = load_source(photos(tmp_path, 3), photos(tmp_path, 3).source, seed=0)
+    for _, row in table.iterrows():
+        pixels = decode_payload(row)  # [3, 16, 20]
+        assert pixels.shape == (3, 16, 20)
+        assert pixels[0, :, :8].mean() > 0.9 and pixels[0, :, 12:].mean() < 0.1, row["sample_id"]

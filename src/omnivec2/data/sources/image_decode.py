@@ -10,7 +10,8 @@ What the file holds is brought to the payload (`[H, W]` for one channel, `[C, H,
 * size: resized to `[H, W]` with Lanczos in float (antialiased: shrinking widens the kernel with
   the scale, so detail finer than the new pixels averages out instead of aliasing), clipped to
   [0, 1] (Lanczos lobes overshoot at sharp edges); the aspect ratio is not kept, as torchvision's
-  `Resize((H, W))`. EXIF orientation is not applied (nor is it by torchvision's loader);
+  `Resize((H, W))`. The EXIF orientation tag is applied first (a phone's portrait photo, stored
+  sideways with a tag, is read upright, as viewers show it; torchvision's loader does not do this);
 * then multiplied by `intensity_scale`.
 """
 
@@ -41,7 +42,7 @@ def payload_layout(spec: DatasetSpec) -> tuple[int, int, int]:
 def decode_image(spec: DatasetSpec, data: bytes, where: str, intensity_scale: float) -> np.ndarray:
     """Image bytes -> float32 `[H, W]` or `[C, H, W]` (the payload's shape) in [0, intensity_scale];
     SourceError naming `where` if the file is empty or undecodable."""
-    from PIL import UnidentifiedImageError
+    from PIL import ImageOps, UnidentifiedImageError
 
     channels, height, width = payload_layout(spec)
     if not data:
@@ -50,7 +51,7 @@ def decode_image(spec: DatasetSpec, data: bytes, where: str, intensity_scale: fl
         with open_image_checked(data, where) as image:  # pixel limit before decoding
             image.seek(0)  # an animation's first frame
             image.load()
-            planes = unit_planes(image, channels)
+            planes = unit_planes(ImageOps.exif_transpose(image), channels)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as error:
         suffix = PurePosixPath(where).suffix.lstrip(".").upper()
         raise SourceError(f"dataset {spec.name!r}: {where}: not a decodable {suffix or 'image'} file ({error})") from None
