@@ -31,22 +31,30 @@ def catalog_path(name: str, project: Path | None = None) -> str | None:
                                env=os.environ.get("KEDRO_ENV"))
     resolver = CatalogConfigResolver(dict(loader["catalog"]),
                                      default_runtime_patterns={"{default}": {"type": "kedro.io.MemoryDataset"}})
-    path = resolver.resolve_pattern(name).get("path")
-    return None if path is None else str(project / path)
+    entry = resolver.resolve_pattern(name)
+    path = entry.get("path") or entry.get("filepath")
+    return None if path is None else str(project.resolve() / path)
 
 
 def run_seeds(seeds: list[int], env: str | None, project: Path | None = None) -> int:
-    """`kedro run --from-nodes pretrain_unimodal` per extra seed in its workspace, then the summary."""
+    """`kedro run --from-nodes pretrain_unimodal` per extra seed in its workspace (the `seeds`
+    parameters say where, and what it shares with the main run), then the table beside the main
+    run's `metrics` (a catalog entry)."""
     import subprocess
 
-    from omnivec2.evaluation.seeds import prepare_workspace, seed_params, write_summary
+    from omnivec2.evaluation.seeds import prepare_workspace, seed_params, workspace_path, write_summary
 
     project = Path.cwd() if project is None else project
+    settings = project_parameters(project, env).get("seeds") or {}
+    metrics = catalog_path("metrics", project)
+    if not settings or metrics is None:
+        print("omnivec2 seeds: run it in the project (it needs the `seeds` parameters and the `metrics` catalog entry)",
+              file=sys.stderr)
+        return 2
     kedro = str(Path(sys.executable).parent / "kedro")
-    for seed in seeds:
-        if seed == 0:
-            continue  # the main run
-        workspace = prepare_workspace(project, seed)
+    extra = [s for s in seeds if s != 0]  # 0 is the main run
+    for seed in extra:
+        workspace = prepare_workspace(project, seed, settings["workspaces"], settings["linked"], settings["copied"])
         command = [kedro, "run", "--from-nodes", "pretrain_unimodal", "--params", seed_params(seed)]
         if env:
             command += ["--env", env]
@@ -54,9 +62,22 @@ def run_seeds(seeds: list[int], env: str | None, project: Path | None = None) ->
         if subprocess.run(command, cwd=workspace).returncode != 0:
             print(f"[omnivec2] seed {seed}: the run failed; see its output above", file=sys.stderr)
             return 1
-    table = write_summary(project, seeds)
+    relative = Path(metrics).relative_to(project.resolve())
+    paths = {0: Path(metrics)} | {s: workspace_path(project, settings["workspaces"], s) / relative for s in extra}
+    table = write_summary(paths, Path(metrics).parent)
     print(table.read_text())
     return 0
+
+
+def project_parameters(project: Path, env: str | None = None) -> dict:
+    """The Kedro parameters of the project at `project` for `env` (default local) over base."""
+    import os
+
+    from kedro.config import OmegaConfigLoader
+
+    loader = OmegaConfigLoader(str(project / "conf"), base_env="base", default_run_env="local",
+                               env=env or os.environ.get("KEDRO_ENV"))
+    return dict(loader["parameters"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     predict.add_argument("--tracking-uri", default=None, help="MLflow tracking URI for models:/ references")
     predict.add_argument("files", nargs="+")
     seeds = commands.add_parser("seeds", help="train and evaluate again at other training seeds, then write the "
-                                              "main table as mean ± std (data/08_reporting/seeds.md)")
+                                              "main table as mean ± std (seeds.md beside the metrics)")
     seeds.add_argument("--seeds", type=int, nargs="+", default=[1, 2], help="extra training seeds (the main run is 0)")
     seeds.add_argument("--env", default=None, help="Kedro environment of the runs (as the main run's)")
     args = parser.parse_args(argv)

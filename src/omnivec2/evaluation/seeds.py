@@ -1,10 +1,10 @@
 """The main table over several training seeds: mean ± std per task and system.
 
 `make seeds` (`omnivec2 seeds --seeds 1 2`) trains the three stages and evaluates again, once per
-extra seed, each in a workspace of its own (`data/09_seeds/seed-<n>/`) that links the main run's
-ingested data and token cache, so the splits and tokens are the main run's and only the training
-seed differs. The main run (seed 0, `data/08_reporting/metrics.json`) is the first of the seeds.
-Then `aggregate` writes `data/08_reporting/seeds.json` and `seeds.md`.
+extra seed, each in a workspace of its own (a Kedro project under the `seeds.workspaces` folder of
+the parameters) that links the main run's ingested data and token cache, so the splits and tokens
+are the main run's and only the training seed differs. The main run is seed 0. `aggregate` and
+`seeds_table` then give the main table as mean ± std, written beside the main run's metrics.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from pathlib import Path
 from omnivec2.evaluation.headline import PRIMARY, SYSTEMS
 
 SEEDED_STAGES = ("pretrain_unimodal", "pretrain_multimodal", "train_multitask")
-LINKED = ("data/01_raw", "data/02_intermediate", "data/03_primary")  # read, never written, by the stages
-COPIED = ("data/08_reporting/validation", "data/08_reporting/report_pieces")  # inputs of the report
 
 
 def seed_params(seed: int) -> str:
@@ -26,24 +24,29 @@ def seed_params(seed: int) -> str:
     return ",".join(f"{stage}.training.seed={seed}" for stage in SEEDED_STAGES)
 
 
-def prepare_workspace(project: Path, seed: int) -> Path:
-    """`<project>/data/09_seeds/seed-<seed>`: the project's configuration, links to its ingested data
-    and token cache, and copies of the report's per-dataset inputs -> the workspace (a Kedro project
-    that `kedro run --from-nodes pretrain_unimodal` can run in)."""
+def workspace_path(project: Path, workspaces: str, seed: int) -> Path:
+    return Path(project).resolve() / workspaces / f"seed-{seed}"
+
+
+def prepare_workspace(project: Path, seed: int, workspaces: str, linked: list[str], copied: list[str]) -> Path:
+    """`<project>/<workspaces>/seed-<seed>`: the project's configuration, links to its `linked` folders
+    (ingested data, token cache: read by the stages, never written) and copies of its `copied` ones
+    (inputs of the report) -> the workspace, a Kedro project that `kedro run --from-nodes
+    pretrain_unimodal` can run in. Paths are relative to the project."""
     project = Path(project).resolve()
-    missing = [p for p in (*LINKED, *COPIED) if not (project / p).exists()]
+    missing = [p for p in (*linked, *copied) if not (project / p).exists()]
     if missing:
         raise FileNotFoundError(f"the main run's outputs {missing} are missing under {project}: run `kedro run` first")
-    root = project / "data" / "09_seeds" / f"seed-{seed}"
+    root = workspace_path(project, workspaces, seed)
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
     shutil.copytree(project / "conf", root / "conf")
     shutil.copy(project / "pyproject.toml", root / "pyproject.toml")
-    for path in LINKED:
+    for path in linked:
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).symlink_to(project / path, target_is_directory=True)
-    for path in COPIED:
+    for path in copied:
         shutil.copytree(project / path, root / path)
     return root
 
@@ -89,14 +92,10 @@ def seeds_table(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_summary(project: Path, seeds: list[int]) -> Path:
-    """Read seed 0's metrics (the main run) and each extra seed's, write seeds.json and seeds.md
-    into the main run's data/08_reporting -> the Markdown file."""
-    project = Path(project)
-    reporting = project / "data" / "08_reporting"
-    paths = {0: reporting / "metrics.json"} | {
-        s: project / "data" / "09_seeds" / f"seed-{s}" / "data" / "08_reporting" / "metrics.json" for s in seeds if s}
-    summary = aggregate({s: json.loads(p.read_text()) for s, p in paths.items()})
-    (reporting / "seeds.json").write_text(json.dumps(summary, indent=2))
-    (reporting / "seeds.md").write_text(seeds_table(summary))
-    return reporting / "seeds.md"
+def write_summary(metrics_by_seed: dict[int, Path], out_dir: Path) -> Path:
+    """{seed: its metrics.json} -> seeds.json and seeds.md in `out_dir` -> the Markdown file."""
+    summary = aggregate({s: json.loads(Path(p).read_text()) for s, p in metrics_by_seed.items()})
+    out_dir = Path(out_dir)
+    (out_dir / "seeds.json").write_text(json.dumps(summary, indent=2))
+    (out_dir / "seeds.md").write_text(seeds_table(summary))
+    return out_dir / "seeds.md"

@@ -6,6 +6,9 @@ import pytest
 
 from omnivec2.evaluation.seeds import aggregate, prepare_workspace, seed_params, seeds_table, write_summary
 
+LINKED = ["data/01_raw", "data/02_intermediate", "data/03_primary"]
+COPIED = ["data/08_reporting/validation", "data/08_reporting/report_pieces"]
+
 
 def metrics(acc: dict[str, float], rmse: float) -> dict:
     return {"tasks": {
@@ -44,8 +47,8 @@ def test_a_workspace_links_the_main_run_s_data_and_copies_the_report_inputs(tmp_
         (project / folder).mkdir(parents=True)
     (project / "pyproject.toml").write_text("[tool.kedro]\n")
     (project / "data/08_reporting/report_pieces/image.json").write_text("{}")
-    root = prepare_workspace(project, 2)
-    assert root == project / "data/09_seeds/seed-2"
+    root = prepare_workspace(project, 2, "data/09_seeds", LINKED, COPIED)
+    assert root == project.resolve() / "data/09_seeds/seed-2"
     assert (root / "data/03_primary").is_symlink() and (root / "data/03_primary/tokens").is_dir()
     assert not (root / "data/08_reporting").is_symlink() and (root / "data/08_reporting/report_pieces/image.json").exists()
     assert (root / "conf/base").is_dir() and (root / "pyproject.toml").exists()
@@ -56,16 +59,30 @@ def test_a_workspace_links_the_main_run_s_data_and_copies_the_report_inputs(tmp_
 def test_a_workspace_needs_a_finished_main_run(tmp_path):
     (tmp_path / "conf").mkdir()
     with pytest.raises(FileNotFoundError, match=r"run `kedro run` first"):
-        prepare_workspace(tmp_path, 1)
+        prepare_workspace(tmp_path, 1, "data/09_seeds", LINKED, COPIED)
 
 
-def test_the_summary_reads_seed_0_from_the_main_run_and_the_others_from_their_workspaces(tmp_path):
-    reporting = tmp_path / "data/08_reporting"
-    reporting.mkdir(parents=True)
-    (reporting / "metrics.json").write_text(json.dumps(metrics({"ours": 0.9, "classical": 0.9, "single": 0.5}, 0.7)))
-    seed_reporting = tmp_path / "data/09_seeds/seed-1/data/08_reporting"
-    seed_reporting.mkdir(parents=True)
-    (seed_reporting / "metrics.json").write_text(json.dumps(metrics({"ours": 0.7, "classical": 0.9, "single": 0.5}, 0.7)))
-    table = write_summary(tmp_path, [1])
-    assert "0.800 ± 0.141" in table.read_text()
-    assert json.loads((reporting / "seeds.json").read_text())["seeds"] == [0, 1]
+def test_the_summary_reads_each_seed_s_metrics_and_writes_beside_the_main_run_s(tmp_path):
+    main, other = tmp_path / "main.json", tmp_path / "seed-1.json"
+    main.write_text(json.dumps(metrics({"ours": 0.9, "classical": 0.9, "single": 0.5}, 0.7)))
+    other.write_text(json.dumps(metrics({"ours": 0.7, "classical": 0.9, "single": 0.5}, 0.7)))
+    table = write_summary({0: main, 1: other}, tmp_path)
+    assert table == tmp_path / "seeds.md" and "0.800 ± 0.141" in table.read_text()
+    assert json.loads((tmp_path / "seeds.json").read_text())["seeds"] == [0, 1]
+
+
+def test_the_command_finds_its_settings_and_the_metrics_in_the_project(tmp_path, monkeypatch):
+    """`omnivec2 seeds` reads the `seeds` parameters and the catalog's `metrics` entry of the project;
+    with seed 0 alone it only summarises the main run."""
+    import shutil
+
+    from omnivec2.cli import run_seeds
+    from tests.pipelines.conftest import PROJECT
+
+    shutil.copytree(PROJECT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
+    (tmp_path / "conf/local").mkdir()  # a developer's own settings stay out
+    metrics_file = tmp_path / "data/08_reporting/metrics.json"
+    metrics_file.parent.mkdir(parents=True)
+    metrics_file.write_text(json.dumps(metrics({"ours": 0.9, "classical": 0.9, "single": 0.5}, 0.7)))
+    assert run_seeds([0], None, tmp_path) == 0
+    assert (metrics_file.parent / "seeds.md").exists()
