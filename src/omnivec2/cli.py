@@ -15,21 +15,26 @@ from pathlib import Path
 FINAL_MODEL, TOKEN_CACHE = "train_multitask_model", "token_cache"
 
 
-def catalog_path(name: str, project: Path | None = None) -> str | None:
-    """The `path` of catalog entry `name` (a dataset factory resolved) in the Kedro project at
-    `project` (default: the working directory), for environment `KEDRO_ENV` (default local) over
-    base; None outside a Kedro project."""
+def project_config(project: Path, env: str | None = None):
+    """Kedro's config loader for the project at `project`: environment `env` (default `KEDRO_ENV`,
+    else local) over base."""
     import os
 
     from kedro.config import OmegaConfigLoader
+
+    return OmegaConfigLoader(str(project / "conf"), base_env="base", default_run_env="local",
+                             env=env or os.environ.get("KEDRO_ENV"))
+
+
+def catalog_path(name: str, project: Path | None = None, env: str | None = None) -> str | None:
+    """The `path` (or `filepath`) of catalog entry `name` (a dataset factory resolved) in the Kedro
+    project at `project` (default: the working directory); None outside a Kedro project."""
     from kedro.io.catalog_config_resolver import CatalogConfigResolver
 
     project = Path.cwd() if project is None else project
     if not (project / "conf" / "base").is_dir():
         return None
-    loader = OmegaConfigLoader(str(project / "conf"), base_env="base", default_run_env="local",
-                               env=os.environ.get("KEDRO_ENV"))
-    resolver = CatalogConfigResolver(dict(loader["catalog"]),
+    resolver = CatalogConfigResolver(dict(project_config(project, env)["catalog"]),
                                      default_runtime_patterns={"{default}": {"type": "kedro.io.MemoryDataset"}})
     entry = resolver.resolve_pattern(name)
     path = entry.get("path") or entry.get("filepath")
@@ -45,8 +50,8 @@ def run_seeds(seeds: list[int], env: str | None, project: Path | None = None) ->
     from omnivec2.evaluation.seeds import prepare_workspace, seed_params, workspace_path, write_summary
 
     project = Path.cwd() if project is None else project
-    settings = project_parameters(project, env).get("seeds") or {}
-    metrics = catalog_path("metrics", project)
+    settings = dict(project_config(project, env)["parameters"]).get("seeds") or {}
+    metrics = catalog_path("metrics", project, env)
     if not settings or metrics is None:
         print("omnivec2 seeds: run it in the project (it needs the `seeds` parameters and the `metrics` catalog entry)",
               file=sys.stderr)
@@ -67,17 +72,6 @@ def run_seeds(seeds: list[int], env: str | None, project: Path | None = None) ->
     table = write_summary(paths, Path(metrics).parent)
     print(table.read_text())
     return 0
-
-
-def project_parameters(project: Path, env: str | None = None) -> dict:
-    """The Kedro parameters of the project at `project` for `env` (default local) over base."""
-    import os
-
-    from kedro.config import OmegaConfigLoader
-
-    loader = OmegaConfigLoader(str(project / "conf"), base_env="base", default_run_env="local",
-                               env=env or os.environ.get("KEDRO_ENV"))
-    return dict(loader["parameters"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from omnivec2.ablations.variants import STAGES, VARIANTS, Variant, stage_steps
+from omnivec2.evaluation.headline import PRIMARY
 from omnivec2.evaluation.metrics import predict_task, task_metrics
 from omnivec2.model.config import ModelConfig
 from omnivec2.model.omnivec2 import OmniVec2
@@ -23,7 +24,8 @@ from omnivec2.training.config import TrainConfig
 from omnivec2.training.data import load_training_data
 from omnivec2.training.step_loop import train_stage
 
-PRIMARY = {"classification": ("accuracy", 1.0), "dense": ("miou", 1.0), "regression": ("rmse", -1.0)}
+# The main table's figure per task kind, signed so that higher is better.
+SIGNED = {kind: (name, 1.0 if higher else -1.0) for kind, (name, higher) in PRIMARY.items()}
 
 
 def load_splits(cache_root, modalities: list[str]) -> tuple[dict, dict]:
@@ -47,7 +49,7 @@ def score(model: OmniVec2, test: dict, modalities: list[str]) -> dict[str, float
     for m in modalities:
         tokens = torch.from_numpy(np.array(test[m].tokens))
         for task in model.config.modality(m).tasks:
-            name, sign = PRIMARY[task.kind]
+            name, sign = SIGNED[task.kind]
             output = predict_task(model, m, task.name, tokens)
             target = torch.from_numpy(np.array(test[m].targets[task.name]))
             scores[f"{m}/{task.name}"] = sign * task_metrics(task.kind, output, target, task.num_classes,

@@ -23,6 +23,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from omnivec2.model.heads import pool
 from omnivec2.model.omnivec2 import OmniVec2, Stream
 
 PCA_COMPONENTS = 64
@@ -31,8 +32,6 @@ PCA_COMPONENTS = 64
 @torch.no_grad()
 def shared_embedding(model: OmniVec2, modality: str, tokens: torch.Tensor, batch_size: int = 256) -> np.ndarray:
     """tokens `[S, N, P]` -> mean-pooled single-stream features `[S, D_g]` (padding left out, when masked)."""
-    from omnivec2.model.heads import pool
-
     model.eval()
     parts = []
     for i in range(0, len(tokens), batch_size):
