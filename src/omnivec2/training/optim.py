@@ -14,12 +14,17 @@ from torch import nn
 
 from omnivec2.training.config import TrainConfig
 
-NO_DECAY_NAMES = ("positions.", "modality_type.", "mask_embedding", "pos_embed", "cls_token")
+# The network's learned position, type and mask tables and its biases, by how they are named:
+# `positions.<stream>` and `modality_type.<family>` (OmniVec2), `...pos` (text embedding, decoders),
+# `...mask_token` (decoders), `mask_embedding`, `...type_embedding` (graphs), `...bias` (tables too).
+NO_DECAY_GROUPS = ("positions", "modality_type")
+NO_DECAY_LEAVES = ("pos", "mask_token", "mask_embedding", "type_embedding", "bias")
 
 
 def is_no_decay(name: str, parameter: nn.Parameter) -> bool:
-    """1-D tensors (LayerNorm weights, biases, gates) and the embeddings named in NO_DECAY_NAMES."""
-    return parameter.ndim <= 1 or any(part in name for part in NO_DECAY_NAMES)
+    """1-D tensors (LayerNorm weights, biases, gates) and the tables named above."""
+    parts = name.split(".")
+    return parameter.ndim <= 1 or parts[0] in NO_DECAY_GROUPS or parts[-1] in NO_DECAY_LEAVES
 
 
 def parameter_groups(module: nn.Module, shared: set[int], config: TrainConfig) -> list[dict]:

@@ -34,6 +34,9 @@ def test_norms_biases_and_embeddings_are_not_decayed_with_groups():
     assert "f.norm.weight" in undecayed and "f.blocks.0.attn.q.bias" in undecayed
     assert "mask_embedding" in undecayed and any(n.startswith("modality_type.") for n in undecayed)
     assert any(n.startswith("positions.") for n in undecayed)
+    assert "decoders.image.pos" in undecayed and "decoders.image.mask_token" in undecayed
+    assert any(n.endswith(".type_embedding") for n in undecayed)
+    assert not any(n.endswith(".ids.weight") for n in undecayed)  # the text vocabulary is decayed, as in BERT
     assert "f.blocks.0.attn.q.weight" not in undecayed and "f.blocks.0.mlp.fc1.weight" not in undecayed
 
 
