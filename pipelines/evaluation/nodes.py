@@ -13,6 +13,7 @@ import pandas as pd
 from omnivec2.checkpoint import load_model
 from omnivec2.datasets import resolve_dataset
 from omnivec2.evaluation.evaluate import evaluate_checkpoint
+from omnivec2.evaluation.linear_probe import linear_probes
 from omnivec2.evaluation.plots import training_curves
 from omnivec2.evaluation.specialists import single_task_baselines
 from omnivec2.reporting.pieces import Report, ReportPiece
@@ -49,6 +50,19 @@ def evaluate(final: dict, token_cache: TokenCache, params: dict, single_task: di
     return metrics
 
 
+def probe_stages(stage1: dict, stage2: dict, stage3: dict, token_cache: TokenCache, params: dict) -> dict:
+    """Linear probes of the frozen shared features at initialisation and after each stage that ran."""
+    if not stage3.get("checkpoint"):
+        raise ValueError("the linear probes need the train_multitask checkpoint, but that stage produced none")
+    summaries = {"pretrain_unimodal": stage1, "pretrain_multimodal": stage2, "train_multitask": stage3}
+    folders = {stage: locate(s["checkpoint"]).path for stage, s in summaries.items() if s.get("checkpoint")}
+    probes = linear_probes(folders, folders["train_multitask"], token_cache.path, params.get("seed", 0),
+                           params.get("classical_max_iter", 2000))
+    log_metrics_flat(probes["stages"], prefix="probe")
+    log_json_artifact(probes, "linear_probe.json")
+    return probes
+
+
 def plot_training_curves(unimodal: pd.DataFrame, multimodal: pd.DataFrame, multitask: pd.DataFrame):
     figure = training_curves({"pretrain_unimodal": unimodal, "pretrain_multimodal": multimodal,
                               "train_multitask": multitask})
@@ -67,7 +81,7 @@ def draw_data_card(dataset: str, entry: dict, validation: dict, manifest: dict, 
 
 def render_report(metrics: dict, stage1: dict, stage2: dict, stage3: dict, unimodal: pd.DataFrame,
                   multimodal: pd.DataFrame, multitask: pd.DataFrame, token_cache: TokenCache, params: dict,
-                  ablations: dict | None, *cards: ReportPiece) -> tuple[Report, dict]:
+                  ablations: dict | None, probes: dict, *cards: ReportPiece) -> tuple[Report, dict]:
     """The report: the final model's figures, drawn here, with the datasets' cards (those of the
     datasets the model has, in its order) and the ablation table (None: the grid was not run)
     -> (the report, its index)."""
@@ -96,7 +110,7 @@ def render_report(metrics: dict, stage1: dict, stage2: dict, stage3: dict, unimo
     by_name = {card.name: card for card in cards}
     report = assemble_report(metrics, figures, run_metadata(model.config), {"pretrain_unimodal": stage1,
                              "pretrain_multimodal": stage2, "train_multitask": stage3},
-                             [by_name[name] for name in present], ablations)
+                             [by_name[name] for name in present], ablations, probes)
     _log_report(report)
     index = {"markdown": "report.md", "html": "report.html", "figures": sorted(relative for relative, _ in figures.values()),
              "seconds": round(time.perf_counter() - started, 1)}

@@ -80,6 +80,12 @@ def test_the_report_has_every_task_its_figures_and_a_card_per_dataset(tiny_run):
     assert "<table>" in (project / "data/08_reporting/report.html").read_text()
     registered = json.loads((project / "data/08_reporting/registered_model.json").read_text())
     assert registered["registered"] and registered["uri"] == "models:/omnivec2/1"
+    # Linear probes at initialisation and after each stage, for every classification/regression task.
+    probes = json.loads((project / "data/08_reporting/linear_probe.json").read_text())
+    assert list(probes["stages"]) == ["init", "pretrain_unimodal", "pretrain_multimodal", "train_multitask"]
+    probed = {t for t, e in metrics["tasks"].items() if e["kind"] in ("classification", "regression")}
+    assert set(probes["stages"]["train_multitask"]) == probed
+    assert "## Linear probes of the shared features" in report
 
 
 def test_two_image_datasets_share_one_image_projection(tiny_run):

@@ -13,6 +13,8 @@ from omnivec2.reporting.data_cards import card_markdown, data_card, with_manifes
 from omnivec2.reporting.figures import PRIMARY, SYSTEMS
 from omnivec2.reporting.pieces import Report, ReportPiece, figure_file
 from omnivec2.reporting.previews import sample_preview
+from omnivec2.reporting.probe_table import INTRO as PROBE_INTRO
+from omnivec2.reporting.probe_table import probe_table
 
 
 def main_table(metrics: dict) -> str:
@@ -95,10 +97,11 @@ def to_html(markdown: str, title: str) -> str:
 
 
 def assemble_report(metrics: dict, figures: dict[str, tuple[str, bytes]], metadata: dict, stages: dict[str, dict],
-                    cards: list[ReportPiece], ablations: dict | None) -> Report:
+                    cards: list[ReportPiece], ablations: dict | None, probes: dict | None = None) -> Report:
     """The report from its pieces: `figures` maps a key (bars, curves, confusion, embedding,
     dense/<dataset>/<task>) to (path relative to the report, PNG bytes); `ablations` is the grid's
-    table, or None when `kedro run --pipeline ablations` has not been run."""
+    table, or None when `kedro run --pipeline ablations` has not been run; `probes`: the linear
+    probes of each stage's frozen features (linear_probe.json), or None."""
     links = {key: relative for key, (relative, _) in figures.items()}
     parts = ["# omnivec2 evaluation report", "", "## Run", "", *metadata_lines(metadata, stages), "",
              "## Results (test splits, single-stream inference)", "",
@@ -112,6 +115,8 @@ def assemble_report(metrics: dict, figures: dict[str, tuple[str, bytes]], metada
             parts += [f"### {title}", "", f"![{title}]({links[key]})", ""]
     for key in sorted(k for k in links if k.startswith("dense/")):
         parts += [f"### Dense predictions: {key[6:]}", "", f"![{key}]({links[key]})", ""]
+    if probes is not None:
+        parts += ["## Linear probes of the shared features", "", PROBE_INTRO, "", probe_table(probes, metrics), ""]
     if ablations is not None:
         parts += ["## Ablations", "", ablations.get("description", ""), "", ablation_table(ablations), "",
                   directions_table(ablations.get("directions", [])), "", unseen_table(ablations.get("unseen_modality")), ""]

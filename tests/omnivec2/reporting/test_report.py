@@ -66,3 +66,18 @@ def test_a_cube_with_fewer_bands_than_the_default_gets_a_false_colour_preview():
     figure = sample_preview(spec, table, "kind")
     shown = figure.axes[0].images[0].get_array()
     np.testing.assert_allclose(shown[..., 0], np.clip(cubes[0][..., 6] / cubes[0][..., [6, 4, 1]].max(), 0, 1), rtol=1e-5)
+
+
+def test_the_probe_table_has_a_row_per_task_and_a_column_per_stage_and_feature():
+    from omnivec2.reporting.probe_table import probe_table
+
+    probes = {"stages": {"init": {"a/x": {"f": {"accuracy": 0.25}, "g": {"accuracy": 0.5}}},
+                         "train_multitask": {"a/x": {"f": {"accuracy": 0.75}, "g": {"accuracy": 1.0}},
+                                             "b/y": {"f": {"rmse": 2.0}, "g": {"rmse": 1.5}}}}}
+    metrics = {"tasks": {"a/x": {"kind": "classification", "classical": {"accuracy": 0.6}, "omnivec2": {"accuracy": 0.9}},
+                         "b/y": {"kind": "regression", "classical": {"rmse": 3.0}, "omnivec2": {"rmse": 1.0}}}}
+    lines = probe_table(probes, metrics).splitlines()
+    assert lines[0] == ("| task | metric | raw tokens (classical) | init f | init g | train_multitask f | "
+                        "train_multitask g | OmniVec2 (fine-tuned) |")
+    assert lines[2] == "| a/x | accuracy ↑ | 0.600 | 0.250 | 0.500 | 0.750 | 1.000 | 0.900 |"
+    assert lines[3] == "| b/y | rmse ↓ | 3.000 | n/a | n/a | 2.000 | 1.500 | 1.000 |"
