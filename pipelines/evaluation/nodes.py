@@ -14,7 +14,7 @@ from omnivec2.checkpoint import load_model
 from omnivec2.datasets import resolve_dataset
 from omnivec2.evaluation.evaluate import evaluate_checkpoint
 from omnivec2.evaluation.linear_probe import linear_probes
-from omnivec2.evaluation.plots import training_curves
+from omnivec2.evaluation.plots import learning_curves, multitask_curves, training_curves
 from omnivec2.evaluation.specialists import single_task_baselines
 from omnivec2.reporting.pieces import Report, ReportPiece
 from omnivec2.tracking import log_dir_artifacts, log_figure_artifact, log_json_artifact, log_metrics_flat
@@ -24,17 +24,20 @@ from pipelines.io import TokenCache, locate
 
 
 def train_single_task_baselines(model_params: dict, stage_params: dict, token_cache: TokenCache, final: dict,
-                                *manifests: dict) -> dict:
-    """A specialist per task, on what the task got in stage 3 (`final`: stage 3's summary and its counts)."""
+                                multitask: pd.DataFrame, *manifests: dict) -> tuple[dict, dict]:
+    """A specialist per task, on what the task got in stage 3 (`final`: stage 3's summary and its counts)
+    -> (their test metrics, the learning curves of stage 3's tasks and of the specialists)."""
     if "visits" not in final:
         raise ValueError("the train_multitask summary has no visit counts (it was written before stage 3 counted "
                          "them); run train_multitask again before the single-task baselines")
     config = model_config_from_manifests(model_params, list(manifests))
     train = TrainConfig.from_dict({"stage": "train_multitask", **(stage_params.get("training") or {})})
     results = single_task_baselines(config, token_cache.path, train, final["visits"])
+    curves = {"multitask": multitask_curves(multitask),
+              "single_task": {t: r.pop("curve") for t, r in results.items() if "curve" in r}}
     log_metrics_flat({t: {k: v for k, v in r.items() if k not in ("steps", "batch_size")} for t, r in results.items()},
                      prefix="single_task")
-    return results
+    return results, curves
 
 
 def evaluate(final: dict, token_cache: TokenCache, params: dict, single_task: dict) -> dict:
@@ -81,7 +84,7 @@ def draw_data_card(dataset: str, entry: dict, validation: dict, manifest: dict, 
 
 def render_report(metrics: dict, stage1: dict, stage2: dict, stage3: dict, unimodal: pd.DataFrame,
                   multimodal: pd.DataFrame, multitask: pd.DataFrame, token_cache: TokenCache, params: dict,
-                  ablations: dict | None, probes: dict, *cards: ReportPiece) -> tuple[Report, dict]:
+                  ablations: dict | None, probes: dict, curves: dict, *cards: ReportPiece) -> tuple[Report, dict]:
     """The report: the final model's figures, drawn here, with the datasets' cards (those of the
     datasets the model has, in its order) and the ablation table (None: the grid was not run)
     -> (the report, its index)."""
@@ -102,6 +105,8 @@ def render_report(metrics: dict, stage1: dict, stage2: dict, stage3: dict, unimo
         "embedding": figure_file(embedding_map(model, token_cache.path, present, seed=params.get("seed", 0)),
                                  "embedding_map"),
     }
+    if curves.get("multitask") or curves.get("single_task"):
+        figures["learning"] = figure_file(learning_curves(curves), "learning_curves")
     for m in model.config.modalities:
         for t in m.tasks:
             if t.kind == "dense":

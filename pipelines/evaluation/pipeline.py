@@ -17,8 +17,8 @@ def create_pipeline(**kwargs) -> Pipeline:
     ]
     return Pipeline([
         Node(nodes.train_single_task_baselines, ["params:model", "params:train_multitask", "token_cache",
-                                                  "train_multitask_checkpoint", *manifests],
-             "single_task_metrics", name="train_single_task_baselines", tags=["evaluation"]),
+                                                  "train_multitask_checkpoint", "train_multitask_history", *manifests],
+             ["single_task_metrics", "learning_curves"], name="train_single_task_baselines", tags=["evaluation"]),
         Node(nodes.evaluate, ["train_multitask_checkpoint", "token_cache", "params:evaluation", "single_task_metrics"],
              "metrics", name="evaluate", tags=["evaluation"]),
         Node(nodes.probe_stages, [*[f"{s}_checkpoint" for s in STAGES], "token_cache", "params:evaluation"],
@@ -28,7 +28,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         *cards,
         Node(nodes.render_report,
              ["metrics", *[f"{s}_checkpoint" for s in STAGES], *[f"{s}_history" for s in STAGES], "token_cache",
-              "params:evaluation", "ablation_results", "linear_probe", *[f"{d}_report_card" for d in names]],
+              "params:evaluation", "ablation_results", "linear_probe", "learning_curves", *[f"{d}_report_card" for d in names]],
              ["report", "report_index"], name="render_report", tags=["evaluation"]),
         Node(nodes.register_final_model, ["train_multitask_checkpoint", "metrics", "token_cache", "params:evaluation"],
              "registered_model", name="register_final_model", tags=["evaluation"]),

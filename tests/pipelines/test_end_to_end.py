@@ -86,6 +86,9 @@ def test_the_report_has_every_task_its_figures_and_a_card_per_dataset(tiny_run):
     probed = {t for t, e in metrics["tasks"].items() if e["kind"] in ("classification", "regression")}
     assert set(probes["stages"]["train_multitask"]) == probed
     assert "## Linear probes of the shared features" in report
+    # Learning curves: stage 3 validated every task at steps 4, 8 and 12 (tiny preset).
+    curves = json.loads((project / "data/08_reporting/learning_curves.json").read_text())
+    assert all(len(points) == 3 for points in curves["multitask"].values()) and "learning_curves.png" in report
 
 
 def test_two_image_datasets_share_one_image_projection(tiny_run):

@@ -25,6 +25,7 @@ from omnivec2.tokens.cache import read_token_split
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.data import ModalityData
 from omnivec2.training.step_loop import train_stage
+from omnivec2.training.validation import Validation, load_validation_data
 
 
 def task_budgets(visits: dict[str, dict[str, int]], tasks: list[str]) -> dict[str, tuple[int, int]]:
@@ -45,37 +46,47 @@ def task_budgets(visits: dict[str, dict[str, int]], tasks: list[str]) -> dict[st
 
 
 def train_specialist(config: ModelConfig, modality: str, task: str, data: ModalityData, steps: int, batch_size: int,
-                     train: TrainConfig) -> tuple[OmniVec2, float]:
-    """A fresh model with only `modality` and its one `task`, trained `steps` steps -> (model, seconds)."""
+                     train: TrainConfig, validation: ModalityData | None = None) -> tuple[OmniVec2, float, list]:
+    """A fresh model with only `modality` and its one `task`, trained `steps` steps -> (model, seconds,
+    learning curve). The curve, [[step, validation metric], ...], is measured when `validation` (the
+    stream's validation split) is given and stage 3 validated (`train.val_every`): at the same fraction
+    of the specialist's steps as stage 3's validations were of its steps."""
     single = config.modality(modality)
     single = replace(single, tasks=tuple(t for t in single.tasks if t.name == task))
     torch.manual_seed(train.seed)
     model = OmniVec2(config.with_modalities([single]))
     if steps == 0:
-        return model, 0.0
+        return model, 0.0, []
+    every = max(1, round(steps * train.val_every / train.steps)) if train.val_every else 0
     settings = TrainConfig.from_dict({**train.to_dict(), "steps": steps, "batch_size": batch_size, "mode": "sequential",
-                                      "balancing": "equal", "freeze_shared": False,
+                                      "balancing": "equal", "freeze_shared": False, "val_every": every,
                                       "warmup_steps": min(train.warmup_steps, max(1, steps // 10))})
-    _, history = train_stage(model, {modality: data}, settings)
-    return model, history[-1]["time/train_seconds"]  # seconds in optimisation steps (the last step is always logged)
+    checks = Validation({modality: validation}, every) if every and validation is not None else None
+    _, history = train_stage(model, {modality: data}, settings, validation=checks)
+    key = f"val/{modality}/{task}"
+    curve = [[entry["step"], entry[key]] for entry in history if key in entry]
+    return model, history[-1]["time/train_seconds"], curve  # seconds in optimisation steps (the last step is always logged)
 
 
 def single_task_baselines(config: ModelConfig, cache_root, train: TrainConfig,
                           visits: dict[str, dict[str, int]]) -> dict[str, dict]:
     """Every task of `config`, with stage 3's counted `visits` -> {"steps", "batch_size",
-    "train_seconds", metrics...} on its test split."""
+    "train_seconds", metrics..., "curve" (when stage 3 validated)} on its test split."""
     splits = {m.name: (read_token_split(cache_root, m.name, "train"), read_token_split(cache_root, m.name, "test"))
               for m in config.modalities}
+    validation = load_validation_data(cache_root, [m.name for m in config.modalities]) if train.val_every else {}
     budgets = task_budgets(visits, [f"{m.name}/{t.name}" for m in config.modalities for t in m.tasks])
     results = {}
     for key, (steps, batch_size) in budgets.items():
         modality, task = key.split("/")
         train_split, test_split = splits[modality]
         data = ModalityData.from_token_split(train_split, tasks=(task,))
-        model, seconds = train_specialist(config, modality, task, data, steps, batch_size, train)
+        model, seconds, curve = train_specialist(config, modality, task, data, steps, batch_size, train,
+                                                 validation.get(modality))
         spec = next(t for t in config.modality(modality).tasks if t.name == task)
         output = predict_task(model, modality, task, torch.from_numpy(np.array(test_split.tokens)))
         target = torch.from_numpy(np.array(test_split.targets[task]))
         results[key] = {**task_metrics(spec.kind, output, target, spec.num_classes, spec.ignore_index),
-                        "steps": steps, "batch_size": batch_size, "train_seconds": round(seconds, 2)}
+                        "steps": steps, "batch_size": batch_size, "train_seconds": round(seconds, 2),
+                        **({"curve": curve} if curve else {})}
     return results

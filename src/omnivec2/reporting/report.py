@@ -109,7 +109,9 @@ def assemble_report(metrics: dict, figures: dict[str, tuple[str, bytes]], metada
              "cached tokens (logistic regression / ridge; per-token for dense tasks; PCA + CCA for retrieval); "
              "*single-task* is the same backbone trained from scratch on that task alone with the steps and samples "
              "the task got in stage 3. Bold: best of the three.", "", main_table(metrics), ""]
-    for title, key in (("Per-task comparison", "bars"), ("Training curves", "curves"), ("Confusion matrices", "confusion"),
+    for title, key in (("Per-task comparison", "bars"), ("Training curves", "curves"),
+                       ("Learning curves (validation split, OmniVec2 in stage 3 and each specialist)", "learning"),
+                       ("Confusion matrices", "confusion"),
                        ("Shared embedding space", "embedding")):
         if key in links:
             parts += [f"### {title}", "", f"![{title}]({links[key]})", ""]

@@ -28,6 +28,13 @@ class TokenSplit:
     manifest: dict
 
 
+def split_names(root: str | Path, modality: str) -> list[str]:
+    """The splits a modality's cache holds (e.g. ["test", "train", "val"])."""
+    if is_remote(root):
+        root = mirror_modality(str(root), modality)
+    return sorted(load_manifest(modality_dir(root, modality))["splits"])
+
+
 def read_token_split(root: str | Path, modality: str, split: str, *, verify: bool = True) -> TokenSplit:
     """One split of a modality's cache -> `TokenSplit` (tokens `[B, N, P]` float32, read-only).
 

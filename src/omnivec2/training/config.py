@@ -33,6 +33,7 @@ class TrainConfig:
     label_smoothing: float = 0.0  # classification losses
     log_every: int = 10
     checkpoint_every: int = 50
+    val_every: int = 0  # stage 3: each task's validation metric every this many steps (0: never)
 
     def __post_init__(self):
         for f in fields(self):
@@ -51,6 +52,8 @@ class TrainConfig:
         for key in ("steps", "batch_size", "log_every", "checkpoint_every"):
             if getattr(self, key) < 1:
                 raise ValueError(f"training.{key} must be >= 1, got {getattr(self, key)}")
+        if self.val_every < 0:
+            raise ValueError(f"training.val_every must be >= 0 (0: no validation), got {self.val_every}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"training.label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if self.shared_lr_scale <= 0:

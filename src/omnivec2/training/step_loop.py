@@ -17,6 +17,7 @@ from omnivec2.model.omnivec2 import OmniVec2
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.data import ModalityData
 from omnivec2.training.trainer import StageTrainer
+from omnivec2.training.validation import Validation
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,9 @@ class StepHooks:
 
 def train_stage(model: OmniVec2, data: dict[str, ModalityData], config: TrainConfig,
                 placement: Placement = Placement(), resume: ResumePoint | None = None,
-                hooks: StepHooks | None = None) -> tuple[StageTrainer, list[dict]]:
-    """Train `model` on `data` for the stage `config` describes -> (the trainer, its metric history)."""
+                hooks: StepHooks | None = None, validation: Validation | None = None) -> tuple[StageTrainer, list[dict]]:
+    """Train `model` on `data` for the stage `config` describes -> (the trainer, its metric history).
+    With `validation`, the history's entries at its steps also hold `val/<task>` (see `run_steps`)."""
     hooks = hooks or StepHooks()
     trainer = StageTrainer(model, data, config, rank=placement.rank, world_size=placement.world_size,
                            wrap=placement.wrap, device=placement.device)
@@ -77,19 +79,22 @@ def train_stage(model: OmniVec2, data: dict[str, ModalityData], config: TrainCon
         history = list(resume.history)
     try:
         hooks.started(trainer)
-        run_steps(trainer, history, hooks)
+        run_steps(trainer, history, hooks, validation)
     finally:
         hooks.finished()
     return trainer, history
 
 
-def run_steps(trainer: StageTrainer, history: list[dict], hooks: StepHooks) -> None:
+def run_steps(trainer: StageTrainer, history: list[dict], hooks: StepHooks,
+              validation: Validation | None = None) -> None:
     """Advance `trainer` to its config's `steps`. At every logging step, append the mean of each
     metric over the steps since the last log (a modality or task appears only on the steps that
     train it, so single-step values would leave gaps) to `history`, then call `hooks.logged` and
     `hooks.report` (save=True at checkpoint steps and at the end). `visits/<key>` and `samples/<key>`
 are what each dataset or task has been trained on so far. `time/train_seconds` accumulates
-    the time spent in optimisation steps, which separates compute from orchestration overhead."""
+    the time spent in optimisation steps, which separates compute from orchestration overhead.
+    With `validation`, every task's validation metric is added as `val/<task>` at its steps (which
+    are logging steps too)."""
     steps, log_every, checkpoint_every = trainer.config.steps, trainer.config.log_every, trainer.config.checkpoint_every
     window: dict[str, list[float]] = {}
     train_seconds = history[-1].get("time/train_seconds", 0.0) if history else 0.0
@@ -102,10 +107,13 @@ are what each dataset or task has been trained on so far. `time/train_seconds` a
             window.setdefault(key, []).append(value)
         step = trainer.step
         save = step % checkpoint_every == 0 or step == steps
-        if step % log_every == 0 or save:
+        validate = validation is not None and validation.due(step, steps)
+        if step % log_every == 0 or save or validate:
             metrics = {key: sum(values) / len(values) for key, values in window.items()}
             metrics.update(trainer.visit_counts())  # counts so far, not window means
             metrics["time/train_seconds"] = train_seconds
+            if validate:
+                metrics.update(validation.metrics(trainer.model, trainer.tasks))
             window = {}
             history.append({"step": step, **metrics})
             hooks.logged(metrics, step)

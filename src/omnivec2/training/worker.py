@@ -24,6 +24,7 @@ from omnivec2.training.data import load_training_data
 from omnivec2.training.faults import maybe_inject_fault
 from omnivec2.training.stage_launch import StageLaunch
 from omnivec2.training.step_loop import Placement, ResumePoint, StepHooks, seed_everything, train_stage
+from omnivec2.training.validation import Validation, load_validation_data
 
 
 def initial_model(launch: StageLaunch) -> OmniVec2:
@@ -59,7 +60,10 @@ def train_loop_per_worker(launch_dict: dict) -> None:
             module, parallel_strategy_kwargs={"find_unused_parameters": True})
     data = load_training_data(launch.cache_root, launch.modalities)
     hooks = WorkerHooks(launch, rank, world, resumes, resumed=resume is not None)
-    train_stage(model, data, launch.train, Placement(rank, world, wrap, device), resume, hooks)
+    validation = None
+    if launch.train.val_every and launch.stage == "train_multitask":
+        validation = Validation(load_validation_data(launch.cache_root, launch.modalities), launch.train.val_every)
+    train_stage(model, data, launch.train, Placement(rank, world, wrap, device), resume, hooks, validation)
 
 
 def resume_point(directory: str | Path, model: OmniVec2, stage: str,

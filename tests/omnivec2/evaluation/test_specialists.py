@@ -54,3 +54,19 @@ def test_rows_are_counted_over_all_workers():
     trainer = StageTrainer(tiny_model(0), fixed_data(), config, rank=1, world_size=2)
     trainer.plan()
     assert sorted(n for _, n in trainer.visits.values() if n) == [16, 16]  # 8 rows on each of 2 workers, per task
+
+
+def test_a_specialist_s_learning_curve_is_measured_at_stage_3_s_fraction_of_its_steps(tmp_path):
+    """Stage 3 validated every 5 of 20 steps: a specialist of 10 steps validates every 2 (and at its
+    last step); without validation in stage 3 it records no curve."""
+    from omnivec2.checkpoint import read_config
+    from omnivec2.evaluation.specialists import single_task_baselines
+    from tests.omnivec2.evaluation.helpers import named_class_run
+
+    _, cache, checkpoint = named_class_run(tmp_path)
+    config, _ = read_config(checkpoint)
+    visits = {"wine/cultivar": {"visits": 10, "samples": 80}}
+    stage3 = dict(stage="train_multitask", steps=20, log_every=5, checkpoint_every=20, warmup_steps=1)
+    curve = single_task_baselines(config, cache, TrainConfig(**stage3, val_every=5), visits)["wine/cultivar"]["curve"]
+    assert [step for step, _ in curve] == [2, 4, 6, 8, 10] and all(0 <= value <= 1 for _, value in curve)
+    assert "curve" not in single_task_baselines(config, cache, TrainConfig(**stage3), visits)["wine/cultivar"]
