@@ -86,8 +86,8 @@ def render_report(metrics: dict, stage1: dict, stage2: dict, stage3: dict, unimo
                   multimodal: pd.DataFrame, multitask: pd.DataFrame, token_cache: TokenCache, params: dict,
                   ablations: dict | None, probes: dict, curves: dict, *cards: ReportPiece) -> tuple[Report, dict]:
     """The report: the final model's figures, drawn here, with the datasets' cards (those of the
-    datasets the model has, in its order) and the ablation table (None: the grid was not run)
-    -> (the report, its index)."""
+    datasets the model has, in its order), the ablation table (None: the grid was not run), the
+    linear probes and the learning curves (`curves`: learning_curves.json) -> (the report, its index)."""
     from omnivec2.reporting.figures import confusion_matrices, dense_predictions, embedding_map, task_bars
     from omnivec2.reporting.pieces import figure_file
     from omnivec2.reporting.report import assemble_report
@@ -97,10 +97,10 @@ def render_report(metrics: dict, stage1: dict, stage2: dict, stage3: dict, unimo
     present = [m.name for m in model.config.modalities]
     classification = [(m.name, t.name, t.num_classes, t.classes) for m in model.config.modalities for t in m.tasks
                       if t.kind == "classification"]
-    curves = {"pretrain_unimodal": unimodal, "pretrain_multimodal": multimodal, "train_multitask": multitask}
+    histories = {"pretrain_unimodal": unimodal, "pretrain_multimodal": multimodal, "train_multitask": multitask}
     figures = {
         "bars": figure_file(task_bars(metrics), "task_bars"),
-        "curves": figure_file(training_curves(curves), "training_curves"),
+        "curves": figure_file(training_curves(histories), "training_curves"),
         "confusion": figure_file(confusion_matrices(model, token_cache.path, classification), "confusion_matrices"),
         "embedding": figure_file(embedding_map(model, token_cache.path, present, seed=params.get("seed", 0)),
                                  "embedding_map"),
