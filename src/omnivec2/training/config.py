@@ -34,6 +34,9 @@ class TrainConfig:
     log_every: int = 10
     checkpoint_every: int = 50
     val_every: int = 0  # stage 3: each task's validation metric every this many steps (0: never)
+    contrastive_weight: float = 0.0  # stage 3: InfoNCE between paired datasets (training/contrastive.py); 0: off
+    contrastive_batch: int = 32  # paired rows per step
+    contrastive_pairs: tuple = ()  # [{a, b, marker_a, marker_b}]: which datasets pair, and how their ids match
 
     def __post_init__(self):
         for f in fields(self):
@@ -52,6 +55,13 @@ class TrainConfig:
         for key in ("steps", "batch_size", "log_every", "checkpoint_every"):
             if getattr(self, key) < 1:
                 raise ValueError(f"training.{key} must be >= 1, got {getattr(self, key)}")
+        if self.contrastive_weight < 0 or self.contrastive_batch < 2:
+            raise ValueError("training.contrastive_weight must be >= 0 and training.contrastive_batch >= 2, got "
+                             f"{self.contrastive_weight} and {self.contrastive_batch}")
+        for pair in self.contrastive_pairs:
+            if not isinstance(pair, dict) or set(pair) != {"a", "b", "marker_a", "marker_b"}:
+                raise ValueError(f"training.contrastive_pairs: each entry needs exactly the keys a, b, marker_a, "
+                                 f"marker_b, got {pair!r}")
         if self.val_every < 0:
             raise ValueError(f"training.val_every must be >= 0 (0: no validation), got {self.val_every}")
         if not 0.0 <= self.label_smoothing < 1.0:
@@ -70,6 +80,8 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown training parameters {sorted(unknown)}{did_you_mean(unknown, known)}; "
                              f"valid: {sorted(known - {'stage'})}")
+        if "contrastive_pairs" in data:
+            data = {**data, "contrastive_pairs": tuple(dict(p) for p in data["contrastive_pairs"] or ())}
         return cls(**data)
 
     def to_dict(self) -> dict:

@@ -16,6 +16,7 @@ from omnivec2.model.decoder import reconstruction_loss, value_weights
 from omnivec2.model.heads import task_loss
 from omnivec2.model.masking import Mask, make_mask
 from omnivec2.model.omnivec2 import OmniVec2, Stream
+from omnivec2.training.contrastive import LOSS_KEY, ContrastiveItem, ContrastiveLoss
 
 
 @dataclass
@@ -47,14 +48,26 @@ def draw_mask(model: OmniVec2, modality: str, tokens: torch.Tensor, generator: t
 class StageObjective(nn.Module):
     """Wraps the network (and a learnable balancer, if any) so one forward returns a step's loss."""
 
-    def __init__(self, model: OmniVec2, balancer: nn.Module | None = None, label_smoothing: float = 0.0):
+    def __init__(self, model: OmniVec2, balancer: nn.Module | None = None, label_smoothing: float = 0.0,
+                 contrastive_weight: float = 0.0):
         super().__init__()
         self.model = model
         self.balancer = balancer
         self.label_smoothing = label_smoothing
+        self.contrastive_weight = contrastive_weight
+        self.contrastive = ContrastiveLoss() if contrastive_weight > 0 else None
 
-    def forward(self, items: list, use_cross: bool = True, weights: dict[str, float] | None = None):
-        """items: MaskedItem(s) or SupervisedItem(s). Returns (total loss, {item key: loss})."""
+    def forward(self, items: list, use_cross: bool = True, weights: dict[str, float] | None = None,
+                contrastive: ContrastiveItem | None = None):
+        """items: MaskedItem(s) or SupervisedItem(s). Returns (total loss, {item key: loss}); with a
+        `contrastive` batch, its InfoNCE loss is added (times the weight) and reported as "contrastive"."""
+        total, losses = self._items_loss(items, use_cross, weights)
+        if contrastive is not None:
+            losses[LOSS_KEY] = self.contrastive(self.model, contrastive)
+            total = total + self.contrastive_weight * losses[LOSS_KEY]
+        return total, losses
+
+    def _items_loss(self, items: list, use_cross: bool, weights: dict[str, float] | None):
         streams = [Stream(i.modality, i.tokens, getattr(i, "mask", None)) for i in items]
         features = self.model.forward_streams(streams, use_cross=use_cross)
         if isinstance(items[0], MaskedItem):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import torch
 
 from omnivec2.model.omnivec2 import OmniVec2
+from omnivec2.training.contrastive import PairedRows
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.data import ModalityData
 from omnivec2.training.trainer import StageTrainer
@@ -62,12 +63,14 @@ class StepHooks:
 
 def train_stage(model: OmniVec2, data: dict[str, ModalityData], config: TrainConfig,
                 placement: Placement = Placement(), resume: ResumePoint | None = None,
-                hooks: StepHooks | None = None, validation: Validation | None = None) -> tuple[StageTrainer, list[dict]]:
+                hooks: StepHooks | None = None, validation: Validation | None = None,
+                pairs: list[PairedRows] = ()) -> tuple[StageTrainer, list[dict]]:
     """Train `model` on `data` for the stage `config` describes -> (the trainer, its metric history).
-    With `validation`, the history's entries at its steps also hold `val/<task>` (see `run_steps`)."""
+    With `validation`, the history's entries at its steps also hold `val/<task>` (see `run_steps`);
+    `pairs`: the paired rows the contrastive term draws from (`training.contrastive_weight`)."""
     hooks = hooks or StepHooks()
     trainer = StageTrainer(model, data, config, rank=placement.rank, world_size=placement.world_size,
-                           wrap=placement.wrap, device=placement.device)
+                           wrap=placement.wrap, device=placement.device, pairs=pairs)
     history: list[dict] = []
     if resume is not None:
         trainer.load_state_dict(resume.trainer_state)

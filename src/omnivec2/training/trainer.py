@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import math
-import random
 
-import numpy as np
 import torch
 from torch import nn
 
 from omnivec2.model.omnivec2 import OmniVec2
 from omnivec2.training.balancing import UncertaintyWeighting, build_balancer
 from omnivec2.training.config import TrainConfig
+from omnivec2.training.contrastive import LOSS_KEY, ContrastiveTerm, PairedRows
 from omnivec2.training.data import BatchStream, ModalityData
 from omnivec2.training.objectives import MaskedItem, StageObjective, SupervisedItem, draw_mask
 from omnivec2.training.optim import build_optimizer
+from omnivec2.training.rng import global_rng_state, set_global_rng_state
 from omnivec2.training.schedules import ModalitySwitcher, PairSampler, valid_pairs
 
 
@@ -35,7 +35,8 @@ class StageTrainer:
     """Holds everything a stage's step needs, and all of it is in `state_dict` for exact resumption."""
 
     def __init__(self, model: OmniVec2, data: dict[str, ModalityData], config: TrainConfig,
-                 rank: int = 0, world_size: int = 1, wrap=None, device: torch.device | str = "cpu"):
+                 rank: int = 0, world_size: int = 1, wrap=None, device: torch.device | str = "cpu",
+                 pairs: list[PairedRows] = ()):
         self.model, self.config, self.device = model, config, torch.device(device)
         self.world_size = world_size
         self.modalities = sorted(data)
@@ -48,8 +49,11 @@ class StageTrainer:
         balancer = build_balancer(config.balancing, self.tasks, config.dwa_temperature, config.dwa_window,
                                   config.dwa_normalise)
         self.balancer = balancer
+        contrastive = config.contrastive_weight if config.stage == "train_multitask" and pairs else 0.0
         self.objective = StageObjective(model, balancer if isinstance(balancer, nn.Module) else None,
-                                        config.label_smoothing).to(self.device)
+                                        config.label_smoothing, contrastive).to(self.device)
+        self.contrastive = (ContrastiveTerm(list(pairs), data, config.contrastive_batch, config.seed * 613 + rank,
+                                            self.objective.contrastive) if contrastive else None)
         self.module = wrap(self.objective) if wrap is not None else self.objective
 
         if config.freeze_shared:
@@ -148,7 +152,8 @@ class StageTrainer:
         autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16)
                     if self.config.precision == "bf16" else contextlib.nullcontext())
         with autocast:
-            total, losses = self.module(items, use_cross=use_cross, weights=weights)
+            total, losses = self.module(items, use_cross=use_cross, weights=weights,
+                                        contrastive=self.contrastive.item(self.device) if self.contrastive else None)
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(
@@ -156,14 +161,15 @@ class StageTrainer:
         self.optimizer.step()
         self.scheduler.step()
         if weights is not None:  # DWA history advances after the step that used it
-            self.balancer.combine({k: v.detach() for k, v in losses.items()})
+            self.balancer.combine({k: v.detach() for k, v in losses.items() if k != LOSS_KEY})
         self.step += 1
         metrics = {"loss": float(total.detach()), "lr": self.scheduler.get_last_lr()[0], "grad_norm": float(grad_norm)}
         metrics.update({f"loss/{k}": float(v.detach()) for k, v in losses.items()})
         if weights is not None:
             metrics.update({f"weight/{k}": w for k, w in weights.items()})
         elif isinstance(self.balancer, UncertaintyWeighting):
-            metrics.update({f"weight/{k}": float(torch.exp(-self.balancer.log_vars[k]).detach()) for k in losses})
+            metrics.update({f"weight/{k}": float(torch.exp(-self.balancer.log_vars[k]).detach()) for k in losses
+                            if k != LOSS_KEY})
         return metrics
 
     # ----- checkpointable state ----------------------------------------------------------------------
@@ -190,6 +196,7 @@ class StageTrainer:
             "mask_rng": self.mask_rng.get_state(),
             "balancer_history": self.balancer.state_dict() if not isinstance(self.balancer, nn.Module) else None,
             "global_rng": global_rng_state(),
+            "contrastive": self.contrastive.state_dict() if self.contrastive else None,
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -213,34 +220,8 @@ class StageTrainer:
             self.balancer.load_state_dict(state["balancer_history"])
         if state.get("global_rng") is not None:  # absent in checkpoints written before it was saved
             set_global_rng_state(state["global_rng"])
-
-
-def global_rng_state() -> dict:
-    """The process-wide generators (torch CPU and CUDA, numpy, python `random`) as tensors and plain
-    data, so that the checkpoint stays safetensors + JSON. Dropout and any library code that draws
-    from them continue exactly after a resume."""
-    version, internal, gauss = random.getstate()
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
-    state = {
-        "torch": torch.get_rng_state(),
-        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
-                  "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
-        "python": {"version": version, "internal": list(internal), "gauss": gauss},
-    }
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        state["cuda"] = list(torch.cuda.get_rng_state_all())
-    return state
-
-
-def set_global_rng_state(state: dict) -> None:
-    torch.set_rng_state(state["torch"])
-    n = state["numpy"]
-    np.random.set_state((n["kind"], np.asarray(n["keys"], dtype=np.int64).astype(np.uint32), int(n["pos"]),
-                         int(n["has_gauss"]), float(n["cached_gaussian"])))
-    p = state["python"]
-    random.setstate((p["version"], tuple(p["internal"]), p["gauss"]))
-    if state.get("cuda") and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        if self.contrastive is not None and state.get("contrastive") is not None:
+            self.contrastive.load_state_dict(state["contrastive"])
 
 
 def _to(mask, device):

@@ -63,7 +63,21 @@ def train_loop_per_worker(launch_dict: dict) -> None:
     validation = None
     if launch.train.val_every and launch.stage == "train_multitask":
         validation = Validation(load_validation_data(launch.cache_root, launch.modalities), launch.train.val_every)
-    train_stage(model, data, launch.train, Placement(rank, world, wrap, device), resume, hooks, validation)
+    train_stage(model, data, launch.train, Placement(rank, world, wrap, device), resume, hooks, validation,
+                contrastive_pairs(launch))
+
+
+def contrastive_pairs(launch: StageLaunch) -> list:
+    """The paired train rows of `training.contrastive_pairs`, when stage 3 trains the contrastive term."""
+    from omnivec2.tokens.cache import read_token_split
+    from omnivec2.training.contrastive import paired_rows
+
+    train = launch.train
+    if not (train.contrastive_weight and train.stage == "train_multitask"):
+        return []
+    streams = {s for p in train.contrastive_pairs for s in (p["a"], p["b"])} & set(launch.modalities)
+    ids = {s: read_token_split(launch.cache_root, s, "train").sample_ids for s in streams}
+    return paired_rows(list(train.contrastive_pairs), ids)
 
 
 def resume_point(directory: str | Path, model: OmniVec2, stage: str,

@@ -1,0 +1,130 @@
+"""Contrastive alignment of paired datasets (ImageBind-style InfoNCE), a stage-3 switch.
+
+Two datasets of different modalities are *paired* when rows show one scene (the RGB and infrared
+frames of one view: `paired_with`). With `training.contrastive_weight` > 0, every stage-3 step also
+draws `contrastive_batch` paired train rows, embeds each side single-stream (A removed, as at test
+time), mean-pools, L2-normalises and adds the symmetric InfoNCE loss with a learnable temperature
+(CLIP's: initialised at 1/0.07, the logit scale clamped at 100) to the step's loss:
+
+    L = (CE(s * a @ b.T, I) + CE(s * b @ a.T, I)) / 2
+
+So the shared embedding of one scene is pulled together across the two cameras; that is what
+retrieval (`evaluation.retrieval`) measures. Rows pair by sample id, once each side's marker is
+swapped (`evaluation.retrieval.pair_rows`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from omnivec2.model.heads import pool
+from omnivec2.model.omnivec2 import OmniVec2, Stream
+
+LOSS_KEY = "contrastive"
+MAX_LOGIT_SCALE = 100.0
+
+
+@dataclass(frozen=True)
+class PairedRows:
+    """Rows `rows_a[i]` of stream `a` and `rows_b[i]` of stream `b` show one scene (train split)."""
+
+    a: str
+    b: str
+    rows_a: torch.Tensor  # [T] long
+    rows_b: torch.Tensor  # [T] long
+
+
+@dataclass
+class ContrastiveItem:
+    a: str
+    tokens_a: torch.Tensor  # [B, N_a, P_a]
+    b: str
+    tokens_b: torch.Tensor  # [B, N_b, P_b], row i pairs with row i of tokens_a
+
+
+def info_nce(a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
+    """a, b `[B, D]` (row i of one pairs with row i of the other) -> symmetric InfoNCE (scalar)."""
+    a, b = F.normalize(a.float(), dim=-1), F.normalize(b.float(), dim=-1)
+    logits = logit_scale.exp().clamp(max=MAX_LOGIT_SCALE) * a @ b.T  # [B, B]
+    target = torch.arange(len(a), device=a.device)
+    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+
+
+class ContrastiveLoss(nn.Module):
+    """InfoNCE between the pooled single-stream embeddings of a paired batch; owns the temperature."""
+
+    def __init__(self):
+        super().__init__()
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+
+    def forward(self, model: OmniVec2, item: ContrastiveItem) -> torch.Tensor:
+        pooled = []
+        for stream, tokens in ((item.a, item.tokens_a), (item.b, item.tokens_b)):
+            s = Stream(stream, tokens)
+            pooled.append(pool(model.forward_stream(s), model.padding(s)))
+        return info_nce(pooled[0], pooled[1], self.logit_scale)
+
+
+class PairDrawer:
+    """Draws batches of paired rows, cycling over the pairings; its generator is checkpointed."""
+
+    def __init__(self, pairs: list[PairedRows], batch_size: int, seed: int):
+        if not pairs:
+            raise ValueError("contrastive training needs at least one pair of paired datasets")
+        self.pairs, self.batch_size = pairs, batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+        self.turn = 0
+
+    def next(self) -> tuple[PairedRows, torch.Tensor]:
+        """-> (the pairing, indices [b] into its rows)."""
+        pairing = self.pairs[self.turn % len(self.pairs)]
+        self.turn += 1
+        size = min(self.batch_size, len(pairing.rows_a))
+        return pairing, torch.randperm(len(pairing.rows_a), generator=self.generator)[:size]
+
+    def state_dict(self) -> dict:
+        return {"turn": self.turn, "generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.turn = int(state["turn"])
+        self.generator.set_state(state["generator"])
+
+
+def paired_rows(pairings: list[dict], sample_ids: dict[str, list[str]]) -> list[PairedRows]:
+    """`pairings`: [{"a", "b", "marker_a", "marker_b"}]; `sample_ids`: each stream's train ids ->
+    the rows that pair (pairings whose streams are not both present are left out)."""
+    from omnivec2.evaluation.retrieval import pair_rows
+
+    out = []
+    for p in pairings:
+        if p["a"] in sample_ids and p["b"] in sample_ids:
+            rows_a, rows_b = pair_rows(sample_ids[p["a"]], sample_ids[p["b"]], p["marker_a"], p["marker_b"])
+            out.append(PairedRows(p["a"], p["b"], torch.as_tensor(rows_a), torch.as_tensor(rows_b)))
+    return out
+
+
+class ContrastiveTerm:
+    """What the trainer needs for the term: this worker's paired batches (on the unsharded train
+    rows; each worker draws its own, seed + rank) and the checkpointable state (drawer, temperature)."""
+
+    def __init__(self, pairs: list[PairedRows], data: dict, batch_size: int, seed: int, loss: ContrastiveLoss):
+        self.drawer, self.data, self.loss = PairDrawer(pairs, batch_size, seed), data, loss
+
+    def item(self, device: torch.device) -> ContrastiveItem:
+        pairing, index = self.drawer.next()
+        tokens = [self.data[s].tokens[rows[index]].to(device) for s, rows in ((pairing.a, pairing.rows_a),
+                                                                               (pairing.b, pairing.rows_b))]
+        return ContrastiveItem(pairing.a, tokens[0], pairing.b, tokens[1])
+
+    def state_dict(self) -> dict:
+        return {**self.drawer.state_dict(), "logit_scale": self.loss.logit_scale.detach().clone()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.drawer.load_state_dict(state)
+        with torch.no_grad():
+            self.loss.logit_scale.copy_(state["logit_scale"])

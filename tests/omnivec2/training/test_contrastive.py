@@ -1,0 +1,76 @@
+"""The contrastive term between paired datasets (InfoNCE with a learnable temperature)."""
+
+import math
+
+import pytest
+import torch
+
+from omnivec2.checkpoint import load_trainer_state, load_weights, save_checkpoint
+from omnivec2.training.config import TrainConfig
+from omnivec2.training.contrastive import PairedRows, info_nce, paired_rows
+from omnivec2.training.trainer import StageTrainer
+from tests.omnivec2.model.helpers import tiny_model
+from tests.omnivec2.training.helpers import fixed_data
+
+# Row i of imu pairs with row i of tabular (16 rows each in fixed_data): a scene seen by two sensors.
+PAIRS = [PairedRows("imu", "tabular", torch.arange(16), torch.arange(16))]
+
+
+def trainer(steps: int, weight: float = 1.0, seed: int = 0) -> StageTrainer:
+    config = TrainConfig(stage="train_multitask", steps=steps, batch_size=8, warmup_steps=1, contrastive_weight=weight,
+                         contrastive_batch=8)
+    return StageTrainer(tiny_model(seed), fixed_data(), config, pairs=PAIRS)
+
+
+def test_info_nce_is_lowest_on_aligned_pairs():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(8, 16, generator=g)
+    scale = torch.tensor(math.log(1 / 0.07))
+    aligned = info_nce(a, a, scale)
+    shuffled = info_nce(a, a[torch.roll(torch.arange(8), 1)], scale)
+    unrelated = info_nce(a, torch.randn(8, 16, generator=g), scale)
+    assert aligned < unrelated < shuffled or aligned < shuffled
+    assert aligned < 0.1 and shuffled > math.log(8)
+
+
+def test_the_term_is_added_to_stage_3_and_learns_the_pairing():
+    t = trainer(steps=40)
+    first = t.train_step()
+    assert "loss/contrastive" in first and math.isfinite(first["loss/contrastive"])
+    for _ in range(38):
+        t.train_step()
+    assert t.train_step()["loss/contrastive"] < 0.5 * first["loss/contrastive"]
+    assert not any(k.endswith("contrastive") for k in t.balancer.state_dict().get("history", {}))
+
+
+def test_off_by_default_and_without_pairs():
+    plain = StageTrainer(tiny_model(0), fixed_data(), TrainConfig(stage="train_multitask", steps=2, batch_size=8))
+    assert plain.contrastive is None and "loss/contrastive" not in plain.train_step()
+    assert trainer(steps=2, weight=0.0).contrastive is None
+
+
+def test_resuming_with_the_term_is_exact(tmp_path):
+    straight = trainer(steps=6)
+    for _ in range(6):
+        straight.train_step()
+    first = trainer(steps=6)
+    for _ in range(3):
+        first.train_step()
+    save_checkpoint(tmp_path / "ckpt", first.model, {"step": 3}, first.state_dict())
+    resumed = trainer(steps=6)
+    load_weights(resumed.model, tmp_path / "ckpt")
+    resumed.load_state_dict(load_trainer_state(tmp_path / "ckpt"))
+    for _ in range(3):
+        resumed.train_step()
+    for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert torch.equal(straight.objective.contrastive.logit_scale, resumed.objective.contrastive.logit_scale)
+
+
+def test_rows_pair_by_sample_id_with_markers_and_bad_pair_entries_are_refused():
+    pairs = paired_rows([{"a": "rgb", "b": "ir", "marker_a": "-rgb", "marker_b": "-ir"},
+                         {"a": "rgb", "b": "absent", "marker_a": "-rgb", "marker_b": "-x"}],
+                        {"rgb": ["k-rgb0", "q-rgb1", "z-rgb9"], "ir": ["q-ir1", "k-ir0"]})
+    assert len(pairs) == 1 and pairs[0].rows_a.tolist() == [0, 1] and pairs[0].rows_b.tolist() == [1, 0]
+    with pytest.raises(ValueError, match="contrastive_pairs: each entry needs exactly the keys"):
+        TrainConfig.from_dict({"stage": "train_multitask", "contrastive_pairs": [{"a": "rgb", "b": "ir"}]})
