@@ -65,9 +65,8 @@ def pair_key(sample_id: str, marker: str) -> str:
 def pair_rows(query_sample_ids: list[str], gallery_sample_ids: list[str], query_marker: str,
               gallery_marker: str) -> tuple[np.ndarray, np.ndarray]:
     """Row indices (query, gallery) of frames that show one scene: equal `pair_key`s."""
-    key = pair_key
-    gallery_row = {key(s, gallery_marker): i for i, s in enumerate(gallery_sample_ids)}
-    pairs = [(i, gallery_row[k]) for i, s in enumerate(query_sample_ids) if (k := key(s, query_marker)) in gallery_row]
+    gallery_row = {pair_key(s, gallery_marker): i for i, s in enumerate(gallery_sample_ids)}
+    pairs = [(i, gallery_row[k]) for i, s in enumerate(query_sample_ids) if (k := pair_key(s, query_marker)) in gallery_row]
     if not pairs:
         raise ValueError(f"no query id with {query_marker!r} pairs with a gallery id with {gallery_marker!r}")
     rows = np.array(pairs)

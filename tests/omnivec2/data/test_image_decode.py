@@ -3,6 +3,7 @@ not cut to 8 bits as Pillow does, then brought to the declared channels and size
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 
@@ -48,7 +49,7 @@ def with_exif_orientation(png: bytes, orientation: int) -> bytes:
 def test_48_bit_rgb_keeps_sixteen_bits_per_channel(ext):
     rgb = deep_rgb()
     data = encode(rgb, ext)
-    assert Image.open(__import__("io").BytesIO(data)).mode == "RGB"  # what Pillow would hand on: 8 bits
+    assert Image.open(io.BytesIO(data)).mode == "RGB"  # what Pillow would hand on: 8 bits
     pixels = decode_image(spec(3), data, f"cat/deep{ext}", 1.0)
     assert pixels.shape == (3, 16, 20) and pixels.dtype == np.float32
     np.testing.assert_allclose(pixels, rgb.transpose(2, 0, 1) / 65535.0, atol=1e-7)
