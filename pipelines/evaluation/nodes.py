@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from omnivec2.checkpoint import load_model
-from omnivec2.datasets import resolve_dataset
+from omnivec2.datasets import resolve_dataset, resolve_datasets
+from omnivec2.datasets.pairing import retrieval_protocols
 from omnivec2.evaluation.evaluate import evaluate_checkpoint
 from omnivec2.evaluation.linear_probe import linear_probes
 from omnivec2.evaluation.plots import learning_curves, multitask_curves, training_curves
@@ -40,11 +41,14 @@ def train_single_task_baselines(model_params: dict, stage_params: dict, token_ca
     return results, curves
 
 
-def evaluate(final: dict, token_cache: TokenCache, params: dict, single_task: dict) -> dict:
+def evaluate(final: dict, token_cache: TokenCache, params: dict, single_task: dict, datasets: dict) -> dict:
+    """Every task's test metrics, and the retrieval protocols the datasets' `paired_with` imply (plus
+    or minus the evaluation parameters' hand-written `retrieval` entries)."""
     if not final.get("checkpoint"):
         raise ValueError("evaluation needs a trained checkpoint, but train_multitask produced none (is it disabled?)")
+    protocols = retrieval_protocols(resolve_datasets(datasets), params.get("retrieval"))
     metrics = evaluate_checkpoint(locate(final["checkpoint"]).path, token_cache.path, params.get("seed", 0),
-                                  params.get("retrieval"), params.get("classical_max_iter", 2000))
+                                  protocols, params.get("classical_max_iter", 2000))
     for task, entry in metrics["tasks"].items():
         if task in single_task:
             entry["single_task"] = single_task[task]

@@ -2,7 +2,8 @@
 
 An entry names its modality, its source (`kind` + the reader's or generator's options), its shape
 settings (the modality's defaults, overridable), its tasks, optionally the dataset it is paired with
-(rows aligned by sample id) and its data card. Everything is checked here, before anything reads or
+(rows aligned by sample id; it implies a retrieval evaluation, see `omnivec2.datasets.pairing`) and
+its data card. Everything is checked here, before anything reads or
 trains: unknown keys (with a did-you-mean), unknown modalities and source kinds, shape settings the
 modality cannot build, and tasks that do not fit the modality. Each message names the dataset, the
 key and the value. A classification or dense task may leave out both `classes` and `num_classes`:
@@ -12,6 +13,7 @@ its class list is then inferred from the labels at ingestion (`omnivec2.datasets
 from __future__ import annotations
 
 from omnivec2.config_checks import check_keys
+from omnivec2.datasets.pairing import match_task, read_pairing
 from omnivec2.datasets.spec import TASK_KINDS, DatasetSpec, TaskSpec
 from omnivec2.modalities import get_modality
 
@@ -32,6 +34,8 @@ def resolve_datasets(block: dict) -> dict[str, DatasetSpec]:
                              f"configured dataset; datasets: {sorted(specs)}")
         if spec.paired_with == spec.name:
             raise ValueError(f"dataset {spec.name!r}: paired_with names the dataset itself")
+        if spec.paired_with is not None:
+            match_task(spec, specs[spec.paired_with])  # a declared `match` must be a task of both
     return specs
 
 
@@ -59,10 +63,11 @@ def resolve_dataset(name: str, entry: dict) -> DatasetSpec:
                   for task_name, task in (entry.get("tasks") or {}).items())
     card = dict(entry.get("card") or {})
     check_keys(f"{where}, card", card, CARD_KEYS)
+    partner, pairing = read_pairing(where, entry.get("paired_with"))
     return DatasetSpec(name=name, modality=modality.name, payload=parts.payload, tokenizer=parts.tokenizer,
                        embedding=parts.embedding, mask=parts.mask, tasks=tasks, norm_targets=parts.norm_targets,
                        reconstruction=parts.reconstruction, vocab_size=parts.vocab_size, source=dict(source),
-                       settings=settings, paired_with=entry.get("paired_with"), card=card)
+                       settings=settings, paired_with=partner, pairing=pairing, card=card)
 
 
 def _task(where: str, name: str, entry: dict | None, dense_outputs: int | None) -> TaskSpec:

@@ -54,6 +54,7 @@ class DatasetSpec:
     source: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
     paired_with: str | None = None
+    pairing: dict = field(default_factory=dict)  # paired_with's options (omnivec2.datasets.pairing)
     card: dict = field(default_factory=dict)
 
     @property

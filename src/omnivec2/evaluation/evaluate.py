@@ -11,7 +11,7 @@ from omnivec2.checkpoint import load_model
 from omnivec2.evaluation.baselines import classical_baseline
 from omnivec2.evaluation.dense_baseline import dense_baseline
 from omnivec2.evaluation.metrics import per_class_metrics, predict_task, task_metrics
-from omnivec2.evaluation.retrieval import cca_retrieval, pair_rows, shared_embedding
+from omnivec2.evaluation.retrieval import cca_retrieval, pair_key, pair_rows, shared_embedding
 from omnivec2.tokens.cache import read_token_split
 
 
@@ -59,12 +59,26 @@ def evaluate_retrieval(model, cache_root: str | Path, protocol: dict, seed: int)
               for side in ("query", "gallery") for split in ("train", "test")}
     q_rows, g_rows = pair_rows(splits["query", "train"].sample_ids, splits["gallery", "train"].sample_ids,
                                protocol["query_marker"], protocol["gallery_marker"])
-    query_ids = splits["query", "test"].targets[protocol["match"]]
-    gallery_ids = splits["gallery", "test"].targets[protocol["match"]]
+    test_rows = slice(None)  # the test queries ranked
+    if protocol.get("match"):  # relevant: a gallery item with the query's label
+        query_ids = splits["query", "test"].targets[protocol["match"]]
+        gallery_ids = splits["gallery", "test"].targets[protocol["match"]]
+    else:  # instance retrieval: relevant is the query's own paired row, for queries whose pair is in the test gallery
+        gallery_keys = [pair_key(s, protocol["gallery_marker"]) for s in splits["gallery", "test"].sample_ids]
+        number = {key: i for i, key in enumerate(gallery_keys)}  # identities as integers: gallery row numbers
+        gallery_ids = np.arange(len(gallery_keys))
+        keys = [pair_key(s, protocol["query_marker"]) for s in splits["query", "test"].sample_ids]
+        test_rows = np.array([i for i, key in enumerate(keys) if key in number], dtype=np.int64)
+        query_ids = np.array([number[keys[i]] for i in test_rows], dtype=np.int64)
+        if not len(test_rows):
+            raise ValueError(f"retrieval {protocol['query']} -> {protocol['gallery']}: no test query's paired row is in "
+                             "the gallery's test split (pairs are found by sample id, see paired_with's markers)")
     components = int(protocol.get("components", 16))
 
     def features(side: str, split: str, embed: bool) -> np.ndarray:
         tokens = splits[side, split].tokens
+        if side == "query" and split == "test":
+            tokens = tokens[test_rows]
         return shared_embedding(model, protocol[side], torch.from_numpy(tokens.copy())) if embed else tokens
 
     results = {}

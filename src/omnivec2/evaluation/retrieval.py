@@ -55,16 +55,18 @@ def retrieval_metrics(query: np.ndarray, gallery: np.ndarray, query_ids: np.ndar
             "chance_rank1": float(relevant.float().mean())}
 
 
+def pair_key(sample_id: str, marker: str) -> str:
+    """What a sample id has in common with its paired row's: the id with every occurrence of its side's
+    marker replaced (`chess-king-rgb03` / `chess-king-ir03` with markers `-rgb` / `-ir`, as the generators
+    write them); without a marker, the id itself."""
+    return sample_id.replace(marker, "\x00") if marker else sample_id
+
+
 def pair_rows(query_sample_ids: list[str], gallery_sample_ids: list[str], query_marker: str,
               gallery_marker: str) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices (query, gallery) of frames that show one scene: ids equal once each side's
-    markers are replaced (`chess-king-rgb03` / `chess-king-ir03` with markers `-rgb` / `-ir`; every
-    occurrence, as the generators write them)."""
-    def key(sample_id: str, marker: str) -> str:
-        return sample_id.replace(marker, "\x00")
-
-    gallery_row = {key(s, gallery_marker): i for i, s in enumerate(gallery_sample_ids)}
-    pairs = [(i, gallery_row[k]) for i, s in enumerate(query_sample_ids) if (k := key(s, query_marker)) in gallery_row]
+    """Row indices (query, gallery) of frames that show one scene: equal `pair_key`s."""
+    gallery_row = {pair_key(s, gallery_marker): i for i, s in enumerate(gallery_sample_ids)}
+    pairs = [(i, gallery_row[k]) for i, s in enumerate(query_sample_ids) if (k := pair_key(s, query_marker)) in gallery_row]
     if not pairs:
         raise ValueError(f"no query id with {query_marker!r} pairs with a gallery id with {gallery_marker!r}")
     rows = np.array(pairs)

@@ -48,9 +48,15 @@ def tokenizer_stats(checkpoint: Path, cache_root: str | Path | None, dataset: st
 
 
 def inference_spec(model, dataset: str, description: dict) -> DatasetSpec:
-    """The dataset's spec as trained: its modality at its shape settings, its tasks from the model."""
+    """The dataset's spec as trained: its modality at its shape settings, its tasks from the model
+    (a table's categorical columns and missing cells too: the layout its source gave at training)."""
     _, parts = get_modality(description["modality"]).resolve(description["settings"], f"dataset {dataset!r}, shape")
     stream = model.config.modality(dataset)
+    if description["modality"] == "tabular":
+        from omnivec2.modalities.tabular import with_layout
+
+        categorical = tuple(c for c, size in enumerate(stream.column_vocab) if size > 0)
+        parts = with_layout(parts, categorical, stream.missing_values)
     tasks = tuple(TaskSpec(t.name, t.kind, t.num_classes, t.outputs_per_token, tuple(t.classes)) for t in stream.tasks)
     return DatasetSpec(name=dataset, modality=description["modality"], payload=parts.payload, tokenizer=parts.tokenizer,
                        embedding=parts.embedding, mask=parts.mask, tasks=tasks, norm_targets=parts.norm_targets,
@@ -61,7 +67,7 @@ def inference_spec(model, dataset: str, description: dict) -> DatasetSpec:
 def validate_payload(spec: DatasetSpec, payload: np.ndarray, where: str) -> None:
     """The row-level payload expectations of the dataset's ingestion suite, on this one sample."""
     from omnivec2.validation.checks import checks_for
-    from omnivec2.validation.decode import payload_problem
+    from omnivec2.validation.decode import misplaced_nan_rows, payload_problem
     from omnivec2.validation.gx_runner import run_checks
 
     modality = spec.name
@@ -74,6 +80,9 @@ def validate_payload(spec: DatasetSpec, payload: np.ndarray, where: str) -> None
     problem = payload_problem(row["payload"], row["dtype"], row["shape"], row["nbytes"])
     if problem:
         raise PredictionError(f"dataset {modality!r}: {where}: payload_decodes_to_shape_and_dtype failed: {problem}")
+    misplaced = misplaced_nan_rows(table, spec).get(0)  # a table's NaN only in numeric cells that may be missing
+    if misplaced:
+        raise PredictionError(f"dataset {modality!r}: {where}: payload_nan_only_where_missing_is_allowed failed: {misplaced}")
     checks = [c for c in checks_for(spec, list(table.columns)) if c.column in PAYLOAD_COLUMNS]
     failed = [r for r in run_checks(table[list(PAYLOAD_COLUMNS)].reset_index(drop=True), checks) if not r.success]
     if failed:

@@ -3,7 +3,8 @@
 `.npy` works for every modality (the payload itself, shape and dtype as the modality declares);
 the native formats: `.png`, `.jpg`, `.gif`, `.bmp`, `.tif` (image and X-ray, decoded as the
 `image_folder` source does), `.wav` (audio), `.txt` (text), `.off`/`.ply` (point cloud),
-`.sdf`/`.mol` (graph), `.avi`/`.mp4` (video).
+`.sdf`/`.mol` (graph), `.avi`/`.mp4` (video), `.csv` (tabular: one row, empty cells missing; see
+`omnivec2.inference.table_row`).
 """
 
 from __future__ import annotations
@@ -75,6 +76,15 @@ def _decode(spec: DatasetSpec, data: bytes, suffix: str, name: str) -> np.ndarra
         if len(molecules) != 1:
             raise UnreadableFile(f"dataset {spec.name!r}: {name}: holds {len(molecules)} molecules, predict takes one")
         return molecules[0].payload(name)
+    if suffix == ".csv" and spec.modality == "tabular":
+        from omnivec2.inference.table_row import read_table_row
+
+        layout = spec.tokenizer  # TableColumns: categorical positions, whether numeric cells may be missing
+        try:
+            return read_table_row(data, name, int(shape[0]), tuple(getattr(layout, "categorical", ())),
+                                  bool(getattr(layout, "missing", False)))
+        except ValueError as error:
+            raise UnreadableFile(f"dataset {spec.name!r}: {error}") from None
     if suffix in (".avi", ".mp4", ".mkv", ".mov"):
         from omnivec2.data.sources.video_folder import decode_video
 

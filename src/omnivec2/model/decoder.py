@@ -12,7 +12,9 @@ from omnivec2.model.masking import Mask, gather_tokens
 
 class MaskedDecoder(nn.Module):
     """Visible features [B, N_vis, D_g] + mask -> reconstructed tokens [B, N, P], or, for
-    `reconstruction="token_ce"`, logits over the vocabulary [B, N, vocab_size]."""
+    `reconstruction="token_ce"`, logits over the vocabulary [B, N, vocab_size]. A table with
+    categorical columns (`column_vocab`) gets [B, N, P + V], V = sum(column_vocab): the P token values,
+    then category logits, column c's own `column_vocab[c]` of them at its slice (see `category_loss`)."""
 
     def __init__(self, modality: ModalityConfig, dim_in: int, dim: int, depth: int, heads: int):
         super().__init__()
@@ -26,6 +28,9 @@ class MaskedDecoder(nn.Module):
             raise ValueError(f"modality {modality.name!r}: token_ce reconstruction needs vocab_size >= 2")
         outputs = modality.vocab_size if modality.reconstruction == "token_ce" else modality.token_dim
         self.pred = nn.Linear(dim, outputs)
+        # Only tables with categorical columns get it: other streams' parameters (and the random
+        # draws that initialise them) are as before.
+        self.codes = nn.Linear(dim, sum(modality.column_vocab)) if any(modality.column_vocab) else None
         nn.init.trunc_normal_(self.mask_token, std=0.02)
         nn.init.trunc_normal_(self.pos, std=0.02)
 
@@ -35,7 +40,10 @@ class MaskedDecoder(nn.Module):
             b, n = mask.restore.shape
             fill = self.mask_token.expand(b, n - x.shape[1], -1)
             x = gather_tokens(torch.cat([x, fill], dim=1), mask.restore)  # back to the original order [B, N, d]
-        return self.pred(self.blocks(x + self.pos))
+        hidden = self.blocks(x + self.pos)  # [B, N, d]
+        if self.codes is None:
+            return self.pred(hidden)
+        return torch.cat([self.pred(hidden), self.codes(hidden)], dim=-1)  # [B, N, P + V]
 
 
 def value_weights(modality: ModalityConfig) -> torch.Tensor | None:
@@ -49,13 +57,31 @@ def value_weights(modality: ModalityConfig) -> torch.Tensor | None:
     return weights
 
 
+def category_loss(logits: torch.Tensor, target: torch.Tensor, column_vocab: tuple[int, ...]) -> torch.Tensor:
+    """Cross-entropy of each categorical column's code: logits [B, N, V] (column c's slice, in column
+    order, holds its `column_vocab[c]` logits), target [B, N, P] (code = value 0) -> [B, N] (0 at
+    numeric columns). Codes are the tokenizer's, already within the column's vocabulary."""
+    columns, offset = [], 0
+    for c, size in enumerate(column_vocab):
+        if not size:
+            columns.append(logits.new_zeros(logits.shape[0]))
+            continue
+        codes = target[:, c, 0].long().clamp(0, size - 1)
+        columns.append(nn.functional.cross_entropy(logits[:, c, offset : offset + size].float(), codes, reduction="none"))
+        offset += size
+    return torch.stack(columns, dim=1)
+
+
 def reconstruction_loss(pred: torch.Tensor, target: torch.Tensor, masked: torch.Tensor, norm_targets: bool,
-                        kind: str = "mse", weights: torch.Tensor | None = None) -> torch.Tensor:
+                        kind: str = "mse", weights: torch.Tensor | None = None,
+                        column_vocab: tuple[int, ...] = ()) -> torch.Tensor:
     """Loss over masked tokens only.
 
     mse: pred, target [B, N, P]; with `norm_targets` each target token is standardised over its P
     values first (MAE's norm_pix_loss); `weights` [N, P] (see `value_weights`) averages each token's
     error over its weighted values only. token_ce: pred [B, N, V] logits, target [B, N, 1] token ids.
+    With a table's `column_vocab` (any > 0), pred is [B, N, P + V] (see MaskedDecoder) and a masked
+    categorical cell's loss is its missing flag's squared error plus its code's cross-entropy.
     masked: [B, N] bool.
     """
     if kind == "token_ce":
@@ -63,6 +89,10 @@ def reconstruction_loss(pred: torch.Tensor, target: torch.Tensor, masked: torch.
         per_token = torch.nn.functional.cross_entropy(pred.transpose(1, 2), ids, reduction="none")  # [B, N]
         weights = masked.float()
         return (per_token * weights).sum() / weights.sum().clamp_min(1.0)
+    extra = None
+    if any(column_vocab):
+        pred, logits = pred[..., : target.shape[-1]], pred[..., target.shape[-1] :]
+        extra = category_loss(logits, target, tuple(column_vocab))  # [B, N]
     if norm_targets and target.shape[-1] > 1:
         mean = target.mean(dim=-1, keepdim=True)
         var = target.var(dim=-1, keepdim=True)
@@ -72,5 +102,7 @@ def reconstruction_loss(pred: torch.Tensor, target: torch.Tensor, masked: torch.
     else:
         weights = weights.to(pred.device, pred.dtype)
         per_token = ((pred - target) ** 2 * weights).sum(dim=-1) / weights.sum(dim=-1).clamp_min(1.0)  # [B, N]
+    if extra is not None:
+        per_token = per_token + extra.to(per_token.dtype)
     hidden = masked.float()
     return (per_token * hidden).sum() / hidden.sum().clamp_min(1.0)

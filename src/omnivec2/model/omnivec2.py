@@ -199,7 +199,8 @@ class OmniVec2(nn.Module):
         return self.heads[head_key(modality, task)](features, padding)
 
     def reconstruct(self, modality: str, features: torch.Tensor, mask: Mask) -> torch.Tensor:
-        """Masked pretraining decoder: visible features -> reconstructed tokens [B, N, P]."""
+        """Masked pretraining decoder: visible features -> reconstructed tokens [B, N, P] (a table with
+        categorical columns: [B, N, P + V], token values then category logits; see MaskedDecoder)."""
         return self.decoders[modality](features, mask)
 
 

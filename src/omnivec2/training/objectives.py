@@ -1,6 +1,7 @@
 """The losses of the three stages, computed in one module so that DDP sees a single forward.
 
-* masked items (stages 1 and 2): reconstruct the hidden tokens of each stream, MSE on masked tokens;
+* masked items (stages 1 and 2): reconstruct the hidden tokens of each stream, MSE on masked tokens
+  (plus cross-entropy on a table's masked category codes);
 * supervised items (stage 3): each stream's task loss, combined by the task balancer.
 With two items the streams are paired through A; with one, A is not used.
 """
@@ -80,7 +81,7 @@ class StageObjective(nn.Module):
                 if pad is not None:  # a hidden [PAD] is not a prediction target
                     scored = scored & ~pad
                 losses[item.modality] = reconstruction_loss(pred, item.tokens, scored, m.norm_targets,
-                                                            m.reconstruction, value_weights(m))
+                                                            m.reconstruction, value_weights(m), m.column_vocab)
             return sum(losses.values()), losses
         losses = {}
         for item, stream, o in zip(items, streams, features):

@@ -6,7 +6,10 @@ What the file holds is brought to the payload (`[H, W]` for one channel, `[C, H,
   0.299 R + 0.587 G + 0.114 B); palette, CMYK and YCbCr go through Pillow's RGB conversion;
   alpha is dropped, not composited (as torchvision's ImageFolder loader, `convert("RGB")`), so a
   transparent pixel keeps the colour stored under it;
-* depth: 8-bit codes / 255, 16-bit grey codes (PNG, TIFF) / 65535 -> [0, 1];
+* depth: 8-bit codes / 255, 16-bit codes / 65535 -> [0, 1]. Pillow opens 16-bit grey as `I;16`
+  but cuts 16-bit-per-channel colour (48-bit RGB, 64-bit RGBA PNG and TIFF) to 8 bits, so those
+  files are decoded by OpenCV at full depth (`cv2.IMREAD_UNCHANGED`), with Pillow's EXIF
+  orientation applied and the same channel rules (alpha dropped, RGB -> grey in float 601-2 luma);
 * size: resized to `[H, W]` with Lanczos in float (antialiased: shrinking widens the kernel with
   the scale, so detail finer than the new pixels averages out instead of aliasing), clipped to
   [0, 1] (Lanczos lobes overshoot at sharp edges); the aspect ratio is not kept, as torchvision's
@@ -27,6 +30,7 @@ from omnivec2.datasets.spec import DatasetSpec
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff")
 CHANNEL_MODES = {1: "L", 3: "RGB"}
 WIDE_GREY = ("I;16", "I;16B", "I;16L", "I;16N", "I")  # how Pillow opens 16-bit grey PNG and TIFF
+LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R 601-2, the weights of Pillow's convert("L")
 
 
 def payload_layout(spec: DatasetSpec) -> tuple[int, int, int]:
@@ -50,8 +54,11 @@ def decode_image(spec: DatasetSpec, data: bytes, where: str, intensity_scale: fl
     try:
         with open_image_checked(data, where) as image:  # pixel limit before decoding
             image.seek(0)  # an animation's first frame
-            image.load()
-            planes = unit_planes(ImageOps.exif_transpose(image), channels)
+            if is_wide_colour(image):  # 16 bits per channel in colour: Pillow would keep 8 of them
+                planes = oriented(wide_colour_planes(data, channels), image)
+            else:
+                image.load()
+                planes = unit_planes(ImageOps.exif_transpose(image), channels)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as error:
         suffix = PurePosixPath(where).suffix.lstrip(".").upper()
         raise SourceError(f"dataset {spec.name!r}: {where}: not a decodable {suffix or 'image'} file ({error})") from None
@@ -75,6 +82,44 @@ def unit_planes(image, channels: int) -> np.ndarray:
     image = image.convert(CHANNEL_MODES[channels])  # grey -> RGB replicates; RGB -> L is 601-2 luma
     codes = np.asarray(image).reshape(image.height, image.width, channels).transpose(2, 0, 1)
     return (codes / 255.0).astype(np.float32)
+
+
+def is_wide_colour(image) -> bool:
+    """True for a not yet loaded PIL image whose file stores 16 bits per colour channel (PNG rawmode
+    `RGB;16B`, `RGBA;16B`, `LA;16B`; TIFF `RGB;16N`, ...): Pillow decodes those to 8-bit RGB(A)."""
+    tiles = getattr(image, "tile", None) or []
+    args = tiles[0].args if tiles else None
+    rawmode = args[0] if isinstance(args, tuple) and args else args
+    return image.mode not in WIDE_GREY and isinstance(rawmode, str) and ";16" in rawmode
+
+
+def wide_colour_planes(data: bytes, channels: int) -> np.ndarray:
+    """16-bit colour image bytes -> float32 `[channels, h, w]` in [0, 1] (codes / 65535), decoded by
+    OpenCV (BGR order, no EXIF orientation); alpha dropped, grey replicated, RGB -> grey by 601-2 luma."""
+    import cv2
+
+    codes = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)  # [h, w, k] uint16, BGR(A)
+    if codes is None or codes.dtype != np.uint16:
+        raise ValueError(f"OpenCV could not decode its 16-bit colour pixels (got {None if codes is None else codes.dtype})")
+    codes = codes.reshape(*codes.shape[:2], -1)
+    if codes.shape[2] >= 3:
+        rgb = codes[..., 2::-1].astype(np.float64) / 65535.0  # BGR(A) -> RGB, alpha dropped
+        planes = rgb.transpose(2, 0, 1) if channels == 3 else np.tensordot(LUMA, rgb, axes=([0], [2]))[None]
+    else:
+        planes = np.repeat((codes[..., 0] / 65535.0)[None], channels, axis=0)  # grey (+ alpha dropped)
+    return planes.astype(np.float32)
+
+
+def oriented(planes: np.ndarray, image) -> np.ndarray:
+    """`[C, h, w]` decoded without EXIF -> turned as `ImageOps.exif_transpose` turns `image` (same table)."""
+    from PIL import Image
+
+    method = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}.get(image.getexif().get(0x0112))  # 0x0112: Orientation
+    if method is None:
+        return planes
+    return np.stack([np.asarray(Image.fromarray(plane).transpose(method)) for plane in planes])
 
 
 def resize(planes: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 The format: `#` comments, `@key value` headers, then after `@data` one sample per line,
 channels separated by `:`, values within a channel by `,` (`?` or `NaN` for a missing value),
-the class label last. Every sample is brought to the dataset's `[channels, length]` by the source's
+the class label last; with `@timeStamps true` a channel is `(time,value)` pairs instead (see
+`omnivec2.data.sources.ts_timestamps`). Every sample is brought to the dataset's `[channels, length]` by the source's
 `missing` ("interpolate" | "zero") and `length_policy` ("resample" | "pad") options, see
 `omnivec2.data.sources.series_shape`; a sample with another channel count is refused.
 """
@@ -24,6 +25,7 @@ from omnivec2.data.sources.common import (
     target_name,
 )
 from omnivec2.data.sources.series_shape import LENGTH_POLICIES, MISSING_POLICIES, fit_series
+from omnivec2.data.sources.ts_timestamps import TimedChannel, fit_timed_series, parse_timed_channel, split_fields
 from omnivec2.datasets.spec import DatasetSpec
 
 # Class order for bundled datasets whose files spell labels differently from the project's names.
@@ -32,13 +34,14 @@ KNOWN_CLASSES = {"BasicMotions": ["badminton", "running", "standing", "walking"]
 
 def parse_ts(text: str, name: str, channels: int | None = None) -> tuple[list[list[np.ndarray]], list[str]]:
     """Text of a `.ts` file -> (series, labels `[B]`): each sample a list of its channels, each channel
-    float32 `[T]` with NaN where the file has a missing value (`?` or `NaN`); `name` is used in errors.
+    float32 `[T]` with NaN where the file has a missing value (`?` or `NaN`), or a `TimedChannel`
+    (times, values) when the file declares `@timeStamps true`; `name` is used in errors.
 
     Files that declare `@equalLength false` may have samples (and channels) of different lengths;
     other files must be rectangular. With `channels`, a sample with another channel count is refused.
     Raises ValueError naming the file and line of the problem.
     """
-    series, labels, in_data, shape, equal_length = [], [], False, None, True
+    series, labels, in_data, shape, equal_length, timed = [], [], False, None, True, False
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -46,18 +49,22 @@ def parse_ts(text: str, name: str, channels: int | None = None) -> tuple[list[li
         if not in_data:
             key, _, value = line.lower().partition(" ")
             equal_length = equal_length and not (key == "@equallength" and value.strip() == "false")
+            timed = timed or (key == "@timestamps" and value.strip() == "true")
             in_data = line.lower() == "@data"
             continue
-        *fields, label = line.split(":")
+        *fields, label = split_fields(line) if timed else line.split(":")
         if not fields or not label.strip():
             raise ValueError(f"{name}, line {number}: expected '<channel>:...:<label>', got {line[:60]!r}")
         try:
-            values = [np.array(field.replace("?", "nan").split(","), dtype=np.float32) for field in fields]
+            if timed:
+                values = [parse_timed_channel(field) for field in fields]
+            else:
+                values = [np.array(field.replace("?", "nan").split(","), dtype=np.float32) for field in fields]
         except ValueError as error:
             raise ValueError(f"{name}, line {number}: {error}") from None
         if channels is not None and len(values) != channels:
             raise ValueError(f"{name}, line {number}: {len(values)} channel(s), the dataset declares {channels}")
-        lengths = sorted({len(v) for v in values})
+        lengths = sorted({len(v.values) if timed else len(v) for v in values})
         if equal_length and len(lengths) != 1:
             raise ValueError(f"{name}, line {number}: ragged channels of lengths {lengths} "
                              "(declare '@equalLength false' for series of unequal lengths)")
@@ -119,7 +126,8 @@ def load_ts_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
             series, labels = parse_ts(text, str(path), channels)
         except ValueError as error:
             raise SourceError(f"dataset {spec.name!r}: {error}") from None
-        parts[split] = [fit_series(s, length, length_policy, missing) for s in series], labels
+        fit = fit_timed_series if series and isinstance(series[0][0], TimedChannel) else fit_series
+        parts[split] = [fit(s, length, length_policy, missing) for s in series], labels
     (train_x, train_labels), (test_x, test_labels) = parts["train"], parts["test"]
 
     classes = source.get("classes") or KNOWN_CLASSES.get(source.get("dataset", "")) or sorted(set(train_labels))
