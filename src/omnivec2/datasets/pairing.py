@@ -86,3 +86,11 @@ def retrieval_protocols(specs: dict, overrides: dict | None = None) -> dict[str,
         else:
             protocols[name] = dict(protocol)
     return protocols
+
+
+def contrastive_pairs(specs: dict) -> list[dict]:
+    """The pairs stage 3's contrastive term aligns (`training.contrastive_pairs`' form): one
+    {a, b, marker_a, marker_b} per dataset of `specs` paired with another."""
+    return [{"a": spec.name, "b": spec.paired_with, "marker_a": spec.pairing.get("query_marker", ""),
+             "marker_b": spec.pairing.get("gallery_marker", "")}
+            for spec in specs.values() if spec.paired_with is not None]

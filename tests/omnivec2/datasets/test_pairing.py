@@ -116,3 +116,11 @@ def test_the_evaluation_node_reports_retrieval_for_a_pair_declared_in_yaml(tmp_p
     alone = evaluate_checkpoint(checkpoint, tmp_path / "tokens", 0, {"to_sketches": instance})["tasks"]["photos/to_sketches"]
     assert alone["test_samples"] == 18 and alone["classical"]["chance_rank1"] == pytest.approx(1 / 18)
     assert 0.0 <= alone["omnivec2"]["rank1"] <= 1.0
+
+
+def test_the_contrastive_term_pairs_what_paired_with_pairs():
+    from omnivec2.datasets.pairing import contrastive_pairs
+
+    assert contrastive_pairs(DATASETS) == [{"a": "rgb", "b": "infrared", "marker_a": "-rgb", "marker_b": "-ir"}]
+    assert contrastive_pairs(resolve_datasets(yaml.safe_load(USER_YAML))) == [
+        {"a": "photos", "b": "sketches", "marker_a": "", "marker_b": ""}]
