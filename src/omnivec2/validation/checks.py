@@ -21,7 +21,10 @@ PAYLOAD_DECODES = "payload_decodes_to_shape_and_dtype"
 DENSE_DECODES = "dense_target_decodes_to_spatial_shape"
 # Nor this: NaN (a missing value) only at the positions the payload spec allows it (a table's numeric cells).
 NAN_PLACED = "payload_nan_only_where_missing_is_allowed"
-PYTHON_CHECKS = (PAYLOAD_DECODES, DENSE_DECODES, NAN_PLACED)
+# Nor this: a row standing for a file the reader could not use (`source_problem`, see
+# `omnivec2.data.sources.listing`) fails by that reason, so a skipped file is named, never dropped.
+SOURCE_READ = "source_file_was_read"
+PYTHON_CHECKS = (PAYLOAD_DECODES, DENSE_DECODES, NAN_PLACED, SOURCE_READ)
 REQUIRED_SPLITS = ("train", "test")
 
 
@@ -88,4 +91,6 @@ def checks_for(spec: DatasetSpec, columns: list[str] | None = None) -> list[Chec
         wanted.append(Check(PAYLOAD_DECODES, "payload", {}))
         if payload.nan_positions:
             wanted.append(Check(NAN_PLACED, "payload", {"nan_positions": list(payload.nan_positions)}))
+    if "source_problem" in present:
+        wanted.append(Check(SOURCE_READ, "source_problem", {}))
     return [c for c in wanted if c.column is None or c.column in present]

@@ -88,3 +88,9 @@ def misplaced_nan_rows(table: pd.DataFrame, spec: DatasetSpec) -> dict[int, str]
             problems[position] = (f"NaN at position(s) {misplaced[:5].tolist()}, where a missing value is not "
                                   f"allowed (allowed: {list(spec.payload.nan_positions)})")
     return problems
+
+
+def source_problem_rows(table: pd.DataFrame) -> dict[int, str]:
+    """Row positions -> problem, for every row whose `source_problem` says its file was not read."""
+    return {position: str(problem) for position, problem in enumerate(table["source_problem"])
+            if isinstance(problem, str) and problem}

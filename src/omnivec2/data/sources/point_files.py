@@ -26,6 +26,7 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits, target_name
+from omnivec2.data.sources.listing import list_folder, skipped_rows, unsupported
 from omnivec2.data.embedded.mesh_sampling import resample, sample_surface, to_unit_sphere, triangle_areas
 from omnivec2.datasets.spec import DatasetSpec
 
@@ -136,26 +137,20 @@ def read_point_file(data: bytes, name: str, points: int, rng: np.random.Generato
 
 def load_point_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[points, 3]`; class = first folder level, split = optional second level."""
-    import fsspec
-
     if "path" not in source:
         raise SourceError(f"dataset {spec.name!r}: a point_folder source needs 'path'")
     path = str(source["path"]).rstrip("/")
     points = int(source.get("points", spec.payload.shape[0] or 1024))
-    try:
-        fs, root = fsspec.core.url_to_fs(path, **source.get("storage_options", {}))
-        found = sorted(f for f in fs.find(root) if f.lower().endswith(SUFFIXES))
-    except Exception as error:
-        raise SourceError(f"dataset {spec.name!r}: cannot list {path!r} ({type(error).__name__}: {error})") from error
-    relative = [f[len(root.rstrip("/")) + 1 :] for f in found]
-    relative = [r for r in relative if "/" in r]  # files directly under <path> have no class
+    listing = list_folder(spec, path, source, SUFFIXES)  # each file checked to stay inside the folder
+    relative = [r for r in listing.files if "/" in r]
+    skipped = [(r, "train", f"{listing.path(r)}: not in a class folder (<class>/<file>), not read")
+               for r in listing.files if "/" not in r] + [(r, "train", why) for r, why in unsupported(listing, SUFFIXES)]
     if not relative:
         raise SourceError(f"dataset {spec.name!r}: no {'/'.join(SUFFIXES)} files in class folders under {path!r}")
-    prefix = path[: len(path) - len(root.rstrip("/"))] if "://" in path else ""
     clouds, labels, ids, given_splits = [], [], [], []
     for rel in relative:
         parts = rel.split("/")
-        file_path = f"{prefix}{root.rstrip('/')}/{rel}"
+        file_path = listing.path(rel)
         rng = np.random.default_rng([seed, zlib.crc32(rel.encode())])
         try:
             clouds.append(read_point_file(read_bytes(spec, file_path, source), file_path, points, rng))
@@ -175,4 +170,5 @@ def load_point_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
             splits[train[inner == "test"]] = "val"
     else:
         splits = stratified_splits(targets, seed)
-    return build_sample_table(ids, list(splits), clouds, {target_name(spec): targets})
+    table = build_sample_table(ids, list(splits), clouds, {target_name(spec): targets})
+    return skipped_rows(spec, table, skipped)
