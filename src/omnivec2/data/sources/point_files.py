@@ -26,6 +26,7 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits, target_name
+from omnivec2.data.sources.limits import limit
 from omnivec2.data.sources.listing import list_folder, skipped_rows, unsupported
 from omnivec2.data.embedded.mesh_sampling import resample, sample_surface, to_unit_sphere, triangle_areas
 from omnivec2.datasets.spec import DatasetSpec
@@ -44,9 +45,11 @@ def parse_off(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
     body = lines[1:] if lines[0][3:].split() else lines[2:]
     try:
         nv, nf = int(head[0]), int(head[1])
+        if nv > limit("max_points"):
+            raise ValueError(f"header declares {nv} vertices, over the source's max_points ({limit('max_points')})")
         if len(body) < nv + nf:
             raise ValueError(f"{len(body)} data lines, header promises {nv} vertices and {nf} faces (truncated?)")
-        vertices = np.array([l.split()[:3] for l in body[:nv]], dtype=np.float64).reshape(nv, 3)
+        vertices = _vertices([l.split() for l in body[:nv]])
         triangles = _fan_faces([l.split() for l in body[nv : nv + nf]], nv)
     except (ValueError, IndexError) as error:
         raise ValueError(f"{name}: {error}") from None
@@ -81,8 +84,11 @@ def parse_ply(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
                 raise ValueError(f"{len(chunk)} {element} lines, header promises {count} (truncated?)")
             at += count
             if element == "vertex":
-                columns = [properties.index(axis) for axis in ("x", "y", "z")]
-                vertices = np.array([[r[c] for c in columns] for r in chunk], dtype=np.float64).reshape(count, 3)
+                if count > limit("max_points"):
+                    raise ValueError(f"header declares {count} vertices, over the source's max_points "
+                                     f"({limit('max_points')})")
+                columns = tuple(properties.index(axis) for axis in ("x", "y", "z"))
+                vertices = _vertices(chunk, columns)
             elif element == "face":
                 triangles = _fan_faces(chunk, len(vertices) if vertices is not None else 0)
     except (ValueError, IndexError) as error:
@@ -93,17 +99,33 @@ def parse_ply(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fan_faces(rows: list[list[str]], nv: int) -> np.ndarray:
+    """Face rows `n i j k ...` -> triangles `[F, 3]`; ValueError naming the face (1-based) and its line."""
     out = []
-    for row in rows:
-        n = int(row[0])
-        polygon = [int(i) for i in row[1 : 1 + n]]
+    for number, row in enumerate(rows, start=1):
+        where = f"face {number} ({' '.join(row)!r})"
+        try:
+            n = int(row[0])
+            polygon = [int(i) for i in row[1 : 1 + n]]
+        except (ValueError, IndexError):
+            raise ValueError(f"{where} is not a vertex count followed by integer indices") from None
         if len(polygon) != n:
-            raise ValueError(f"face line {' '.join(row)!r} lists fewer than {n} indices")
+            raise ValueError(f"{where} lists fewer than {n} indices")
+        outside = [i for i in polygon if i < 0 or i >= nv]
+        if outside:
+            raise ValueError(f"{where} uses vertex index {outside[0]}, outside the {nv} vertices (0..{nv - 1})")
         out += [(polygon[0], polygon[j], polygon[j + 1]) for j in range(1, n - 1)]
-    triangles = np.array(out, dtype=np.int64).reshape(-1, 3)
-    if triangles.size and (triangles.min() < 0 or triangles.max() >= nv):
-        raise ValueError(f"face index outside the {nv} vertices")
-    return triangles
+    return np.array(out, dtype=np.int64).reshape(-1, 3)
+
+
+def _vertices(rows: list[list[str]], columns: tuple[int, int, int] = (0, 1, 2)) -> np.ndarray:
+    """Vertex rows -> `[V, 3]` float64; ValueError naming the vertex (1-based) that is not three numbers."""
+    out = np.empty((len(rows), 3), dtype=np.float64)
+    for number, row in enumerate(rows, start=1):
+        try:
+            out[number - 1] = [float(row[c]) for c in columns]
+        except (ValueError, IndexError):
+            raise ValueError(f"vertex {number} ({' '.join(row)!r}) is not three numbers") from None
+    return out
 
 
 def read_point_file(data: bytes, name: str, points: int, rng: np.random.Generator) -> np.ndarray:
@@ -126,6 +148,9 @@ def read_point_file(data: bytes, name: str, points: int, rng: np.random.Generato
             raise ValueError(f"{name}: not ASCII text ({error.reason})") from None
     if len(vertices) == 0:
         raise ValueError(f"{name}: no vertices")
+    if len(vertices) > limit("max_points"):
+        raise ValueError(f"{name}: {len(vertices)} points, over the source's max_points ({limit('max_points')}); "
+                         "raise it if the cloud is genuine")
     if not np.isfinite(vertices).all():
         raise ValueError(f"{name}: non-finite coordinates")
     if len(triangles) and triangle_areas(vertices, triangles).sum() > 0:
