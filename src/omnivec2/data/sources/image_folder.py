@@ -28,7 +28,6 @@ from omnivec2.data.sources.image_decode import IMAGE_SUFFIXES, decode_image
 from omnivec2.datasets.spec import DatasetSpec
 
 SPLIT_FOLDERS = ("train", "val", "test")
-SHOWN = 5  # refused files named in the message
 
 
 def intensity_scale(spec: DatasetSpec, source: dict) -> float:
@@ -44,14 +43,13 @@ def load_image_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
     listing = list_folder(spec, source["path"], source, IMAGE_SUFFIXES)  # each file checked to stay inside
     if not listing.files:
         raise SourceError(f"dataset {spec.name!r}: no image files ({', '.join(IMAGE_SUFFIXES)}) under {source['path']!r}")
-    relative, others = listing.files, listing.others
-    parts = [r.split("/") for r in relative + others]
-    if any(len(p) < 2 for p in parts):
-        loose = [r for r, p in zip(relative + others, parts) if len(p) < 2]
+    relative = [r for r in listing.files if "/" in r]
+    if not relative:
         raise SourceError(f"dataset {spec.name!r}: {source['path']}: images must sit in class folders "
-                          f"(<class>/<file>); not in one: {', '.join(loose[:SHOWN])}")
+                          f"(<class>/<file>); none does")
+    loose = [r for r in listing.files + listing.others if "/" not in r]
+    parts = [r.split("/") for r in relative]
     given_splits = all(p[0] in SPLIT_FOLDERS and len(p) >= 3 for p in parts)
-    parts = parts[: len(relative)]
     labels = [p[1] if given_splits else p[0] for p in parts]
     targets = class_indices(spec, labels, source.get("classes"), str(source["path"]))  # else the task's classes
     images = [decode_image(spec, read_bytes(spec, listing.path(r), source), listing.path(r), scale) for r in relative]
@@ -62,6 +60,8 @@ def load_image_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
     prefix = source.get("id_prefix", spec.name)
     sample_id = (lambda r: f"{prefix}-{relative_id(r).replace('/', '-')}")
     table = build_sample_table([sample_id(r) for r in relative], splits, images, {target_name(spec): targets})
-    skipped = [(f"{prefix}-{r.replace('/', '-')}", r.split("/")[0] if given_splits else "train", why)
-               for r, why in unsupported(listing, IMAGE_SUFFIXES)]
+    skipped = [(f"{prefix}-{r.replace('/', '-')}", r.split("/")[0] if given_splits and "/" in r else "train", why)
+               for r, why in unsupported(listing, IMAGE_SUFFIXES) if "/" in r]
+    skipped += [(f"{prefix}-{r}", "train", f"{listing.path(r)}: not in a class folder (<class>/<file>), not read")
+                for r in loose]
     return skipped_rows(spec, table, skipped)

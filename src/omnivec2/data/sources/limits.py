@@ -23,6 +23,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from omnivec2.data.sources.common import SourceError
+
 LIMITS = {
     "max_file_bytes": 1 << 30,
     "max_dataset_bytes": 64 << 30,
@@ -73,28 +75,28 @@ def option(name: str, default=None):
     return default if state is None else state.source.get(name, default)
 
 
-def count_bytes(dataset: str, where: str, size: int) -> None:
-    """Charge `size` bytes read from `where` to the file and dataset limits; SourceError past either."""
-    from omnivec2.data.sources.common import SourceError
+class SourceLimitError(SourceError):
+    """An input over one of the limits above (readers that try optional files never take it for a missing one)."""
 
+
+def count_bytes(dataset: str, where: str, size: int) -> None:
+    """Charge `size` bytes read from `where` to the file and dataset limits; SourceLimitError past either."""
     if size > limit("max_file_bytes"):
-        raise SourceError(f"dataset {dataset!r}: {where} holds {size} bytes, over the source's max_file_bytes "
+        raise SourceLimitError(f"dataset {dataset!r}: {where} holds {size} bytes, over the source's max_file_bytes "
                           f"({limit('max_file_bytes')}); raise it if the file is genuine")
     state = _current.get()
     if state is None:
         return
     state.bytes_read += int(size)
     if state.bytes_read > limit("max_dataset_bytes"):
-        raise SourceError(f"dataset {dataset!r}: reading {where} brings the dataset to {state.bytes_read} bytes, "
+        raise SourceLimitError(f"dataset {dataset!r}: reading {where} brings the dataset to {state.bytes_read} bytes, "
                           f"over the source's max_dataset_bytes ({limit('max_dataset_bytes')})")
 
 
 def check_count(dataset: str, where: str, what: str, count: int, name: str) -> None:
     """SourceError naming `where` when `count` `what` exceed the source's setting `name`."""
-    from omnivec2.data.sources.common import SourceError
-
     if count > limit(name):
-        raise SourceError(f"dataset {dataset!r}: {where} has {count} {what}, over the source's {name} "
+        raise SourceLimitError(f"dataset {dataset!r}: {where} has {count} {what}, over the source's {name} "
                           f"({limit(name)}); raise it if the data is genuine")
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from omnivec2.data.sources.limits import limit
+from omnivec2.data.sources.limits import SourceLimitError, limit
 from omnivec2.tokens.graph import NUM_BOND_TYPES, NUM_CATEGORIES, encode_graph
 
 if TYPE_CHECKING:
@@ -101,6 +101,8 @@ def load_tu_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
         path = f"{folder}/{name}_{suffix}.txt"
         try:
             data = read_bytes(spec, path, source)
+        except SourceLimitError:
+            raise
         except SourceError:
             if suffix in ("node_labels", "edge_labels"):
                 continue  # optional files
