@@ -13,7 +13,9 @@ the file's relative path); vertex-only sets are resampled deterministically (`me
 Every cloud is centred and scaled into the unit sphere, `points` points each (default 1024).
 Without split folders the split is stratified by class from `seed`. `sample_id` is the path
 relative to `<path>` without the suffix. A file that is empty, truncated or not decodable raises
-`SourceError` naming the modality and the file.
+`SourceError` naming the modality and the file (and the face or vertex line at fault); so does one of
+more than `max_points` vertices. Files are listed with `listing.list_folder` (links out of the folder
+refused); other files, and files outside a class folder, become rows validation refuses by name.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ mapped through `source["classes"][task]` (exact, then case-insensitive match).
 Each video is decoded with OpenCV (`opencv-python-headless`; remote files go through a temporary
 local copy, which OpenCV needs), converted to grey, resized to the payload's `[H, W]` with area
 interpolation, and `T` frames are taken at `np.linspace(0, frames - 1, T)` rounded: longer videos
-are subsampled evenly, shorter ones repeat frames (deterministic either way). Payload uint8
+are subsampled evenly, shorter ones repeat frames (deterministic either way); a video of more than
+`max_frames` frames is refused (from its header, and while decoding). Payload uint8
 `[T, H, W]`. `sample_id` is `<id_prefix>-<file name without extension>`.
 """
 
