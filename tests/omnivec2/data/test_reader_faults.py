@@ -222,3 +222,19 @@ def test_counts_over_their_limit_are_refused_naming_the_file(kind, setting, mess
 def test_a_misspelt_limit_is_refused_with_a_suggestion():
     with pytest.raises(ValueError, match="did you mean 'max_file_byte' -> 'max_file_bytes'"):
         check_source("datasets.photos", "image", {"kind": "image_folder", "path": "x", "max_file_byte": 10})
+
+
+def test_an_object_key_with_dot_dot_segments_in_a_listed_bucket_is_refused(tmp_path, s3):
+    """S3 has no folders: a key `photos/cat/../../secret.png` lists under `photos/` but a tool that
+    normalises keys would read `secret.png` outside the dataset prefix, so the listing refuses it."""
+    spec, _ = pictures(tmp_path / "local")
+    bucket = s3.bucket("dotdot")
+    s3.upload_folder(tmp_path / "local", bucket, prefix="photos")
+    s3.client.put_object(Bucket=bucket, Key="photos/cat/../../secret.png",
+                           Body=(tmp_path / "local" / "cat" / "0.png").read_bytes())
+    source = {"kind": "image_folder", "path": f"s3://{bucket}/photos", "storage_options": s3.options}
+    with pytest.raises(SourceError, match=re.escape(f"dataset 'photos': 's3://{bucket}/photos/cat/../../secret.png' is "
+                                                    f"not a key below 's3://{bucket}/photos'")):
+        load_source(spec, source, 0)
+    s3.client.delete_object(Bucket=bucket, Key="photos/cat/../../secret.png")
+    assert len(load_source(spec, source, 0)) == 8
