@@ -77,3 +77,36 @@ def test_a_second_ingestion_keeps_the_list_and_refuses_a_new_class(tmp_path, win
         SequentialRunner().run(ingestion(), catalog(tmp_path, wine))
     written = json.loads((tmp_path / "data" / "02_intermediate" / "wine" / "classes.json").read_text())
     assert written == {"cultivar": ["barbera", "barolo", "grignolino"]}  # the refused run wrote nothing
+
+
+def test_a_file_the_reader_skips_is_quarantined_named_in_the_report_and_never_cached(tmp_path):
+    """Ingestion in quarantine mode over an image folder holding a file that is not an image: the class
+    list is inferred from the images alone, the report names the file, the cache holds every image."""
+    from PIL import Image
+
+    for c, name in enumerate(("cat", "dog")):
+        (tmp_path / "photos" / name).mkdir(parents=True)
+        for i in range(5):
+            Image.fromarray(np.full((8, 8), 40 * i + c, np.uint8)).save(tmp_path / "photos" / name / f"{i}.png")
+    (tmp_path / "photos" / "dog" / "notes.txt").write_text("labelled by hand")
+    entry = {"modality": "image", "shape": {"size": [8, 8], "patch": 4},
+             "source": {"kind": "image_folder", "path": str(tmp_path / "photos")}, "tasks": {"animal": {}}}
+    set_active_datasets({"photos": entry})
+    try:
+        config = yaml.safe_load((PROJECT / "conf" / "base" / "catalog.yml").read_text())
+        lists = {name: {**config[name], "filepath": f"{tmp_path}/{config[name]['filepath']}"} for name in CLASS_LISTS}
+        run = DataCatalog.from_config(lists)
+        for name, value in {"params:datasets.photos": entry, "params:ingestion.seed": 0,
+                            "params:ingestion.validation_mode": "quarantine",
+                            "token_cache": TokenCache(tmp_path / "tokens")}.items():
+            run[name] = value
+        SequentialRunner().run(ingestion() + tokenization(), run)
+        report = run.load("photos_validation_report")
+    finally:
+        set_active_datasets(None)
+    assert report["classes"] == {"animal": ["cat", "dog"]}
+    assert report["source_problems"] == {"photos-dog-notes.txt": f"{tmp_path}/photos/dog/notes.txt: not read, a reader "
+                                         "of .png, .jpg, .jpeg, .gif, .bmp, .tif, .tiff files skips it"}
+    assert report["row_counts"]["quarantined"] == 1 and report["row_counts"]["valid"] == 10
+    manifest = run.load("photos_token_manifest")
+    assert sum(split["rows"] for split in manifest["splits"].values()) == 10

@@ -80,6 +80,7 @@ def _labels(spec: DatasetSpec, table: pd.DataFrame, task: TaskSpec,
     """-> (the names the table's labels are numbered by, the names of the labels present)."""
     column = dense_columns(task.name)[1] if task.kind == "dense" else task.name  # a label map's largest label
     values = np.unique(table[column].dropna().to_numpy(dtype=np.int64)) if column in table else np.array([], np.int64)
+    values = values[values >= 0]  # -1: a row standing for a file the reader skipped (validation refuses it)
     if not len(values):
         raise ValueError(f"dataset {spec.name!r}, task {task.name!r}: no labels to infer its classes from; "
                          "declare its 'classes' in the dataset's configuration")

@@ -34,7 +34,7 @@ from omnivec2.tokens.shards import (
 from omnivec2.durable_files import fsync_dir, fsync_file, process_alive, write_synced
 from omnivec2.tokens.hashing import sha256_file, sha256_json, source_hash
 from omnivec2.validation.checks import required_columns, shape_regex
-from omnivec2.validation.decode import misplaced_nan_rows, undecodable_dense_rows
+from omnivec2.validation.decode import degenerate_rows, misplaced_nan_rows, source_problem_rows, undecodable_dense_rows
 
 
 class UnvalidatedTableError(ValueError):
@@ -242,6 +242,11 @@ def check_table(table: pd.DataFrame, spec: DatasetSpec) -> None:
     if high is not None:
         problems[f"values above {high}"] = table["max"] > high
     problems[f"a payload over {spec.payload.max_bytes} bytes"] = table["nbytes"] > spec.payload.max_bytes
+    rows = pd.Series(range(len(table)), index=table.index)
+    if "source_problem" in table.columns:  # a row standing for a file the reader skipped
+        problems["a file the reader did not read"] = rows.isin(list(source_problem_rows(table)))
+    if callable(getattr(spec.tokenizer, "degenerate", None)):
+        problems["a sample its tokenizer cannot describe (degenerate)"] = rows.isin(list(degenerate_rows(table, spec)))
     for task in (t for t in spec.tasks if t.kind == "regression"):
         values = pd.to_numeric(table[task.name], errors="coerce")
         problems[f"a {task.name} target that is not a finite number"] = ~np.isfinite(values)

@@ -59,6 +59,15 @@ class PointGroups:
     def config(self) -> dict:
         return {"kind": "point_groups", "groups": self.groups, "k": self.k}
 
+    def degenerate(self, cloud: np.ndarray) -> str | None:
+        """Why validation must refuse one cloud `[n, 3]`, or None: a cloud of identical points (zero extent,
+        which a reader's unit-sphere scaling collapses to the origin) gives every kNN group the same
+        zero offsets, so its tokens describe no shape at all and the label would be learnt from nothing."""
+        cloud = np.asarray(cloud)
+        if cloud.ndim == 2 and len(cloud) and not np.ptp(cloud, axis=0).any():
+            return f"all {len(cloud)} points are identical (zero extent): no shape for the point groups to describe"
+        return None
+
     def fit(self, train_samples: Sequence[np.ndarray]) -> dict:
         return {}
 

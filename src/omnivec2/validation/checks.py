@@ -21,7 +21,18 @@ PAYLOAD_DECODES = "payload_decodes_to_shape_and_dtype"
 DENSE_DECODES = "dense_target_decodes_to_spatial_shape"
 # Nor this: NaN (a missing value) only at the positions the payload spec allows it (a table's numeric cells).
 NAN_PLACED = "payload_nan_only_where_missing_is_allowed"
-PYTHON_CHECKS = (PAYLOAD_DECODES, DENSE_DECODES, NAN_PLACED)
+# Nor this: a row standing for a file the reader could not use (`source_problem`, see
+# `omnivec2.data.sources.listing`) fails by that reason, so a skipped file is named, never dropped.
+SOURCE_READ = "source_file_was_read"
+# Nor this: a sample its tokenizer cannot describe (`tokenizer.degenerate(sample)` gives the reason). Only
+# the point groups need it (a cloud of identical points); the other tokenizers were checked and take
+# degenerate samples safely: images and video are divided by a fixed scale (no per-patch normalisation),
+# series, spectra, depth/thermal frames and log-mel energies are standardised with the train split's
+# statistics (std floored at 1e-6, log floored at 1e-6), so a constant sample divides by nothing; an
+# edgeless graph's Laplacian is the identity (degree-0 nodes get weight 0), whose eigenbasis numpy returns
+# as the unit vectors, so its node identifiers are defined and its atoms' categories still speak.
+NOT_DEGENERATE = "payload_is_not_degenerate"
+PYTHON_CHECKS = (PAYLOAD_DECODES, DENSE_DECODES, NAN_PLACED, SOURCE_READ, NOT_DEGENERATE)
 REQUIRED_SPLITS = ("train", "test")
 
 
@@ -88,4 +99,8 @@ def checks_for(spec: DatasetSpec, columns: list[str] | None = None) -> list[Chec
         wanted.append(Check(PAYLOAD_DECODES, "payload", {}))
         if payload.nan_positions:
             wanted.append(Check(NAN_PLACED, "payload", {"nan_positions": list(payload.nan_positions)}))
+        if callable(getattr(spec.tokenizer, "degenerate", None)):
+            wanted.append(Check(NOT_DEGENERATE, "payload", {}))
+    if "source_problem" in present:
+        wanted.append(Check(SOURCE_READ, "source_problem", {}))
     return [c for c in wanted if c.column is None or c.column in present]

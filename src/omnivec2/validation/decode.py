@@ -88,3 +88,22 @@ def misplaced_nan_rows(table: pd.DataFrame, spec: DatasetSpec) -> dict[int, str]
             problems[position] = (f"NaN at position(s) {misplaced[:5].tolist()}, where a missing value is not "
                                   f"allowed (allowed: {list(spec.payload.nan_positions)})")
     return problems
+
+
+def source_problem_rows(table: pd.DataFrame) -> dict[int, str]:
+    """Row positions -> problem, for every row whose `source_problem` says its file was not read."""
+    return {position: str(problem) for position, problem in enumerate(table["source_problem"])
+            if isinstance(problem, str) and problem}
+
+
+def degenerate_rows(table: pd.DataFrame, spec: DatasetSpec) -> dict[int, str]:
+    """Row positions -> reason, for every decodable payload the tokenizer calls degenerate
+    (`tokenizer.degenerate(sample)`, see `checks.NOT_DEGENERATE`)."""
+    problems = {}
+    for position, row in enumerate(table.to_dict("records")):
+        if payload_problem(row["payload"], row["dtype"], row["shape"], row["nbytes"]):
+            continue
+        reason = spec.tokenizer.degenerate(decode_payload(row))
+        if reason:
+            problems[position] = reason
+    return problems

@@ -98,3 +98,17 @@ def row_counts(table: pd.DataFrame, valid: pd.DataFrame, quarantined: pd.DataFra
         "quarantined": int(len(quarantined)),
         "valid_per_split": {str(k): int(v) for k, v in dict(per_split).items()},
     }
+
+
+def source_report(table: pd.DataFrame) -> dict:
+    """What the reader could not use or changed: {"source_problems": {sample id: problem}} for the
+    files it skipped (every one, not a sample), {"source_notes": [...]} for what it changed (labels
+    it merged); empty when neither column is in the table."""
+    out: dict = {}
+    if "source_problem" in table.columns:
+        problems = table[table["source_problem"].map(lambda p: isinstance(p, str) and bool(p))]
+        out["source_problems"] = {str(i): str(p) for i, p in zip(problems["sample_id"], problems["source_problem"])}
+    if "source_note" in table.columns:
+        notes = {part for text in table["source_note"].dropna() for part in str(text).split("; ") if part}
+        out["source_notes"] = sorted(notes)
+    return out

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from omnivec2.datasets.spec import DatasetSpec
-from omnivec2.validation.checks import DENSE_DECODES, NAN_PLACED, PYTHON_CHECKS, REQUIRED_SPLITS, Check, checks_for
-from omnivec2.validation.decode import misplaced_nan_rows, undecodable_dense_rows, undecodable_rows
+from omnivec2.validation.checks import (DENSE_DECODES, NAN_PLACED, NOT_DEGENERATE, PYTHON_CHECKS, REQUIRED_SPLITS,
+                                        SOURCE_READ, Check, checks_for)
+from omnivec2.validation.decode import (degenerate_rows, misplaced_nan_rows, source_problem_rows, undecodable_dense_rows,
+                                        undecodable_rows)
 from omnivec2.validation.gx_runner import CheckResult, gx_version, run_checks
-from omnivec2.validation.report import class_balance, example_ids, failure_message, pixel_balance, row_counts
+from omnivec2.validation.report import source_report, class_balance, example_ids, failure_message, pixel_balance, row_counts
 
 
 class ValidationFailed(ValueError):
@@ -71,6 +73,7 @@ def validate_sample_table(table: pd.DataFrame, spec: DatasetSpec, *, mode: str =
         "class_balance": class_balance(valid, spec),
         **({"pixel_balance": pixel_balance(valid, spec)} if any(t.kind == "dense" for t in spec.tasks) else {}),
         "quarantine_reasons": _reason_counts(quarantined),
+        **source_report(table),
     }
     must_raise = any(not e["success"] and e["level"] == "table" for e in entries) or (row_failures and mode == "fail")
     if must_raise:
@@ -90,6 +93,10 @@ def _decode_result(table: pd.DataFrame, spec: DatasetSpec, check: Check) -> Chec
         problems = undecodable_dense_rows(table, spec, check.column)
     elif check.type == NAN_PLACED:
         problems = misplaced_nan_rows(table, spec)
+    elif check.type == SOURCE_READ:
+        problems = source_problem_rows(table)
+    elif check.type == NOT_DEGENERATE:
+        problems = degenerate_rows(table, spec)
     else:
         problems = undecodable_rows(table)
     return CheckResult(check, not problems, len(table), tuple(sorted(problems)), {"problems": problems})

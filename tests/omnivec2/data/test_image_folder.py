@@ -1,5 +1,5 @@
 """The `image_folder` source: real formats at their own sizes -> the dataset's declared channels and
-[height, width], antialiased; files it cannot read are named, not dropped."""
+[height, width], antialiased; files it cannot read are named (validation refuses them by name), not dropped."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from PIL import Image
 from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source
 from omnivec2.datasets import resolve_dataset
-from omnivec2.validation import validate_sample_table
+from omnivec2.validation import ValidationFailed, validate_sample_table
 
 COLOUR = (200, 100, 50)
 LUMA = (COLOUR[0] * 299 + COLOUR[1] * 587 + COLOUR[2] * 114) / 1000 / 255  # ITU-R 601-2, as convert("L")
@@ -108,9 +108,17 @@ def test_files_that_are_not_images_are_named_and_hidden_ones_ignored(tmp_path):
     assert len(load_source(spec, spec.source, 0)) == 9
     (tmp_path / "cat" / "notes.txt").write_text("labels by hand")
     (tmp_path / "dog" / "photo.webp").write_bytes(b"RIFF")
-    with pytest.raises(SourceError, match=r"dataset 'photos': 2 file\(s\) under '.*' are not images \(.png, .jpg, .jpeg, "
-                                          r".gif, .bmp, .tif, .tiff\): cat/notes.txt, dog/photo.webp; remove or move them"):
-        load_source(spec, spec.source, 0)
+    table = load_source(spec, spec.source, 0)  # the two files are rows validation refuses by name
+    with pytest.raises(ValidationFailed, match=r"validation failed for dataset 'photos': source_file_was_read on "
+                                               r"column 'source_problem' failed for 2 of 11 samples \(e.g. "
+                                               r"photos-cat-notes.txt, photos-dog-photo.webp\)"):
+        validate_sample_table(table, spec)
+    outcome = validate_sample_table(table, spec, mode="quarantine")
+    assert len(outcome.valid) == 9 and len(outcome.quarantined) == 2
+    problems = outcome.report["source_problems"]
+    assert sorted(problems) == ["photos-cat-notes.txt", "photos-dog-photo.webp"]
+    assert problems["photos-dog-photo.webp"] == (f"{tmp_path}/dog/photo.webp: not read, a reader of .png, .jpg, .jpeg, "
+                                                 ".gif, .bmp, .tif, .tiff files skips it")
 
 
 def test_an_undecodable_jpeg_is_named(tmp_path):

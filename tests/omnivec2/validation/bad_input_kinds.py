@@ -17,7 +17,7 @@ import pandas as pd
 
 from omnivec2.data.sample_table import decode_label_map, decode_payload, encode_label_map, label_map_summary, summarise
 from omnivec2.datasets import DatasetSpec, TaskSpec
-from omnivec2.validation.checks import DENSE_DECODES, NAN_PLACED, PAYLOAD_DECODES
+from omnivec2.validation.checks import DENSE_DECODES, NAN_PLACED, NOT_DEGENERATE, PAYLOAD_DECODES, SOURCE_READ
 
 BETWEEN, IN_SET = "expect_column_values_to_be_between", "expect_column_values_to_be_in_set"
 NOT_NULL, UNIQUE = "expect_column_values_to_not_be_null", "expect_column_values_to_be_unique"
@@ -174,6 +174,22 @@ def no_task(kind: str) -> Callable[[DatasetSpec], str | None]:
     return lambda spec: None if first_task(spec, kind) else f"the dataset has no {kind} task"
 
 
+# ----- what the reader reports, and samples the tokenizer cannot describe ---------------------------------
+def skipped_file(table: pd.DataFrame, spec: DatasetSpec, row: int) -> Corruption:
+    """Row `row` stands for a file the reader did not read (`listing.skipped_rows` writes such rows)."""
+    bad = with_value(table.assign(source_problem=None), row, "source_problem", "notes.txt: not read")
+    return Corruption(bad, SOURCE_READ, "source_problem", sample_id(table, row), (row,))
+
+
+def constant(good: np.ndarray, spec: DatasetSpec) -> np.ndarray:
+    return np.full_like(good, good.flat[0])
+
+
+def no_degenerate_check(spec: DatasetSpec) -> str | None:
+    return None if callable(getattr(spec.tokenizer, "degenerate", None)) else \
+        "its tokenizer takes a constant sample safely (see omnivec2.validation.checks.NOT_DEGENERATE)"
+
+
 # ----- ids, splits, columns -------------------------------------------------------------------------
 def duplicate_id(table: pd.DataFrame, spec: DatasetSpec, row: int) -> Corruption:
     """Row 0 takes row `row`'s id: both rows are suspect, both are set aside."""
@@ -215,6 +231,8 @@ KINDS: tuple[BadInput, ...] = (
     BadInput("infinite regression target", value_case(BETWEEN, lambda spec: first_task(spec, "regression").name,
                                                       lambda table, spec, row: np.inf),
              no_task("regression")),
+    BadInput("skipped file", skipped_file),
+    BadInput("degenerate sample", payload_case(NOT_DEGENERATE, "payload", constant), no_degenerate_check),
     BadInput("duplicate id", duplicate_id),
     BadInput("missing id", null_id),
     BadInput("unknown split", value_case(IN_SET, lambda spec: "split", lambda table, spec, row: "training")),

@@ -12,7 +12,7 @@ reads (anything else in a source entry is refused with a did-you-mean):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import pandas as pd
@@ -36,6 +36,7 @@ from omnivec2.data.sources.depth_files import load_depth_folder
 from omnivec2.data.sources.esc50 import load_esc50_source
 from omnivec2.data.sources.hsi_scene import load_hsi_scene
 from omnivec2.data.sources.image_folder import load_image_folder
+from omnivec2.data.sources.limits import READER_OPTIONS, reading
 from omnivec2.data.sources.npy import load_npy_source
 from omnivec2.data.sources.point_files import load_point_folder
 from omnivec2.data.sources.regression_table import load_regression_table_source
@@ -152,6 +153,13 @@ SOURCES: dict[str, SourceKind] = {
 }
 
 
+# the bounds each reader of users' formats takes besides READER_OPTIONS (see `omnivec2.data.sources.limits`)
+KIND_LIMITS = {"video_folder": ("max_frames",), "text_table": ("max_line_chars",), "ts_file": ("max_line_chars",),
+               "tu": ("max_nodes",), "sdf": ("max_nodes",), "point_folder": ("max_points",)}
+SOURCES.update({kind: replace(entry, options=(*entry.options, *READER_OPTIONS, *KIND_LIMITS.get(kind, ())))
+                for kind, entry in SOURCES.items() if not entry.generator})
+
+
 def register_source(kind: str, loader: SourceLoader, reads: str = "", modalities=ALL_MODALITIES,
                     options=(), generator: bool = False, adapt: PartsAdapter | None = None) -> SourceKind:
     """Add a source kind (a user's own reader); `options` are the keys its entries may have besides `kind`."""
@@ -184,12 +192,18 @@ def source_parts(where: str, source: dict, parts: ModalityParts) -> ModalityPart
 
 def load_source(spec, source: dict | None, seed: int) -> pd.DataFrame:
     """Read a dataset's source (`source`, by default `spec.source`) into a sample table
-    (see `omnivec2.data.sample_table`)."""
+    (see `omnivec2.data.sample_table`). Files a reader could not use are rows with a `source_problem`
+    (`listing.skipped_rows`), and what it changed (merged labels) is in a `source_note` column: validation
+    refuses the first and reports both."""
     source = spec.source if source is None else source
     kind = source.get("kind")
     if kind not in SOURCES:
         raise SourceError(f"dataset {spec.name!r}: unknown source kind {kind!r}; known: {sorted(SOURCES)}")
-    return SOURCES[kind].loader(spec, source, seed)
+    with reading(spec.name, source) as state:  # the source's limits, and the notes its reader leaves
+        table = SOURCES[kind].loader(spec, source, seed)
+    if state.notes:
+        table = table.assign(source_note="; ".join(state.notes))
+    return table
 
 
 def read_source(spec, source: dict | None, seed: int) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:

@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from omnivec2.data.sources.class_names import record_class_names
+from omnivec2.data.sources.listing import check_inside
 from omnivec2.datasets.spec import DatasetSpec
 
 
@@ -18,16 +19,22 @@ class SourceError(ValueError):
 
 
 def read_bytes(spec: DatasetSpec, path: str, source: dict) -> bytes:
-    """The whole file at a local path or fsspec URI (`s3://bucket/key`), with `source["storage_options"]`."""
+    """The whole file at a local path or fsspec URI (`s3://bucket/key`), with `source["storage_options"]`;
+    SourceError past the source's `max_file_bytes` or, over the whole reading, `max_dataset_bytes`
+    (`omnivec2.data.sources.limits`)."""
     import fsspec  # fsspec picks s3fs for s3:// URIs
+
+    from omnivec2.data.sources.limits import count_bytes, limit
 
     try:
         with fsspec.open(str(path), "rb", **storage_options(path, source)) as handle:
-            return handle.read()
+            data = handle.read(limit("max_file_bytes") + 1)  # never more than the limit in memory
     except Exception as error:  # FileNotFoundError, PermissionError, botocore errors, bad URI schemes
         raise SourceError(
             f"dataset {spec.name!r}: cannot read {path!r} ({type(error).__name__}: {error})"
         ) from error
+    count_bytes(spec.name, repr(str(path)), len(data))  # the source's max_file_bytes / max_dataset_bytes
+    return data
 
 
 # Transient S3 errors (503 SlowDown, 500/502/504, throttling, dropped connections) are retried by botocore
@@ -52,19 +59,32 @@ def open_buffer(spec: DatasetSpec, path: str, source: dict) -> io.BytesIO:
     return io.BytesIO(read_bytes(spec, path, source))
 
 
-def stratified_splits(labels: Sequence, seed: int, val: float = 0.1, test: float = 0.2) -> np.ndarray:
+def stratified_splits(labels: Sequence, seed: int, val: float = 0.1, test: float = 0.2,
+                      dataset: str | None = None) -> np.ndarray:
     """Deterministic stratified train/val/test assignment: labels `[B]` -> split names `[B]` (object).
 
     Stratification falls back to a plain shuffle for regression targets or classes too small to split.
+    Too few samples for a train, a test (and a val, when `val` > 0) part: SourceError naming the
+    dataset (`dataset`, default: the one being read) and the counts.
     """
+    from omnivec2.data.sources.limits import current_dataset
+
     labels = np.asarray(labels)
     index = np.arange(len(labels))
     splits = np.full(len(labels), "train", dtype=object)
-    rest, test_index = _split(index, labels, test, seed)
-    splits[test_index] = "test"
-    if val > 0:
-        _, val_index = _split(rest, labels[rest], val / (1.0 - test), seed)
-        splits[val_index] = "val"
+    try:
+        if len(labels) < 2 + (val > 0):
+            raise ValueError("too few samples")
+        rest, test_index = _split(index, labels, test, seed)
+        splits[test_index] = "test"
+        if val > 0:
+            _, val_index = _split(rest, labels[rest], val / (1.0 - test), seed)
+            splits[val_index] = "val"
+    except ValueError as error:  # scikit-learn's: an empty train or test part
+        parts = "train, val and test" if val > 0 else "train and test"
+        raise SourceError(f"dataset {dataset or current_dataset() or '?'!r}: {len(labels)} sample(s) cannot be "
+                          f"split into {parts} parts with val_fraction {val} and test_fraction {test} ({error}); "
+                          "add samples or give the splits in the data") from None
     return splits
 
 
@@ -89,7 +109,9 @@ def class_indices(spec: DatasetSpec, labels: Sequence, classes: Sequence | None,
     `task` (default: the first) is the task the labels are for; the names it maps through are
     recorded for it (see `class_names`).
     """
-    labels = np.asarray(labels)
+    from omnivec2.data.sources.labels import merge_label_variants
+
+    labels = merge_label_variants(spec, np.asarray(labels), where)  # near-duplicates: refused or normalised
     declared = spec.task(task).classes if task else spec.tasks[0].classes
     if classes is None and labels.dtype.kind not in "iu" and declared:
         classes = declared  # names map through the dataset's declared class list
@@ -143,7 +165,8 @@ MAX_ARCHIVE_BYTES = 4 << 30  # decompressed size of all arrays of one .npz
 
 def contained_path(spec: DatasetSpec, root: str, name: str, where: str, allow_outside: bool = False) -> str:
     """`<root>/<name>` for a file that a user's index/label CSV names, refusing names that would leave
-    `root`: `..` segments that climb out, absolute paths and URIs (unless `allow_outside`)."""
+    `root`: `..` segments that climb out, absolute paths and URIs (unless `allow_outside`), and files
+    that resolve outside it through a symbolic link (`listing.check_inside`, the check folder listings use)."""
     import posixpath
 
     text = str(name).strip()
@@ -157,7 +180,9 @@ def contained_path(spec: DatasetSpec, root: str, name: str, where: str, allow_ou
     if normal in (".", "") or normal == ".." or normal.startswith("../"):
         raise SourceError(f"dataset {spec.name!r}: {where} names {text!r}, which is outside {root!r}; "
                           "paths in it must stay inside the dataset folder")
-    return f"{str(root).rstrip('/')}/{normal}"
+    path = f"{str(root).rstrip('/')}/{normal}"
+    check_inside(spec, str(root), path, where)  # a symbolic link out of the folder, too
+    return path
 
 
 def check_image_pixels(name: str, width: int, height: int, limit: int | None = None) -> None:

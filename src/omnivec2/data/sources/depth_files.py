@@ -21,6 +21,7 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, contained_path, read_bytes, stratified_splits
+from omnivec2.data.sources.limits import SourceLimitError
 from omnivec2.data.sources.image_files import decode_frame, fit_square
 from omnivec2.datasets.spec import DatasetSpec
 
@@ -30,6 +31,8 @@ def _frame(spec: DatasetSpec, base: str, folder: str, name: str, source: dict) -
         path = contained_path(spec, f"{base}/{folder}", f"{name}{suffix}", f"{base}/index.csv")
         try:
             data = read_bytes(spec, path, source)
+        except SourceLimitError:
+            raise
         except SourceError:
             continue
         try:

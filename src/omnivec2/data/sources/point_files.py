@@ -13,7 +13,9 @@ the file's relative path); vertex-only sets are resampled deterministically (`me
 Every cloud is centred and scaled into the unit sphere, `points` points each (default 1024).
 Without split folders the split is stratified by class from `seed`. `sample_id` is the path
 relative to `<path>` without the suffix. A file that is empty, truncated or not decodable raises
-`SourceError` naming the modality and the file.
+`SourceError` naming the modality and the file (and the face or vertex line at fault); so does one of
+more than `max_points` vertices. Files are listed with `listing.list_folder` (links out of the folder
+refused); other files, and files outside a class folder, become rows validation refuses by name.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits, target_name
+from omnivec2.data.sources.limits import limit
+from omnivec2.data.sources.listing import list_folder, skipped_rows, unsupported
 from omnivec2.data.embedded.mesh_sampling import resample, sample_surface, to_unit_sphere, triangle_areas
 from omnivec2.datasets.spec import DatasetSpec
 
@@ -43,9 +47,11 @@ def parse_off(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
     body = lines[1:] if lines[0][3:].split() else lines[2:]
     try:
         nv, nf = int(head[0]), int(head[1])
+        if nv > limit("max_points"):
+            raise ValueError(f"header declares {nv} vertices, over the source's max_points ({limit('max_points')})")
         if len(body) < nv + nf:
             raise ValueError(f"{len(body)} data lines, header promises {nv} vertices and {nf} faces (truncated?)")
-        vertices = np.array([l.split()[:3] for l in body[:nv]], dtype=np.float64).reshape(nv, 3)
+        vertices = _vertices([l.split() for l in body[:nv]])
         triangles = _fan_faces([l.split() for l in body[nv : nv + nf]], nv)
     except (ValueError, IndexError) as error:
         raise ValueError(f"{name}: {error}") from None
@@ -80,8 +86,11 @@ def parse_ply(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
                 raise ValueError(f"{len(chunk)} {element} lines, header promises {count} (truncated?)")
             at += count
             if element == "vertex":
-                columns = [properties.index(axis) for axis in ("x", "y", "z")]
-                vertices = np.array([[r[c] for c in columns] for r in chunk], dtype=np.float64).reshape(count, 3)
+                if count > limit("max_points"):
+                    raise ValueError(f"header declares {count} vertices, over the source's max_points "
+                                     f"({limit('max_points')})")
+                columns = tuple(properties.index(axis) for axis in ("x", "y", "z"))
+                vertices = _vertices(chunk, columns)
             elif element == "face":
                 triangles = _fan_faces(chunk, len(vertices) if vertices is not None else 0)
     except (ValueError, IndexError) as error:
@@ -92,17 +101,33 @@ def parse_ply(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fan_faces(rows: list[list[str]], nv: int) -> np.ndarray:
+    """Face rows `n i j k ...` -> triangles `[F, 3]`; ValueError naming the face (1-based) and its line."""
     out = []
-    for row in rows:
-        n = int(row[0])
-        polygon = [int(i) for i in row[1 : 1 + n]]
+    for number, row in enumerate(rows, start=1):
+        where = f"face {number} ({' '.join(row)!r})"
+        try:
+            n = int(row[0])
+            polygon = [int(i) for i in row[1 : 1 + n]]
+        except (ValueError, IndexError):
+            raise ValueError(f"{where} is not a vertex count followed by integer indices") from None
         if len(polygon) != n:
-            raise ValueError(f"face line {' '.join(row)!r} lists fewer than {n} indices")
+            raise ValueError(f"{where} lists fewer than {n} indices")
+        outside = [i for i in polygon if i < 0 or i >= nv]
+        if outside:
+            raise ValueError(f"{where} uses vertex index {outside[0]}, outside the {nv} vertices (0..{nv - 1})")
         out += [(polygon[0], polygon[j], polygon[j + 1]) for j in range(1, n - 1)]
-    triangles = np.array(out, dtype=np.int64).reshape(-1, 3)
-    if triangles.size and (triangles.min() < 0 or triangles.max() >= nv):
-        raise ValueError(f"face index outside the {nv} vertices")
-    return triangles
+    return np.array(out, dtype=np.int64).reshape(-1, 3)
+
+
+def _vertices(rows: list[list[str]], columns: tuple[int, int, int] = (0, 1, 2)) -> np.ndarray:
+    """Vertex rows -> `[V, 3]` float64; ValueError naming the vertex (1-based) that is not three numbers."""
+    out = np.empty((len(rows), 3), dtype=np.float64)
+    for number, row in enumerate(rows, start=1):
+        try:
+            out[number - 1] = [float(row[c]) for c in columns]
+        except (ValueError, IndexError):
+            raise ValueError(f"vertex {number} ({' '.join(row)!r}) is not three numbers") from None
+    return out
 
 
 def read_point_file(data: bytes, name: str, points: int, rng: np.random.Generator) -> np.ndarray:
@@ -125,6 +150,9 @@ def read_point_file(data: bytes, name: str, points: int, rng: np.random.Generato
             raise ValueError(f"{name}: not ASCII text ({error.reason})") from None
     if len(vertices) == 0:
         raise ValueError(f"{name}: no vertices")
+    if len(vertices) > limit("max_points"):
+        raise ValueError(f"{name}: {len(vertices)} points, over the source's max_points ({limit('max_points')}); "
+                         "raise it if the cloud is genuine")
     if not np.isfinite(vertices).all():
         raise ValueError(f"{name}: non-finite coordinates")
     if len(triangles) and triangle_areas(vertices, triangles).sum() > 0:
@@ -136,26 +164,20 @@ def read_point_file(data: bytes, name: str, points: int, rng: np.random.Generato
 
 def load_point_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[points, 3]`; class = first folder level, split = optional second level."""
-    import fsspec
-
     if "path" not in source:
         raise SourceError(f"dataset {spec.name!r}: a point_folder source needs 'path'")
     path = str(source["path"]).rstrip("/")
     points = int(source.get("points", spec.payload.shape[0] or 1024))
-    try:
-        fs, root = fsspec.core.url_to_fs(path, **source.get("storage_options", {}))
-        found = sorted(f for f in fs.find(root) if f.lower().endswith(SUFFIXES))
-    except Exception as error:
-        raise SourceError(f"dataset {spec.name!r}: cannot list {path!r} ({type(error).__name__}: {error})") from error
-    relative = [f[len(root.rstrip("/")) + 1 :] for f in found]
-    relative = [r for r in relative if "/" in r]  # files directly under <path> have no class
+    listing = list_folder(spec, path, source, SUFFIXES)  # each file checked to stay inside the folder
+    relative = [r for r in listing.files if "/" in r]
+    skipped = [(r, "train", f"{listing.path(r)}: not in a class folder (<class>/<file>), not read")
+               for r in listing.files if "/" not in r] + [(r, "train", why) for r, why in unsupported(listing, SUFFIXES)]
     if not relative:
         raise SourceError(f"dataset {spec.name!r}: no {'/'.join(SUFFIXES)} files in class folders under {path!r}")
-    prefix = path[: len(path) - len(root.rstrip("/"))] if "://" in path else ""
     clouds, labels, ids, given_splits = [], [], [], []
     for rel in relative:
         parts = rel.split("/")
-        file_path = f"{prefix}{root.rstrip('/')}/{rel}"
+        file_path = listing.path(rel)
         rng = np.random.default_rng([seed, zlib.crc32(rel.encode())])
         try:
             clouds.append(read_point_file(read_bytes(spec, file_path, source), file_path, points, rng))
@@ -175,4 +197,5 @@ def load_point_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
             splits[train[inner == "test"]] = "val"
     else:
         splits = stratified_splits(targets, seed)
-    return build_sample_table(ids, list(splits), clouds, {target_name(spec): targets})
+    table = build_sample_table(ids, list(splits), clouds, {target_name(spec): targets})
+    return skipped_rows(spec, table, skipped)

@@ -125,6 +125,7 @@ def read_molecules(spec: DatasetSpec, path: str, source: dict) -> list[Molecule]
 def molecule_columns(spec: DatasetSpec, molecules: list[Molecule], path: str, source: dict) -> tuple[list, list]:
     """(payloads, raw labels) of the molecules; SourceError for a missing label or unknown element."""
     from omnivec2.data.sources.common import SourceError
+    from omnivec2.data.sources.limits import check_count
 
     label = source["label_property"]
     payloads, labels = [], []
@@ -132,6 +133,7 @@ def molecule_columns(spec: DatasetSpec, molecules: list[Molecule], path: str, so
         if label not in molecule.properties:
             raise SourceError(f"dataset {spec.name!r}: {path}, molecule at line {molecule.line} has no "
                               f"property {label!r}; it has {sorted(molecule.properties)}")
+        check_count(spec.name, f"{path}, molecule at line {molecule.line}", "atoms", len(molecule.elements), "max_nodes")
         try:
             payloads.append(molecule.payload(str(path)))
         except ValueError as error:

@@ -5,13 +5,16 @@ Source keys: `path`; `text_column` (default "text"); `label_column` (default "la
 seed), `classes` (label names in class order; default: integer labels as they are, or the sorted
 label names), `format` ("csv" or "jsonl"; default from the file name), `storage_options`.
 
-The file must be UTF-8: undecodable bytes raise a SourceError naming the file and byte offset. A
+The file must be UTF-8: undecodable bytes raise a SourceError naming the file and byte offset, and a
+JSON line whose text is not valid Unicode (a lone surrogate escape) one naming the line; a text (CSV
+record or JSON line) over `max_line_chars` characters is refused the same way. A
 missing text becomes an empty payload, which validation rejects (shape check) by sample id.
 """
 
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -25,6 +28,7 @@ from omnivec2.data.sources.common import (
     stratified_splits,
     target_name,
 )
+from omnivec2.data.sources.limits import check_count
 from omnivec2.datasets.spec import DatasetSpec
 
 
@@ -35,6 +39,8 @@ def text_payload(text: object) -> np.ndarray:
 
 
 def read_text_frame(spec: DatasetSpec, source: dict) -> pd.DataFrame:
+    """The source's CSV or JSON Lines file -> a frame of its records (SourceError naming the file and,
+    for JSON Lines, the line)."""
     path = str(source["path"])
     kind = source.get("format") or ("jsonl" if path.lower().endswith((".jsonl", ".ndjson", ".json")) else "csv")
     data = read_bytes(spec, path, source)
@@ -44,12 +50,46 @@ def read_text_frame(spec: DatasetSpec, source: dict) -> pd.DataFrame:
         raise SourceError(f"dataset {spec.name!r}: {path!r} is not UTF-8 (undecodable byte at offset {error.start})") from None
     if not text.strip():
         raise SourceError(f"dataset {spec.name!r}: {path!r} is empty")
+    if kind == "jsonl":
+        return read_json_lines(spec, text, path)
     try:
-        if kind == "jsonl":
-            return pd.read_json(io.StringIO(text), lines=True, dtype=False)
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     except ValueError as error:  # pandas' parser errors are ValueErrors
         raise SourceError(f"dataset {spec.name!r}: cannot parse {path!r} as {kind} ({error})") from None
+
+
+def read_json_lines(spec: DatasetSpec, text: str, path: str) -> pd.DataFrame:
+    """JSON Lines -> a frame, one record per non-blank line; SourceError naming the line for a line
+    that is not a JSON object, is over `max_line_chars`, or holds text that is not valid Unicode (a
+    lone surrogate escape such as `\\ud800`, which pandas' reader drops without a word)."""
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path!r} line {number}"
+        check_count(spec.name, where, "characters", len(line), "max_line_chars")
+        try:
+            record = json.loads(line)
+        except ValueError as error:
+            raise SourceError(f"dataset {spec.name!r}: {where} is not JSON ({error})") from None
+        if not isinstance(record, dict):
+            raise SourceError(f"dataset {spec.name!r}: {where} is a JSON {type(record).__name__}, not an object")
+        for key, value in record.items():
+            if isinstance(value, str) and not is_valid_unicode(value):
+                at = next(i for i, c in enumerate(value) if 0xD800 <= ord(c) <= 0xDFFF)
+                raise SourceError(f"dataset {spec.name!r}: {where}, field {key!r}: text is not valid Unicode (a lone "
+                                  f"surrogate U+{ord(value[at]):04X} at character {at}); fix or remove the line")
+        records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def is_valid_unicode(text: str) -> bool:
+    """False for a string holding a lone surrogate (which no UTF-8 file can carry)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def load_text_table_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
@@ -64,6 +104,9 @@ def load_text_table_source(spec: DatasetSpec, source: dict, seed: int) -> pd.Dat
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise SourceError(f"dataset {spec.name!r}: {path!r} has no column(s) {missing}; it has {list(frame.columns)}")
+    for record, value in enumerate(frame[text_column], start=1):
+        check_count(spec.name, f"{path!r} record {record}", "characters", len(value) if isinstance(value, str) else 0,
+                    "max_line_chars")
     raw_labels = frame[label_column].to_numpy()
     if source.get("classes") is None and all(str(v).lstrip("-").isdigit() for v in raw_labels):
         raw_labels = np.array([int(v) for v in raw_labels], dtype=np.int64)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits
+from omnivec2.data.sources.listing import list_folder, skipped_rows, unsupported
 from omnivec2.data.sources.image_files import FRAME_SUFFIXES, decode_frame, fit_square
 from omnivec2.datasets.spec import DatasetSpec
 
@@ -25,28 +26,23 @@ SPLIT_FOLDERS = ("train", "val", "test")
 
 def load_thermal_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[S, S]`; the folder label -> task `source.get("task")`."""
-    import fsspec
-
     if "path" not in source:
         raise SourceError(f"dataset {spec.name!r}: a thermal_folder source needs 'path'")
     path = str(source["path"]).rstrip("/")
     task = source.get("task", spec.tasks[0].name)
     if task not in [t.name for t in spec.tasks]:
         raise SourceError(f"dataset {spec.name!r}: no task {task!r}; tasks are {[t.name for t in spec.tasks]}")
-    try:
-        fs, root = fsspec.core.url_to_fs(path, **source.get("storage_options", {}))
-        root = root.rstrip("/")
-        found = sorted(f for f in fs.find(root) if f.lower().endswith(FRAME_SUFFIXES))
-    except Exception as error:
-        raise SourceError(f"dataset {spec.name!r}: cannot list {path!r} ({type(error).__name__}: {error})") from error
-    relative = [r for r in (f[len(root) + 1 :] for f in found) if "/" in r]
+    listing = list_folder(spec, path, source, FRAME_SUFFIXES)  # each file checked to stay inside the folder
+    relative = [r for r in listing.files if "/" in r]
+    skipped = [(r, "train", f"{listing.path(r)}: not in a class folder (<class>/<file>), not read")
+               for r in listing.files if "/" not in r] + [(r, "train", why)
+                                                            for r, why in unsupported(listing, FRAME_SUFFIXES)]
     if not relative:
         raise SourceError(f"dataset {spec.name!r}: no .png/.npy frames in class folders under {path!r}")
-    prefix = path[: len(path) - len(root)] if "://" in path else ""
     size, scale = int(spec.payload.shape[0]), float(source.get("scale", 1.0))
     frames, labels, ids, given = [], [], [], []
     for rel in relative:
-        file_path = f"{prefix}{root}/{rel}"
+        file_path = listing.path(rel)
         try:
             frame = decode_frame(read_bytes(spec, file_path, source), file_path)
         except SourceError:
@@ -61,4 +57,4 @@ def load_thermal_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFr
     targets = class_indices(spec, labels, source.get("classes"), path)
     splits = given if all(s is not None for s in given) else list(stratified_splits(targets, seed))
     columns = {t.name: (targets if t.name == task else np.zeros(len(targets), np.int64)) for t in spec.tasks}
-    return build_sample_table(ids, splits, frames, columns)
+    return skipped_rows(spec, build_sample_table(ids, splits, frames, columns), skipped)

@@ -25,6 +25,7 @@ from omnivec2.data.sources.common import (
     target_name,
 )
 from omnivec2.data.sources.series_shape import LENGTH_POLICIES, MISSING_POLICIES, fit_series
+from omnivec2.data.sources.limits import check_count
 from omnivec2.data.sources.ts_timestamps import TimedChannel, fit_timed_series, parse_timed_channel, split_fields
 from omnivec2.datasets.spec import DatasetSpec
 
@@ -122,6 +123,8 @@ def load_ts_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
         except UnicodeDecodeError as error:
             raise SourceError(f"dataset {spec.name!r}: {path} is not UTF-8 text "
                               f"(undecodable byte at offset {error.start})") from None
+        longest = max(enumerate(text.splitlines(), start=1), key=lambda item: len(item[1]), default=(0, ""))
+        check_count(spec.name, f"{path}, line {longest[0]}", "characters", len(longest[1]), "max_line_chars")
         try:
             series, labels = parse_ts(text, str(path), channels)
         except ValueError as error:

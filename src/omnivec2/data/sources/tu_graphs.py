@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from omnivec2.data.sources.limits import SourceLimitError, limit
 from omnivec2.tokens.graph import NUM_BOND_TYPES, NUM_CATEGORIES, encode_graph
 
 if TYPE_CHECKING:
@@ -77,6 +78,9 @@ def parse_tu(files: dict[str, str], name: str) -> tuple[list[np.ndarray], np.nda
         members = np.flatnonzero(graph_of == g)
         if not len(members):
             raise ValueError(f"{name}_graph_indicator.txt: graph {g + 1} has no nodes")
+        if len(members) > limit("max_nodes"):
+            raise ValueError(f"{name}_graph_indicator.txt: graph {g + 1} has {len(members)} nodes, over the source's "
+                             f"max_nodes ({limit('max_nodes')}); raise it if the graph is genuine")
         inside = graph_of[edges[:, 0]] == g
         local = edges[inside] - starts[g]
         payloads.append(encode_graph(categories[members],
@@ -97,6 +101,8 @@ def load_tu_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
         path = f"{folder}/{name}_{suffix}.txt"
         try:
             data = read_bytes(spec, path, source)
+        except SourceLimitError:
+            raise
         except SourceError:
             if suffix in ("node_labels", "edge_labels"):
                 continue  # optional files

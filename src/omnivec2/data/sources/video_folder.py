@@ -8,7 +8,8 @@ mapped through `source["classes"][task]` (exact, then case-insensitive match).
 Each video is decoded with OpenCV (`opencv-python-headless`; remote files go through a temporary
 local copy, which OpenCV needs), converted to grey, resized to the payload's `[H, W]` with area
 interpolation, and `T` frames are taken at `np.linspace(0, frames - 1, T)` rounded: longer videos
-are subsampled evenly, shorter ones repeat frames (deterministic either way). Payload uint8
+are subsampled evenly, shorter ones repeat frames (deterministic either way); a video of more than
+`max_frames` frames is refused (from its header, and while decoding). Payload uint8
 `[T, H, W]`. `sample_id` is `<id_prefix>-<file name without extension>`.
 """
 
@@ -23,11 +24,13 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, contained_path, read_bytes, stratified_splits
+from omnivec2.data.sources.limits import check_count, limit
 from omnivec2.datasets.spec import DatasetSpec
 
 
 def decode_video(spec: DatasetSpec, data: bytes, where: str, frames: int, height: int, width: int) -> np.ndarray:
-    """Video bytes -> uint8 `[frames, height, width]`; SourceError naming `where` when empty or undecodable."""
+    """Video bytes -> uint8 `[frames, height, width]`; SourceError naming `where` when empty, undecodable or
+    longer than the source's `max_frames` (judged from the header, and again while decoding)."""
     import cv2
 
     if not data:
@@ -37,11 +40,16 @@ def decode_video(spec: DatasetSpec, data: bytes, where: str, frames: int, height
         handle.write(data)
         handle.flush()
         capture = cv2.VideoCapture(handle.name)
+        check_count(spec.name, where, "frames (by its header)", int(max(capture.get(cv2.CAP_PROP_FRAME_COUNT), 0)),
+                    "max_frames")
         decoded = []
         while capture.isOpened():
             ok, frame = capture.read()
             if not ok:
                 break
+            if len(decoded) == limit("max_frames"):  # a header that lied: stop at the limit, not at memory's end
+                capture.release()
+                check_count(spec.name, where, "frames", len(decoded) + 1, "max_frames")
             grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
             decoded.append(cv2.resize(grey, (width, height), interpolation=cv2.INTER_AREA) if grey.shape != (height, width) else grey)
         capture.release()
