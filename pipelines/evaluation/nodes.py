@@ -138,7 +138,8 @@ def register_final_model(final: dict, metrics: dict, token_cache: TokenCache, pa
     example = npy_row(streams[0].name, decode_payload((test if len(test) else example_samples).iloc[0]))
     info = log_registered_model(checkpoint, stats, example, name)
     version = str(info.registered_model_version)
-    decision = promote_if_not_worse(name, version, signed_primary(metrics), float(params.get("champion_tolerance", 0.02)))
+    tolerance = float(params.get("champion_tolerance", 0.02))
+    decision = promote_if_not_worse(name, version, signed_primary(metrics), tolerance)
     return {"registered": True, "name": name, "version": version, "uri": f"models:/{name}/{version}", "run_id": run_id,
             "champion": decision["champion"], "champion_reason": decision["reason"],
             "previous_champion": decision["previous"], "champion_uri": f"models:/{name}@{CHAMPION}"}
