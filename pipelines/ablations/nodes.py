@@ -7,6 +7,7 @@ import logging
 from omnivec2.ablations.progress import GridProgress, grid_fingerprint
 from omnivec2.ablations.runner import load_splits, run_variant, summarise, unseen_modality
 from omnivec2.ablations.variants import STAGES, VARIANTS, variant_by_name
+from omnivec2.progress import progress_bar
 from omnivec2.tracking import log_json_artifact, log_metrics_flat
 from omnivec2.training.stage_runner import model_config_from_manifests
 from pipelines.io import Location, TokenCache
@@ -33,10 +34,22 @@ def run_ablations(params: dict, model_params: dict, stage1: dict, stage2: dict, 
                             grid_fingerprint(config, settings, steps, modalities, list(manifests)))
     logger.info("ablations: %d finished runs reused from %s (%d lines of another grid dropped)",
                 len(progress.done), progress.path, progress.discarded)
-    # one line per finished run, so an interrupted grid resumes where it stopped
-    runs = [progress.get_or_run("variant", v.name, seed,
-                                lambda v=v, seed=seed: run_variant(v, seed, config, data, test, settings, steps))
-            for v in variants for seed in seeds]
+    unseen = params.get("unseen_modality")
+    if unseen and (unseen not in modalities or len(modalities) < 3):
+        raise ValueError(f"ablations.unseen_modality {unseen!r} must be one of ablations.modalities, with two others")
+    # one line per finished run, so an interrupted grid resumes where it stopped; a bar over all runs
+    with progress_bar(len(variants) * len(seeds) + (len(seeds) if unseen else 0), "ablation grid") as bar:
+        runs = []
+        for v in variants:
+            for seed in seeds:
+                runs.append(progress.get_or_run("variant", v.name, seed, lambda v=v, seed=seed: run_variant(
+                    v, seed, config, data, test, settings, steps)))
+                bar.advance(f"{v.name}, seed {seed}")
+        unseen_runs = []
+        for seed in seeds if unseen else ():
+            unseen_runs.append(progress.get_or_run("unseen", unseen, seed, lambda seed=seed: unseen_modality(
+                config, data, test, settings, steps, unseen, seed)))
+            bar.advance(f"unseen {unseen}, seed {seed}")
     summary, directions = summarise(runs)
     result = {
         "description": (f"Modalities {modalities}; model preset {model_params.get('preset')}; steps per stage {steps} "
@@ -46,14 +59,8 @@ def run_ablations(params: dict, model_params: dict, stage1: dict, stage2: dict, 
                         "difference."),
         "runs": runs, "summary": summary, "directions": directions,
     }
-    unseen = params.get("unseen_modality")
     if unseen:
-        if unseen not in modalities or len(modalities) < 3:
-            raise ValueError(f"ablations.unseen_modality {unseen!r} must be one of ablations.modalities, with two others")
-        result["unseen_modality"] = [
-            progress.get_or_run("unseen", unseen, seed,
-                                lambda seed=seed: unseen_modality(config, data, test, settings, steps, unseen, seed))
-            for seed in seeds]
+        result["unseen_modality"] = unseen_runs
     log_metrics_flat({d["variant"]: {"full_minus_variant": d["full_minus_variant"]} for d in directions}, prefix="ablation")
     log_json_artifact(result, "ablations/ablations.json")
     return result

@@ -136,24 +136,36 @@ def run_metadata(config) -> dict:
             "model": f"D_f {config.dim_f} x {config.depth_f}, D_g {config.dim_g} x {config.depth_g}"}
 
 
-def register_final_model(final: dict, metrics: dict, token_cache: TokenCache, params: dict) -> dict:
-    """The final checkpoint, once evaluated (`metrics` orders this node after `evaluate`), as a new
-    version of the registered model with its tokenizer statistics (needs an active MLflow run)."""
-    from omnivec2.checkpoint import load_model
-    from omnivec2.tracking.registry import register_checkpoint
+def register_final_model(final: dict, metrics: dict, token_cache: TokenCache, params: dict,
+                         example_samples: pd.DataFrame) -> dict:
+    """The final checkpoint, once evaluated, as a new version of the registered MLflow pyfunc (with its
+    tokenizer statistics; one test sample of `example_samples`, the first dataset's table, as the input
+    example), given `@champion` when it is not worse than the champion (needs an active MLflow run)."""
+    from omnivec2.data.sample_table import decode_payload
+    from omnivec2.serving.log_model import log_registered_model
+    from omnivec2.serving.request import npy_row
+    from omnivec2.tracking.registry import CHAMPION, promote_if_not_worse, signed_primary
 
     run_id = _active_run_id()
     if run_id is None:
         return {"registered": False, "reason": "no active MLflow run"}
     name = params.get("registered_model", "omnivec2")
     checkpoint = locate(final["checkpoint"]).path
+    streams = load_model(checkpoint).config.modalities
     stats = {}
-    for m in load_model(checkpoint).config.modalities:  # how each stream was tokenized, for inference
+    for m in streams:  # how each stream was tokenized, for inference
         manifest = token_cache.manifest(m.name)
         stats[m.name] = {"fit_stats": manifest["fit_stats"], "modality": manifest["stream"]["modality"],
                          "settings": manifest["stream"]["settings"]}
-    version = register_checkpoint(checkpoint, name, run_id, tokenizer_stats=stats)
-    return {"registered": True, "name": name, "version": version, "uri": f"models:/{name}/{version}", "run_id": run_id}
+    test = example_samples[example_samples["split"] == "test"]
+    example = npy_row(streams[0].name, decode_payload((test if len(test) else example_samples).iloc[0]))
+    info = log_registered_model(checkpoint, stats, example, name)
+    version = str(info.registered_model_version)
+    tolerance = float(params.get("champion_tolerance", 0.02))
+    decision = promote_if_not_worse(name, version, signed_primary(metrics), tolerance)
+    return {"registered": True, "name": name, "version": version, "uri": f"models:/{name}/{version}", "run_id": run_id,
+            "champion": decision["champion"], "champion_reason": decision["reason"],
+            "previous_champion": decision["previous"], "champion_uri": f"models:/{name}@{CHAMPION}"}
 
 
 def _active_run_id() -> str | None:

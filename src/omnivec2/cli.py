@@ -1,4 +1,5 @@
-"""`omnivec2` command line: `omnivec2 predict --model <folder|models:/name/version> --dataset <d> FILE...`,
+"""`omnivec2` command line: `omnivec2 predict --model <folder|models:/name@champion> --dataset <d> FILE...`
+(the model loaded once; a JSON line per file with each task's class name),
 and `omnivec2 seeds --seeds 1 2` (the main table over training seeds; see omnivec2.evaluation.seeds).
 
 Without `--model` / `--cache`, the final checkpoint folder and the token cache are the ones the Kedro
@@ -82,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     predict = commands.add_parser("predict", help="predict every task of a dataset on files, single stream")
     predict.add_argument("--model", default=None,
-                         help="checkpoint folder, or models:/<name>/<version|latest> from the MLflow registry "
+                         help="checkpoint folder, or an MLflow model URI: models:/<name>@champion, "
+                              "models:/<name>/<version>, runs:/<run>/model "
                               f"(default: the catalog's {FINAL_MODEL})")
     predict.add_argument("--dataset", "--modality", dest="dataset", required=True,
                          help="the dataset (stream) of the model the files belong to (--modality: older name)")

@@ -23,6 +23,7 @@ from tests.pipelines import user_datasets
 
 PROJECT = Path(__file__).resolve().parents[2]
 KEDRO = str(Path(sys.executable).parent / "kedro")
+LOG_NAME = "kedro_run.log"  # the tiny run's stdout and stderr, beside its project
 
 
 def make_project(root: Path) -> Path:
@@ -61,6 +62,11 @@ class TinyRun:
     user: dict  # the users' `datasets:` entries, by name
 
     @property
+    def log(self) -> str:
+        """Everything the run printed: stdout, then stderr (Ray forwards the workers' prints)."""
+        return (self.project.parent / LOG_NAME).read_text()
+
+    @property
     def tasks_of(self) -> dict[str, list[str]]:
         """Every dataset's task names: the default suite's and the users'."""
         return {name: [t.name for t in spec.tasks] for name, spec in DATASETS.items()} | {
@@ -96,6 +102,7 @@ def _run_tiny_pipeline(root: Path) -> dict:
         result = kedro(project, "run", "--env", "tiny", timeout=1500)  # minutes on a loaded 2-core machine
     except subprocess.TimeoutExpired as timeout:
         return {"returncode": -1, "output": f"timed out after {timeout.timeout} s", "user": user}
+    (root / LOG_NAME).write_text(result.stdout + "\n--- stderr ---\n" + result.stderr)  # the whole log, for tests
     return {"returncode": result.returncode, "output": result.stdout[-3000:] + result.stderr[-5000:], "user": user}
 
 

@@ -4,6 +4,7 @@ with its table. Continues from a copy of the session's tiny run."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -25,6 +26,9 @@ def test_the_ablation_grid_then_the_report_with_its_table(tiny_run, tmp_path):
     assert {(r["variant"], r["seed"]) for r in ablations["runs"]} == {(v.name, s) for v in VARIANTS for s in (0, 1, 2)}
     assert {d["variant"] for d in ablations["directions"]} == {v.name for v in VARIANTS[1:]}
     assert all(np.isfinite(r["std"]) for r in ablations["summary"]) and len(ablations["unseen_modality"]) == 3
+    total = 3 * len(VARIANTS) + 3  # the output is not a terminal: a plain progress line per run of the grid
+    done = re.findall(rf"\[omnivec2\] ablation grid: (\d+)/{total} \(", result.stdout + result.stderr)
+    assert [int(n) for n in done] == list(range(1, total + 1)), done
     result = kedro(project, "run", "--env", "tiny", "--pipeline", "evaluation", "--nodes", "render_report")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     report = (project / "data/08_reporting/report.md").read_text()

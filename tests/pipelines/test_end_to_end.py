@@ -138,6 +138,23 @@ def test_mlflow_has_one_parent_run_with_a_nested_run_per_stage(tiny_run):
     assert list(project.glob(f"mlartifacts/*/{parent}/artifacts/plots/training_curves.png"))
 
 
+def test_the_log_has_each_stage_s_progress_lines(tiny_run):
+    """Rank 0 prints stage, step/steps, loss, steps/s and ETA every log_every (2) steps of each stage;
+    the single-task baselines print a plain progress line per task (the output is not a terminal);
+    the timing table is still printed at the end."""
+    import re
+
+    log = tiny_run.log  # stdout, then stderr: Ray forwards the workers' prints to both, so lines may repeat
+    for stage in STAGES:
+        steps = [int(m.group(1)) for m in re.finditer(
+            rf"\[omnivec2\] {stage}: step (\d+)/12 loss \d+\.\d{{4}} \| \d+\.\d\d steps/s \| ETA \d+:\d\d", log)]
+        assert list(dict.fromkeys(steps)) == [2, 4, 6, 8, 10, 12], (stage, steps)  # in order, each one there
+    tasks = sum(len(t) for t in tiny_run.tasks_of.values())
+    done = [int(n) for n in re.findall(rf"\[omnivec2\] single-task baselines: (\d+)/{tasks} \(", log)]
+    assert list(dict.fromkeys(done)) == list(range(1, tasks + 1)), done
+    assert "node wall times:" in log and re.search(r"^total +\d+\.\d\d s$", log, re.M)
+
+
 def test_the_results_notebook_reproduces_the_main_table(tiny_run):
     notebook = execute_notebook(PROJECT / "notebooks" / "results.ipynb", tiny_run.project)
     table = notebook.cells[3].outputs[0]["data"]["text/plain"]
@@ -168,11 +185,15 @@ def predict_one_file_per_modality(project, names: list[str]) -> dict:
     text.write_text("what a great phone, love it")
     command = [str(Path(sys.executable).parent / "omnivec2")]  # the console script `pip install -e .` declares
     assert Path(command[0]).exists()
-    ok = subprocess.run([*command, "predict", "--model", "models:/omnivec2/latest", "--tracking-uri",
-                         f"sqlite:///{project / 'mlflow.db'}", "--modality", "text", str(text)],
+    ok = subprocess.run([*command, "predict", "--model", "models:/omnivec2@champion", "--tracking-uri",
+                         f"sqlite:///{project / 'mlflow.db'}", "--modality", "text", str(text), str(text)],
                         cwd=project, capture_output=True, text=True, timeout=300)
     assert ok.returncode == 0, ok.stderr[-3000:]
-    assert json.loads(ok.stdout)["tasks"]["sentiment"]["prediction"] in (0, 1, 2)
+    answers = [json.loads(line) for line in ok.stdout.splitlines()]  # one model load, a line per file
+    assert len(answers) == 2 and answers[0] == answers[1]
+    sentiment = answers[0]["tasks"]["sentiment"]
+    assert sentiment["prediction"] in (0, 1, 2) and sentiment["label"] == DATASETS["text"].task("sentiment").classes[
+        sentiment["prediction"]]
     (project / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
     failed = subprocess.run([*command, "predict", "--modality", "xray", "broken.png"], cwd=project,
                             capture_output=True, text=True, timeout=300)

@@ -21,6 +21,7 @@ import torch
 from omnivec2.evaluation.metrics import predict_task, task_metrics
 from omnivec2.model.config import ModelConfig
 from omnivec2.model.omnivec2 import OmniVec2
+from omnivec2.progress import progress_bar
 from omnivec2.tokens.cache import read_token_split
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.data import ModalityData
@@ -77,16 +78,25 @@ def single_task_baselines(config: ModelConfig, cache_root, train: TrainConfig,
     validation = load_validation_data(cache_root, [m.name for m in config.modalities]) if train.val_every else {}
     budgets = task_budgets(visits, [f"{m.name}/{t.name}" for m in config.modalities for t in m.tasks])
     results = {}
-    for key, (steps, batch_size) in budgets.items():
-        modality, task = key.split("/")
-        train_split, test_split = splits[modality]
-        data = ModalityData.from_token_split(train_split, tasks=(task,))
-        model, seconds, curve = train_specialist(config, modality, task, data, steps, batch_size, train,
-                                                 validation.get(modality))
-        spec = next(t for t in config.modality(modality).tasks if t.name == task)
-        output = predict_task(model, modality, task, torch.from_numpy(np.array(test_split.tokens)))
-        target = torch.from_numpy(np.array(test_split.targets[task]))
-        results[key] = {**task_metrics(spec.kind, output, target, spec.num_classes, spec.ignore_index),
-                        "steps": steps, "batch_size": batch_size, "train_seconds": round(seconds, 2),
-                        **({"curve": curve} if curve else {})}
+    with progress_bar(len(budgets), "single-task baselines") as bar:
+        for key, (steps, batch_size) in budgets.items():
+            results[key] = _score_specialist(config, key, steps, batch_size, train, splits, validation)
+            bar.advance(f"{key}, {steps} steps")
     return results
+
+
+def _score_specialist(config: ModelConfig, key: str, steps: int, batch_size: int, train: TrainConfig,
+                      splits: dict, validation: dict[str, ModalityData]) -> dict:
+    """Train the specialist of task `key` ("<dataset>/<task>") and score it on its test split (with
+    its learning curve on the validation split, when there is one to draw)."""
+    modality, task = key.split("/")
+    train_split, test_split = splits[modality]
+    data = ModalityData.from_token_split(train_split, tasks=(task,))
+    model, seconds, curve = train_specialist(config, modality, task, data, steps, batch_size, train,
+                                             validation.get(modality))
+    spec = next(t for t in config.modality(modality).tasks if t.name == task)
+    output = predict_task(model, modality, task, torch.from_numpy(np.array(test_split.tokens)))
+    target = torch.from_numpy(np.array(test_split.targets[task]))
+    return {**task_metrics(spec.kind, output, target, spec.num_classes, spec.ignore_index),
+            "steps": steps, "batch_size": batch_size, "train_seconds": round(seconds, 2),
+            **({"curve": curve} if curve else {})}

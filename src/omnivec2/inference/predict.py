@@ -13,7 +13,7 @@ import torch
 from omnivec2.checkpoint import load_model
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.evaluation.metrics import predict_task
-from omnivec2.inference.read_file import UnreadableFile, read_payload
+from omnivec2.inference.read_file import UnreadableFile, payload_from_bytes, read_payload
 from omnivec2.datasets import DatasetSpec, TaskSpec
 from omnivec2.modalities import get_modality
 
@@ -118,11 +118,26 @@ class Predictor:
         return self._specs[dataset]
 
     def predict(self, dataset: str, path: str | Path) -> dict:
-        spec, stats = self.spec(dataset)
+        """One file -> {"dataset", "modality", "file", "checkpoint", "tasks": {task: answer}}."""
+        spec, _ = self.spec(dataset)
         try:
             payload = read_payload(spec, path)
         except UnreadableFile as error:
             raise PredictionError(str(error)) from None
+        return self.predict_payload(dataset, payload, str(path))
+
+    def predict_bytes(self, dataset: str, data: bytes, suffix: str, name: str) -> dict:
+        """A file's bytes (`suffix`: its format, e.g. "npy", "png"; `name`: what messages call it) -> as `predict`."""
+        spec, _ = self.spec(dataset)
+        try:
+            payload = payload_from_bytes(spec, data, suffix, name)
+        except UnreadableFile as error:
+            raise PredictionError(str(error)) from None
+        return self.predict_payload(dataset, payload, name)
+
+    def predict_payload(self, dataset: str, payload: np.ndarray, path: str) -> dict:
+        """A decoded payload (the modality's shape and dtype) -> checked, tokenized and predicted."""
+        spec, stats = self.spec(dataset)
         validate_payload(spec, payload, str(path))
         tokens = spec.tokenizer.transform([payload], stats)  # [1, N, P]
         results = {}

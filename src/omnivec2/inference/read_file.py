@@ -36,9 +36,20 @@ def read_payload(spec: DatasetSpec, path: str | Path) -> np.ndarray:
         raise UnreadableFile(f"{where}: empty file")
     if size > MAX_FILE_BYTES:
         raise UnreadableFile(f"{where}: {size} bytes is over the {MAX_FILE_BYTES}-byte limit for one sample")
-    data, suffix = path.read_bytes(), path.suffix.lower()
+    return payload_from_bytes(spec, path.read_bytes(), path.suffix, str(path))
+
+
+def payload_from_bytes(spec: DatasetSpec, data: bytes, suffix: str, name: str) -> np.ndarray:
+    """A file's bytes (its `suffix`, e.g. ".npy" or "png", says the format; `name` is what messages
+    call it) -> the payload, as `read_payload` decodes a file (the serving endpoint's base64 payloads)."""
+    suffix = "." + suffix.lower().lstrip(".") if suffix else ""
+    where = f"dataset {spec.name!r}: {name}"
+    if not data:
+        raise UnreadableFile(f"{where}: empty payload")
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableFile(f"{where}: {len(data)} bytes is over the {MAX_FILE_BYTES}-byte limit for one sample")
     try:
-        return _decode(spec, data, suffix, str(path))
+        return _decode(spec, data, suffix, name)
     except UnreadableFile:
         raise
     except SourceError as error:  # ingestion's decoders already name modality and file

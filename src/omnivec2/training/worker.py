@@ -1,8 +1,9 @@
 """The Ray Train worker of a training stage: resume, data, checkpoint reports.
 
 `train_loop_per_worker` is a module-level function (Ray cloudpickles it) that receives the stage's
-`StageLaunch` as a dict. Rank 0 logs metrics and writes checkpoints (the whole format, history and
-resume log included: `checkpoint.save_checkpoint`); every other rank reports its own state files;
+`StageLaunch` as a dict. Rank 0 prints a progress line (`omnivec2.progress.StageProgress`) and logs
+metrics every `log_every` steps, and writes checkpoints (the whole format, history and resume log
+included: `checkpoint.save_checkpoint`); every other rank reports its own state files;
 every worker reports the same number of times. A restarted worker group (FailureConfig) or a
 re-run with the same run name resumes from the latest reported checkpoint, and the resume is
 appended to the checkpoint's resume log.
@@ -20,6 +21,7 @@ from omnivec2.checkpoint import (load_rank_state, load_trainer_state, load_weigh
                                  save_checkpoint, save_rank_state)
 from omnivec2.model.config import ModelConfig
 from omnivec2.model.omnivec2 import OmniVec2
+from omnivec2.progress import StageProgress
 from omnivec2.training.data import load_training_data
 from omnivec2.training.faults import maybe_inject_fault
 from omnivec2.training.stage_launch import StageLaunch
@@ -102,7 +104,7 @@ class WorkerHooks(StepHooks):
     def __init__(self, launch: StageLaunch, rank: int, world_size: int, resumes: list[dict], resumed: bool):
         self.launch, self.rank, self.world_size = launch, rank, world_size
         self.resumes, self.resumed = resumes, resumed
-        self.logger = None
+        self.logger = self.progress = None
 
     def started(self, trainer) -> None:
         train = self.launch.train
@@ -112,12 +114,16 @@ class WorkerHooks(StepHooks):
             done = " (the stage was already complete)" if trainer.step >= train.steps else ""
             print(f"[omnivec2] {train.stage}: resumed at step {trainer.step} of {train.steps} "
                   f"from the latest checkpoint{done}", flush=True)
+        if self.rank == 0:  # one progress line per logging step, from rank 0 only
+            self.progress = StageProgress(train.stage, train.steps, first_step=trainer.step)
         if self.rank == 0 and self.launch.tracking:
             from omnivec2.tracking import WorkerMetricLogger
 
             self.logger = WorkerMetricLogger(self.launch.tracking)
 
     def logged(self, metrics: dict[str, float], step: int) -> None:
+        if self.progress is not None:
+            print(self.progress.line(step, metrics.get("loss")), flush=True)
         if self.logger is not None:
             self.logger.log(metrics, step)
 
