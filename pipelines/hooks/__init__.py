@@ -20,5 +20,6 @@ from pipelines.hooks.ray_hook import RAY_TAG, RayHook
 from pipelines.hooks.storage_hook import StorageHook
 from pipelines.hooks.timing_hook import TimingHook
 
-__all__ = ["RAY_TAG", "KeptOutputsHook", "MlflowHook", "ProjectLockHook", "RayHook", "StorageHook", "TimingHook", "kedro_command",
+__all__ = ["RAY_TAG", "KeptOutputsHook", "MlflowHook", "ProjectLockHook",
+           "RayHook", "StorageHook", "TimingHook", "kedro_command",
            "keep_outputs", "stage_name"]
