@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from omnivec2.tracking import log_dir_artifacts, stage_tracking_context
-from omnivec2.training.stage_runner import run_training_stage, split_history
+from omnivec2.training.stage_runner import run_training_stage, split_summary
 from pipelines.io import Location, TokenCache
 
 
@@ -15,4 +15,4 @@ def train(stage: str, stage_params: dict, model_params: dict, ray_params: dict, 
                                  storage_path=ray_params["storage_path"])
     if not summary.get("skipped"):
         log_dir_artifacts(model_folder.path, f"checkpoints/{stage}")
-    return split_history(summary)
+    return split_summary(summary)  # (result summary, curves, timings and resumes)

@@ -86,12 +86,15 @@ def draw_data_card(dataset: str, entry: dict, validation: dict, manifest: dict, 
     return data_card_piece(resolve_dataset(dataset, entry), validation, manifest, samples, token_cache.path)
 
 
-def render_report(metrics: dict, stage1: dict, stage2: dict, stage3: dict, unimodal: pd.DataFrame,
-                  multimodal: pd.DataFrame, multitask: pd.DataFrame, token_cache: TokenCache, params: dict,
-                  ablations: dict | None, probes: dict, curves: dict, *cards: ReportPiece) -> tuple[Report, dict]:
+def render_report(metrics: dict, stage1: dict, stage2: dict, stage3: dict, timings1: dict, timings2: dict,
+                  timings3: dict, unimodal: pd.DataFrame, multimodal: pd.DataFrame, multitask: pd.DataFrame,
+                  token_cache: TokenCache, params: dict, ablations: dict | None, probes: dict, curves: dict,
+                  *cards: ReportPiece) -> tuple[Report, dict]:
     """The report: the final model's figures, drawn here, with the datasets' cards (those of the
     datasets the model has, in its order), the ablation table (None: the grid was not run), the
-    linear probes and the learning curves (`curves`: learning_curves.json) -> (the report, its index)."""
+    linear probes and the learning curves (`curves`: learning_curves.json) -> (the report, its index).
+    Each stage's summary is shown with its timings (kept apart on disk)."""
+    stage1, stage2, stage3 = ({**s, **t} for s, t in ((stage1, timings1), (stage2, timings2), (stage3, timings3)))
     from omnivec2.reporting.figures import confusion_matrices, dense_predictions, embedding_map, task_bars
     from omnivec2.reporting.pieces import figure_file
     from omnivec2.reporting.report import assemble_report

@@ -25,7 +25,8 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
-from omnivec2.tracking import DEFAULT_EXPERIMENT, ensure_experiment, flatten_params, resolve_tracking_uri, run_tags
+from omnivec2.tracking import (DEFAULT_EXPERIMENT, driver_tags, end_dead_runs, ensure_experiment, flatten_params,
+                               resolve_tracking_uri, run_tags)
 from pipelines.hooks.params import params_from
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ class MlflowHook:
         self._project_root: Path | None = None
         self._parent_run_id: str | None = None
         self._stage_runs: dict[str, str] = {}  # node name -> nested run id
+        self._driver_tags: dict[str, str] = {}  # this process's identity (`dead_runs.driver_tags`)
         self._enabled = True
 
     # -- session --------------------------------------------------------------------------------
@@ -128,12 +130,19 @@ class MlflowHook:
         experiment_id = ensure_experiment(uri, config.get("experiment_name") or DEFAULT_EXPERIMENT,
                                           artifact_location=config.get("artifact_location"))
         run_name = "+".join(run_params.get("pipeline_names") or ["__default__"])
+        # Runs left RUNNING by a killed driver of this host: KILLED, with the reason as a tag.
+        try:
+            end_dead_runs(uri, experiment_id, found_by=f"the kedro run of session {run_params.get('run_id')}")
+        except Exception as exc:  # a tracking problem does not stop the run
+            logger.warning("could not look for MLflow runs left RUNNING by a dead driver: %s", exc)
+        self._driver_tags = driver_tags()
         tags = run_tags(root, kedro_command(run_params))
         tags.update(
             {
                 "kedro.pipeline": run_name,
                 "kedro.session_id": str(run_params.get("run_id")),
                 "kedro.env": str(run_params.get("env")),
+                **self._driver_tags,
             }
         )
         run = mlflow.start_run(
@@ -169,7 +178,7 @@ class MlflowHook:
                 run_name=stage,
                 nested=True,
                 parent_run_id=self._parent_run_id,
-                tags={"kedro.node": node.name, "omnivec2.stage": stage},
+                tags={"kedro.node": node.name, "omnivec2.stage": stage, **self._driver_tags},
             )
         except Exception as exc:  # the node still runs and logs to the parent run
             logger.warning("could not start the MLflow run of stage %s: %s", stage, exc)

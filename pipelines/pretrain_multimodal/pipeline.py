@@ -10,5 +10,6 @@ def create_pipeline(**kwargs) -> Pipeline:
     inputs = [f"params:{STAGE}", "params:model", "params:ray", "token_cache", f"{STAGE}_model", f"{PREVIOUS}_checkpoint"]
     return Pipeline([
         Node(pretrain_multimodal, inputs + [f"{m}_token_manifest" for m in dataset_names()],
-             [f"{STAGE}_checkpoint", f"{STAGE}_history"], name=STAGE, tags=["ray", "mlflow_stage", f"stage.{STAGE}"]),
+             [f"{STAGE}_checkpoint", f"{STAGE}_history", f"{STAGE}_timings"], name=STAGE,
+             tags=["ray", "mlflow_stage", f"stage.{STAGE}"]),
     ])

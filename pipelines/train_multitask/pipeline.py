@@ -11,5 +11,6 @@ def create_pipeline(**kwargs) -> Pipeline:
               "params:datasets"]
     return Pipeline([
         Node(train_multitask, inputs + [f"{m}_token_manifest" for m in dataset_names()],
-             [f"{STAGE}_checkpoint", f"{STAGE}_history"], name=STAGE, tags=["ray", "mlflow_stage", f"stage.{STAGE}"]),
+             [f"{STAGE}_checkpoint", f"{STAGE}_history", f"{STAGE}_timings"], name=STAGE,
+             tags=["ray", "mlflow_stage", f"stage.{STAGE}"]),
     ])

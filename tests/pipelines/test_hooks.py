@@ -18,7 +18,7 @@ import pipelines.hooks.ray_hook as ray_hook_module
 from omnivec2.tracking import WorkerMetricLogger, stage_tracking_context
 from omnivec2.validation import ValidationFailed
 from pipelines.datasets import DatasetsHook, set_active_datasets
-from pipelines.hooks import KeptOutputsHook, MlflowHook, RayHook, kedro_command, stage_name
+from pipelines.hooks import KeptOutputsHook, MlflowHook, ProjectLockHook, RayHook, kedro_command, stage_name
 
 STAGE = "pretrain_unimodal"
 
@@ -439,9 +439,35 @@ def test_settings_register_the_hooks_with_timing_last():
     # pluggy calls hooks last-registered first: TimingHook logs before MlflowHook closes the run.
     # DatasetsHook's hooks are tryfirst: they run before the others wherever it is registered.
     assert [type(h) for h in settings.HOOKS] == [DatasetsHook, KeptOutputsHook, StorageHook, RayHook, MlflowHook,
-                                                 TimingHook]
+                                                 TimingHook, ProjectLockHook]
+    # the project lock is taken before any other hook starts anything, and released after all have ended
+    manager = _create_hook_manager()
+    for hook in settings.HOOKS:
+        manager.register(hook)
+    called_first = lambda name: getattr(manager.hook, name).get_hookimpls()[-1].plugin  # pluggy calls from the end
+    called_last = lambda name: getattr(manager.hook, name).get_hookimpls()[0].plugin
+    assert isinstance(called_first("before_pipeline_run"), ProjectLockHook)
+    assert isinstance(called_last("after_pipeline_run"), ProjectLockHook)
+    assert isinstance(called_last("on_pipeline_error"), ProjectLockHook)
     assert settings.CONFIG_LOADER_ARGS["base_env"] == "base"
     assert settings.CONFIG_LOADER_ARGS["default_run_env"] == "local"
+
+
+def test_a_second_run_in_the_project_is_refused_until_the_first_ends(tmp_path):
+    from omnivec2.orchestration.project_lock import ProjectBusyError
+
+    first, second = ProjectLockHook(), ProjectLockHook()
+    for hook in (first, second):
+        hook.after_context_created(SimpleNamespace(project_path=tmp_path))
+    first.before_pipeline_run(run_params=_run_params(tmp_path), pipeline=None, catalog=None)
+    with pytest.raises(ProjectBusyError, match=rf"pid \d+ on host .*, started .*running `kedro run "
+                                               rf"--pipeline={STAGE} --env=local` since "):
+        second.before_pipeline_run(run_params=_run_params(tmp_path, ("evaluation",)), pipeline=None, catalog=None)
+    first.on_pipeline_error()  # a failed run releases it too
+    second.before_pipeline_run(run_params=_run_params(tmp_path, ("evaluation",)), pipeline=None, catalog=None)
+    assert json.loads((tmp_path / ".omnivec2.lock.json").read_text())["what"].startswith("kedro run --pipeline=evaluation")
+    second.after_pipeline_run()
+    assert not (tmp_path / ".omnivec2.lock.json").exists()
 
 
 def test_timing_hook_reports_each_node_and_the_total(capsys):

@@ -1,5 +1,7 @@
 """A killed `kedro run` resumes: the interrupted stage continues from its latest Ray checkpoint and
-the stages that had finished are not redone. Continues from a copy of the session's tiny run."""
+the stages that had finished are not redone; the killed run's MLflow runs are marked KILLED by the
+next run, and the resumed stage's run holds each step's metrics once. Continues from a copy of the
+session's tiny run."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import pandas as pd
 import psutil
 import pytest
 
+from omnivec2.tracking.dead_runs import PID_TAG, REASON_TAG
+from omnivec2.training.stage_runner import RUN_RECORD_KEYS
 from tests.pipelines.conftest import KEDRO, copy_project, kedro, subprocess_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.continues_tiny_run]
@@ -33,7 +37,8 @@ RESUMED_STAGE = "pretrain_multimodal"
 # Up to stage 2 only, to keep the test short; the whole pipeline resumes the same way.
 RESUME_RUN = ("run", "--env", "tiny", "--to-nodes", RESUMED_STAGE, "--only-missing-outputs")
 UNFINISHED = ("data/06_models/pretrain_multimodal*", "data/06_models/train_multitask*",
-              "data/08_reporting/curves/pretrain_multimodal.csv", "data/08_reporting/curves/train_multitask.csv")
+              "data/08_reporting/curves/pretrain_multimodal.csv", "data/08_reporting/curves/train_multitask.csv",
+              "data/08_reporting/timings/pretrain_multimodal.json", "data/08_reporting/timings/train_multitask.json")
 
 
 def sha256(path) -> str:
@@ -52,6 +57,28 @@ def stop_leftovers(processes: list[psutil.Process]) -> list[str]:
             pass
     psutil.wait_procs(alive, timeout=10)
     return names
+
+
+def check_mlflow_runs(project, killed_pid: int) -> None:
+    """The killed driver's runs (the `kedro run` and its stage) are KILLED with the reason; the resumed
+    stage's run FINISHED with each logged step once: 2..12, the checkpoint's steps and the new ones."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{project}/mlflow.db")
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()], max_results=1000)
+    killed = [r for r in runs if r.data.tags.get(PID_TAG) == str(killed_pid)]
+    assert len(killed) == 2, [(r.info.run_name, r.info.status) for r in runs]  # the run and its stage 2 run
+    for run in killed:
+        assert run.info.status == "KILLED", run.info
+        assert f"pid {killed_pid}" in run.data.tags[REASON_TAG] and "ended without closing" in run.data.tags[REASON_TAG]
+    stage_runs = [r for r in runs if r.data.tags.get("omnivec2.stage") == RESUMED_STAGE]
+    resumed = [r for r in stage_runs if r not in killed]
+    assert [r.info.status for r in resumed] == ["FINISHED"]
+    for run in stage_runs:  # each logged step once, in either run
+        for key in ("loss", "lr"):
+            steps = [m.step for m in client.get_metric_history(run.info.run_id, key)]
+            assert len(steps) == len(set(steps)), (run.info.status, key, steps)
+    assert sorted(m.step for m in client.get_metric_history(resumed[0].info.run_id, "loss")) == [2, 4, 6, 8, 10, 12]
 
 
 def test_a_killed_driver_resumes_the_interrupted_stage_and_skips_finished_ones(tiny_run, tmp_path):
@@ -99,7 +126,11 @@ def test_a_killed_driver_resumes_the_interrupted_stage_and_skips_finished_ones(t
 
     assert f"{RESUMED_STAGE}: resumed at step 6 of 12 from the latest checkpoint" in output
     summary = json.loads((models / f"{RESUMED_STAGE}.json").read_text())
-    assert summary["resumed_at_steps"] == [6] and summary["steps"] == 12
+    timings = json.loads((project / f"data/08_reporting/timings/{RESUMED_STAGE}.json").read_text())
+    assert timings["resumed_at_steps"] == [6] and summary["steps"] == 12
+    # what stage 3 depends on (DVC) holds no timings: the same result does not re-run what follows
+    assert not set(RUN_RECORD_KEYS) & set(summary) and timings["wall_seconds"] > 0
+    check_mlflow_runs(project, killed_pid=driver.pid)
     assert list(pd.read_csv(project / f"data/08_reporting/curves/{RESUMED_STAGE}.csv")["step"]) == [2, 4, 6, 8, 10, 12]
     # Finished work is not redone: ingestion, tokenization and stage 1 were skipped, files untouched.
     for name, (digest, mtime) in finished.items():

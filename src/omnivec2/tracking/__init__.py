@@ -10,6 +10,7 @@ from omnivec2.tracking.artifacts import (
     log_metrics_flat,
     stage_tracking_context,
 )
+from omnivec2.tracking.dead_runs import driver_tags, end_dead_runs
 from omnivec2.tracking.tags import flatten_params, is_secret_key, run_tags
 from omnivec2.tracking.uri import (
     DEFAULT_EXPERIMENT,
@@ -24,6 +25,8 @@ __all__ = [
     "DEFAULT_EXPERIMENT",
     "WorkerMetricLogger",
     "default_artifact_location",
+    "driver_tags",
+    "end_dead_runs",
     "ensure_experiment",
     "flatten_params",
     "is_secret_key",

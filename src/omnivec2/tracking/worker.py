@@ -23,6 +23,12 @@ class WorkerMetricLogger:
     A failed write is logged as a warning and never stops training.
 
     The object pickles without its client, so it may be built on the driver and shipped to workers.
+
+    Resumed stages (`resume`): MLflow appends to a metric's history, so a step logged again would
+    appear twice. A resumed stage therefore logs only steps beyond the last step the run already
+    holds: the steps the checkpoint's history has and the run lacks (a new run of a resumed stage
+    gets the whole curve), then the new ones; steps redone after a restart within the same run
+    (FailureConfig) are skipped, their first values kept.
     """
 
     def __init__(self, tracking: Mapping[str, Any] | None, flush_every: int = 20):
@@ -34,15 +40,47 @@ class WorkerMetricLogger:
         self._calls = 0
         self._client = None
         self._closed = False
+        self._floor: int | None = None  # steps <= this are already in the run (set by `resume`)
 
     @property
     def enabled(self) -> bool:
         return bool(self.run_id) and not self._closed
 
-    def log(self, metrics: Mapping[str, Any], step: int) -> None:
-        """Queue ``metrics`` (name -> number, tensors accepted) at ``step``."""
+    def last_logged_step(self, key: str = "loss") -> int | None:
+        """The highest step at which the run holds `key`, or None (no such metric, or no run)."""
+        if not self.run_id:
+            return None
+        try:
+            history = self._get_client().get_metric_history(self.run_id, key)
+        except Exception as exc:
+            logger.warning("could not read metric %s of MLflow run %s: %s", key, self.run_id, exc)
+            return None
+        return max((m.step for m in history), default=None)
+
+    def resume(self, history: list[Mapping[str, Any]]) -> int:
+        """Before a resumed stage's first step: log the checkpoint's `history` rows (each {"step", metric:
+        value}) the run lacks, and skip every later `log` at a step the run already holds. Returns the
+        number of rows logged."""
         if not self.enabled:
+            return 0
+        last = self.last_logged_step()
+        self._floor = last
+        rows = [row for row in history if last is None or int(row["step"]) > last]
+        for row in rows:
+            self._queue({k: v for k, v in row.items() if k != "step"}, int(row["step"]))
+        self.flush()
+        if rows:
+            self._floor = max(int(row["step"]) for row in rows)
+        return len(rows)
+
+    def log(self, metrics: Mapping[str, Any], step: int) -> None:
+        """Queue ``metrics`` (name -> number, tensors accepted) at ``step`` (skipped when a resumed run
+        already holds that step)."""
+        if not self.enabled or (self._floor is not None and step <= self._floor):
             return
+        self._queue(metrics, step)
+
+    def _queue(self, metrics: Mapping[str, Any], step: int) -> None:
         timestamp = int(time.time() * 1000)
         for key, value in metrics.items():
             try:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from omnivec2.checkpoint import MODEL_FILE, read_history, verify_checkpoint, write_dir_atomically
 from omnivec2.durable_files import sha256_file
+from omnivec2.training.init_checkpoint import publish_checkpoint
 from omnivec2.training.stage_launch import StageLaunch
 from omnivec2.training.worker import train_loop_per_worker
 
@@ -78,6 +80,9 @@ def run_stage_on_ray(launch: StageLaunch, output_dir: str | Path, ray_params: di
 
     check_ray_params(ray_params)
     check_inputs(launch)
+    if launch.init_checkpoint:  # workers fetch it from the run storage, not from this machine's disk
+        launch = replace(launch, init_storage=publish_checkpoint(launch.init_checkpoint, str(ray_params["storage_path"]),
+                                                                 launch.init_checkpoint_sha))
     name = launch.run_name()
     started = time.time()
     trainer = TorchTrainer(

@@ -18,8 +18,10 @@ from omnivec2.training.config import TrainConfig
 class StageLaunch:
     """model: ModelConfig.to_dict() of the stage's network (its modalities in `modalities` order).
     cache_root: the token cache (an absolute directory or a URI). init_checkpoint: the previous
-    stage's checkpoint directory (absolute) or None, with `init_checkpoint_sha` its directory
-    digest. cache_key: each cached dataset's content key, sorted. tracking: the MLflow run rank 0
+    stage's checkpoint directory on the driver (absolute) or None, with `init_checkpoint_sha` its
+    directory digest; init_storage: where the workers fetch it, the copy the driver publishes in
+    Ray Train's storage before the launch (`init_checkpoint.publish_checkpoint`; workers never read
+    the driver's directory). cache_key: each cached dataset's content key, sorted. tracking: the MLflow run rank 0
     logs to, or None. num_workers: Ray Train workers (0 = local mode, the loop in the driver's
     process). log_level: Ray Train's log level. fault: a fault to inject (`faults.maybe_inject_fault`)."""
 
@@ -30,6 +32,7 @@ class StageLaunch:
     cache_key: tuple[str, ...] = ()
     init_checkpoint: str | None = None
     init_checkpoint_sha: str | None = None
+    init_storage: str | None = None
     tracking: dict | None = None
     num_workers: int = 1
     log_level: str = "WARNING"

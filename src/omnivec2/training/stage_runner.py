@@ -139,14 +139,22 @@ def _storage_path(path: str) -> str:
     return path if "://" in path else str(project_path(path))
 
 
-def split_history(summary: dict):
-    """Stage summary -> (summary without the per-step history, history as a DataFrame for curves)."""
+# How a stage ran rather than what it produced: kept out of the stage summary that later stages
+# depend on (DVC deps), so that re-running a stage with the same result does not re-run what follows.
+RUN_RECORD_KEYS = ("train_seconds", "wall_seconds", "resumed_at_steps")
+
+
+def split_summary(summary: dict):
+    """Stage summary -> (the result: summary without the per-step history and without RUN_RECORD_KEYS,
+    history as a DataFrame for curves, the run record: timings and resumes)."""
     import pandas as pd
 
     history = pd.DataFrame(summary.get("history") or [], columns=None)
     if history.empty:
         history = pd.DataFrame({"step": [], "loss": []})
-    return {k: v for k, v in summary.items() if k != "history"}, history
+    result = {k: v for k, v in summary.items() if k != "history" and k not in RUN_RECORD_KEYS}
+    record = {"stage": summary.get("stage"), **{k: summary[k] for k in RUN_RECORD_KEYS if k in summary}}
+    return result, history, record
 
 
 def check_training_parameters(params: dict) -> None:

@@ -24,6 +24,7 @@ from omnivec2.model.omnivec2 import OmniVec2
 from omnivec2.progress import StageProgress
 from omnivec2.training.data import load_training_data
 from omnivec2.training.faults import maybe_inject_fault
+from omnivec2.training.init_checkpoint import fetch_checkpoint
 from omnivec2.training.stage_launch import StageLaunch
 from omnivec2.training.step_loop import Placement, ResumePoint, StepHooks, seed_everything, train_stage
 from omnivec2.training.validation import Validation, load_validation_data
@@ -31,10 +32,19 @@ from omnivec2.training.validation import Validation, load_validation_data
 
 def initial_model(launch: StageLaunch) -> OmniVec2:
     """The stage's network before its first step: seeded (the same initial weights on every worker)
-    and, after the first stage, loaded with the previous stage's weights (new parts keep theirs)."""
+    and, after the first stage, loaded with the previous stage's weights (new parts keep theirs),
+    fetched from Ray Train's storage where the driver published them (a worker on another machine
+    has no copy of the driver's disk); without a published copy (a launch built by hand, in
+    process), from the driver's directory."""
     seed_everything(launch.train.seed)
     model = OmniVec2(ModelConfig.from_dict(launch.model))
-    if launch.init_checkpoint:
+    if launch.init_storage:
+        local = fetch_checkpoint(launch.init_storage, launch.init_checkpoint_sha)
+        try:
+            load_weights(model, local, strict=False)
+        finally:
+            shutil.rmtree(local.parent, ignore_errors=True)
+    elif launch.init_checkpoint:
         load_weights(model, launch.init_checkpoint, strict=False)
     return model
 
@@ -61,7 +71,8 @@ def train_loop_per_worker(launch_dict: dict) -> None:
         wrap = lambda module: ray.train.torch.prepare_model(
             module, parallel_strategy_kwargs={"find_unused_parameters": True})
     data = load_training_data(launch.cache_root, launch.modalities)
-    hooks = WorkerHooks(launch, rank, world, resumes, resumed=resume is not None)
+    hooks = WorkerHooks(launch, rank, world, resumes, resumed=resume is not None,
+                        history=resume.history if resume is not None else [])
     validation = None
     if launch.train.val_every and launch.stage == "train_multitask":
         validation = Validation(load_validation_data(launch.cache_root, launch.modalities), launch.train.val_every)
@@ -101,9 +112,10 @@ class WorkerHooks(StepHooks):
     """Rank 0: MLflow metrics and the stage's checkpoints; other ranks: their own state. All ranks:
     the resume log and the fault drill."""
 
-    def __init__(self, launch: StageLaunch, rank: int, world_size: int, resumes: list[dict], resumed: bool):
+    def __init__(self, launch: StageLaunch, rank: int, world_size: int, resumes: list[dict], resumed: bool,
+                 history: list[dict] | None = None):
         self.launch, self.rank, self.world_size = launch, rank, world_size
-        self.resumes, self.resumed = resumes, resumed
+        self.resumes, self.resumed, self.history = resumes, resumed, list(history or [])
         self.logger = self.progress = None
 
     def started(self, trainer) -> None:
@@ -120,6 +132,8 @@ class WorkerHooks(StepHooks):
             from omnivec2.tracking import WorkerMetricLogger
 
             self.logger = WorkerMetricLogger(self.launch.tracking)
+            if self.resumed:  # each step once in the run: the steps it lacks, then only new ones
+                self.logger.resume(self.history)
 
     def logged(self, metrics: dict[str, float], step: int) -> None:
         if self.progress is not None:

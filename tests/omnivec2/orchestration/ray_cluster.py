@@ -42,26 +42,28 @@ class TwoNodeCluster:
                     if not k.startswith("AWS_") and k not in ("MLFLOW_S3_ENDPOINT_URL", "RAY_ADDRESS")}
         self.env["RAY_API_SERVER_ADDRESS"] = self.dashboard
 
-    def _start(self, *args: str, log: str, env: dict | None = None, launcher: list[str] | None = None) -> None:
+    def _start(self, *args: str, log: str, env: dict | None = None, launcher: list[str] | None = None,
+               cwd: str | Path | None = None) -> None:
         common = ["--block", "--node-ip-address", LOOPBACK, "--num-cpus", str(self.cpus), "--temp-dir", self.temp_dir,
                   "--dashboard-agent-listen-port", str(free_port()), "--metrics-export-port", str(free_port()),
                   "--disable-usage-stats"]
         handle = open(Path(self.temp_dir) / log, "wb")
         self.processes.append(subprocess.Popen([*(launcher or [RAY]), "start", *args, *common], stdout=handle, stderr=subprocess.STDOUT,
-                                               env={**self.env, **(env or {})}, start_new_session=True))
+                                               env={**self.env, **(env or {})}, cwd=cwd, start_new_session=True))
 
     def start_head(self) -> None:
         self._start("--head", "--port", str(self.port), "--ray-client-server-port", str(free_port()),
                     "--include-dashboard", "true", "--dashboard-host", LOOPBACK,
                     "--dashboard-port", str(self.dashboard_port), log="head.log")
 
-    def start_worker(self, timeout: float = 90.0) -> None:
+    def start_worker(self, timeout: float = 90.0, cwd: str | Path | None = None) -> None:
+        """The second node, started in `cwd` (a directory of its own: a machine without the project's files)."""
         self._wait_port(self.port, timeout)
         # omnivec2.env sets RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 (it makes a lone node take 127.0.0.1 without
         # probing 8.8.8.8); `ray start --address` refuses to join with it, whatever the OS. The node's IP is
         # given explicitly, so nothing is probed.
         self._start("--address", self.address, log="worker.log", env={"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "1"},
-                    launcher=[sys.executable, "-c", LOOPBACK_WORKER])
+                    launcher=[sys.executable, "-c", LOOPBACK_WORKER], cwd=cwd)
 
     def wait_for_nodes(self, count: int = 2, timeout: float = 90.0) -> list[dict]:
         import ray
