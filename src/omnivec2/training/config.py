@@ -58,6 +58,9 @@ class TrainConfig:
         if self.contrastive_weight < 0 or self.contrastive_batch < 2:
             raise ValueError("training.contrastive_weight must be >= 0 and training.contrastive_batch >= 2, got "
                              f"{self.contrastive_weight} and {self.contrastive_batch}")
+        # A tuple whatever it came as (YAML and Ray's JSON round trip give lists), so that configs compare equal.
+        object.__setattr__(self, "contrastive_pairs", tuple(dict(p) if isinstance(p, dict) else p
+                                                            for p in self.contrastive_pairs or ()))
         for pair in self.contrastive_pairs:
             if not isinstance(pair, dict) or set(pair) != {"a", "b", "marker_a", "marker_b"}:
                 raise ValueError(f"training.contrastive_pairs: each entry needs exactly the keys a, b, marker_a, "
@@ -80,8 +83,6 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown training parameters {sorted(unknown)}{did_you_mean(unknown, known)}; "
                              f"valid: {sorted(known - {'stage'})}")
-        if "contrastive_pairs" in data:
-            data = {**data, "contrastive_pairs": tuple(dict(p) for p in data["contrastive_pairs"] or ())}
         return cls(**data)
 
     def to_dict(self) -> dict:
