@@ -41,10 +41,16 @@ def mlflow_server(folder: Path, artifacts_destination: str, env: dict[str, str],
         yield uri
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)  # its own session: only the server and its workers
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            stop_process_group(process)
         log.close()
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 15.0) -> None:
+    """Stop a server started in its own session (start_new_session=True) by its PID: it and its
+    workers get SIGTERM, then SIGKILL after `timeout` seconds."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

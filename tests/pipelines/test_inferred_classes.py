@@ -40,12 +40,12 @@ def wine(tmp_path):
     set_active_datasets(None)
 
 
-def catalog(tmp_path, entry: dict) -> DataCatalog:
+def catalog(tmp_path, entry: dict, dataset: str = "wine", mode: str = "fail") -> DataCatalog:
     config = yaml.safe_load((PROJECT / "conf" / "base" / "catalog.yml").read_text())
     lists = {name: {**config[name], "filepath": f"{tmp_path}/{config[name]['filepath']}"} for name in CLASS_LISTS}
     catalog = DataCatalog.from_config(lists)
-    for name, value in {"params:datasets.wine": entry, "params:ingestion.seed": 0,
-                        "params:ingestion.validation_mode": "fail",
+    for name, value in {f"params:datasets.{dataset}": entry, "params:ingestion.seed": 0,
+                        "params:ingestion.validation_mode": mode,
                         "token_cache": TokenCache(tmp_path / "tokens")}.items():
         catalog[name] = value
     return catalog
@@ -93,13 +93,7 @@ def test_a_file_the_reader_skips_is_quarantined_named_in_the_report_and_never_ca
              "source": {"kind": "image_folder", "path": str(tmp_path / "photos")}, "tasks": {"animal": {}}}
     set_active_datasets({"photos": entry})
     try:
-        config = yaml.safe_load((PROJECT / "conf" / "base" / "catalog.yml").read_text())
-        lists = {name: {**config[name], "filepath": f"{tmp_path}/{config[name]['filepath']}"} for name in CLASS_LISTS}
-        run = DataCatalog.from_config(lists)
-        for name, value in {"params:datasets.photos": entry, "params:ingestion.seed": 0,
-                            "params:ingestion.validation_mode": "quarantine",
-                            "token_cache": TokenCache(tmp_path / "tokens")}.items():
-            run[name] = value
+        run = catalog(tmp_path, entry, dataset="photos", mode="quarantine")
         SequentialRunner().run(ingestion() + tokenization(), run)
         report = run.load("photos_validation_report")
     finally:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.mlflow_server import stop_process_group
 from tests.pipelines import user_datasets
 from tests.pipelines.conftest import subprocess_env
 
@@ -119,12 +118,7 @@ def test_mlflow_models_serve_answers_with_class_names(tiny_run, store, tmp_path)
 
         check_answer(answer, requests, tiny_run, mlflow.models.get_model_info(CHAMPION).metadata["tasks"])
     finally:
-        os.killpg(server.pid, signal.SIGTERM)  # the server and its uvicorn worker: its own process group
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_process_group(server, timeout=30)  # the server and its uvicorn worker: its own process group
         log.close()
 
 

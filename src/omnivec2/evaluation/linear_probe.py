@@ -46,17 +46,17 @@ def frozen_features(model: OmniVec2, modality: str, tokens: torch.Tensor, batch_
     return {name: torch.cat(chunks).numpy() for name, chunks in parts.items()}
 
 
-def probe_model(model: OmniVec2, cache_root: str | Path, tasks: dict[str, list], seed: int = 0,
+def probe_model(model: OmniVec2, splits: dict[str, tuple], tasks: dict[str, list], seed: int = 0,
                 max_iter: int = 2000) -> dict[str, dict[str, dict[str, float]]]:
-    """`tasks`: {stream: [TaskConfig]} -> {"<stream>/<task>": {"f": metrics, "g": metrics}} for the
-    streams this model embeds (a stage-1 model may lack a stream the final model has)."""
+    """`splits`: {stream: (train, test) `TokenSplit`s}; `tasks`: {stream: [TaskConfig]} ->
+    {"<stream>/<task>": {"f": metrics, "g": metrics}} for the streams this model embeds (a stage-1
+    model may lack a stream the final model has)."""
     present = {m.name for m in model.config.modalities}
     results = {}
     for stream, stream_tasks in tasks.items():
         if stream not in present:
             continue
-        train = read_token_split(cache_root, stream, "train")
-        test = read_token_split(cache_root, stream, "test")
+        train, test = splits[stream]
         train_x = frozen_features(model, stream, torch.from_numpy(train.tokens.copy()))
         test_x = frozen_features(model, stream, torch.from_numpy(test.tokens.copy()))
         for task in stream_tasks:
@@ -74,9 +74,11 @@ def linear_probes(checkpoints: dict[str, str | Path], final_checkpoint: str | Pa
     config, _ = read_config(final_checkpoint)
     tasks = {m.name: [t for t in m.tasks if t.kind in PROBED_KINDS] for m in config.modalities}
     tasks = {stream: ts for stream, ts in tasks.items() if ts}
+    # Read (and checksum) each split once for all the stages' models.
+    splits = {s: (read_token_split(cache_root, s, "train"), read_token_split(cache_root, s, "test")) for s in tasks}
     torch.manual_seed(seed)
-    stages = {"init": probe_model(OmniVec2(config), cache_root, tasks, seed, max_iter)}
+    stages = {"init": probe_model(OmniVec2(config), splits, tasks, seed, max_iter)}
     for stage, folder in checkpoints.items():
-        stages[stage] = probe_model(load_model(folder), cache_root, tasks, seed, max_iter)
+        stages[stage] = probe_model(load_model(folder), splits, tasks, seed, max_iter)
     return {"features": {"f": "pooled FC(f(x))", "g": "pooled Fuse(g(z), z)"}, "split": "fit on train, scored on test",
             "stages": stages}

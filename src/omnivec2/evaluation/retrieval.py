@@ -23,21 +23,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from omnivec2.model.heads import pool
-from omnivec2.model.omnivec2 import OmniVec2, Stream
+from omnivec2.evaluation.linear_probe import frozen_features
+from omnivec2.model.omnivec2 import OmniVec2
 
 PCA_COMPONENTS = 64
 
 
-@torch.no_grad()
 def shared_embedding(model: OmniVec2, modality: str, tokens: torch.Tensor, batch_size: int = 256) -> np.ndarray:
-    """tokens `[S, N, P]` -> mean-pooled single-stream features `[S, D_g]` (padding left out, when masked)."""
-    model.eval()
-    parts = []
-    for i in range(0, len(tokens), batch_size):
-        stream = Stream(modality, tokens[i : i + batch_size])
-        parts.append(pool(model.forward_stream(stream), model.padding(stream)))
-    return torch.cat(parts).numpy()
+    """tokens `[S, N, P]` -> mean-pooled single-stream features `[S, D_g]` (padding left out, when masked):
+    the linear probes' `g` features."""
+    return frozen_features(model, modality, tokens, batch_size)["g"]
 
 
 def retrieval_metrics(query: np.ndarray, gallery: np.ndarray, query_ids: np.ndarray, gallery_ids: np.ndarray) -> dict[str, float]:
