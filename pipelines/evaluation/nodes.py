@@ -12,7 +12,7 @@ import pandas as pd
 
 from omnivec2.checkpoint import load_model
 from omnivec2.datasets import resolve_dataset, resolve_datasets
-from omnivec2.datasets.pairing import retrieval_protocols
+from omnivec2.datasets.pairing import dataset_pairs, retrieval_protocols
 from omnivec2.evaluation.evaluate import evaluate_checkpoint
 from omnivec2.evaluation.linear_probe import linear_probes
 from omnivec2.evaluation.plots import learning_curves, multitask_curves, training_curves
@@ -43,12 +43,14 @@ def train_single_task_baselines(model_params: dict, stage_params: dict, token_ca
 
 def evaluate(final: dict, token_cache: TokenCache, params: dict, single_task: dict, datasets: dict) -> dict:
     """Every task's test metrics, and the retrieval protocols the datasets' `paired_with` imply (plus
-    or minus the evaluation parameters' hand-written `retrieval` entries)."""
+    or minus the evaluation parameters' hand-written `retrieval` entries); the paired datasets' tasks
+    also two-stream (their partner's row through A, next to single-stream on the same rows)."""
     if not final.get("checkpoint"):
         raise ValueError("evaluation needs a trained checkpoint, but train_multitask produced none (is it disabled?)")
-    protocols = retrieval_protocols(resolve_datasets(datasets), params.get("retrieval"))
+    specs = resolve_datasets(datasets)
     metrics = evaluate_checkpoint(locate(final["checkpoint"]).path, token_cache.path, params.get("seed", 0),
-                                  protocols, params.get("classical_max_iter", 2000))
+                                  retrieval_protocols(specs, params.get("retrieval")),
+                                  params.get("classical_max_iter", 2000), dataset_pairs(specs))
     for task, entry in metrics["tasks"].items():
         if task in single_task:
             entry["single_task"] = single_task[task]

@@ -1,7 +1,7 @@
 """Stage 3: supervised multitask training on pairs of tasks with task balancing, from stage 2's checkpoint."""
 
 from omnivec2.datasets import resolve_datasets
-from omnivec2.datasets.pairing import contrastive_pairs
+from omnivec2.datasets.pairing import dataset_pairs
 from pipelines.io import Location, TokenCache
 from pipelines.training_node import train
 
@@ -12,7 +12,7 @@ def train_multitask(stage_params: dict, model_params: dict, ray_params: dict, to
     entries say which datasets pair and how their ids match."""
     training = stage_params.get("training") or {}
     if training.get("contrastive_weight") and not training.get("contrastive_pairs"):
-        pairs = contrastive_pairs(resolve_datasets(datasets))
+        pairs = dataset_pairs(resolve_datasets(datasets))
         stage_params = {**stage_params, "training": {**training, "contrastive_pairs": pairs}}
     return train("train_multitask", stage_params, model_params, ray_params, token_cache, model_folder, previous,
                  manifests)

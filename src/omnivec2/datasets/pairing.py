@@ -88,8 +88,9 @@ def retrieval_protocols(specs: dict, overrides: dict | None = None) -> dict[str,
     return protocols
 
 
-def contrastive_pairs(specs: dict) -> list[dict]:
-    """The pairs stage 3's contrastive term aligns (`training.contrastive_pairs`' form): one
+def dataset_pairs(specs: dict) -> list[dict]:
+    """The paired datasets, in `training.contrastive_pairs`' form (stage 3's contrastive term aligns them;
+    evaluation predicts them two-stream, see `omnivec2.evaluation.two_stream`): one
     {a, b, marker_a, marker_b} per dataset of `specs` paired with another."""
     return [{"a": spec.name, "b": spec.paired_with, "marker_a": spec.pairing.get("query_marker", ""),
              "marker_b": spec.pairing.get("gallery_marker", "")}

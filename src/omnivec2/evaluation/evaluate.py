@@ -12,16 +12,19 @@ from omnivec2.evaluation.baselines import classical_baseline
 from omnivec2.evaluation.dense_baseline import dense_baseline
 from omnivec2.evaluation.metrics import per_class_metrics, predict_task, task_metrics
 from omnivec2.evaluation.retrieval import cca_retrieval, pair_key, pair_rows, shared_embedding
+from omnivec2.evaluation.two_stream import two_stream_metrics
 from omnivec2.tokens.cache import read_token_split
 
 
 def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed: int = 0,
-                        retrieval: dict | None = None, classical_max_iter: int = 2000) -> dict:
+                        retrieval: dict | None = None, classical_max_iter: int = 2000,
+                        pairs: list[dict] = ()) -> dict:
     """-> {"tasks": {"<modality>/<task>": {kind, test_samples, omnivec2: {...}, classical: {...}}}}, plus
     OmniVec2's `per_class_recall` (classification) or `per_class_iou` (dense) keyed by class name.
 
     `retrieval`: {name: {query, gallery, match, query_marker, gallery_marker, components}}, each
-    evaluated as task `<query>/<name>` when both modalities are in the model."""
+    evaluated as task `<query>/<name>` when both modalities are in the model. `pairs`: paired datasets
+    {a, b, marker_a, marker_b}; their tasks also get `two_stream` (see `two_stream_metrics`)."""
     model = load_model(checkpoint_dir)
     tasks = {}
     for modality in model.config.modalities:
@@ -47,6 +50,10 @@ def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed
                                                     task.ignore_index)
             tasks[f"{modality.name}/{task.name}"] = entry
     present = {m.name for m in model.config.modalities}
+    for pair in pairs:
+        if {pair["a"], pair["b"]} <= present:
+            for key, entry in two_stream_metrics(model, cache_root, pair).items():
+                tasks[key]["two_stream"] = entry
     for name, protocol in (retrieval or {}).items():
         if {protocol["query"], protocol["gallery"]} <= present:
             tasks[f"{protocol['query']}/{name}"] = evaluate_retrieval(model, cache_root, protocol, seed)

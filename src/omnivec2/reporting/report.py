@@ -15,6 +15,8 @@ from omnivec2.reporting.pieces import Report, ReportPiece, figure_file
 from omnivec2.reporting.previews import sample_preview
 from omnivec2.reporting.probe_table import INTRO as PROBE_INTRO
 from omnivec2.reporting.probe_table import probe_table
+from omnivec2.reporting.two_stream_table import INTRO as TWO_STREAM_INTRO
+from omnivec2.reporting.two_stream_table import two_stream_table
 
 
 def main_table(metrics: dict) -> str:
@@ -109,6 +111,8 @@ def assemble_report(metrics: dict, figures: dict[str, tuple[str, bytes]], metada
              "cached tokens (logistic regression / ridge; per-token for dense tasks; PCA + CCA for retrieval); "
              "*single-task* is the same backbone trained from scratch on that task alone with the steps and samples "
              "the task got in stage 3. Bold: best of the three.", "", main_table(metrics), ""]
+    if (paired := two_stream_table(metrics)) is not None:
+        parts += ["### Two-stream inference (paired datasets)", "", TWO_STREAM_INTRO, "", paired, ""]
     for title, key in (("Per-task comparison", "bars"), ("Training curves", "curves"),
                        ("Learning curves (validation split, OmniVec2 in stage 3 and each specialist)", "learning"),
                        ("Confusion matrices", "confusion"),

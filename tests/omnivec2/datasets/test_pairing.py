@@ -119,8 +119,8 @@ def test_the_evaluation_node_reports_retrieval_for_a_pair_declared_in_yaml(tmp_p
 
 
 def test_the_contrastive_term_pairs_what_paired_with_pairs():
-    from omnivec2.datasets.pairing import contrastive_pairs
+    from omnivec2.datasets.pairing import dataset_pairs
 
-    assert contrastive_pairs(DATASETS) == [{"a": "rgb", "b": "infrared", "marker_a": "-rgb", "marker_b": "-ir"}]
-    assert contrastive_pairs(resolve_datasets(yaml.safe_load(USER_YAML))) == [
+    assert dataset_pairs(DATASETS) == [{"a": "rgb", "b": "infrared", "marker_a": "-rgb", "marker_b": "-ir"}]
+    assert dataset_pairs(resolve_datasets(yaml.safe_load(USER_YAML))) == [
         {"a": "photos", "b": "sketches", "marker_a": "", "marker_b": ""}]
