@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the model knows nothing of datasets; this only types the ad
 
 FuseKind = Literal["add", "concat", "gate", "none"]
 TokenizerKind = Literal["specific", "unified"]
+HeadNormKind = Literal["layer", "batch"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,9 @@ class ModelConfig:
     # Text [PAD] and graph padding tokens are never attended to, pooled or scored (they are otherwise).
     key_padding_mask: bool = False
     head_init_scale: float = 1.0  # task heads' output weights times this after Xavier init (MAE: 0.001 style)
+    # How a pooled head normalises its [B, D] input: "layer" (per sample) or "batch" (per feature over the
+    # batch, no affine: MAE's linear-probe head), which removes what every sample shares.
+    pooled_head_norm: HeadNormKind = "layer"
     fuse: FuseKind = "add"  # reconstructed: how g's output is fused with the stream's f features
     tokenizer: TokenizerKind = "specific"  # ablation: "unified" = one shared embedding for all modalities
     decoder_dim: int = 64

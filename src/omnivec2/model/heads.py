@@ -10,12 +10,15 @@ from omnivec2.model.config import TaskConfig
 
 
 class PooledHead(nn.Module):
-    """Classification (logits [B, C]), regression ([B]) or embedding (unit vectors [B, E]) from mean-pooled tokens."""
+    """Classification (logits [B, C]), regression ([B]) or embedding (unit vectors [B, E]) from mean-pooled
+    tokens, normalised per sample (`norm="layer"`) or per feature over the batch (`"batch"`, no affine)."""
 
-    def __init__(self, task: TaskConfig, dim: int):
+    def __init__(self, task: TaskConfig, dim: int, norm: str = "layer"):
         super().__init__()
         self.kind = task.kind
-        self.norm = nn.LayerNorm(dim)
+        if norm not in ("layer", "batch"):
+            raise ValueError(f"task {task.name!r}: pooled_head_norm must be 'layer' or 'batch', got {norm!r}")
+        self.norm = nn.LayerNorm(dim) if norm == "layer" else nn.BatchNorm1d(dim, affine=False)
         self.out = nn.Linear(dim, task.num_classes)
 
     def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
@@ -53,11 +56,11 @@ def pool(features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.T
     return (features * keep).sum(dim=1) / keep.sum(dim=1).clamp_min(1.0)
 
 
-def build_head(task: TaskConfig, dim: int) -> nn.Module:
+def build_head(task: TaskConfig, dim: int, pooled_norm: str = "layer") -> nn.Module:
     if task.kind == "dense":
         return DenseHead(task, dim)
     if task.kind in ("classification", "regression", "embedding"):
-        return PooledHead(task, dim)
+        return PooledHead(task, dim, pooled_norm)
     raise ValueError(f"task {task.name!r}: unknown kind {task.kind!r}")
 
 

@@ -97,3 +97,33 @@ def test_text_padding_is_detected_and_a_hidden_pad_is_not_scored():
     mask.masked &= ~pad
     _, without = objective([MaskedItem("text", tokens, mask)], use_cross=False)
     assert torch.allclose(with_pads["text"], without["text"])
+
+
+def test_a_batch_normalised_pooled_head_ignores_what_every_sample_shares():
+    """pooled_head_norm="batch": an offset common to the whole batch leaves the training-mode logits as
+    they were (a per-sample LayerNorm keeps it); eval mode uses the running statistics."""
+    from omnivec2.model.heads import PooledHead, build_head
+    from omnivec2.model.config import TaskConfig
+
+    task = TaskConfig("object", "classification", 5)
+    torch.manual_seed(0)
+    batch, layer = build_head(task, 8, "batch"), build_head(task, 8, "layer")
+    features = torch.randn(6, 3, 8)
+    shared = torch.randn(8) * 10
+    assert isinstance(batch, PooledHead) and isinstance(batch.norm, torch.nn.BatchNorm1d)
+    assert torch.allclose(batch(features), batch(features + shared), atol=1e-4)
+    assert not torch.allclose(layer(features), layer(features + shared), atol=1e-2)
+    batch.eval()
+    assert batch(features[:1]).shape == (1, 5)
+    model = tiny_model(0, pooled_head_norm="batch")
+    assert any(name.endswith("norm.running_mean") for name in model.state_dict() if name.startswith("heads."))
+
+
+def test_an_unknown_pooled_head_norm_is_refused_with_the_task():
+    import pytest
+
+    from omnivec2.model.config import TaskConfig
+    from omnivec2.model.heads import build_head
+
+    with pytest.raises(ValueError, match="task 'object': pooled_head_norm must be 'layer' or 'batch', got 'group'"):
+        build_head(TaskConfig("object", "classification", 5), 8, "group")
