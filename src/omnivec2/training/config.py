@@ -31,6 +31,7 @@ class TrainConfig:
     weight_decay_groups: bool = False  # no decay for LayerNorms, biases, position/type/mask embeddings
     shared_lr_scale: float = 1.0  # learning rate of f, FC, A, g and Fuse relative to `lr` (e.g. 0.1 in stage 3)
     label_smoothing: float = 0.0  # classification losses
+    augment: bool = False  # supervised steps: label-preserving token augmentation (training/augment.py)
     log_every: int = 10
     checkpoint_every: int = 50
     val_every: int = 0  # stage 3: each task's validation metric every this many steps (0: never)

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from omnivec2.model.omnivec2 import OmniVec2
+from omnivec2.training.augment import augment_tokens
 from omnivec2.training.balancing import UncertaintyWeighting, build_balancer
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.contrastive import LOSS_KEY, ContrastiveTerm, PairedRows
@@ -107,7 +108,10 @@ class StageTrainer:
     def _supervised(self, key: str, size: int) -> SupervisedItem:
         modality, task = key.split("/")
         batch = self._batch(modality, size)
-        return SupervisedItem(modality, task, batch.tokens, batch.targets[task])
+        tokens = batch.tokens
+        if self.config.augment:  # drawn from the mask generator: stage 3 draws no masks, and it is checkpointed
+            tokens = augment_tokens(self.model.config.modality(modality).embedding, tokens, self.mask_rng)
+        return SupervisedItem(modality, task, tokens, batch.targets[task])
 
     def plan(self) -> tuple[list, bool]:
         """The items of the next step and whether A pairs them; counts each item's visit."""
