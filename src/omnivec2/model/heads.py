@@ -23,7 +23,14 @@ class PooledHead(nn.Module):
 
     def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
         """features [B, N, D]; padding [B, N] bool (True: left out of the mean) or None."""
-        y = self.out(self.norm(pool(features, padding)))
+        pooled = pool(features, padding)
+        if isinstance(self.norm, nn.BatchNorm1d) and self.training and len(pooled) == 1:
+            # batch statistics of one sample are undefined: a batch of one uses the running ones
+            normed = F.batch_norm(pooled, self.norm.running_mean, self.norm.running_var, training=False,
+                                  eps=self.norm.eps)
+        else:
+            normed = self.norm(pooled)
+        y = self.out(normed)
         if self.kind == "regression":
             return y.squeeze(-1)
         if self.kind == "embedding":

@@ -113,8 +113,9 @@ def test_a_batch_normalised_pooled_head_ignores_what_every_sample_shares():
     assert isinstance(batch, PooledHead) and isinstance(batch.norm, torch.nn.BatchNorm1d)
     assert torch.allclose(batch(features), batch(features + shared), atol=1e-4)
     assert not torch.allclose(layer(features), layer(features + shared), atol=1e-2)
+    assert batch(features[:1]).shape == (1, 5)  # a training batch of one (joint mode, many tasks) still works
     batch.eval()
-    assert batch(features[:1]).shape == (1, 5)
+    assert torch.allclose(batch(features[:1]), batch(features)[:1], atol=1e-6)  # per sample at test time
     model = tiny_model(0, pooled_head_norm="batch")
     assert any(name.endswith("norm.running_mean") for name in model.state_dict() if name.startswith("heads."))
 
