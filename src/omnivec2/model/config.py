@@ -87,9 +87,9 @@ class ModelConfig:
     # Text [PAD] and graph padding tokens are never attended to, pooled or scored (they are otherwise).
     key_padding_mask: bool = False
     head_init_scale: float = 1.0  # task heads' output weights times this after Xavier init (MAE: 0.001 style)
-    # How a pooled head normalises its [B, D] input: "layer" (per sample) or "batch" (per feature over the
-    # batch, no affine: MAE's linear-probe head), which removes what every sample shares.
-    pooled_head_norm: HeadNormKind = "layer"
+    # How a head normalises its input (pooled [B, D], or dense [B, N, D]): "layer" (per sample or token) or
+    # "batch" (per feature over the batch, no affine: MAE's linear-probe head), which removes what all share.
+    head_norm: HeadNormKind = "layer"
     fuse: FuseKind = "add"  # reconstructed: how g's output is fused with the stream's f features
     tokenizer: TokenizerKind = "specific"  # ablation: "unified" = one shared embedding for all modalities
     decoder_dim: int = 64

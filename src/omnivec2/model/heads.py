@@ -9,16 +9,22 @@ from torch import nn
 from omnivec2.model.config import TaskConfig
 
 
+def head_norm(task: TaskConfig, dim: int, kind: str) -> nn.Module:
+    """A head's input normalisation: per sample ("layer") or per feature over the batch ("batch", no
+    affine: MAE's linear-probe head), which removes the component every sample shares."""
+    if kind not in ("layer", "batch"):
+        raise ValueError(f"task {task.name!r}: head_norm must be 'layer' or 'batch', got {kind!r}")
+    return nn.LayerNorm(dim) if kind == "layer" else nn.BatchNorm1d(dim, affine=False)
+
+
 class PooledHead(nn.Module):
     """Classification (logits [B, C]), regression ([B]) or embedding (unit vectors [B, E]) from mean-pooled
-    tokens, normalised per sample (`norm="layer"`) or per feature over the batch (`"batch"`, no affine)."""
+    tokens, normalised as `head_norm` says."""
 
     def __init__(self, task: TaskConfig, dim: int, norm: str = "layer"):
         super().__init__()
         self.kind = task.kind
-        if norm not in ("layer", "batch"):
-            raise ValueError(f"task {task.name!r}: pooled_head_norm must be 'layer' or 'batch', got {norm!r}")
-        self.norm = nn.LayerNorm(dim) if norm == "layer" else nn.BatchNorm1d(dim, affine=False)
+        self.norm = head_norm(task, dim, norm)
         self.out = nn.Linear(dim, task.num_classes)
 
     def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
@@ -44,15 +50,16 @@ class DenseHead(nn.Module):
     features [B, N, D] -> logits [B, N, outputs_per_token, C]; targets are tokenised the same way.
     """
 
-    def __init__(self, task: TaskConfig, dim: int):
+    def __init__(self, task: TaskConfig, dim: int, norm: str = "layer"):
         super().__init__()
         self.outputs, self.classes = task.outputs_per_token, task.num_classes
-        self.norm = nn.LayerNorm(dim)
+        self.norm = head_norm(task, dim, norm)  # "batch": statistics over every token of the batch
         self.out = nn.Linear(dim, self.outputs * self.classes)
 
     def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
-        b, n, _ = features.shape
-        return self.out(self.norm(features)).view(b, n, self.outputs, self.classes)
+        b, n, d = features.shape
+        normed = self.norm(features.reshape(b * n, d)).view(b, n, d)
+        return self.out(normed).view(b, n, self.outputs, self.classes)
 
 
 def pool(features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
@@ -63,11 +70,11 @@ def pool(features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.T
     return (features * keep).sum(dim=1) / keep.sum(dim=1).clamp_min(1.0)
 
 
-def build_head(task: TaskConfig, dim: int, pooled_norm: str = "layer") -> nn.Module:
+def build_head(task: TaskConfig, dim: int, norm: str = "layer") -> nn.Module:
     if task.kind == "dense":
-        return DenseHead(task, dim)
+        return DenseHead(task, dim, norm)
     if task.kind in ("classification", "regression", "embedding"):
-        return PooledHead(task, dim, pooled_norm)
+        return PooledHead(task, dim, norm)
     raise ValueError(f"task {task.name!r}: unknown kind {task.kind!r}")
 
 

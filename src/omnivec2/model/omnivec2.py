@@ -95,7 +95,7 @@ class OmniVec2(nn.Module):
         self.decoders[modality.name] = MaskedDecoder(modality, c.dim_g, c.decoder_dim, c.decoder_depth, c.decoder_heads)
         new.append(self.decoders[modality.name])
         for task in modality.tasks:
-            self.heads[head_key(modality.name, task.name)] = build_head(task, c.dim_g, c.pooled_head_norm)
+            self.heads[head_key(modality.name, task.name)] = build_head(task, c.dim_g, c.head_norm)
             new.append(self.heads[head_key(modality.name, task.name)])
         return new
 

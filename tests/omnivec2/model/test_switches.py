@@ -100,7 +100,7 @@ def test_text_padding_is_detected_and_a_hidden_pad_is_not_scored():
 
 
 def test_a_batch_normalised_pooled_head_ignores_what_every_sample_shares():
-    """pooled_head_norm="batch": an offset common to the whole batch leaves the training-mode logits as
+    """head_norm="batch": an offset common to the whole batch leaves the training-mode logits as
     they were (a per-sample LayerNorm keeps it); eval mode uses the running statistics."""
     from omnivec2.model.heads import PooledHead, build_head
     from omnivec2.model.config import TaskConfig
@@ -116,15 +116,26 @@ def test_a_batch_normalised_pooled_head_ignores_what_every_sample_shares():
     assert batch(features[:1]).shape == (1, 5)  # a training batch of one (joint mode, many tasks) still works
     batch.eval()
     assert torch.allclose(batch(features[:1]), batch(features)[:1], atol=1e-6)  # per sample at test time
-    model = tiny_model(0, pooled_head_norm="batch")
+    model = tiny_model(0, head_norm="batch")
     assert any(name.endswith("norm.running_mean") for name in model.state_dict() if name.startswith("heads."))
 
 
-def test_an_unknown_pooled_head_norm_is_refused_with_the_task():
+def test_an_unknown_head_norm_is_refused_with_the_task():
     import pytest
 
     from omnivec2.model.config import TaskConfig
     from omnivec2.model.heads import build_head
 
-    with pytest.raises(ValueError, match="task 'object': pooled_head_norm must be 'layer' or 'batch', got 'group'"):
+    with pytest.raises(ValueError, match="task 'object': head_norm must be 'layer' or 'batch', got 'group'"):
         build_head(TaskConfig("object", "classification", 5), 8, "group")
+
+
+def test_a_batch_normalised_dense_head_normalises_over_every_token_of_the_batch():
+    from omnivec2.model.config import TaskConfig
+    from omnivec2.model.heads import DenseHead, build_head
+
+    torch.manual_seed(0)
+    head = build_head(TaskConfig("mask", "dense", 3, outputs_per_token=4), 8, "batch")
+    features = torch.randn(2, 5, 8)
+    assert isinstance(head, DenseHead) and head(features).shape == (2, 5, 4, 3)
+    assert torch.allclose(head(features), head(features + torch.randn(8) * 10), atol=1e-4)
