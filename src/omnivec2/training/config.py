@@ -30,6 +30,7 @@ class TrainConfig:
     precision: str = "fp32"  # fp32 | bf16 (autocast)
     weight_decay_groups: bool = False  # no decay for LayerNorms, biases, position/type/mask embeddings
     shared_lr_scale: float = 1.0  # learning rate of f, FC, A, g and Fuse relative to `lr` (e.g. 0.1 in stage 3)
+    head_lr_scale: float = 1.0  # learning rate of the task heads relative to `lr`
     label_smoothing: float = 0.0  # classification losses
     augment: bool = False  # supervised steps: label-preserving token augmentation (training/augment.py)
     log_every: int = 10
@@ -70,8 +71,9 @@ class TrainConfig:
             raise ValueError(f"training.val_every must be >= 0 (0: no validation), got {self.val_every}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"training.label_smoothing must be in [0, 1), got {self.label_smoothing}")
-        if self.shared_lr_scale <= 0:
-            raise ValueError(f"training.shared_lr_scale must be > 0, got {self.shared_lr_scale}")
+        for key in ("shared_lr_scale", "head_lr_scale"):
+            if getattr(self, key) <= 0:
+                raise ValueError(f"training.{key} must be > 0, got {getattr(self, key)}")
         if self.batch_size < 2 and self.stage != "pretrain_unimodal":
             raise ValueError("training.batch_size must be >= 2 to split a batch between two streams")
 

@@ -4,7 +4,9 @@
 LayerNorm weights, biases and the learned position, modality-type and mask embeddings are not
 decayed, since shrinking them towards zero only distorts what they encode. `shared_lr_scale` sets the
 learning rate of the pretrained shared parts (f, its FC layers, A, g, Fuse) relative to the rest, so
-that fresh heads can move fast while stage 3 does not wash out what pretraining learned.
+that fresh heads can move fast while stage 3 does not wash out what pretraining learned;
+`head_lr_scale` does the converse for the task heads alone (a fresh linear head on normalised
+features can take a far larger step than the pretrained layers under it).
 """
 
 from __future__ import annotations
@@ -27,23 +29,26 @@ def is_no_decay(name: str, parameter: nn.Parameter) -> bool:
     return parameter.ndim <= 1 or parts[0] in NO_DECAY_GROUPS or parts[-1] in NO_DECAY_LEAVES
 
 
-def parameter_groups(module: nn.Module, shared: set[int], config: TrainConfig) -> list[dict]:
+def parameter_groups(module: nn.Module, shared: set[int], config: TrainConfig, heads: set[int] = frozenset()) -> list[dict]:
     """AdamW groups over `module`'s trainable parameters: {params, weight_decay, lr_scale}.
-    `shared`: ids of the parameters `shared_lr_scale` applies to."""
+    `shared`: ids of the parameters `shared_lr_scale` applies to; `heads`: those of `head_lr_scale`."""
     groups: dict[tuple[float, float], list[nn.Parameter]] = {}
     for name, parameter in module.named_parameters():
         if not parameter.requires_grad:
             continue
         decay = 0.0 if config.weight_decay_groups and is_no_decay(name, parameter) else config.weight_decay
-        scale = config.shared_lr_scale if id(parameter) in shared else 1.0
+        scale = (config.shared_lr_scale if id(parameter) in shared
+                 else config.head_lr_scale if id(parameter) in heads else 1.0)
         groups.setdefault((decay, scale), []).append(parameter)
     return [{"params": params, "weight_decay": decay, "lr": config.lr * scale, "lr_scale": scale}
             for (decay, scale), params in groups.items()]
 
 
-def build_optimizer(module: nn.Module, shared: list[nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
-    """One group when both switches are off, so the default optimiser (and its checkpoints) is as before."""
-    if not config.weight_decay_groups and config.shared_lr_scale == 1.0:
+def build_optimizer(module: nn.Module, shared: list[nn.Parameter], config: TrainConfig,
+                    heads: list[nn.Parameter] = ()) -> torch.optim.Optimizer:
+    """One group when the switches are off, so the default optimiser (and its checkpoints) is as before."""
+    if not config.weight_decay_groups and config.shared_lr_scale == 1.0 and config.head_lr_scale == 1.0:
         params = [p for p in module.parameters() if p.requires_grad]
         return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.AdamW(parameter_groups(module, {id(p) for p in shared}, config), lr=config.lr)
+    return torch.optim.AdamW(parameter_groups(module, {id(p) for p in shared}, config, {id(p) for p in heads}),
+                             lr=config.lr)

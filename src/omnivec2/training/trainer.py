@@ -60,7 +60,7 @@ class StageTrainer:
         if config.freeze_shared:
             for p in model.shared_parameters():
                 p.requires_grad_(False)
-        self.optimizer = build_optimizer(self.objective, model.shared_parameters(), config)
+        self.optimizer = build_optimizer(self.objective, model.shared_parameters(), config, list(model.heads.parameters()))
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
 
         # Every worker draws the same schedule (seed), but its own rows and masks (seed + rank).

@@ -16,7 +16,7 @@ def stage3(**options) -> TrainConfig:
 
 
 def groups_of(model, config):
-    optimizer = build_optimizer(model, model.shared_parameters(), config)
+    optimizer = build_optimizer(model, model.shared_parameters(), config, list(model.heads.parameters()))
     names = {id(p): n for n, p in model.named_parameters()}
     return [({names[id(p)] for p in g["params"]}, g["weight_decay"], g["lr"]) for g in optimizer.param_groups]
 
@@ -46,6 +46,16 @@ def test_shared_lr_scale_applies_to_f_fc_a_g_and_fuse_only():
     for names, _, lr in groups_of(model, stage3(shared_lr_scale=0.1)):
         assert lr == pytest.approx(1.0e-4 if names <= shared else 1.0e-3)
         assert names <= shared or not names & shared
+
+
+def test_head_lr_scale_applies_to_the_task_heads_only():
+    model = tiny_model(0)
+    heads = {f"heads.{n}" for n, _ in model.heads.named_parameters()}
+    groups = groups_of(model, stage3(head_lr_scale=10.0, shared_lr_scale=0.5))
+    assert all(lr == pytest.approx(1.0e-2) for names, _, lr in groups if names <= heads)
+    assert set().union(*[names for names, _, lr in groups if lr == pytest.approx(1.0e-2)]) == heads
+    with pytest.raises(ValueError, match="training.head_lr_scale must be > 0, got 0"):
+        stage3(head_lr_scale=0)
 
 
 def test_label_smoothing_is_torch_s_on_classification_only():
