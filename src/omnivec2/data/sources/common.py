@@ -10,25 +10,31 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from omnivec2.data.sources.class_names import record_class_names
+from omnivec2.data.sources.errors import OutsideDatasetError, SourceError
 from omnivec2.data.sources.listing import check_inside
 from omnivec2.datasets.spec import DatasetSpec
 
 
-class SourceError(ValueError):
-    """A source cannot be read or does not make sense; the message names the modality and the path."""
-
-
-def read_bytes(spec: DatasetSpec, path: str, source: dict) -> bytes:
+def read_bytes(spec: DatasetSpec, path: str, source: dict, inside: str | None = None) -> bytes:
     """The whole file at a local path or fsspec URI (`s3://bucket/key`), with `source["storage_options"]`;
     SourceError past the source's `max_file_bytes` or, over the whole reading, `max_dataset_bytes`
-    (`omnivec2.data.sources.limits`)."""
+    (`omnivec2.data.sources.limits`). With `inside` (the dataset folder), a file that resolves outside it
+    is refused at the read itself, whatever the listing saw (`listing.check_inside`, `listing.read_inside`)."""
     import fsspec  # fsspec picks s3fs for s3:// URIs
 
     from omnivec2.data.sources.limits import count_bytes, limit
+    from omnivec2.data.sources.listing import is_local, read_inside
 
+    if inside is not None:
+        check_inside(spec, inside, path)  # object-store keys: no '..', below the prefix
     try:
-        with fsspec.open(str(path), "rb", **storage_options(path, source)) as handle:
-            data = handle.read(limit("max_file_bytes") + 1)  # never more than the limit in memory
+        if inside is not None and is_local(path):
+            data = read_inside(spec, inside, path, limit("max_file_bytes") + 1)  # checked on the open file
+        else:
+            with fsspec.open(str(path), "rb", **storage_options(path, source)) as handle:
+                data = handle.read(limit("max_file_bytes") + 1)  # never more than the limit in memory
+    except SourceError:
+        raise
     except Exception as error:  # FileNotFoundError, PermissionError, botocore errors, bad URI schemes
         raise SourceError(
             f"dataset {spec.name!r}: cannot read {path!r} ({type(error).__name__}: {error})"
@@ -163,6 +169,12 @@ MAX_AUDIO_SECONDS = 3600.0
 MAX_ARCHIVE_BYTES = 4 << 30  # decompressed size of all arrays of one .npz
 
 
+def is_absolute_name(name: str) -> bool:
+    """A name in a user's CSV that is an absolute path or a URI (not relative to the dataset folder)."""
+    text = str(name).strip()
+    return text.startswith(("/", "\\")) or "://" in text or (len(text) > 1 and text[1] == ":")
+
+
 def contained_path(spec: DatasetSpec, root: str, name: str, where: str, allow_outside: bool = False) -> str:
     """`<root>/<name>` for a file that a user's index/label CSV names, refusing names that would leave
     `root`: `..` segments that climb out, absolute paths and URIs (unless `allow_outside`), and files
@@ -170,15 +182,14 @@ def contained_path(spec: DatasetSpec, root: str, name: str, where: str, allow_ou
     import posixpath
 
     text = str(name).strip()
-    outside = text.startswith(("/", "\\")) or "://" in text or (len(text) > 1 and text[1] == ":")
-    if outside:
+    if is_absolute_name(text):
         if allow_outside:
             return text
-        raise SourceError(f"dataset {spec.name!r}: {where} names {text!r}, an absolute path or URI outside "
+        raise OutsideDatasetError(f"dataset {spec.name!r}: {where} names {text!r}, an absolute path or URI outside "
                           f"{root!r}; list files relative to it")
     normal = posixpath.normpath(text.replace("\\", "/"))
     if normal in (".", "") or normal == ".." or normal.startswith("../"):
-        raise SourceError(f"dataset {spec.name!r}: {where} names {text!r}, which is outside {root!r}; "
+        raise OutsideDatasetError(f"dataset {spec.name!r}: {where} names {text!r}, which is outside {root!r}; "
                           "paths in it must stay inside the dataset folder")
     path = f"{str(root).rstrip('/')}/{normal}"
     check_inside(spec, str(root), path, where)  # a symbolic link out of the folder, too
