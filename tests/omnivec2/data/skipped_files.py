@@ -1,4 +1,5 @@
-"""What every test of a file a reader could not use asserts (`omnivec2.data.sources.undecodable`,
+"""What the reader fault tests assert. `assert_nothing_cached`: a refused reading stops before anything
+reaches the token cache. `assert_file_set_aside`: what every test of a file a reader could not use asserts (`omnivec2.data.sources.undecodable`,
 `listing.skipped_rows`): the reading goes on; `fail` mode stops the run naming the sample and what is
 wrong with its file; `quarantine` mode sets exactly that row aside with the same words, lists it under
 `source_problems`, and the token cache built from what is left holds nothing of it."""
@@ -9,14 +10,25 @@ import re
 
 import pytest
 
-from omnivec2.data.sources import load_source
-from omnivec2.tokens.cache import build_token_cache, read_token_split
+from omnivec2.data.sources import SourceError, load_source
+from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache, read_token_split
 from omnivec2.validation import ValidationFailed, validate_sample_table
 
 
 def cached_ids(root, name: str) -> list[str]:
     """Every sample id in the token cache of dataset `name` under `root`."""
     return sorted(i for split in ("train", "val", "test") for i in read_token_split(root, name, split).sample_ids)
+
+
+def assert_nothing_cached(spec, source, cache, error=(SourceError, ValidationFailed, UnvalidatedTableError)):
+    """Reading, validating (fail mode) and caching `source` stops before anything is written to `cache`;
+    returns the error, whose message the caller checks."""
+    with pytest.raises(error) as info:
+        table = load_source(spec, source, 0)
+        validate_sample_table(table, spec)
+        build_token_cache(table, spec, cache)
+    assert not cache.exists() or not any(p.is_file() for p in cache.rglob("*")), list(cache.rglob("*"))
+    return info.value
 
 
 def assert_file_set_aside(spec, source, sample_id: str, problem: str, cache=None):

@@ -64,7 +64,7 @@ def load_depth_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
         raise SourceError(f"dataset {spec.name!r}: a depth_folder source needs 'path'")
     base = str(source["path"]).rstrip("/")
     try:
-        index = pd.read_csv(io.BytesIO(read_bytes(spec, f"{base}/index.csv", source)), dtype=str)
+        index = pd.read_csv(io.BytesIO(read_bytes(spec, f"{base}/index.csv", source, inside=base)), dtype=str)
     except SourceError:
         raise
     except Exception as error:

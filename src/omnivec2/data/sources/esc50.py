@@ -44,7 +44,7 @@ COLUMNS = ("filename", "fold", "target")
 def read_meta(spec: DatasetSpec, root: str, source: dict) -> pd.DataFrame:
     path = f"{root}/{source.get('meta', META)}"
     try:
-        meta = pd.read_csv(io.BytesIO(read_bytes(spec, path, source)), encoding="utf-8")
+        meta = pd.read_csv(io.BytesIO(read_bytes(spec, path, source, inside=root)), encoding="utf-8")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise SourceError(f"dataset {spec.name!r}: cannot parse {path!r} ({type(error).__name__}: {error})") from None
     missing = [c for c in COLUMNS if c not in meta.columns]

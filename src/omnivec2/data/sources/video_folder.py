@@ -70,7 +70,8 @@ def load_video_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
     root = str(source["path"]).rstrip("/")
     labels_path = source.get("labels", f"{root}/labels.csv")
     try:
-        table = pd.read_csv(io.BytesIO(read_bytes(spec, labels_path, source)))
+        inside_root = root if "labels" not in source else None  # a labels CSV the user names may lie elsewhere
+        table = pd.read_csv(io.BytesIO(read_bytes(spec, labels_path, source, inside=inside_root)))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise SourceError(f"dataset {spec.name!r}: {labels_path}: not a readable CSV ({error})") from None
     missing = [c for c in ("path", *(t.name for t in spec.tasks)) if c not in table.columns]
