@@ -1,0 +1,95 @@
+"""Two bad inputs tried on every source kind that reads files (`reader_fixtures.FILE_KINDS`): a file whose
+bytes do not decode, and a file swapped for a symbolic link out of the dataset after it was checked.
+
+* A per-sample file that does not decode is set aside by name (`fail` mode stops naming it, `quarantine`
+  keeps every other sample and caches none of it); a dataset's own file that does not decode stops
+  the reading naming it (the file is the dataset: there is nothing to keep).
+* A link swapped in after the listing, or between the read's check and its open, is refused naming the
+  file: the read checks again, on the file it actually opened (`listing.read_inside`).
+Each case adds itself to the count table (`fault_table`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from omnivec2.data.sources import common, listing, load_source
+from tests.omnivec2.data.fault_table import record
+from tests.omnivec2.data.reader_fixtures import DATASET_FILES, FILE_KINDS, PER_SAMPLE_KINDS, data_file, written
+from tests.omnivec2.data.skipped_files import assert_file_set_aside, assert_nothing_cached, cached_ids
+
+TEXT_SUFFIXES = (".csv", ".ts", ".sdf", ".txt")
+
+
+def damage(path) -> None:
+    """Bytes that do not decode: invalid UTF-8 inside the fourth line of a text file, else garbage."""
+    if path.suffix in TEXT_SUFFIXES:
+        lines = path.read_bytes().split(b"\n")
+        lines[3] = lines[3][:2] + b"\xff\xfe" + lines[3][2:]
+        path.write_bytes(b"\n".join(lines))
+    else:
+        path.write_bytes(b"\x00\xffnot this format\xfe" * 3)
+
+
+@pytest.mark.parametrize("kind", FILE_KINDS)
+def test_a_file_that_does_not_decode_is_set_aside_by_name_or_stops_the_reading(kind, tmp_path):
+    spec, source = written(kind, tmp_path / "data")
+    good = set(load_source(spec, source, 0)["sample_id"])
+    victim = data_file(kind, tmp_path / "data")
+    damage(victim)
+    if kind in DATASET_FILES:  # the dataset's file: nothing to keep, the reading stops naming it
+        error = assert_nothing_cached(spec, source, tmp_path / "cache")
+        assert f"dataset {spec.name!r}: " in str(error) and str(victim) in str(error), str(error)
+        record("file that does not decode", kind, "refused")
+        return
+    table = load_source(spec, source, 0)
+    bad = table.loc[table["source_problem"].notna(), "sample_id"].tolist()
+    assert len(bad) == 1 and bad[0] in good, bad  # the damaged sample, and only it
+    assert_file_set_aside(spec, source, bad[0], rf"{victim}: ", tmp_path / "cache")
+    cached = set(cached_ids(tmp_path / "cache", spec.name))
+    record("file that does not decode", kind, "set aside", bad_rows_cached=len(cached & set(bad)),
+           good_rows_lost=len(good - set(bad) - cached))
+
+
+def swap_for_a_link_out(victim, outside) -> None:
+    """`victim` becomes a symbolic link to a valid copy of itself outside the dataset folder."""
+    outside.parent.mkdir(exist_ok=True)
+    shutil.copy(victim, outside)
+    victim.unlink()
+    os.symlink(outside, victim)
+
+
+MOMENTS = ("after the listing", "between the check and the open")
+
+
+# a TU folder is not listed (its files are named by the dataset's name): only the read's check applies
+@pytest.mark.parametrize("kind, moment", [(kind, moment) for kind in PER_SAMPLE_KINDS for moment in MOMENTS]
+                         + [("tu", MOMENTS[1])])
+def test_a_link_swapped_in_after_a_check_is_refused_at_the_read(kind, moment, tmp_path, monkeypatch):
+    """The swap happens right after a containment check passed on the victim: at the listing (a folder's
+    listing or the CSV that names the file; TU has none), or at the read's own check just before the
+    open, so only the check on the open file can see it."""
+    spec, source = written(kind, tmp_path / "data")
+    victim = data_file(kind, tmp_path / "data")
+    outside = tmp_path / "elsewhere" / victim.name
+    real, swapped = listing.check_inside, []
+
+    def check_then_swap(spec_, root, path, where=None):
+        real(spec_, root, path, where)
+        at_listing = where is not None or moment == "after the listing"  # CSV-named files are checked with `where`
+        if not swapped and str(path) == str(victim) and at_listing == (moment == "after the listing"):
+            swap_for_a_link_out(victim, outside)
+            swapped.append(path)
+
+    if moment == "after the listing":
+        monkeypatch.setattr(listing, "check_inside", check_then_swap)  # folder listings
+        monkeypatch.setattr(common, "check_inside", lambda s, r, p, w=None: (check_then_swap if w else real)(s, r, p, w))
+    else:
+        monkeypatch.setattr(common, "check_inside", check_then_swap)  # read_bytes' own check, before its open
+    error = assert_nothing_cached(spec, source, tmp_path / "cache")
+    assert swapped, "the victim was never checked"
+    assert f"dataset {spec.name!r}: '{victim}' resolves to '{outside}', outside the dataset folder" in str(error), str(error)
+    assert "links out are not followed" in str(error)
+    record(f"link swapped in {moment}", kind, "refused")
