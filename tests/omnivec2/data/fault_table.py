@@ -12,9 +12,11 @@ TRIED: dict[tuple[str, str], dict[str, int]] = {}
 
 
 def record(bad: str, kind: str, outcome: str, bad_rows_cached: int = 0, good_rows_lost: int = 0) -> None:
-    """One passed case: `outcome` is "refused" (the reading or validation stopped, naming the file) or
-    "set aside" (quarantined by name, the rest cached)."""
-    entry = TRIED.setdefault((bad, kind), {"refused": 0, "set aside": 0, "bad rows cached": 0, "good rows lost": 0})
+    """One passed case: `outcome` is "refused" (the reading or validation stopped, naming the file),
+    "set aside" (quarantined by name, the rest cached) or "kept (tokens finite)" (a degenerate sample its
+    tokenizer takes safely: validated and cached with finite tokens)."""
+    entry = TRIED.setdefault((bad, kind), {"refused": 0, "set aside": 0, "kept (tokens finite)": 0,
+                                           "bad rows cached": 0, "good rows lost": 0})
     entry[outcome] += 1
     entry["bad rows cached"] += bad_rows_cached
     entry["good rows lost"] += good_rows_lost
@@ -24,16 +26,17 @@ def table_text() -> str:
     """A Markdown table, one row per bad-input kind, one column per source kind (cases tried there)."""
     bads = sorted({bad for bad, _ in TRIED})
     kinds = sorted({kind for _, kind in TRIED})
-    lines = ["| bad input | " + " | ".join(kinds) + " | cases | refused | set aside | bad rows cached | good rows lost |",
-             "|---" * (len(kinds) + 6) + "|"]
+    lines = ["| bad input | " + " | ".join(kinds) + " | cases | refused | set aside | kept (tokens finite) | "
+             "bad rows cached | good rows lost |", "|---" * (len(kinds) + 7) + "|"]
     for bad in bads:
         cells = [TRIED.get((bad, kind)) for kind in kinds]
         count = (lambda key: sum(c[key] for c in cells if c))
-        lines.append(f"| {bad} | " + " | ".join(str(c["refused"] + c["set aside"]) if c else "-" for c in cells)
-                     + f" | {count('refused') + count('set aside')} | {count('refused')} | {count('set aside')} | "
-                     f"{count('bad rows cached')} | {count('good rows lost')} |")
+        cases = (lambda c: c["refused"] + c["set aside"] + c["kept (tokens finite)"])
+        lines.append(f"| {bad} | " + " | ".join(str(cases(c)) if c else "-" for c in cells)
+                     + f" | {sum(cases(c) for c in cells if c)} | {count('refused')} | {count('set aside')} | "
+                     f"{count('kept (tokens finite)')} | {count('bad rows cached')} | {count('good rows lost')} |")
     pairs = len(TRIED)
-    total = sum(c["refused"] + c["set aside"] for c in TRIED.values())
+    total = sum(c["refused"] + c["set aside"] + c["kept (tokens finite)"] for c in TRIED.values())
     lost = sum(c["bad rows cached"] + c["good rows lost"] for c in TRIED.values())
     lines.append(f"\n{len(bads)} bad-input kinds x {len(kinds)} source kinds: {pairs} pairs, {total} cases, {lost} rows lost")
     return "\n".join(lines)

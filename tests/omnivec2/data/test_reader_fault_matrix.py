@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 
+import numpy as np
 import pytest
 
 from omnivec2.data.sources import common, listing, load_source
@@ -93,3 +94,79 @@ def test_a_link_swapped_in_after_a_check_is_refused_at_the_read(kind, moment, tm
     assert f"dataset {spec.name!r}: '{victim}' resolves to '{outside}', outside the dataset folder" in str(error), str(error)
     assert "links out are not followed" in str(error)
     record(f"link swapped in {moment}", kind, "refused")
+
+
+def make_degenerate(kind: str, root) -> None:
+    """One sample of `written(kind, root)` made degenerate in its own format: a one-value image or frame,
+    a silent clip, a still video, identical points, a constant series, a molecule or graph with no edges."""
+    from PIL import Image
+
+    from tests.omnivec2.modalities.test_audio import wav_bytes
+    from tests.omnivec2.modalities.test_graph import molblock
+    from tests.omnivec2.modalities.test_video import write_video
+
+    victim = data_file(kind, root)
+    if kind == "ts_file":
+        lines = victim.read_text().split("\n")
+        row = next(i for i, line in enumerate(lines) if line[:1].isdigit())
+        values, label = lines[row].rsplit(":", 1)
+        lines[row] = ",".join(["5.00"] * len(values.split(","))) + ":" + label
+        victim.write_text("\n".join(lines))
+    elif kind == "sdf":
+        with victim.open("a") as handle:
+            handle.write(molblock("lone", ["C"], [], {"ID": "lone", "class": "soluble"}))  # methane: one atom
+    elif kind == "tu":
+        for suffix, line in (("graph_indicator", "11"), ("graph_labels", "1"), ("node_labels", "2")):
+            with (root / f"TOY_{suffix}.txt").open("a") as handle:
+                handle.write(line + "\n")  # graph 11: one node, no edge in TOY_A.txt
+    elif victim.suffix == ".png":
+        pixels = np.array(Image.open(victim))
+        Image.fromarray(np.full_like(pixels, 7)).save(victim)
+    elif victim.suffix == ".npy":
+        array = np.load(victim)
+        np.save(victim, np.full_like(array, array.flat[0] if array.ndim == 2 and array.shape[-1] == 3 else 0.5))
+    elif victim.suffix == ".off":
+        victim.write_text("OFF\n4 0 0\n" + "0.5 0.5 0.5\n" * 4)
+    elif victim.suffix == ".wav":
+        victim.write_bytes(wav_bytes(np.zeros(800, np.int16), 16000))
+    elif victim.suffix == ".avi":
+        write_video(victim, np.full((4, 16, 20), 77, np.uint8), "FFV1")
+
+
+def changed_ids(before, after) -> list[str]:
+    """Sample ids that are new in `after` or whose payload bytes differ from `before`'s."""
+    old = dict(zip(before["sample_id"], before["payload"]))
+    return [i for i, payload in zip(after["sample_id"], after["payload"]) if old.get(i) != payload]
+
+
+@pytest.mark.parametrize("kind", PER_SAMPLE_KINDS + ("ts_file", "sdf", "tu"))
+def test_a_degenerate_sample_is_refused_where_its_tokenizer_cannot_describe_it_and_kept_finite_elsewhere(kind, tmp_path):
+    from omnivec2.tokens.cache import build_token_cache, read_token_split
+    from omnivec2.validation import ValidationFailed, validate_sample_table
+
+    spec, source = written(kind, tmp_path / "data")
+    good = load_source(spec, source, 0)
+    make_degenerate(kind, tmp_path / "data")
+    table = load_source(spec, source, 0)
+    changed = changed_ids(good, table)
+    assert len(changed) == 1, changed
+    if callable(getattr(spec.tokenizer, "degenerate", None)):  # the point groups: refused with the reason
+        with pytest.raises(ValidationFailed, match=f"payload_is_not_degenerate on column 'payload' failed for 1 of "
+                                                   f"{len(table)} samples \\(e.g. {changed[0]}\\)"):
+            validate_sample_table(table, spec)
+        outcome = validate_sample_table(table, spec, mode="quarantine")
+        assert outcome.quarantined["sample_id"].tolist() == changed
+        assert "(zero extent)" in outcome.quarantined["reason"][0]
+        build_token_cache(outcome.valid, spec, tmp_path / "cache")
+        cached = set(cached_ids(tmp_path / "cache", spec.name))
+        record("degenerate sample", kind, "set aside", bad_rows_cached=len(cached & set(changed)),
+               good_rows_lost=len(set(good["sample_id"]) - set(changed) - cached))
+        return
+    validate_sample_table(table, spec)  # `fail` mode: a constant sample is valid for this tokenizer
+    build_token_cache(table, spec, tmp_path / "cache")
+    split = table.set_index("sample_id").loc[changed[0], "split"]
+    tokens = read_token_split(tmp_path / "cache", spec.name, split)
+    row = list(tokens.sample_ids).index(changed[0])
+    assert np.isfinite(tokens.tokens[row]).all() and np.isfinite(tokens.tokens).all()
+    assert sorted(cached_ids(tmp_path / "cache", spec.name)) == sorted(table["sample_id"])
+    record("degenerate sample", kind, "kept (tokens finite)")
