@@ -16,7 +16,7 @@ import shutil
 import numpy as np
 import pytest
 
-from omnivec2.data.sources import common, listing, load_source
+from omnivec2.data.sources import files, listing, load_source, named_paths
 from tests.omnivec2.data.fault_table import record
 from tests.omnivec2.data.reader_fixtures import DATASET_FILES, FILE_KINDS, PER_SAMPLE_KINDS, data_file, written
 from tests.omnivec2.data.skipped_files import assert_file_set_aside, assert_nothing_cached, cached_ids
@@ -79,16 +79,15 @@ def test_a_link_swapped_in_after_a_check_is_refused_at_the_read(kind, moment, tm
 
     def check_then_swap(spec_, root, path, where=None):
         real(spec_, root, path, where)
-        at_listing = where is not None or moment == "after the listing"  # CSV-named files are checked with `where`
-        if not swapped and str(path) == str(victim) and at_listing == (moment == "after the listing"):
+        if not swapped and str(path) == str(victim):
             swap_for_a_link_out(victim, outside)
             swapped.append(path)
 
     if moment == "after the listing":
         monkeypatch.setattr(listing, "check_inside", check_then_swap)  # folder listings
-        monkeypatch.setattr(common, "check_inside", lambda s, r, p, w=None: (check_then_swap if w else real)(s, r, p, w))
+        monkeypatch.setattr(named_paths, "check_inside", check_then_swap)  # files a CSV names
     else:
-        monkeypatch.setattr(common, "check_inside", check_then_swap)  # read_bytes' own check, before its open
+        monkeypatch.setattr(files, "check_inside", check_then_swap)  # read_bytes' own check, before its open
     error = assert_nothing_cached(spec, source, tmp_path / "cache")
     assert swapped, "the victim was never checked"
     assert f"dataset {spec.name!r}: '{victim}' resolves to '{outside}', outside the dataset folder" in str(error), str(error)

@@ -1,12 +1,12 @@
 """Reading a dataset folder without leaving it, and without dropping a file unseen.
 
 * `check_inside`: the one containment check for every path a reader is about to read, whether it found
-  the path by listing a folder or a user's CSV named it (`common.contained_path`). Locally the path is
+  the path by listing a folder or a user's CSV named it (`named_paths.contained_path`). Locally the path is
   resolved (`os.path.realpath`: symbolic links, `..`) and must stay below the resolved dataset root, so
   a link to a file or folder outside the dataset is refused, not followed. An object store has no links
   and no `..`: a key with a `..` segment is refused (a tool that normalises keys would read elsewhere).
 * `read_inside`: reading a local file checks again, on the file actually opened, that it lies inside
-  the root (a link swapped in after the listing is refused, not followed; `common.read_bytes(...,
+  the root (a link swapped in after the listing is refused, not followed; `files.read_bytes(...,
   inside=root)` uses it, and checks object-store keys again).
 * `list_folder`: the files below a dataset folder (hidden files and folders such as `.DS_Store` or
   `.ipynb_checkpoints/` aside), each checked, split into those with a suffix the reader decodes and
@@ -100,7 +100,7 @@ def list_folder(spec: DatasetSpec, path: str, source: dict, suffixes: tuple[str,
     suffix (any case); SourceError if the folder cannot be listed or a file resolves outside it."""
     import fsspec
 
-    from omnivec2.data.sources.common import SourceError
+    from omnivec2.data.sources.errors import SourceError
 
     url = str(path).rstrip("/")
     try:
