@@ -17,7 +17,7 @@ from omnivec2.data.sources import SourceError, check_source, load_source, read_s
 from omnivec2.datasets import with_class_lists
 from omnivec2.data.sources.common import stratified_splits
 from omnivec2.data.sources.listing import check_inside
-from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache, read_token_split
+from omnivec2.tokens.cache import build_token_cache
 from omnivec2.validation import ValidationFailed, validate_sample_table
 from tests.default_suite import default_dataset
 from tests.omnivec2.data.fault_table import record

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import omnivec2.modalities  # noqa: F401  (first: registers the modality's source kinds)
 
 import numpy as np

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from omnivec2.data.sample_table import decode_payload
-from omnivec2.data.sources import SourceError, load_source
+from omnivec2.data.sources import load_source
 from tests.default_suite import DATASETS
 from omnivec2.validation import validate_sample_table
 from tests.omnivec2.data.skipped_files import assert_file_set_aside
