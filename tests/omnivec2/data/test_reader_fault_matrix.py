@@ -1,5 +1,7 @@
-"""Two bad inputs tried on every source kind that reads files (`reader_fixtures.FILE_KINDS`): a file whose
-bytes do not decode, and a file swapped for a symbolic link out of the dataset after it was checked.
+"""Bad inputs tried on every source kind that reads files (`reader_fixtures.FILE_KINDS`) where they apply:
+a file whose bytes do not decode, a file swapped for a symbolic link out of the dataset after it was
+checked, a degenerate sample in each format, class names that differ only by case, a dataset too small
+to split.
 
 * A per-sample file that does not decode is set aside by name (`fail` mode stops naming it, `quarantine`
   keeps every other sample and caches none of it); a dataset's own file that does not decode stops
@@ -11,14 +13,17 @@ Each case adds itself to the count table (`fault_table`)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from omnivec2.data.sources import files, listing, load_source, named_paths
 from tests.omnivec2.data.fault_table import record
-from tests.omnivec2.data.reader_fixtures import DATASET_FILES, FILE_KINDS, PER_SAMPLE_KINDS, data_file, written
+from tests.omnivec2.data.reader_fixtures import (DATASET_FILES, FILE_KINDS, PER_SAMPLE_KINDS, data_file, molecules,
+                                                 written)
 from tests.omnivec2.data.skipped_files import assert_file_set_aside, assert_nothing_cached, cached_ids
 
 TEXT_SUFFIXES = (".csv", ".ts", ".sdf", ".txt")
@@ -169,3 +174,56 @@ def test_a_degenerate_sample_is_refused_where_its_tokenizer_cannot_describe_it_a
     assert np.isfinite(tokens.tokens[row]).all() and np.isfinite(tokens.tokens).all()
     assert sorted(cached_ids(tmp_path / "cache", spec.name)) == sorted(table["sample_id"])
     record("degenerate sample", kind, "kept (tokens finite)")
+
+
+def add_label_variant(kind: str, root) -> tuple[str, str]:
+    """A second spelling of one class name in `written(kind, root)`: a class folder copied under its name in
+    capitals (folder kinds), or one row of the index relabelled so (depth). Returns (name, variant)."""
+    if kind == "depth_folder":
+        index = pd.read_csv(root / "index.csv", dtype=str)
+        name = index.loc[0, "category"]
+        index.loc[0, "category"] = name.upper()
+        index.to_csv(root / "index.csv", index=False)
+        return name, name.upper()
+    name = sorted(p.name for p in root.iterdir() if p.is_dir())[0]
+    shutil.copytree(root / name, root / name.upper())
+    return name, name.upper()
+
+
+@pytest.mark.parametrize("kind", ("point_folder", "thermal_folder", "depth_folder"))
+def test_class_names_that_differ_only_by_case_are_refused_with_their_variants(kind, tmp_path):
+    """(`image_folder`, `text_table`, `table` and `sdf` are tried in `test_reader_faults.py`.)"""
+    spec, source = written(kind, tmp_path / "data")
+    name, variant = add_label_variant(kind, tmp_path / "data")
+    error = assert_nothing_cached(spec, source, tmp_path / "cache")
+    assert (f"dataset {spec.name!r}: labels in " in str(error) and "differ only by case, surrounding whitespace or "
+            f"Unicode normalisation: {sorted([name, variant])}" in str(error)), str(error)
+    record("near-duplicate labels", kind, "refused")
+
+
+def shrink_to_two(kind: str, root) -> None:
+    """`written(kind, root)` cut to two samples, one per class where there are classes."""
+    if kind in ("table", "regression_table"):
+        path = root / DATASET_FILES[kind]
+        pd.read_csv(path).head(2).to_csv(path, index=False)
+    elif kind == "npy":
+        arrays = np.load(root / "wine.npz")
+        np.savez(root / "wine.npz", x=arrays["x"][:2], y=arrays["y"][:2])
+    elif kind == "sdf":
+        molecules(root, labels=("soluble", "insoluble"))
+    elif kind == "tu":
+        from tests.omnivec2.modalities.test_graph import write_tu
+
+        write_tu(root, node_labels="2\n2\n4\n2\n3\n", copies=1)
+
+
+@pytest.mark.parametrize("kind", ("table", "regression_table", "npy", "sdf", "tu"))
+def test_a_dataset_too_small_to_split_is_named_with_its_count(kind, tmp_path):
+    """(`image_folder` and `text_table` are tried in `test_reader_faults.py`; the other kinds take their
+    splits from the data: split folders, a split column, fold numbers, train and test files.)"""
+    spec, source = written(kind, tmp_path / "data")
+    shrink_to_two(kind, tmp_path / "data")
+    error = assert_nothing_cached(spec, source, tmp_path / "cache")
+    assert re.search(rf"dataset {spec.name!r}: 2 sample\(s\) cannot be split into train(, val)? and test parts",
+                     str(error)), str(error)
+    record("too few samples to split", kind, "refused")
