@@ -33,7 +33,8 @@ def describe_failure(entry: dict) -> str:
     if entry["level"] == "table":
         return f"{where} failed: {entry['problem']}"
     examples = ", ".join(entry["examples"])
-    return f"{where} failed for {entry['unexpected_count']} of {entry['element_count']} samples (e.g. {examples})"
+    problems = f": {'; '.join(entry['problems'])}" if entry.get("problems") else ""  # files a reader did not read
+    return f"{where} failed for {entry['unexpected_count']} of {entry['element_count']} samples (e.g. {examples}){problems}"
 
 
 def failure_message(modality: str, entries: Sequence[dict]) -> str:

@@ -12,7 +12,7 @@ from omnivec2.validation.checks import (DENSE_DECODES, NAN_PLACED, NOT_DEGENERAT
 from omnivec2.validation.decode import (degenerate_rows, misplaced_nan_rows, source_problem_rows, undecodable_dense_rows,
                                         undecodable_rows)
 from omnivec2.validation.gx_runner import CheckResult, gx_version, run_checks
-from omnivec2.validation.report import source_report, class_balance, example_ids, failure_message, pixel_balance, row_counts
+from omnivec2.validation.report import MAX_EXAMPLES, source_report, class_balance, example_ids, failure_message, pixel_balance, row_counts
 
 
 class ValidationFailed(ValueError):
@@ -116,6 +116,8 @@ def _entry(table: pd.DataFrame, result: CheckResult) -> dict:
     }
     if result.error:
         entry["error"] = result.error
+    if check.type == SOURCE_READ and result.unexpected_positions:  # what is wrong with each file, in the message
+        entry["problems"] = [result.details["problems"][p] for p in result.unexpected_positions[:MAX_EXAMPLES]]
     if not check.row_level:
         entry["problem"] = _table_problem(check, result)
     return entry

@@ -19,6 +19,25 @@ FILE_KINDS = ("image_folder", "point_folder", "thermal_folder", "esc50", "depth_
 # those that find their files by listing a folder, and those whose files a user's CSV names
 LISTING_KINDS = ("image_folder", "point_folder", "thermal_folder")
 CSV_LISTED_KINDS = ("esc50", "depth_folder", "video_folder")
+PER_SAMPLE_KINDS = LISTING_KINDS + CSV_LISTED_KINDS  # one file per sample: a bad file is one bad sample
+# the kinds whose data is one file (or a fixed set: TU), that file: a bad one is the dataset lost
+DATASET_FILES = {"text_table": "texts.csv", "ts_file": "train.ts", "table": "wine.csv", "regression_table": "diabetes.csv",
+                 "sdf": "all.sdf", "tu": "TOY_A.txt", "hsi_scene": "cube.npy", "npy": "wine.npz"}
+SAMPLE_SUFFIXES = (".png", ".off", ".ply", ".npy", ".wav", ".avi")
+
+
+def written(kind: str, root):
+    """A good dataset of source kind `kind` under `root` -> (spec, source)."""
+    root.mkdir(parents=True, exist_ok=True)
+    return WRITERS[kind](root)
+
+
+def data_file(kind: str, root):
+    """The file of `written(kind, root)` that the fault tests damage or replace: a sample's file (the
+    first in path order) for the per-sample kinds, the dataset's file for the others."""
+    if kind in DATASET_FILES:
+        return root / DATASET_FILES[kind]
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in SAMPLE_SUFFIXES)[0]
 
 
 def pictures(root, per_class: int = 4, classes=("cat", "dog")):

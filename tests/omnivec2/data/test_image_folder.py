@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from omnivec2.data.sample_table import decode_payload
-from omnivec2.data.sources import SourceError, load_source
+from omnivec2.data.sources import load_source
 from omnivec2.datasets import resolve_dataset
 from omnivec2.validation import ValidationFailed, validate_sample_table
+from tests.omnivec2.data.skipped_files import assert_file_set_aside
 
 COLOUR = (200, 100, 50)
 LUMA = (COLOUR[0] * 299 + COLOUR[1] * 587 + COLOUR[2] * 114) / 1000 / 255  # ITU-R 601-2, as convert("L")
@@ -121,12 +124,12 @@ def test_files_that_are_not_images_are_named_and_hidden_ones_ignored(tmp_path):
                                                  ".gif, .bmp, .tif, .tiff files skips it")
 
 
-def test_an_undecodable_jpeg_is_named(tmp_path):
+def test_an_undecodable_jpeg_is_named_and_set_aside(tmp_path):
     write_formats(tmp_path)
     (tmp_path / "dog" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a jpeg")
     spec = photos(tmp_path, 3)
-    with pytest.raises(SourceError, match=r"dataset 'photos': .*dog/broken.jpg: not a decodable JPG file"):
-        load_source(spec, spec.source, 0)
+    assert_file_set_aside(spec, spec.source, "photos-dog-broken",
+                          re.escape(f"{tmp_path}/dog/broken.jpg: not a decodable JPG file"), tmp_path / "cache")
 
 
 def test_the_exif_orientation_tag_is_applied_before_resizing(tmp_path):

@@ -17,33 +17,13 @@ from omnivec2.data.sources import SourceError, check_source, load_source, read_s
 from omnivec2.datasets import with_class_lists
 from omnivec2.data.sources.common import stratified_splits
 from omnivec2.data.sources.listing import check_inside
-from omnivec2.tokens.cache import UnvalidatedTableError, build_token_cache, read_token_split
+from omnivec2.tokens.cache import build_token_cache
 from omnivec2.validation import ValidationFailed, validate_sample_table
 from tests.default_suite import default_dataset
-from tests.omnivec2.data.reader_fixtures import (CSV_LISTED_KINDS, FILE_KINDS, LISTING_KINDS, WRITERS, molecules,
+from tests.omnivec2.data.fault_table import record
+from tests.omnivec2.data.skipped_files import assert_file_set_aside, assert_nothing_cached, cached_ids
+from tests.omnivec2.data.reader_fixtures import (CSV_LISTED_KINDS, FILE_KINDS, LISTING_KINDS, data_file, written, molecules,
                                                  pictures, points, texts, wine, with_classes_inferred)
-
-DATA_SUFFIXES = (".png", ".off", ".ply", ".npy", ".wav", ".avi")
-
-
-def written(kind: str, root):
-    root.mkdir(parents=True, exist_ok=True)
-    return WRITERS[kind](root)
-
-
-def cached_ids(root, name: str) -> list[str]:
-    return sorted(i for split in ("train", "val", "test") for i in read_token_split(root, name, split).sample_ids)
-
-
-def assert_nothing_cached(spec, source, cache, error=(SourceError, ValidationFailed, UnvalidatedTableError)):
-    """Reading, validating (fail mode) and caching `source` stops before anything is written to `cache`;
-    returns the error, whose message the caller checks."""
-    with pytest.raises(error) as info:
-        table = load_source(spec, source, 0)
-        validate_sample_table(table, spec)
-        build_token_cache(table, spec, cache)
-    assert not cache.exists() or not any(p.is_file() for p in cache.rglob("*")), list(cache.rglob("*"))
-    return info.value
 
 
 # ----- item 4 for every kind: per-file and per-dataset byte limits (the shared read path) -------------
@@ -53,6 +33,7 @@ def test_a_file_over_max_file_bytes_is_refused_by_name(kind, tmp_path):
     error = assert_nothing_cached(spec, {**source, "max_file_bytes": 8}, tmp_path / "cache")
     assert re.search(rf"dataset {spec.name!r}: '{tmp_path}/data/[^']+' holds \d+ bytes, over the source's "
                      r"max_file_bytes \(8\); raise it if the file is genuine", str(error)), str(error)
+    record("file over max_file_bytes", kind, "refused")
 
 
 @pytest.mark.parametrize("kind", FILE_KINDS)
@@ -63,13 +44,14 @@ def test_a_dataset_over_max_dataset_bytes_is_refused_at_the_file_that_crosses_it
     assert re.search(rf"dataset {spec.name!r}: reading '{tmp_path}/data/[^']+' brings the dataset to \d+ bytes, "
                      rf"over the source's max_dataset_bytes \({total - 1}\)", str(error)), str(error)
     load_source(spec, {**source, "max_dataset_bytes": total}, 0)  # every byte counted once: the total passes
+    record("dataset over max_dataset_bytes", kind, "refused")
 
 
 # ----- item 1: nothing escapes the dataset folder ------------------------------------------------------
-@pytest.mark.parametrize("kind", LISTING_KINDS + CSV_LISTED_KINDS)
+@pytest.mark.parametrize("kind", LISTING_KINDS + CSV_LISTED_KINDS + ("tu",))
 def test_a_file_linked_from_outside_the_dataset_is_refused_not_followed(kind, tmp_path):
     spec, source = written(kind, tmp_path / "data")
-    victim = sorted(p for p in (tmp_path / "data").rglob("*") if p.suffix.lower() in DATA_SUFFIXES)[0]
+    victim = data_file(kind, tmp_path / "data")
     outside = tmp_path / "elsewhere" / victim.name
     outside.parent.mkdir()
     shutil.move(victim, outside)  # a valid file, outside the root: it would load as a normal sample
@@ -78,6 +60,7 @@ def test_a_file_linked_from_outside_the_dataset_is_refused_not_followed(kind, tm
     assert f"dataset {spec.name!r}: '{victim}'" in str(error) and (
         f"resolves to '{outside}', outside the dataset folder '{tmp_path}/data" in str(error)), str(error)
     assert "links out are not followed" in str(error)
+    record("file linked from outside", kind, "refused")
 
 
 def test_a_class_folder_linked_from_outside_is_refused(tmp_path):
@@ -87,6 +70,7 @@ def test_a_class_folder_linked_from_outside_is_refused(tmp_path):
     with pytest.raises(SourceError, match=re.escape(f"'{tmp_path}/data/bird' resolves to "
                                                     f"'{tmp_path}/elsewhere/bird', outside the dataset folder")):
         load_source(spec, source, 0)
+    record("class folder linked from outside", "image_folder", "refused")
 
 
 @pytest.mark.parametrize("path", ["s3://bucket/data/cat/../../secret.png", "s3://bucket/other/cat/0.png",
@@ -118,6 +102,7 @@ def test_a_file_the_reader_skips_is_named_by_validation_and_never_cached(kind, t
     assert any("README.md" in p for p in problems.values()) and outcome.report["row_counts"]["quarantined"] == 2
     build_token_cache(outcome.valid, spec, tmp_path / "kept")
     assert cached_ids(tmp_path / "kept", spec.name) == sorted(good["sample_id"])
+    record("file of another format (not read)", kind, "set aside")
 
 
 @pytest.mark.parametrize("write, variants, expected", [
@@ -136,6 +121,7 @@ def test_near_duplicate_labels_are_refused_with_their_variants_or_merged_when_as
     report = validate_sample_table(table, with_class_lists(spec, names)).report
     assert any(note.startswith(f"labels {variants} in ") for note in report["source_notes"]), report["source_notes"]
     assert table[spec.tasks[0].name].nunique() == 2  # one class per group of variants
+    record("near-duplicate labels", source["kind"], "refused")
 
 
 def test_near_duplicate_labels_in_unicode_normal_forms_are_one_label(tmp_path):
@@ -148,6 +134,7 @@ def test_near_duplicate_labels_in_unicode_normal_forms_are_one_label(tmp_path):
     spec = with_classes_inferred(spec)
     with pytest.raises(SourceError, match="Unicode normalisation: \\['cla\u0301ss_0', 'cl\u00e1ss_0'\\]"):
         load_source(spec, source, 0)
+    record("near-duplicate labels", "table", "refused")
 
 
 def test_a_json_line_that_is_not_valid_unicode_is_refused_with_its_line(tmp_path):
@@ -158,6 +145,7 @@ def test_a_json_line_that_is_not_valid_unicode_is_refused_with_its_line(tmp_path
     error = assert_nothing_cached(spec, source, tmp_path / "cache")
     assert str(error) == (f"dataset 'text': '{tmp_path}/texts.jsonl' line 4, field 'text': text is not valid Unicode "
                           "(a lone surrogate U+D800 at character 5); fix or remove the line")
+    record("text that is not valid Unicode", "text_table", "refused")
 
 
 @pytest.mark.parametrize("write, count", [(lambda root: pictures(root, per_class=1), 2),
@@ -171,6 +159,7 @@ def test_a_dataset_too_small_to_split_is_named_with_its_counts(write, count, tmp
     with pytest.raises(SourceError, match=re.escape("dataset 'tiny': 3 sample(s) cannot be split into train, val and "
                                                     "test parts with val_fraction 0.1 and test_fraction 0.9")):
         stratified_splits([0, 1, 0], 0, val=0.1, test=0.9, dataset="tiny")
+    record("too few samples to split", source["kind"], "refused")
 
 
 # ----- item 3: degenerate samples and parse errors that name their place ------------------------------------
@@ -188,18 +177,18 @@ def test_a_point_cloud_of_identical_points_is_refused_by_validation(tmp_path):
         "groups to describe"]
     build_token_cache(outcome.valid, spec, tmp_path / "kept")
     assert cached_ids(tmp_path / "kept", spec.name) == sorted(good["sample_id"])
+    record("degenerate sample", "point_folder", "set aside")
 
 
 def test_an_off_face_with_an_out_of_range_vertex_names_the_face(tmp_path):
     spec, source = points(tmp_path / "data")
     path = tmp_path / "data" / "chair" / "train" / "chair_train_1.off"
     path.write_text("OFF\n4 2 0\n0 0 0\n1 0 0\n0 1 0\n0 0 1\n3 0 1 2\n3 0 1 7\n")
-    with pytest.raises(SourceError, match=re.escape(f"dataset 'point_cloud': {path}: face 2 ('3 0 1 7') uses vertex "
-                                                    "index 7, outside the 4 vertices (0..3)")):
-        load_source(spec, source, 0)
+    assert_file_set_aside(spec, source, "chair/train/chair_train_1", re.escape(
+        f"{path}: face 2 ('3 0 1 7') uses vertex index 7, outside the 4 vertices (0..3)"), tmp_path / "cache")
     path.write_text("OFF\n4 1 0\n0 0 0\n1 0 x\n0 1 0\n0 0 1\n3 0 1 2\n")
-    with pytest.raises(SourceError, match=re.escape(f"{path}: vertex 2 ('1 0 x') is not three numbers")):
-        load_source(spec, source, 0)
+    assert_file_set_aside(spec, source, "chair/train/chair_train_1", re.escape(f"{path}: vertex 2 ('1 0 x') is not three numbers"))
+    record("parse error (face, vertex)", "point_folder", "set aside", 0, 0)
 
 
 # ----- item 4: frames, characters, nodes and points --------------------------------------------------------
@@ -217,6 +206,7 @@ def test_counts_over_their_limit_are_refused_naming_the_file(kind, setting, mess
     error = assert_nothing_cached(spec, {**source, **setting}, tmp_path / "cache")
     assert re.search(message, str(error)) and f"dataset {spec.name!r}" in str(error), str(error)
     check_source("datasets.x", spec.modality, {**source, **setting})  # a declared setting of the kind
+    record(f"over {next(iter(setting))}", kind, "refused")
 
 
 def test_a_misspelt_limit_is_refused_with_a_suggestion():
@@ -224,17 +214,19 @@ def test_a_misspelt_limit_is_refused_with_a_suggestion():
         check_source("datasets.photos", "image", {"kind": "image_folder", "path": "x", "max_file_byte": 10})
 
 
-def test_an_object_key_with_dot_dot_segments_in_a_listed_bucket_is_refused(tmp_path, s3):
-    """S3 has no folders: a key `photos/cat/../../secret.png` lists under `photos/` but a tool that
+@pytest.mark.parametrize("kind", LISTING_KINDS)
+def test_an_object_key_with_dot_dot_segments_in_a_listed_bucket_is_refused(kind, tmp_path, s3):
+    """S3 has no folders: a key `data/cat/../../secret.png` lists under `data/` but a tool that
     normalises keys would read `secret.png` outside the dataset prefix, so the listing refuses it."""
-    spec, _ = pictures(tmp_path / "local")
+    spec, local = written(kind, tmp_path / "local")
     bucket = s3.bucket("dotdot")
-    s3.upload_folder(tmp_path / "local", bucket, prefix="photos")
-    s3.client.put_object(Bucket=bucket, Key="photos/cat/../../secret.png",
-                           Body=(tmp_path / "local" / "cat" / "0.png").read_bytes())
-    source = {"kind": "image_folder", "path": f"s3://{bucket}/photos", "storage_options": s3.options}
-    with pytest.raises(SourceError, match=re.escape(f"dataset 'photos': 's3://{bucket}/photos/cat/../../secret.png' is "
-                                                    f"not a key below 's3://{bucket}/photos'")):
-        load_source(spec, source, 0)
-    s3.client.delete_object(Bucket=bucket, Key="photos/cat/../../secret.png")
-    assert len(load_source(spec, source, 0)) == 8
+    s3.upload_folder(tmp_path / "local", bucket, prefix="data")
+    victim = data_file(kind, tmp_path / "local")
+    key = f"data/{victim.parent.relative_to(tmp_path / 'local').as_posix()}/../../secret{victim.suffix}"
+    s3.client.put_object(Bucket=bucket, Key=key, Body=victim.read_bytes())
+    source = {**local, "path": f"s3://{bucket}/data", "storage_options": s3.options}
+    error = assert_nothing_cached(spec, source, tmp_path / "cache")
+    assert f"dataset {spec.name!r}: 's3://{bucket}/{key}' is not a key below 's3://{bucket}/data'" in str(error), str(error)
+    s3.client.delete_object(Bucket=bucket, Key=key)
+    assert len(load_source(spec, source, 0)) == len(load_source(spec, local, 0))
+    record("object key with '..'", kind, "refused")

@@ -18,6 +18,7 @@ from omnivec2.data.sources.image_files import decode_frame
 from omnivec2.data.sources.image_decode import decode_image
 from omnivec2.data.sources.wav import read_wav
 from tests.default_suite import default_dataset
+from tests.omnivec2.data.fault_table import record
 
 
 def escape_cases(tmp_path):
@@ -40,6 +41,7 @@ def test_a_listed_path_that_climbs_out_of_the_dataset_is_refused(tmp_path, case)
                 f"'{tmp_path}")
     with pytest.raises(SourceError, match=re.escape(expected) + ".*must stay inside the dataset folder"):
         load_source(default_dataset(modality), source, 0)
+    record("path in a CSV that climbs out ('..')", source["kind"], "refused")  # refused while reading: nothing cached
 
 
 def test_an_absolute_path_in_a_label_csv_needs_an_explicit_opt_in(tmp_path):

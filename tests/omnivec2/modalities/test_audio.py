@@ -18,6 +18,7 @@ from omnivec2.validation import validate_sample_table
 from tests.default_suite import DATASETS
 from omnivec2.tokens.spectrogram import LOG_FLOOR, LogMelPatches, hz_to_mel, mel_centres, mel_filterbank
 from tests.s3_server import upload_folder  # the `s3` fixture comes from tests/conftest.py
+from tests.omnivec2.data.skipped_files import assert_file_set_aside
 
 SPEC = DATASETS["audio"]
 
@@ -188,9 +189,15 @@ def test_esc50_at_its_real_shape_five_second_stereo_clips_at_44k1_into_sixteen_k
     assert np.all(waves["4-100-A-33"][48000:] == 0.0) and np.abs(waves["4-100-A-33"][:47900]).max() > 0.45
 
 
+@pytest.mark.parametrize("content", [b"", b"RIFF\x10\x00\x00\x00WAVEfmt "], ids=["empty", "truncated header"])
+def test_an_esc50_clip_that_does_not_decode_is_named_and_set_aside(tmp_path, content):
+    write_esc50(tmp_path, esc50_rows())
+    (tmp_path / "audio" / "1-2-A-2.wav").write_bytes(content)
+    assert_file_set_aside(SPEC, {"kind": "esc50", "path": str(tmp_path)}, "1-2-A-2",
+                          rf"{tmp_path}/audio/1-2-A-2\.wav: not a readable PCM WAV")
+
+
 @pytest.mark.parametrize("damage, message", [
-    (lambda root: (root / "audio" / "1-2-A-2.wav").write_bytes(b""), r"1-2-A-2\.wav: not a readable PCM WAV"),
-    (lambda root: (root / "audio" / "1-2-A-2.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt "), r"1-2-A-2\.wav: not a readable PCM WAV"),
     (lambda root: (root / "audio" / "1-2-A-2.wav").unlink(), r"cannot read .*1-2-A-2\.wav"),
     (lambda root: (root / "meta" / "esc50.csv").write_text("filename,target\nx.wav,1\n"), r"lacks column\(s\) \['fold'\]"),
     (lambda root: (root / "meta" / "esc50.csv").write_text(""), r"cannot parse .*esc50\.csv"),

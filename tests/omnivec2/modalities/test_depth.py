@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import omnivec2.modalities  # noqa: F401  (first: registers the modality's source kinds)
+from tests.omnivec2.data.skipped_files import assert_file_set_aside
 
 
 import numpy as np
@@ -114,11 +115,10 @@ def test_depth_folder_reads_png_and_npy_with_label_maps(tmp_path):
 
 
 @pytest.mark.parametrize("content, expected", [(b"", "empty file"), (b"\x89PNG\r\n\x1a\nbroken", "not a decodable PNG")])
-def test_depth_folder_bad_frame_names_modality_and_file(tmp_path, content, expected):
-    _write_nyu(tmp_path)
+def test_depth_folder_bad_frame_is_named_and_set_aside(tmp_path, content, expected):
+    source = _write_nyu(tmp_path)
     (tmp_path / "depth" / "frame001.png").write_bytes(content)
-    with pytest.raises(SourceError, match=rf"dataset 'depth': .*frame001\.png: {expected}"):
-        load_source(SPEC, {"kind": "depth_folder", "path": str(tmp_path)}, seed=0)
+    assert_file_set_aside(SPEC, source, "frame001", rf"{tmp_path}/depth/frame001\.png: {expected}")
 
 
 def test_depth_folder_missing_label_map(tmp_path):

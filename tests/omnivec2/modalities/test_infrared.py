@@ -15,6 +15,7 @@ from omnivec2.data.embedded.inventor_thermal import MAX_COUNT, band_radiance, ra
 from tests.default_suite import DATASETS
 from omnivec2.tokens.cache import build_token_cache, read_token_split
 from omnivec2.validation import validate_sample_table
+from tests.omnivec2.data.skipped_files import assert_file_set_aside
 
 SPEC = DATASETS["infrared"]
 
@@ -96,11 +97,10 @@ def test_thermal_folder_reads_16_bit_png_and_npy(tmp_path):
 
 
 @pytest.mark.parametrize("content, expected", [(b"", "empty file"), (b"\x89PNG\r\n\x1a\ntruncated", "not a decodable PNG")])
-def test_thermal_folder_bad_frame_names_modality_and_file(tmp_path, content, expected):
+def test_thermal_folder_bad_frame_is_named_and_set_aside(tmp_path, content, expected):
     source = _write_folder(tmp_path)
     (tmp_path / "on" / "train" / "bad.png").write_bytes(content)
-    with pytest.raises(SourceError, match=rf"dataset 'infrared': .*on/train/bad\.png: {expected}"):
-        load_source(SPEC, source, seed=0)
+    assert_file_set_aside(SPEC, source, "on/train/bad", rf"{tmp_path}/on/train/bad\.png: {expected}")
 
 
 def test_thermal_folder_unknown_task(tmp_path):

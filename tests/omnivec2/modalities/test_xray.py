@@ -13,6 +13,7 @@ from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source
 from tests.default_suite import DATASETS
 from omnivec2.validation import validate_sample_table
+from tests.omnivec2.data.skipped_files import assert_file_set_aside
 
 SPEC = DATASETS["xray"]
 
@@ -99,12 +100,21 @@ def test_png_folder_reader_over_fsspec_with_16_bit_pngs():
 
 
 @pytest.mark.parametrize("content, message", [(b"", "empty file"), (b"\x89PNG\r\n\x1a\nnot really", "not a decodable PNG")])
-def test_png_folder_reader_rejects_empty_and_undecodable_files(tmp_path, content, message):
-    write_png(tmp_path / "absent" / "good.png", np.zeros((64, 64), np.uint8))
-    (tmp_path / "present").mkdir()
+def test_png_folder_reader_sets_empty_and_undecodable_files_aside_by_name(tmp_path, content, message):
+    for cls in ("absent", "present"):
+        for i in range(4):
+            write_png(tmp_path / cls / f"good{i}.png", np.zeros((64, 64), np.uint8))
     (tmp_path / "present" / "bad.png").write_bytes(content)
-    with pytest.raises(SourceError, match=rf"dataset 'xray': .*present/bad.png: {message}"):
-        load_source(SPEC, {"kind": "png_folder", "path": str(tmp_path)}, 0)
+    source = {"kind": "png_folder", "path": str(tmp_path)}
+    assert_file_set_aside(SPEC, source, "xray-present-bad", rf"{tmp_path}/present/bad.png: {message}")
+    for good in (tmp_path / "absent").glob("good*.png"):
+        good.write_bytes(content)  # none left of one class, and one bad file of the other
+    assert len(load_source(SPEC, source, 0)) == 9
+    for good in (tmp_path / "present").glob("good*.png"):
+        good.write_bytes(content)  # no file decodes: nothing to set aside, the reading stops
+    with pytest.raises(SourceError, match=rf"dataset 'xray': none of the 9 image files could be decoded \(first: "
+                                          rf".*/absent/good0.png: {message}"):
+        load_source(SPEC, source, 0)
 
 
 def test_png_folder_reader_rejects_unknown_classes_and_empty_trees(tmp_path):

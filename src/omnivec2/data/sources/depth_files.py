@@ -8,8 +8,9 @@
 
 Frames are centre-cropped to a square and resized (nearest) to the payload size, depth divided
 by `max_depth` (metres, default 10) and clipped to [0, 1]. Without a split column the split is
-stratified by category from `seed`. A missing, empty or undecodable frame raises `SourceError`
-naming the modality and the file.
+stratified by category from `seed` (over every listed frame). An empty or undecodable frame, non-finite
+depth, or a label map whose shape differs from its depth frame makes the sample a row validation
+refuses, its problem naming the file (`undecodable`); a missing frame stops the reading.
 """
 
 from __future__ import annotations
@@ -21,25 +22,40 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, contained_path, read_bytes, stratified_splits
+from omnivec2.data.sources.errors import OutsideDatasetError
 from omnivec2.data.sources.limits import SourceLimitError
 from omnivec2.data.sources.image_files import decode_frame, fit_square
+from omnivec2.data.sources.listing import skipped_rows
+from omnivec2.data.sources.undecodable import decode_each
 from omnivec2.datasets.spec import DatasetSpec
 
 
-def _frame(spec: DatasetSpec, base: str, folder: str, name: str, source: dict) -> tuple[np.ndarray, str]:
+def _frame_bytes(spec: DatasetSpec, base: str, folder: str, name: str, source: dict) -> tuple[bytes, str]:
+    """The bytes and path of `<base>/<folder>/<name>.png`, else `.npy`; SourceError when neither is there."""
     for suffix in (".png", ".npy"):
         path = contained_path(spec, f"{base}/{folder}", f"{name}{suffix}", f"{base}/index.csv")
         try:
-            data = read_bytes(spec, path, source)
-        except SourceLimitError:
+            return read_bytes(spec, path, source, inside=base), path
+        except (SourceLimitError, OutsideDatasetError):
             raise
         except SourceError:
             continue
-        try:
-            return decode_frame(data, path), path
-        except ValueError as error:
-            raise SourceError(f"dataset {spec.name!r}: {error}") from None
     raise SourceError(f"dataset {spec.name!r}: no {base}/{folder}/{name}.png or .npy")
+
+
+def _sample(spec: DatasetSpec, files: tuple, size: int, scale: float, max_depth: float) -> tuple[np.ndarray, np.ndarray]:
+    """((depth bytes, path), (label bytes, path)) -> (depth `[S, S]` float32 in [0, 1], object mask `[S, S]`
+    uint8); ValueError naming the file when one does not decode, holds non-finite depth or the two differ in shape."""
+    (depth_data, path), (label_data, label_path) = files
+    depth = decode_frame(depth_data, path)
+    metres = depth.astype(np.float64) / (scale if path.endswith(".png") else 1.0)
+    if not np.isfinite(metres).all():
+        raise ValueError(f"{path}: non-finite depth values")
+    labels = decode_frame(label_data, label_path)
+    if labels.shape != depth.shape:
+        raise ValueError(f"{label_path} is {labels.shape}, its depth frame {depth.shape}")
+    return (np.clip(fit_square(metres, size) / max_depth, 0.0, 1.0).astype(np.float32),
+            (fit_square(labels, size) > 0).astype(np.uint8))
 
 
 def load_depth_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
@@ -48,7 +64,7 @@ def load_depth_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
         raise SourceError(f"dataset {spec.name!r}: a depth_folder source needs 'path'")
     base = str(source["path"]).rstrip("/")
     try:
-        index = pd.read_csv(io.BytesIO(read_bytes(spec, f"{base}/index.csv", source)), dtype=str)
+        index = pd.read_csv(io.BytesIO(read_bytes(spec, f"{base}/index.csv", source, inside=base)), dtype=str)
     except SourceError:
         raise
     except Exception as error:
@@ -58,19 +74,15 @@ def load_depth_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
         raise SourceError(f"dataset {spec.name!r}: {base}/index.csv needs rows and columns name, category; lacks {sorted(missing)}")
     size = int(spec.payload.shape[0])
     scale, max_depth = float(source.get("depth_scale", 1000.0)), float(source.get("max_depth", 10.0))
-    frames, masks = [], []
-    for name in index["name"]:
-        depth, path = _frame(spec, base, "depth", name, source)
-        metres = depth.astype(np.float64) / (scale if path.endswith(".png") else 1.0)
-        if not np.isfinite(metres).all():
-            raise SourceError(f"dataset {spec.name!r}: {path}: non-finite depth values")
-        labels, label_path = _frame(spec, base, "labels", name, source)
-        if labels.shape != depth.shape:
-            raise SourceError(f"dataset {spec.name!r}: {label_path} is {labels.shape}, its depth frame {depth.shape}")
-        frames.append(np.clip(fit_square(metres, size) / max_depth, 0.0, 1.0).astype(np.float32))
-        masks.append((fit_square(labels, size) > 0).astype(np.uint8))
+    names = index["name"].tolist()
+    decoded = decode_each(spec, names, lambda name: (_frame_bytes(spec, base, "depth", name, source),
+                                                      _frame_bytes(spec, base, "labels", name, source)),
+                          lambda name, files: _sample(spec, files, size, scale, max_depth), "frames")
     classification = next(t for t in spec.tasks if t.kind == "classification")
     targets = class_indices(spec, index["category"].to_numpy(), source.get("classes"), f"{base}/index.csv")
     splits = index["split"].to_numpy() if "split" in index.columns else stratified_splits(targets, seed)
-    return build_sample_table(index["name"].tolist(), list(splits), frames,
-                              {classification.name: targets, "object_mask": masks})
+    kept = decoded.kept
+    table = build_sample_table([names[i] for i in kept], list(np.asarray(splits, dtype=object)[kept]),
+                               [frame for frame, _ in decoded.values],
+                               {classification.name: targets[kept], "object_mask": [mask for _, mask in decoded.values]})
+    return skipped_rows(spec, table, [(names[i], str(splits[i]), why) for i, why in decoded.problems.items()])

@@ -11,7 +11,9 @@ tasks: {category: {num_classes: 50}}}`.
 
 Each WAV (integer PCM, any channel count) is averaged to mono, resampled to the dataset's
 `sample_rate` by polyphase filtering (`wav.resample`: 44.1 -> 16 kHz is up 160, down 441) and
-cropped (start kept) or zero-padded to the payload length, `sample_rate * seconds`.
+cropped (start kept) or zero-padded to the payload length, `sample_rate * seconds`. A clip that cannot
+be decoded is a row validation refuses, its problem naming the file (`undecodable`); a clip the CSV
+names that is missing, or that resolves outside the folder, stops the reading.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from omnivec2.data.sources.common import (
     read_bytes,
     target_name,
 )
+from omnivec2.data.sources.listing import skipped_rows
+from omnivec2.data.sources.undecodable import decode_each
 from omnivec2.data.sources.wav import fit_length, read_wav, resample
 from omnivec2.datasets.spec import DatasetSpec
 
@@ -40,7 +44,7 @@ COLUMNS = ("filename", "fold", "target")
 def read_meta(spec: DatasetSpec, root: str, source: dict) -> pd.DataFrame:
     path = f"{root}/{source.get('meta', META)}"
     try:
-        meta = pd.read_csv(io.BytesIO(read_bytes(spec, path, source)), encoding="utf-8")
+        meta = pd.read_csv(io.BytesIO(read_bytes(spec, path, source, inside=root)), encoding="utf-8")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise SourceError(f"dataset {spec.name!r}: cannot parse {path!r} ({type(error).__name__}: {error})") from None
     missing = [c for c in COLUMNS if c not in meta.columns]
@@ -64,20 +68,23 @@ def load_esc50_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
     rate, length = int(spec.settings["sample_rate"]), int(spec.payload.shape[0])
     test_fold, val_fold = source.get("test_fold", 5), source.get("val_fold", 4)
 
-    waves = []
-    for filename in meta["filename"].astype(str):
-        path = contained_path(spec, f"{root}/audio", filename, f"{root}/{META}")
-        try:
-            wave_, clip_rate = read_wav(read_bytes(spec, path, source), path)
-        except ValueError as error:
-            if isinstance(error, SourceError):
-                raise
-            raise SourceError(f"dataset {spec.name!r}: {error}") from None
-        waves.append(fit_length(resample(wave_, clip_rate, rate), length))
+    names = meta["filename"].astype(str).tolist()
+    paths = [contained_path(spec, f"{root}/audio", name, f"{root}/{META}") for name in names]
+    decoded = decode_each(spec, range(len(paths)), lambda i: read_bytes(spec, paths[i], source, inside=root),
+                          lambda i, data: _wave(data, paths[i], rate, length), "clips")
 
     folds = pd.to_numeric(meta["fold"], errors="coerce")
-    splits = np.where(folds == test_fold, "test", np.where(folds == val_fold, "val", "train")).tolist()
+    splits = np.where(folds == test_fold, "test", np.where(folds == val_fold, "val", "train"))
     labels = class_indices(spec, meta["target"].to_numpy(), source.get("classes"), f"{root}/{META}")
     check_class_range(spec, labels, f"{root}/{META}")
-    ids = [name[:-4] if name.lower().endswith(".wav") else name for name in meta["filename"].astype(str)]
-    return build_sample_table(ids, splits, waves, {target_name(spec): labels})
+    ids = [name[:-4] if name.lower().endswith(".wav") else name for name in names]
+    kept = decoded.kept
+    table = build_sample_table([ids[i] for i in kept], splits[kept].tolist(), decoded.values,
+                               {target_name(spec): labels[kept]})
+    return skipped_rows(spec, table, [(ids[i], str(splits[i]), why) for i, why in decoded.problems.items()])
+
+
+def _wave(data: bytes, path: str, rate: int, length: int) -> np.ndarray:
+    """WAV bytes -> mono float32 `[length]` at `rate` (ValueError naming `path` if undecodable)."""
+    wave_, clip_rate = read_wav(data, path)
+    return fit_length(resample(wave_, clip_rate, rate), length)

@@ -25,6 +25,7 @@ from pathlib import PurePosixPath
 import numpy as np
 
 from omnivec2.data.sources.common import SourceError, open_image_checked
+from omnivec2.data.sources.image_files import image_error_text
 from omnivec2.datasets.spec import DatasetSpec
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff")
@@ -61,7 +62,8 @@ def decode_image(spec: DatasetSpec, data: bytes, where: str, intensity_scale: fl
                 planes = unit_planes(ImageOps.exif_transpose(image), channels)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as error:
         suffix = PurePosixPath(where).suffix.lstrip(".").upper()
-        raise SourceError(f"dataset {spec.name!r}: {where}: not a decodable {suffix or 'image'} file ({error})") from None
+        raise SourceError(f"dataset {spec.name!r}: {where}: not a decodable {suffix or 'image'} file "
+                          f"({image_error_text(error)})") from None
     pixels = resize(planes, height, width) * float(intensity_scale)
     return (pixels[0] if channels == 1 else pixels).astype(np.float32)
 

@@ -28,12 +28,20 @@ def decode_frame(data: bytes, name: str) -> np.ndarray:
                 image.load()
                 array = np.array(image)
         except (UnidentifiedImageError, OSError, SyntaxError) as error:
-            raise ValueError(f"{name}: not a decodable PNG ({error})") from None
+            raise ValueError(f"{name}: not a decodable PNG ({image_error_text(error)})") from None
     if array.ndim == 3 and array.shape[-1] in (3, 4) and not name.lower().endswith(".npy"):
         array = array[..., :3].mean(axis=-1)  # an RGB(A) PNG of a grey frame
     if array.ndim != 2 or array.size == 0 or array.dtype.kind not in "fiub":
         raise ValueError(f"{name}: expected a 2-D numeric frame, got {array.dtype} {array.shape}")
     return array
+
+
+def image_error_text(error: Exception) -> str:
+    """Pillow's error as report text: "cannot identify image file <_io.BytesIO object at 0x...>" names a
+    memory address that would differ between runs of an otherwise identical report."""
+    from PIL import UnidentifiedImageError
+
+    return "no image format recognised in its bytes" if isinstance(error, UnidentifiedImageError) else str(error)
 
 
 def fit_square(array: np.ndarray, size: int) -> np.ndarray:

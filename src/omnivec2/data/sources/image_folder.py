@@ -9,7 +9,9 @@ Files are listed by extension (`IMAGE_SUFFIXES`, any case) with `listing.list_fo
 inside the folder (a symbolic link out of it is refused, not followed); hidden files and folders
 (`.DS_Store`, `.ipynb_checkpoints/`) are ignored, and any other file becomes a row that validation
 refuses by name (`listing.skipped_rows`: `fail` mode stops, `quarantine` counts and names it) rather
-than being dropped unseen. An image that cannot be decoded stops the reading with a SourceError naming it. Each image is decoded to the dataset's declared payload (`[H, W]` grey
+than being dropped unseen. An image that cannot be decoded (empty, truncated, not what its suffix says)
+is such a row too, its problem naming the file (`undecodable.decode_each`); each file is read with the
+containment check made again on the open file. Each image is decoded to the dataset's declared payload (`[H, W]` grey
 or `[3, H, W]` RGB at the `size` setting, see `image_decode`) with values in
 [0, `intensity_scale`] (default 1.0; 6.0 for X-ray datasets, the range of the generated
 radiographs' line integrals, so bone stays bright). Classes: `source["classes"]`, else the task's
@@ -25,6 +27,7 @@ from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits, target_name
 from omnivec2.data.sources.listing import list_folder, relative_id, skipped_rows, unsupported
 from omnivec2.data.sources.image_decode import IMAGE_SUFFIXES, decode_image
+from omnivec2.data.sources.undecodable import decode_each
 from omnivec2.datasets.spec import DatasetSpec
 
 SPLIT_FOLDERS = ("train", "val", "test")
@@ -52,16 +55,22 @@ def load_image_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
     given_splits = all(p[0] in SPLIT_FOLDERS and len(p) >= 3 for p in parts)
     labels = [p[1] if given_splits else p[0] for p in parts]
     targets = class_indices(spec, labels, source.get("classes"), str(source["path"]))  # else the task's classes
-    images = [decode_image(spec, read_bytes(spec, listing.path(r), source), listing.path(r), scale) for r in relative]
+    decoded = decode_each(spec, relative, lambda r: read_bytes(spec, listing.path(r), source, inside=listing.url),
+                          lambda r, data: decode_image(spec, data, listing.path(r), scale), "image files")
+    kept = [relative[i] for i in decoded.kept]
     if given_splits:
-        splits = [p[0] for p in parts]
+        splits = [r.split("/")[0] for r in kept]
     else:
-        splits = list(stratified_splits(targets, seed, val=source.get("val_fraction", 0.1), test=source.get("test_fraction", 0.2)))
+        splits = list(stratified_splits(targets[decoded.kept], seed, val=source.get("val_fraction", 0.1),
+                                        test=source.get("test_fraction", 0.2)))
     prefix = source.get("id_prefix", spec.name)
     sample_id = (lambda r: f"{prefix}-{relative_id(r).replace('/', '-')}")
-    table = build_sample_table([sample_id(r) for r in relative], splits, images, {target_name(spec): targets})
-    skipped = [(f"{prefix}-{r.replace('/', '-')}", r.split("/")[0] if given_splits and "/" in r else "train", why)
-               for r, why in unsupported(listing, IMAGE_SUFFIXES) if "/" in r]
+    table = build_sample_table([sample_id(r) for r in kept], splits, decoded.values,
+                               {target_name(spec): targets[decoded.kept]})
+    given = (lambda r: r.split("/")[0] if given_splits and "/" in r else "train")
+    skipped = [(sample_id(relative[i]), given(relative[i]), why) for i, why in decoded.problems.items()]
+    skipped += [(f"{prefix}-{r.replace('/', '-')}", given(r), why)
+                for r, why in unsupported(listing, IMAGE_SUFFIXES) if "/" in r]
     skipped += [(f"{prefix}-{r}", "train", f"{listing.path(r)}: not in a class folder (<class>/<file>), not read")
                 for r in loose]
     return skipped_rows(spec, table, skipped)

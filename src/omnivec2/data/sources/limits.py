@@ -11,7 +11,7 @@ what the modalities keep, so only a damaged or hostile file reaches it):
 * `max_points` (10 000 000): vertices of one point-cloud file (`point_folder`).
 
 `reading(spec, source)` holds them (and the byte count so far) while `load_source` runs the reader,
-so the shared helpers (`common.read_bytes`, the parsers) check them without every call passing them.
+so the shared helpers (`files.read_bytes`, the parsers) check them without every call passing them.
 It also collects the dataset-level notes a reader leaves (labels it normalised): `load_source` puts
 them in the table's `source_note` column, and validation lists them in its report.
 """
@@ -23,7 +23,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from omnivec2.data.sources.common import SourceError
+from omnivec2.data.sources.errors import SourceError
 
 LIMITS = {
     "max_file_bytes": 1 << 30,

@@ -1,10 +1,13 @@
 """Reading a dataset folder without leaving it, and without dropping a file unseen.
 
 * `check_inside`: the one containment check for every path a reader is about to read, whether it found
-  the path by listing a folder or a user's CSV named it (`common.contained_path`). Locally the path is
+  the path by listing a folder or a user's CSV named it (`named_paths.contained_path`). Locally the path is
   resolved (`os.path.realpath`: symbolic links, `..`) and must stay below the resolved dataset root, so
   a link to a file or folder outside the dataset is refused, not followed. An object store has no links
   and no `..`: a key with a `..` segment is refused (a tool that normalises keys would read elsewhere).
+* `read_inside`: reading a local file checks again, on the file actually opened, that it lies inside
+  the root (a link swapped in after the listing is refused, not followed; `files.read_bytes(...,
+  inside=root)` uses it, and checks object-store keys again).
 * `list_folder`: the files below a dataset folder (hidden files and folders such as `.DS_Store` or
   `.ipynb_checkpoints/` aside), each checked, split into those with a suffix the reader decodes and
   the others.
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from omnivec2.data.sources.errors import OutsideDatasetError
 from omnivec2.datasets.spec import DatasetSpec
 
 SKIPPED_LABEL = -1  # the label of a row that stands for a file not read (outside every class)
@@ -34,20 +38,47 @@ def is_local(path: str) -> bool:
 def check_inside(spec: DatasetSpec, root: str, path: str, where: str | None = None) -> None:
     """Refuse `path` unless it resolves to `root` or below it; SourceError naming the file (and `where`
     it was listed, when given)."""
-    from omnivec2.data.sources.common import SourceError
-
     listed = f" (listed in {where})" if where else ""
     if not is_local(path):
         relative = str(path)[len(str(root).rstrip("/")) + 1 :] if str(path).startswith(str(root)) else str(path)
         if ".." in relative.replace("\\", "/").split("/") or not str(path).startswith(str(root).rstrip("/") + "/"):
-            raise SourceError(f"dataset {spec.name!r}: {path!r}{listed} is not a key below {root!r} (a '..' "
+            raise OutsideDatasetError(f"dataset {spec.name!r}: {path!r}{listed} is not a key below {root!r} (a '..' "
                               "segment or another prefix); refused")
         return
-    strip = (lambda p: p[len("file://"):] if p.startswith("file://") else p)
-    base, target = os.path.realpath(strip(str(root))), os.path.realpath(strip(str(path)))
+    _refuse_outside(spec, path, os.path.realpath(_strip(str(path))), os.path.realpath(_strip(str(root))), listed)
+
+
+def read_inside(spec: DatasetSpec, root: str, path: str, size: int) -> bytes:
+    """At most `size` bytes of the local file `path`, refused unless the file actually opened lies inside
+    `root`: the check is made on the open file (`/proc/self/fd`, else its device and inode against the
+    resolved path's), so a symbolic link swapped in after the listing, or between a check and the
+    open, is never followed out. SourceError naming the file; OSError as `open` raises it."""
+    local = _strip(str(path))
+    with open(local, "rb") as handle:
+        _refuse_outside(spec, path, _opened_path(handle.fileno(), local), os.path.realpath(_strip(str(root))), "")
+        return handle.read(size)
+
+
+def _opened_path(fd: int, local: str) -> str:
+    """The real path of the open file `fd` (opened from `local`)."""
+    proc = f"/proc/self/fd/{fd}"
+    if os.path.islink(proc):
+        return os.readlink(proc)
+    resolved = os.path.realpath(local)
+    opened, named = os.fstat(fd), os.stat(resolved)
+    if (opened.st_dev, opened.st_ino) != (named.st_dev, named.st_ino):
+        return f"<not {resolved}: the file changed while it was opened>"
+    return resolved
+
+
+def _refuse_outside(spec: DatasetSpec, path: str, target: str, base: str, listed: str) -> None:
     if target != base and not target.startswith(base.rstrip(os.sep) + os.sep):
-        raise SourceError(f"dataset {spec.name!r}: {path!r}{listed} resolves to {target!r}, outside the dataset "
+        raise OutsideDatasetError(f"dataset {spec.name!r}: {path!r}{listed} resolves to {target!r}, outside the dataset "
                           f"folder {base!r} (a symbolic link out of it?); refused, links out are not followed")
+
+
+def _strip(path: str) -> str:
+    return path[len("file://"):] if path.startswith("file://") else path
 
 
 @dataclass
@@ -69,7 +100,7 @@ def list_folder(spec: DatasetSpec, path: str, source: dict, suffixes: tuple[str,
     suffix (any case); SourceError if the folder cannot be listed or a file resolves outside it."""
     import fsspec
 
-    from omnivec2.data.sources.common import SourceError
+    from omnivec2.data.sources.errors import SourceError
 
     url = str(path).rstrip("/")
     try:

@@ -12,9 +12,9 @@ Meshes with faces are sampled uniformly on their surface (area-weighted, seeded 
 the file's relative path); vertex-only sets are resampled deterministically (`mesh_sampling.resample`).
 Every cloud is centred and scaled into the unit sphere, `points` points each (default 1024).
 Without split folders the split is stratified by class from `seed`. `sample_id` is the path
-relative to `<path>` without the suffix. A file that is empty, truncated or not decodable raises
-`SourceError` naming the modality and the file (and the face or vertex line at fault); so does one of
-more than `max_points` vertices. Files are listed with `listing.list_folder` (links out of the folder
+relative to `<path>` without the suffix. A file that is empty, truncated or not decodable becomes a
+row validation refuses, its problem naming the file (and the face or vertex line at fault;
+`undecodable`); one of more than `max_points` vertices stops the reading (SourceLimitError). Files are listed with `listing.list_folder` (links out of the folder
 refused); other files, and files outside a class folder, become rows validation refuses by name.
 """
 
@@ -28,8 +28,9 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits, target_name
-from omnivec2.data.sources.limits import limit
+from omnivec2.data.sources.limits import SourceLimitError, current_dataset, limit
 from omnivec2.data.sources.listing import list_folder, skipped_rows, unsupported
+from omnivec2.data.sources.undecodable import decode_each
 from omnivec2.data.embedded.mesh_sampling import resample, sample_surface, to_unit_sphere, triangle_areas
 from omnivec2.datasets.spec import DatasetSpec
 
@@ -47,12 +48,13 @@ def parse_off(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
     body = lines[1:] if lines[0][3:].split() else lines[2:]
     try:
         nv, nf = int(head[0]), int(head[1])
-        if nv > limit("max_points"):
-            raise ValueError(f"header declares {nv} vertices, over the source's max_points ({limit('max_points')})")
+        _check_points(name, nv, f"header declares {nv} vertices")
         if len(body) < nv + nf:
             raise ValueError(f"{len(body)} data lines, header promises {nv} vertices and {nf} faces (truncated?)")
         vertices = _vertices([l.split() for l in body[:nv]])
         triangles = _fan_faces([l.split() for l in body[nv : nv + nf]], nv)
+    except SourceLimitError:
+        raise
     except (ValueError, IndexError) as error:
         raise ValueError(f"{name}: {error}") from None
     return vertices, triangles
@@ -86,18 +88,26 @@ def parse_ply(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
                 raise ValueError(f"{len(chunk)} {element} lines, header promises {count} (truncated?)")
             at += count
             if element == "vertex":
-                if count > limit("max_points"):
-                    raise ValueError(f"header declares {count} vertices, over the source's max_points "
-                                     f"({limit('max_points')})")
+                _check_points(name, count, f"header declares {count} vertices")
                 columns = tuple(properties.index(axis) for axis in ("x", "y", "z"))
                 vertices = _vertices(chunk, columns)
             elif element == "face":
                 triangles = _fan_faces(chunk, len(vertices) if vertices is not None else 0)
+    except SourceLimitError:
+        raise
     except (ValueError, IndexError) as error:
         raise ValueError(f"{name}: {error}") from None
     if vertices is None:
         raise ValueError(f"{name}: PLY without an 'element vertex'")
     return vertices, triangles
+
+
+def _check_points(name: str, count: int, what: str) -> None:
+    """SourceLimitError naming the dataset and file past the source's `max_points` (a limit stops the
+    reading: see `undecodable`)."""
+    if count > limit("max_points"):
+        raise SourceLimitError(f"dataset {current_dataset() or '?'!r}: {name}: {what}, over the "
+                               f"source's max_points ({limit('max_points')}); raise it if the cloud is genuine")
 
 
 def _fan_faces(rows: list[list[str]], nv: int) -> np.ndarray:
@@ -150,9 +160,7 @@ def read_point_file(data: bytes, name: str, points: int, rng: np.random.Generato
             raise ValueError(f"{name}: not ASCII text ({error.reason})") from None
     if len(vertices) == 0:
         raise ValueError(f"{name}: no vertices")
-    if len(vertices) > limit("max_points"):
-        raise ValueError(f"{name}: {len(vertices)} points, over the source's max_points ({limit('max_points')}); "
-                         "raise it if the cloud is genuine")
+    _check_points(name, len(vertices), f"{len(vertices)} points")
     if not np.isfinite(vertices).all():
         raise ValueError(f"{name}: non-finite coordinates")
     if len(triangles) and triangle_areas(vertices, triangles).sum() > 0:
@@ -174,21 +182,17 @@ def load_point_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
                for r in listing.files if "/" not in r] + [(r, "train", why) for r, why in unsupported(listing, SUFFIXES)]
     if not relative:
         raise SourceError(f"dataset {spec.name!r}: no {'/'.join(SUFFIXES)} files in class folders under {path!r}")
-    clouds, labels, ids, given_splits = [], [], [], []
-    for rel in relative:
-        parts = rel.split("/")
-        file_path = listing.path(rel)
-        rng = np.random.default_rng([seed, zlib.crc32(rel.encode())])
-        try:
-            clouds.append(read_point_file(read_bytes(spec, file_path, source), file_path, points, rng))
-        except ValueError as error:
-            if isinstance(error, SourceError):
-                raise
-            raise SourceError(f"dataset {spec.name!r}: {error}") from None
-        labels.append(parts[0])
-        ids.append(rel[: rel.rfind(".")])
-        given_splits.append(parts[1] if len(parts) > 2 and parts[1] in SPLIT_FOLDERS else None)
-    targets = class_indices(spec, labels, source.get("classes"), path)
+    seeded = (lambda rel: np.random.default_rng([seed, zlib.crc32(rel.encode())]))
+    decoded = decode_each(spec, relative, lambda rel: read_bytes(spec, listing.path(rel), source, inside=listing.url),
+                          lambda rel, data: read_point_file(data, listing.path(rel), points, seeded(rel)),
+                          "point files")
+    skipped += [(relative[i][: relative[i].rfind(".")], _given_split(relative[i]) or "train", why)
+                for i, why in decoded.problems.items()]
+    # classes from every class folder (a class whose files all fail keeps its index), targets of the kept files
+    targets = class_indices(spec, [rel.split("/")[0] for rel in relative], source.get("classes"), path)[decoded.kept]
+    relative, clouds = [relative[i] for i in decoded.kept], decoded.values
+    ids = [rel[: rel.rfind(".")] for rel in relative]
+    given_splits = [_given_split(rel) for rel in relative]
     if all(s is not None for s in given_splits):
         splits = np.array(given_splits, dtype=object)
         if "val" not in set(splits):  # ModelNet has train/test only: a stratified val from train
@@ -199,3 +203,9 @@ def load_point_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
         splits = stratified_splits(targets, seed)
     table = build_sample_table(ids, list(splits), clouds, {target_name(spec): targets})
     return skipped_rows(spec, table, skipped)
+
+
+def _given_split(relative: str) -> str | None:
+    """The split folder of `<class>/<split>/<name>`, None without one."""
+    parts = relative.split("/")
+    return parts[1] if len(parts) > 2 and parts[1] in SPLIT_FOLDERS else None

@@ -6,8 +6,9 @@
 resized (nearest) to the payload size, multiplied by `scale` (default 1; e.g. 16383/65535 to bring
 full-range 16-bit frames to 14 bits). The folder name is the label of task `task` (default the
 modality's first task); the modality's other tasks, which the folder does not label, are set to 0.
-Without split folders the split is stratified from `seed`. An empty or undecodable frame raises
-`SourceError` naming the modality and the file.
+Without split folders the split is stratified from `seed`. An empty or undecodable frame is a row
+validation refuses, its problem naming the file (`undecodable`); other files, and files outside a
+class folder, are such rows too (`listing.skipped_rows`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits
 from omnivec2.data.sources.listing import list_folder, skipped_rows, unsupported
 from omnivec2.data.sources.image_files import FRAME_SUFFIXES, decode_frame, fit_square
+from omnivec2.data.sources.undecodable import decode_each
 from omnivec2.datasets.spec import DatasetSpec
 
 SPLIT_FOLDERS = ("train", "val", "test")
@@ -40,21 +42,16 @@ def load_thermal_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFr
     if not relative:
         raise SourceError(f"dataset {spec.name!r}: no .png/.npy frames in class folders under {path!r}")
     size, scale = int(spec.payload.shape[0]), float(source.get("scale", 1.0))
-    frames, labels, ids, given = [], [], [], []
-    for rel in relative:
-        file_path = listing.path(rel)
-        try:
-            frame = decode_frame(read_bytes(spec, file_path, source), file_path)
-        except SourceError:
-            raise
-        except ValueError as error:
-            raise SourceError(f"dataset {spec.name!r}: {error}") from None
-        frames.append((fit_square(frame.astype(np.float64), size) * scale).astype(np.float32))
-        parts = rel.split("/")
-        labels.append(parts[0])
-        ids.append(rel[: rel.rfind(".")])
-        given.append(parts[1] if len(parts) > 2 and parts[1] in SPLIT_FOLDERS else None)
-    targets = class_indices(spec, labels, source.get("classes"), path)
+    decoded = decode_each(spec, relative, lambda rel: read_bytes(spec, listing.path(rel), source, inside=listing.url),
+                          lambda rel, data: decode_frame(data, listing.path(rel)), "frames")
+    split_of = (lambda rel: rel.split("/")[1] if len(rel.split("/")) > 2 and rel.split("/")[1] in SPLIT_FOLDERS else None)
+    skipped += [(relative[i][: relative[i].rfind(".")], split_of(relative[i]) or "train", why)
+                for i, why in decoded.problems.items()]
+    # classes from every class folder (a class whose files all fail keeps its index), targets of the kept files
+    targets = class_indices(spec, [rel.split("/")[0] for rel in relative], source.get("classes"), path)[decoded.kept]
+    relative = [relative[i] for i in decoded.kept]
+    frames = [(fit_square(frame.astype(np.float64), size) * scale).astype(np.float32) for frame in decoded.values]
+    ids, given = [rel[: rel.rfind(".")] for rel in relative], [split_of(rel) for rel in relative]
     splits = given if all(s is not None for s in given) else list(stratified_splits(targets, seed))
     columns = {t.name: (targets if t.name == task else np.zeros(len(targets), np.int64)) for t in spec.tasks}
     return skipped_rows(spec, build_sample_table(ids, splits, frames, columns), skipped)

@@ -92,6 +92,7 @@ def load_tu_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[n, n]` per graph; `sample_id` `<name>-<graph number, 1-based>`."""
     from omnivec2.data.sample_table import build_sample_table
     from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits, target_name
+    from omnivec2.data.sources.errors import OutsideDatasetError
 
     if "path" not in source or "name" not in source:
         raise SourceError(f"dataset {spec.name!r}: a tu source needs 'path' (the folder) and 'name'")
@@ -100,8 +101,8 @@ def load_tu_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     for suffix in ("A", "graph_indicator", "graph_labels", "node_labels", "edge_labels"):
         path = f"{folder}/{name}_{suffix}.txt"
         try:
-            data = read_bytes(spec, path, source)
-        except SourceLimitError:
+            data = read_bytes(spec, path, source, inside=folder)  # no link out of the folder
+        except (SourceLimitError, OutsideDatasetError):
             raise
         except SourceError:
             if suffix in ("node_labels", "edge_labels"):

@@ -9,7 +9,8 @@ Each video is decoded with OpenCV (`opencv-python-headless`; remote files go thr
 local copy, which OpenCV needs), converted to grey, resized to the payload's `[H, W]` with area
 interpolation, and `T` frames are taken at `np.linspace(0, frames - 1, T)` rounded: longer videos
 are subsampled evenly, shorter ones repeat frames (deterministic either way); a video of more than
-`max_frames` frames is refused (from its header, and while decoding). Payload uint8
+`max_frames` frames is refused (from its header, and while decoding). A video that cannot be decoded
+is a row validation refuses, its problem naming the file (`undecodable`). Payload uint8
 `[T, H, W]`. `sample_id` is `<id_prefix>-<file name without extension>`.
 """
 
@@ -23,8 +24,11 @@ import numpy as np
 import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
-from omnivec2.data.sources.common import SourceError, class_indices, contained_path, read_bytes, stratified_splits
+from omnivec2.data.sources.common import (SourceError, class_indices, contained_path, is_absolute_name, read_bytes,
+                                          stratified_splits)
 from omnivec2.data.sources.limits import check_count, limit
+from omnivec2.data.sources.listing import skipped_rows
+from omnivec2.data.sources.undecodable import decode_each
 from omnivec2.datasets.spec import DatasetSpec
 
 
@@ -66,7 +70,8 @@ def load_video_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
     root = str(source["path"]).rstrip("/")
     labels_path = source.get("labels", f"{root}/labels.csv")
     try:
-        table = pd.read_csv(io.BytesIO(read_bytes(spec, labels_path, source)))
+        inside_root = root if "labels" not in source else None  # a labels CSV the user names may lie elsewhere
+        table = pd.read_csv(io.BytesIO(read_bytes(spec, labels_path, source, inside=inside_root)))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise SourceError(f"dataset {spec.name!r}: {labels_path}: not a readable CSV ({error})") from None
     missing = [c for c in ("path", *(t.name for t in spec.tasks)) if c not in table.columns]
@@ -78,10 +83,12 @@ def load_video_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
     classes = source.get("classes", {})
     targets = {t.name: class_indices(spec, table[t.name].tolist(), classes.get(t.name), str(labels_path), t.name)
                for t in spec.tasks}
-    clips = []
-    for name in table["path"].astype(str):
-        path = contained_path(spec, root, name, str(labels_path), allow_outside=bool(source.get("allow_absolute_paths")))
-        clips.append(decode_video(spec, read_bytes(spec, path, source), path, frames, height, width))
+    names = table["path"].astype(str).tolist()
+    paths = [contained_path(spec, root, name, str(labels_path), allow_outside=bool(source.get("allow_absolute_paths")))
+             for name in names]
+    inside = [None if is_absolute_name(name) else root for name in names]  # absolute: allowed outside by the user
+    decoded = decode_each(spec, range(len(paths)), lambda i: read_bytes(spec, paths[i], source, inside=inside[i]),
+                          lambda i, data: decode_video(spec, data, paths[i], frames, height, width), "video files")
     if "split" in table.columns:
         splits = table["split"].astype(str).tolist()
     else:
@@ -89,4 +96,7 @@ def load_video_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
                                         test=source.get("test_fraction", 0.2)))
     prefix = source.get("id_prefix", spec.name)
     ids = [f"{prefix}-{os.path.splitext(os.path.basename(p))[0]}" for p in table["path"].astype(str)]
-    return build_sample_table(ids, splits, clips, targets)
+    kept = decoded.kept
+    samples = build_sample_table([ids[i] for i in kept], [splits[i] for i in kept], decoded.values,
+                                 {task: values[kept] for task, values in targets.items()})
+    return skipped_rows(spec, samples, [(ids[i], splits[i], why) for i, why in decoded.problems.items()])
