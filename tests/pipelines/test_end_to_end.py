@@ -249,7 +249,7 @@ def test_corrupt_input_stops_the_run_at_validation(project):
      "dataset 'tabular', source (sklearn_wine): unknown key(s) ['val_fractoin'] (did you mean 'val_fractoin' -> 'val_fraction'?)"),
     ("  photos:\n    modality: image\n    shape: {size: 16, channels: 1, patch: 2}\n    source: {kind: image_folder, path: PHOTOS}\n"
      "    tasks:\n      species: {classes: [cat, dog]}\n",
-     "dataset 'photos': label 'fox' in"),
+     "dataset 'photos', task 'species': label 'fox' in"),
 ])
 def test_a_bad_dataset_entry_stops_the_run_before_anything_trains(project, tmp_path, entry, message):
     """An entry the configuration check refuses stops `kedro run` before any node runs; labels that
