@@ -3,25 +3,29 @@
 A task that leaves its classes out of the configuration gets them from the labels read here; the
 list is written as `<dataset>_classes` and read back by the next ingestion as
 `<dataset>_classes_before`, so it stays fixed while the data changes (`omnivec2.datasets.classes`).
+A table's category names (the vocabulary of each categorical column) are written as
+`<dataset>_categories` for tokenization, which gives them to the model's tokenizer statistics.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from omnivec2.data.sources import read_source
+from omnivec2.data.sources import read_source_vocabularies
 from omnivec2.datasets import infer_class_lists, resolve_dataset, with_class_lists
 from omnivec2.tracking import log_json_artifact
 from omnivec2.validation import ValidationFailed, validate_sample_table
 from pipelines.hooks import keep_outputs
 
 
-def ingest(dataset: str, entry: dict, seed: int, classes_before: dict) -> tuple[pd.DataFrame, dict]:
+def ingest(dataset: str, entry: dict, seed: int, classes_before: dict) -> tuple[pd.DataFrame, dict, dict]:
     """The dataset's configured source (`datasets.<dataset>.source`) -> (its sample table, the class
-    lists of its tasks that infer them: {task: names in index order}, {} when none does)."""
+    lists of its tasks that infer them: {task: names in index order}, {} when none does, and its
+    category names: {categorical column: names in code order}, {} when it has none)."""
     spec = resolve_dataset(dataset, entry)
-    table, names = read_source(spec, spec.source, seed)
-    return infer_class_lists(spec, table, names, classes_before or {})
+    table, names, categories = read_source_vocabularies(spec, spec.source, seed)
+    table, classes = infer_class_lists(spec, table, names, classes_before or {})
+    return table, classes, categories
 
 
 def validate(dataset: str, entry: dict, samples: pd.DataFrame, classes: dict,

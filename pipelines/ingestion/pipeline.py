@@ -11,7 +11,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             for d in dataset_names()
             for node in (
                 Node(bind(nodes.ingest, d), [f"params:datasets.{d}", "params:ingestion.seed", f"{d}_classes_before"],
-                     [f"{d}_raw_samples", f"{d}_classes"], name=f"ingest_{d}", tags=["ingestion", d]),
+                     [f"{d}_raw_samples", f"{d}_classes", f"{d}_categories"], name=f"ingest_{d}", tags=["ingestion", d]),
                 Node(bind(nodes.validate, d), [f"params:datasets.{d}", f"{d}_raw_samples", f"{d}_classes",
                                                "params:ingestion.validation_mode"],
                      [f"{d}_validated_samples", f"{d}_quarantined_samples", f"{d}_validation_report"],

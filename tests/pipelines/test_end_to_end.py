@@ -20,7 +20,7 @@ import pytest
 from sklearn.datasets import load_wine
 
 from tests.default_suite import DATASETS
-from tests.pipelines import user_datasets
+from tests.pipelines import user_datasets, user_formats
 from tests.pipelines.conftest import PROJECT, kedro
 
 pytestmark = pytest.mark.e2e
@@ -89,6 +89,11 @@ def test_the_report_has_every_task_its_figures_and_a_card_per_dataset(tiny_run):
     # Learning curves: stage 3 validated every task at steps 4, 8 and 12 (tiny preset).
     curves = json.loads((project / "data/08_reporting/learning_curves.json").read_text())
     assert all(len(points) == 3 for points in curves["multitask"].values()) and "learning_curves.png" in report
+    # Class names, not indices: the users' data cards and metrics name their classes.
+    for names in (user_formats.SHAPE_CLASSES, user_formats.ROOM_CLASSES, user_formats.CLIP_CLASSES):
+        assert all(name in report for name in names), names
+    assert set(metrics["tasks"]["clips/motion"]["per_class_recall"]) <= set(user_formats.CLIP_CLASSES)
+    assert set(metrics["tasks"]["rooms/furniture"]["per_class_iou"]) <= set(user_formats.ROOM_MASK)
 
 
 def test_two_image_datasets_share_one_image_projection(tiny_run):
@@ -112,6 +117,13 @@ def test_predictions_answer_every_task_with_the_dataset_s_class_names(tiny_run):
     assert predictions["reviews"]["tasks"]["opinion"]["label"] in user_datasets.REVIEW_CLASSES
     assert predictions["motions"]["tasks"]["gesture"]["label"] in user_datasets.MOTION_CLASSES
     assert predictions["shoppers"]["tasks"]["bought"]["label"] in user_datasets.SHOPPER_CLASSES
+    for dataset, task, names in (("clips", "motion", user_formats.CLIP_CLASSES), ("shapes", "form", user_formats.SHAPE_CLASSES),
+                                 ("rooms", "scene", user_formats.ROOM_CLASSES),
+                                 ("molecules", "solubility", user_formats.MOLECULE_CLASSES)):
+        assert predictions[dataset]["tasks"][task]["label"] in names
+    assert predictions["rooms"]["tasks"]["furniture"]["classes"] == user_formats.ROOM_MASK
+    # The same shoppers row as the user has it (categories by name), through `omnivec2 predict`'s CSV reader.
+    assert predict_shoppers_row_by_name(tiny_run) == predictions["shoppers"]["tasks"]
     from omnivec2.inference import Predictor
 
     photo = next((tiny_run.user_data / "photos/fox").glob("*.png"))
@@ -201,6 +213,23 @@ def predict_one_file_per_modality(project, names: list[str]) -> dict:
     return results
 
 
+def predict_shoppers_row_by_name(tiny_run) -> dict:
+    """The first test row of the users' shoppers table (the one `predict_one_file_per_modality` sent
+    as a cached payload), written as a CSV row with its category names -> the predicted tasks."""
+    from omnivec2.inference import Predictor
+
+    project = tiny_run.project
+    samples = pd.read_parquet(project / "data/02_intermediate/shoppers/samples.parquet")
+    sample = samples[samples["split"] == "test"].iloc[0]["sample_id"]
+    source = tiny_run.user["shoppers"]["source"]
+    raw = pd.read_csv(source["path"], sep=source["separator"], decimal=source["decimal"], encoding=source["encoding"])
+    row = raw.set_index("id").loc[sample]
+    cells = ["" if pd.isna(row[c]) else str(row[c]) for c in ("age", "income", "colour", "size")]
+    (project / "shopper.csv").write_text("age,income,colour,size\n" + ",".join(cells) + "\n", encoding="utf-8")
+    predictor = Predictor(project / "data/06_models/train_multitask", project / "data/03_primary/tokens")
+    return predictor.predict("shoppers", project / "shopper.csv")["tasks"]
+
+
 def execute_notebook(path, project):
     import nbformat
     from nbclient import NotebookClient
@@ -249,7 +278,7 @@ def test_corrupt_input_stops_the_run_at_validation(project):
      "dataset 'tabular', source (sklearn_wine): unknown key(s) ['val_fractoin'] (did you mean 'val_fractoin' -> 'val_fraction'?)"),
     ("  photos:\n    modality: image\n    shape: {size: 16, channels: 1, patch: 2}\n    source: {kind: image_folder, path: PHOTOS}\n"
      "    tasks:\n      species: {classes: [cat, dog]}\n",
-     "dataset 'photos': label 'fox' in"),
+     "dataset 'photos', task 'species': label 'fox' in"),
 ])
 def test_a_bad_dataset_entry_stops_the_run_before_anything_trains(project, tmp_path, entry, message):
     """An entry the configuration check refuses stops `kedro run` before any node runs; labels that

@@ -1,7 +1,7 @@
-"""Ingestion and tokenization nodes on an in-memory catalog, with the class-list entries of
-conf/base/catalog.yml under tmp_path: a task without classes gets them from the labels, they are
+"""Ingestion and tokenization nodes on an in-memory catalog, with the class-list and category entries
+of conf/base/catalog.yml under tmp_path: a task without classes gets them from the labels, they are
 written, named in the validation report and the token manifest, and a later ingestion whose data
-brings a new class is refused."""
+brings a new class is refused; a table's category names go the same way into the fit statistics."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from pipelines.ingestion import create_pipeline as ingestion
 from pipelines.tokenization import create_pipeline as tokenization
 from tests.pipelines.conftest import PROJECT
 
-CLASS_LISTS = ("{dataset}_classes", "{dataset}_classes_before")
+CLASS_LISTS = ("{dataset}_classes", "{dataset}_classes_before", "{dataset}_categories")
 
 
 def write_wine(path, labels) -> None:
@@ -104,3 +104,22 @@ def test_a_file_the_reader_skips_is_quarantined_named_in_the_report_and_never_ca
     assert report["row_counts"]["quarantined"] == 1 and report["row_counts"]["valid"] == 10
     manifest = run.load("photos_token_manifest")
     assert sum(split["rows"] for split in manifest["splits"].values()) == 10
+
+
+def test_a_table_s_category_names_are_written_and_carried_by_the_fit_statistics(tmp_path):
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"a": rng.random(30), "grape": ["nebbiolo", "barbera", None] * 10,
+                  "cultivar": ["x", "y"] * 15}).to_csv(tmp_path / "wine.csv", index=False)
+    entry = {"modality": "tabular", "shape": {"columns": 2},
+             "source": {"kind": "table", "path": str(tmp_path / "wine.csv"), "target_column": "cultivar",
+                        "categorical_columns": ["grape"]}, "tasks": {"cultivar": {}}}
+    set_active_datasets({"wine": entry})
+    try:
+        run = catalog(tmp_path, entry)
+        SequentialRunner().run(ingestion() + tokenization(), run)
+    finally:
+        set_active_datasets(None)
+    written = json.loads((tmp_path / "data" / "02_intermediate" / "wine" / "categories.json").read_text())
+    assert written == {"grape": ["barbera", "nebbiolo"]}
+    assert run.load("wine_token_manifest")["fit_stats"]["categories"] == [
+        {"position": 1, "column": "grape", "names": ["barbera", "nebbiolo"]}]

@@ -1,16 +1,20 @@
 """Users' datasets for the tiny end-to-end run, declared in YAML alone (no Python in the project):
 files in the formats people have, at shapes other than the default suite's, several per modality.
 
-* `photos`: an RGB ImageFolder of PNGs at two sizes (24x24 and 40x32), decoded to the dataset's
-  declared single channel at 16x16: a second image dataset next to the 8x8 digits, with the same
-  token width (2x2 patches), so the two share one image projection.
+* `photos`: an RGB ImageFolder at two sizes (24x24 and 40x32) in the formats people have (PNG,
+  JPEG, GIF, palette PNG, PNG with alpha, CMYK JPEG, 48-bit PNG), decoded to the dataset's declared
+  single channel at 16x16: a second image dataset next to the 8x8 digits, with the same token width
+  (2x2 patches), so the two share one image projection.
 * `reviews`: a CSV of texts whose labels are arbitrary names.
 * `sounds`: an ESC-50 folder of 2-second 44.1 kHz stereo clips with 3 of ESC-50's 50 classes.
 * `motions`: a UEA `.ts` pair (TRAIN/TEST) of 3-channel series of unequal lengths (20-48 steps) with
   missing values, resampled to 32 steps.
-* `shoppers`: a CSV table with string categories and missing cells, one token per column.
+* `shoppers`: a CSV table with string categories and missing cells, one token per column, written
+  as a German spreadsheet would (`;` separators, decimal commas, Latin-1 with a category `grün`).
 * `fields`: a MATLAB `.mat` scene cube (60x60 pixels x 20 bands) with a ground-truth map whose 0 is
   "unlabelled", cut into 16x16 tiles of 8 bands; unlabelled pixels count in no loss and no metric.
+
+and the four of `user_formats` (video, point sets, depth frames, molecules).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from tests.pipelines import user_formats
+
 PHOTO_CLASSES = ["cat", "dog", "fox"]
 REVIEW_CLASSES = ["awful", "meh", "great"]
 SOUND_TARGETS = {0: "dog", 10: "rain", 40: "helicopter"}  # ESC-50 target ids
@@ -31,9 +37,31 @@ SHOPPER_CLASSES = ["no", "yes"]
 FIELD_CLASSES = ["unlabelled", "water", "grass", "road"]
 
 
-def write_photos(root: Path, per_class: int = 20) -> None:
+def save_photo(pixels: np.ndarray, path: Path, kind: int) -> None:
+    """RGB uint8 `[H, W, 3]` -> one of seven formats (the suffix of `path` is replaced)."""
+    import cv2
     from PIL import Image
 
+    image = Image.fromarray(pixels, "RGB")
+    if kind == 1:
+        image.save(path.with_suffix(".jpg"), quality=95)
+    elif kind == 2:
+        image.save(path.with_suffix(".gif"))
+    elif kind == 3:
+        image.quantize(64).save(path.with_suffix(".png"))  # palette PNG
+    elif kind == 4:
+        alpha = np.full(pixels.shape[:2], 255, np.uint8)
+        alpha[0, 0] = 0  # one transparent corner pixel
+        Image.fromarray(np.dstack([pixels, alpha]), "RGBA").save(path.with_suffix(".png"))
+    elif kind == 5:
+        image.convert("CMYK").save(path.with_suffix(".jpg"), quality=95)
+    elif kind == 6:  # 48-bit PNG (16 bits per channel; OpenCV writes BGR)
+        cv2.imwrite(str(path.with_suffix(".png")), (pixels[..., ::-1].astype(np.uint16) * 257))
+    else:
+        image.save(path.with_suffix(".png"))
+
+
+def write_photos(root: Path, per_class: int = 20) -> None:
     rng = np.random.default_rng(0)
     for c, name in enumerate(PHOTO_CLASSES):
         (root / name).mkdir(parents=True)
@@ -41,7 +69,7 @@ def write_photos(root: Path, per_class: int = 20) -> None:
             h, w = (24, 24) if i % 2 else (32, 40)
             pixels = rng.integers(0, 60, size=(h, w, 3))
             pixels[..., c] += 150  # each class dominated by one colour channel: a learnable label
-            Image.fromarray(pixels.clip(0, 255).astype(np.uint8), "RGB").save(root / name / f"{name}_{i:02d}.png")
+            save_photo(pixels.clip(0, 255).astype(np.uint8), root / name / f"{name}_{i:02d}.png", i % 8)
 
 
 def write_reviews(path: Path, count: int = 60) -> None:
@@ -113,7 +141,8 @@ def write_shoppers(path: Path, count: int = 90) -> None:
         "size": rng.choice(["S", "M", "L"], count),
         "bought": np.where(colour == "red", "yes", "no"),  # learnable from a category
     })
-    frame.to_csv(path, index=False)
+    frame["colour"] = frame["colour"].replace({"green": "grün"})
+    frame.to_csv(path, index=False, sep=";", decimal=",", encoding="latin-1")
 
 
 def write_fields(path: Path, side: int = 64, bands: int = 20) -> None:
@@ -155,12 +184,14 @@ def declare(project: Path, data: Path, env: str = "tiny") -> dict:
                     "tasks": {"gesture": {"kind": "classification", "classes": MOTION_CLASSES}}},
         "shoppers": {"modality": "tabular", "shape": {"columns": 4},
                      "source": {"kind": "table", "path": str(data / "shoppers.csv"), "target_column": "bought",
-                                "id_column": "id", "categorical_columns": ["colour", "size"], "allow_missing": True},
+                                "id_column": "id", "categorical_columns": ["colour", "size"], "allow_missing": True,
+                                "separator": ";", "decimal": ",", "encoding": "latin-1"},
                      "tasks": {"bought": {"kind": "classification", "classes": SHOPPER_CLASSES}}},
         "fields": {"modality": "hyperspectral", "shape": {"size": 16, "bands": 8, "patch": 4},
                    "source": {"kind": "hsi_scene", "path": str(data / "fields.mat"), "val_fraction": 0.15,
                               "test_fraction": 0.25},
                    "tasks": {"land": {"kind": "dense", "classes": FIELD_CLASSES, "ignore_index": 0}}},
+        **user_formats.declare(data),
     }
     (project / "conf" / env / "parameters_datasets.yml").write_text(yaml.safe_dump({"datasets": block}))
     return block

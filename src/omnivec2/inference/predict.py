@@ -5,6 +5,7 @@ model was trained with, and run single-stream inference for every task of its da
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -49,14 +50,21 @@ def tokenizer_stats(checkpoint: Path, cache_root: str | Path | None, dataset: st
 
 def inference_spec(model, dataset: str, description: dict) -> DatasetSpec:
     """The dataset's spec as trained: its modality at its shape settings, its tasks from the model
-    (a table's categorical columns and missing cells too: the layout its source gave at training)."""
+    (a table's categorical columns and missing cells too: the layout its source gave at training, and
+    its category names when the tokenizer statistics carry them)."""
     _, parts = get_modality(description["modality"]).resolve(description["settings"], f"dataset {dataset!r}, shape")
     stream = model.config.modality(dataset)
     if description["modality"] == "tabular":
         from omnivec2.modalities.tabular import with_layout
+        from omnivec2.tokens.columns import fitted_categories
 
         categorical = tuple(c for c, size in enumerate(stream.column_vocab) if size > 0)
         parts = with_layout(parts, categorical, stream.missing_values)
+        try:
+            categories = fitted_categories(description["fit_stats"], categorical)
+        except ValueError as error:
+            raise PredictionError(f"dataset {dataset!r}: {error}") from None
+        parts = replace(parts, tokenizer=replace(parts.tokenizer, categories=categories))
     tasks = tuple(TaskSpec(t.name, t.kind, t.num_classes, t.outputs_per_token, tuple(t.classes)) for t in stream.tasks)
     return DatasetSpec(name=dataset, modality=description["modality"], payload=parts.payload, tokenizer=parts.tokenizer,
                        embedding=parts.embedding, mask=parts.mask, tasks=tasks, norm_targets=parts.norm_targets,

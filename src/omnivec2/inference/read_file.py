@@ -3,8 +3,8 @@
 `.npy` works for every modality (the payload itself, shape and dtype as the modality declares);
 the native formats: `.png`, `.jpg`, `.gif`, `.bmp`, `.tif` (image and X-ray, decoded as the
 `image_folder` source does), `.wav` (audio), `.txt` (text), `.off`/`.ply` (point cloud),
-`.sdf`/`.mol` (graph), `.avi`/`.mp4` (video), `.csv` (tabular: one row, empty cells missing; see
-`omnivec2.inference.table_row`).
+`.sdf`/`.mol` (graph), `.avi`/`.mp4` (video), `.csv` (tabular: one row, categories by name, empty
+cells missing; see `omnivec2.inference.table_row`).
 """
 
 from __future__ import annotations
@@ -90,10 +90,11 @@ def _decode(spec: DatasetSpec, data: bytes, suffix: str, name: str) -> np.ndarra
     if suffix == ".csv" and spec.modality == "tabular":
         from omnivec2.inference.table_row import read_table_row
 
-        layout = spec.tokenizer  # TableColumns: categorical positions, whether numeric cells may be missing
+        layout = spec.tokenizer  # TableColumns: categorical positions and names, whether numeric cells may be missing
+        categorical = tuple(getattr(layout, "categorical", ()))
         try:
-            return read_table_row(data, name, int(shape[0]), tuple(getattr(layout, "categorical", ())),
-                                  bool(getattr(layout, "missing", False)))
+            return read_table_row(data, name, int(shape[0]), categorical, bool(getattr(layout, "missing", False)),
+                                  dict(zip(categorical, getattr(layout, "categories", ()))))
         except ValueError as error:
             raise UnreadableFile(f"dataset {spec.name!r}: {error}") from None
     if suffix in (".avi", ".mp4", ".mkv", ".mov"):

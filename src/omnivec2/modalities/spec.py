@@ -94,7 +94,8 @@ class Modality:
     """One row of the modality table: a family, its shape settings with defaults, and how to build it.
 
     `settings` maps each shape setting to its default and `help` says what each means; `build`
-    turns a complete settings dict into the parts. Unknown settings are refused by `resolve`.
+    turns a complete settings dict into the parts. Unknown settings are refused by `resolve`, and so
+    are values that do not fit their default's kind (`check_setting`).
     """
 
     name: str
@@ -112,9 +113,44 @@ class Modality:
 
         overrides = dict(overrides or {})
         check_keys(where, overrides, self.settings)
+        for key, value in overrides.items():
+            check_setting(where, key, value, self.settings[key])
         settings = {**self.settings, **overrides}
         try:
             parts = self.build(settings)
         except (TypeError, ValueError) as error:
             raise ValueError(f"{where}: {error} (settings {settings})") from None
         return settings, parts
+
+
+def _number(value, integer: bool) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) if integer else isinstance(value, (int, float))
+
+
+def check_setting(where: str, key: str, value, default) -> None:
+    """Refuse a shape setting that does not fit its default's kind, naming `where`, the key and the
+    value: a positive integer where the default is one (a `size`, or a setting whose default is a
+    list of them, may also be a list: [height, width]), a positive number where it is a positive
+    number, and a `value_range` [low, high] of numbers or nulls with low <= high. Settings with other
+    defaults (null, text, zero, negative: a user's modality may mean anything by them) are left to
+    the modality's build."""
+    if key == "value_range":
+        ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(v is None or _number(v, False) for v in value)
+        if not ok or (None not in value and value[0] > value[1]):
+            raise ValueError(f"{where}: value_range must be [low, high] (numbers or null, low <= high), got {value!r}")
+        return
+    integer = isinstance(default, int) or (isinstance(default, (list, tuple)) and default
+                                           and all(_number(d, True) for d in default))
+    if isinstance(default, bool) or not (integer or _number(default, False)):
+        return
+    if not integer and default <= 0:
+        return
+    if integer and isinstance(default, int) and default <= 0:
+        return
+    sides = integer and (isinstance(default, (list, tuple)) or key == "size")  # one side, or [height, width]
+    values = list(value) if sides and isinstance(value, (list, tuple)) and value else [value]
+    if not all(_number(v, integer) and v > 0 for v in values):
+        kind = "a positive integer" + (" or a list of them" if sides else "") if integer else "a positive number"
+        raise ValueError(f"{where}: {key} must be {kind}, got {value!r}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -175,6 +177,40 @@ def test_table_source_reads_csv_and_parquet(tmp_path, suffix):
     assert table["split"].tolist() == frame["part"].tolist()
     assert table["cultivar"].tolist() == [i % 4 for i in range(40)]  # sorted labels a, b, c, d
     np.testing.assert_array_equal(decode_payload(table.iloc[5]), frame.iloc[5][[f"f{i}" for i in range(13)]].to_numpy(np.float32))
+
+
+def test_a_csv_with_semicolons_decimal_commas_and_latin_1_reads_as_the_plain_csv(tmp_path):
+    frame = _user_frame()
+    frame["colour"] = np.array(["grün", "rot", "blau", "weiß"], dtype=object)[np.arange(len(frame)) % 4]
+    frame.to_csv(tmp_path / "plain.csv", index=False, float_format="%.9g")
+    frame.to_csv(tmp_path / "european.csv", index=False, float_format="%.9g", sep=";", decimal=",", encoding="latin-1")
+    text = (tmp_path / "european.csv").read_bytes()
+    assert b"id;f0;" in text and re.search(rb";\d+,\d+;", text) and "grün".encode("latin-1") in text
+    source = {"kind": "table", "target_column": "label", "id_column": "id", "split_column": "part",
+              "categorical_columns": ["colour"], "classes": ["a", "b", "c", "d"]}
+    spec = resolve_dataset("user", {"modality": "tabular", "shape": {"columns": 14}, "source": {**source, "path": "x"},
+                                    "tasks": {"label": {"classes": ["a", "b", "c", "d"]}}})
+    plain = load_source(spec, {**source, "path": str(tmp_path / "plain.csv")}, seed=0)
+    european = load_source(spec, {**source, "path": str(tmp_path / "european.csv"), "separator": ";", "decimal": ",",
+                                  "encoding": "latin-1"}, seed=0)
+    pd.testing.assert_frame_equal(plain, european)
+    with pytest.raises(SourceError, match=r"dataset 'user': .*european\.csv' is not utf-8 text \(undecodable byte at "
+                                          r"offset \d+\); set the source's encoding"):
+        load_source(spec, {**source, "path": str(tmp_path / "european.csv"), "separator": ";", "decimal": ","}, seed=0)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"encoding": "klingon"}, r"source option encoding: 'klingon' is not a known text encoding"),
+    ({"decimal": ",,"}, r"source option decimal must be a single character, got ',,'"),
+    ({"separator": ""}, r"source option separator must be a non-empty string, got ''"),
+    ({"separator": ",", "decimal": ","}, r"separator and decimal are both ','"),
+    ({"format": "parquet", "separator": ";"}, r"\['separator'\] are options of CSV files; .* is read as Parquet"),
+])
+def test_csv_options_that_cannot_work_are_refused_naming_the_dataset_and_option(tmp_path, options, message):
+    _user_frame().to_csv(tmp_path / "user.csv", index=False)
+    source = {"kind": "table", "path": str(tmp_path / "user.csv"), "target_column": "label", **options}
+    with pytest.raises(SourceError, match=r"dataset 'tabular': " + message):
+        load_source(DATASETS["tabular"], source, seed=0)
 
 
 def test_table_source_defaults_features_and_splits_deterministically(tmp_path):

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from omnivec2.data.sample_table import decode_label_map, decode_payload
+from omnivec2.datasets import resolve_dataset
 from omnivec2.data.sources import SourceError, load_source
 from omnivec2.data.embedded.depth_render import DISTANCE, FAR, rasterise, render
 from omnivec2.data.embedded.inventor_catalog import CATEGORIES, EXPECTED_MESHES
@@ -126,3 +127,19 @@ def test_depth_folder_missing_label_map(tmp_path):
     (tmp_path / "labels" / "frame003.png").unlink()
     with pytest.raises(SourceError, match=r"dataset 'depth': no .*labels/frame003\.png or \.npy"):
         load_source(SPEC, {"kind": "depth_folder", "path": str(tmp_path)}, seed=0)
+
+
+def test_depth_folder_fills_the_dataset_s_own_tasks_whatever_their_names(tmp_path):
+    _write_nyu(tmp_path)
+    both = resolve_dataset("rooms", {"modality": "depth", "shape": {"size": 32, "patch": 8},
+                                     "source": {"kind": "depth_folder", "path": str(tmp_path)},
+                                     "tasks": {"scene": {"classes": ["office", "kitchen"]},
+                                               "furniture": {"kind": "dense", "classes": ["floor", "furniture"]}}})
+    table = load_source(both, both.source, seed=0)
+    assert table["scene"].tolist()[:2] == [0, 1] and decode_label_map(table.iloc[1], "furniture").max() == 1
+    assert validate_sample_table(table, both).report["success"]
+    (tmp_path / "index.csv").write_text("name\n" + "".join(f"frame{i:03d}\n" for i in range(10)))  # no category column
+    masks = resolve_dataset("masks", {"modality": "depth", "shape": {"size": 32, "patch": 8},
+                                      "source": {"kind": "depth_folder", "path": str(tmp_path)},
+                                      "tasks": {"furniture": {"kind": "dense", "classes": ["floor", "furniture"]}}})
+    assert validate_sample_table(load_source(masks, masks.source, seed=0), masks).report["success"]

@@ -10,7 +10,8 @@ import torch
 
 from omnivec2.checkpoint import load_model, save_checkpoint
 from omnivec2.data.sample_table import decode_payload, summarise
-from omnivec2.data.sources import SourceError, load_source
+from omnivec2.data.sources import SourceError, load_source, read_source_vocabularies
+from omnivec2.data.sources.category_names import with_categories
 from omnivec2.datasets import resolve_dataset
 from omnivec2.evaluation.metrics import predict_task
 from omnivec2.model import OmniVec2, preset
@@ -23,6 +24,9 @@ from omnivec2.training.stage_runner import stream_config
 from omnivec2.validation import ValidationFailed, validate_sample_table
 
 COLOURS, SIZES = ["red", "green", "blue"], ["S", "M", "L"]
+WINE = {"modality": "tabular", "shape": {"columns": 2}, "source": {"kind": "table", "path": "wine.csv",
+                                                                   "target_column": "cultivar"},
+        "tasks": {"cultivar": {"classes": ["a", "b"]}}}
 
 
 def shop_frame(n: int = 60) -> pd.DataFrame:
@@ -151,6 +155,20 @@ def test_a_new_train_category_changes_the_cache_key(tmp_path):
         spec = shop(tmp_path / "shop.csv")
         keys.append(build_token_cache(load_source(spec, spec.source, seed=0), spec, tmp_path / colour)["cache_key"])
     assert keys[0] != keys[1]
+
+
+def test_the_reader_records_each_column_s_category_names_for_the_tokenizer(csv):
+    spec = shop(csv)
+    table, names, categories = read_source_vocabularies(spec, spec.source, seed=0)
+    assert categories == {"colour": ["blue", "green", "red"], "size": ["L", "M", "S"]}  # train split, code order
+    assert names == {"bought": ("no", "yes")}
+    named = with_categories(spec, categories)
+    assert named.tokenizer.categories == (("colour", ("blue", "green", "red")), ("size", ("L", "M", "S")))
+    assert named.tokenizer.categorical == spec.tokenizer.categorical == (2, 3)
+    assert with_categories(resolve_dataset("wine", WINE), {}) == resolve_dataset("wine", WINE)  # no categorical column
+    with pytest.raises(ValueError, match=r"dataset 'shop': the ingestion recorded category names for columns "
+                                         r"\['colour'\], but its source declares categorical_columns \['colour', 'size'\]"):
+        with_categories(spec, {"colour": ["red"]})
 
 
 @pytest.mark.parametrize("options, message", [

@@ -89,7 +89,7 @@ def test_ts_bad_files_raise_source_errors_naming_the_file(tmp_path, train, messa
     (tmp_path / "X_TEST.ts").write_text(ts_text(["1"]))
     source = {"kind": "ts_file", "train_path": str(tmp_path / "X_TRAIN.ts"), "test_path": str(tmp_path / "X_TEST.ts"),
               "classes": ["1", "2"]}
-    with pytest.raises(SourceError, match=r"dataset 'time_series': .*" + message):
+    with pytest.raises(SourceError, match=r"dataset 'time_series'[:,] .*" + message):
         load_source(SPEC, source, seed=0)
 
 

@@ -11,6 +11,7 @@ from PIL import Image
 
 from omnivec2.data.sample_table import decode_payload
 from omnivec2.data.sources import SourceError, load_source
+from omnivec2.datasets import resolve_dataset
 from tests.default_suite import DATASETS
 from omnivec2.validation import validate_sample_table
 from tests.omnivec2.data.skipped_files import assert_file_set_aside
@@ -119,7 +120,13 @@ def test_png_folder_reader_sets_empty_and_undecodable_files_aside_by_name(tmp_pa
 
 def test_png_folder_reader_rejects_unknown_classes_and_empty_trees(tmp_path):
     write_png(tmp_path / "cats" / "x.png", np.zeros((64, 64), np.uint8))
-    with pytest.raises(SourceError, match="label 'cats' .* is not one of the classes"):
+    with pytest.raises(SourceError, match=r"dataset 'xray', task 'nodule': label 'cats' .* is not one of the classes "
+                                          r"\['normal', 'nodule'\] \(the source's 'classes'\)"):
         load_source(SPEC, {"kind": "png_folder", "path": str(tmp_path), "classes": ["normal", "nodule"]}, 0)
+    declared = resolve_dataset("scans", {"modality": "xray", "source": {"kind": "image_folder", "path": str(tmp_path)},
+                                         "tasks": {"finding": {"classes": ["clear", "nodule"]}}})
+    with pytest.raises(SourceError, match=r"dataset 'scans', task 'finding': label 'cats' .* is not one of the classes "
+                                          r"\['clear', 'nodule'\] \(the task's declared 'classes'\)"):
+        load_source(declared, declared.source, 0)
     with pytest.raises(SourceError, match=r"no image files \(.png, .jpg, .jpeg, .gif, .bmp, .tif, .tiff\) under"):
         load_source(SPEC, {"kind": "png_folder", "path": str(tmp_path / "nothing")}, 0)

@@ -10,7 +10,7 @@ import pytest
 from omnivec2.data.sample_table import decode_payloads
 from omnivec2.data.sources import load_source
 from tests.default_suite import DATASETS
-from omnivec2.tokens.columns import TableColumns
+from omnivec2.tokens.columns import TableColumns, fitted_categories
 from omnivec2.tokens.patches import ImagePatches, TimePatches
 
 
@@ -80,6 +80,24 @@ def test_missing_numeric_cells_and_category_codes():
     np.testing.assert_allclose(tokens[:, 0], [[0, 1], [0, 0], [0, 0], [0, 0]])  # missing -> 0, flagged
     np.testing.assert_array_equal(tokens[:, 1], [[3, 0], [0, 1], [1, 0], [1, 0]])  # NaN, code 7, 2.5 -> missing, unknown
     np.testing.assert_allclose(tokens[:, 2], [[0, 0], [0, 1], [0, 0], [0, 0]])
+
+
+def test_category_names_travel_in_the_fit_statistics_and_back():
+    nan = np.nan
+    train = [np.array(row, np.float32) for row in ([1, 2, 3], [3, 3, 2], [nan, 0, 4])]
+    named = TableColumns(categorical=(1, 2), categories=(("colour", ("blue", "red")), ("size", ("L", "M", "S"))))
+    assert named.config()["categories"] == [["colour", ["blue", "red"]], ["size", ["L", "M", "S"]]]  # in the cache key
+    stats = named.fit(train)
+    assert stats["column_vocab"] == [0, 4, 5]  # 2 reserved codes + the names (size: S has no train row here)
+    assert stats["categories"] == [{"position": 1, "column": "colour", "names": ["blue", "red"]},
+                                   {"position": 2, "column": "size", "names": ["L", "M", "S"]}]
+    assert fitted_categories(stats, (1, 2)) == named.categories
+    assert fitted_categories({"column_vocab": [0, 4, 5]}, (1, 2)) == ()  # statistics made before names travelled
+    with pytest.raises(ValueError, match=r"name categories at positions \[1, 2\], the model's categorical columns are at \[2\]"):
+        fitted_categories(stats, (2,))
+    codes_only = TableColumns(categorical=(1, 2))
+    np.testing.assert_array_equal(named.transform(train, stats), codes_only.transform(train, stats))  # names change no token
+    assert "categories" not in codes_only.config() and "categories" not in codes_only.fit(train)
 
 
 # [N, P] per modality on its default source: a change here changes every cache key and checkpoint.

@@ -30,6 +30,7 @@ from omnivec2.data.embedded.inventor_thermal import load_inventor_thermal
 from omnivec2.data.embedded.moving_digits import load_moving_digits
 from omnivec2.data.embedded.wine import load_wine_source
 from omnivec2.data.embedded.xray_drr import load_xray_drr
+from omnivec2.data.sources.category_names import recording_categories
 from omnivec2.data.sources.class_names import recording_class_names
 from omnivec2.data.sources.common import SourceError
 from omnivec2.data.sources.depth_files import load_depth_folder
@@ -53,7 +54,7 @@ from omnivec2.modalities.spec import ModalityParts
 SourceLoader = Callable[..., pd.DataFrame]  # (spec: DatasetSpec, source: dict, seed: int) -> sample table
 
 SPLIT_OPTIONS = ("val_fraction", "test_fraction")
-TABLE_OPTIONS = ("categorical_columns", "allow_missing")
+TABLE_OPTIONS = ("categorical_columns", "allow_missing", "separator", "decimal", "encoding")
 FOLDER_OPTIONS = ("path", "storage_options", "classes")
 ALL_MODALITIES = ("*",)
 IMAGE_FOLDER_OPTIONS = (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "intensity_scale", "id_prefix")
@@ -209,10 +210,17 @@ def load_source(spec, source: dict | None, seed: int) -> pd.DataFrame:
 def read_source(spec, source: dict | None, seed: int) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
     """`load_source`, and the class names each task's string labels were numbered by
     ({task: names in index order}; a task with integer labels is absent)."""
-    with recording_class_names() as names:
+    table, names, _ = read_source_vocabularies(spec, source, seed)
+    return table, names
+
+
+def read_source_vocabularies(spec, source: dict | None, seed: int) -> tuple[pd.DataFrame, dict, dict]:
+    """`read_source`, and the category names a table source coded each categorical column by
+    ({column: names in code order}; {} for a source without categorical columns)."""
+    with recording_class_names() as names, recording_categories() as categories:
         table = load_source(spec, source, seed)
-    return table, dict(names)
+    return table, dict(names), {column: list(values) for column, values in categories.items()}
 
 
 __all__ = ["SOURCES", "SourceError", "SourceKind", "check_source", "load_source", "parse_ts", "read_source",
-           "register_source", "source_parts"]
+           "read_source_vocabularies", "register_source", "source_parts"]

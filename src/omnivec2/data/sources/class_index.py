@@ -25,8 +25,9 @@ def class_indices(spec: DatasetSpec, labels: Sequence, classes: Sequence | None,
 
     labels = merge_label_variants(spec, np.asarray(labels), where)  # near-duplicates: refused or normalised
     declared = spec.task(task).classes if task else spec.tasks[0].classes
+    origin = "the source's 'classes'"
     if classes is None and labels.dtype.kind not in "iu" and declared:
-        classes = declared  # names map through the dataset's declared class list
+        classes, origin = declared, "the task's declared 'classes'"  # names map through the dataset's declared list
     if classes is None:
         if labels.dtype.kind in "iu":
             return labels.astype(np.int64)
@@ -39,9 +40,8 @@ def class_indices(spec: DatasetSpec, labels: Sequence, classes: Sequence | None,
         key = str(label)
         index = exact.get(key, folded.get(key.casefold()))
         if index is None:
-            raise SourceError(
-                f"dataset {spec.name!r}: label {key!r} in {where} is not one of the classes {list(classes)}"
-            )
+            raise SourceError(f"dataset {spec.name!r}, task {task or spec.tasks[0].name!r}: label {key!r} in {where} "
+                              f"is not one of the classes {list(classes)} ({origin})")
         out[i] = index
     return out
 

@@ -4,7 +4,7 @@
     <path>/depth/<name>.png|.npy  depth: uint16 PNG in 1/`depth_scale` metres (NYUv2 raw: mm -> 1000),
                                   or .npy in metres; 0 = no return
     <path>/labels/<name>.png|.npy per-pixel labels (NYUv2's label ids); label > 0 -> object (1),
-                                  0 -> background, for the `object_mask` task
+                                  0 -> background, for the dataset's dense task (whatever its name)
 
 Frames are centre-cropped to a square and resized (nearest) to the payload size, depth divided
 by `max_depth` (metres, default 10) and clipped to [0, 1]. Without a split column the split is
@@ -59,7 +59,8 @@ def _sample(spec: DatasetSpec, files: tuple, size: int, scale: float, max_depth:
 
 
 def load_depth_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
-    """Payload float32 `[S, S]` in [0, 1]; targets: the first classification task, `object_mask`."""
+    """Payload float32 `[S, S]` in [0, 1]; targets: the dataset's classification task (the index's
+    `category`) and its dense task (object vs background), each optional but not both."""
     if "path" not in source:
         raise SourceError(f"dataset {spec.name!r}: a depth_folder source needs 'path'")
     base = str(source["path"]).rstrip("/")
@@ -69,20 +70,27 @@ def load_depth_folder(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
         raise
     except Exception as error:
         raise SourceError(f"dataset {spec.name!r}: cannot read {base}/index.csv as CSV ({error})") from error
-    missing = {"name", "category"} - set(index.columns)
+    needed = {"name", "category"} if any(t.kind == "classification" for t in spec.tasks) else {"name"}
+    missing = needed - set(index.columns)
     if missing or index.empty:
-        raise SourceError(f"dataset {spec.name!r}: {base}/index.csv needs rows and columns name, category; lacks {sorted(missing)}")
+        raise SourceError(f"dataset {spec.name!r}: {base}/index.csv needs rows and columns {sorted(needed)}; lacks {sorted(missing)}")
     size = int(spec.payload.shape[0])
     scale, max_depth = float(source.get("depth_scale", 1000.0)), float(source.get("max_depth", 10.0))
     names = index["name"].tolist()
     decoded = decode_each(spec, names, lambda name: (_frame_bytes(spec, base, "depth", name, source),
                                                       _frame_bytes(spec, base, "labels", name, source)),
                           lambda name, files: _sample(spec, files, size, scale, max_depth), "frames")
-    classification = next(t for t in spec.tasks if t.kind == "classification")
-    targets = class_indices(spec, index["category"].to_numpy(), source.get("classes"), f"{base}/index.csv")
-    splits = index["split"].to_numpy() if "split" in index.columns else stratified_splits(targets, seed)
+    classification = next((t for t in spec.tasks if t.kind == "classification"), None)
+    dense = next((t for t in spec.tasks if t.kind == "dense"), None)
+    labels = np.zeros(len(index), np.int64)  # what the split is stratified by
+    if classification is not None:
+        labels = class_indices(spec, index["category"].to_numpy(), source.get("classes"), f"{base}/index.csv",
+                               classification.name)
+    splits = index["split"].to_numpy() if "split" in index.columns else stratified_splits(labels, seed)
     kept = decoded.kept
+    targets = {} if dense is None else {dense.name: [mask for _, mask in decoded.values]}
+    if classification is not None:
+        targets[classification.name] = labels[kept]
     table = build_sample_table([names[i] for i in kept], list(np.asarray(splits, dtype=object)[kept]),
-                               [frame for frame, _ in decoded.values],
-                               {classification.name: targets[kept], "object_mask": [mask for _, mask in decoded.values]})
+                               [frame for frame, _ in decoded.values], targets)
     return skipped_rows(spec, table, [(names[i], str(splits[i]), why) for i, why in decoded.problems.items()])

@@ -3,7 +3,9 @@
 Source keys: `path`, `target_column`, optional `feature_columns`, `categorical_columns`,
 `allow_missing` (see `omnivec2.data.sources.table_encoding` for the payload's columns and how
 categories and missing cells are encoded), `id_column`, `split_column`, `classes`, `format`
-("csv" or "parquet"; default from the file name), `storage_options`.
+("csv" or "parquet"; default from the file name), `storage_options`, and for CSV files
+`separator` (default ","), `decimal` (default ".": "," for "3,5") and `encoding` (default "utf-8",
+any Python codec name such as "latin-1" or "cp1252").
 """
 
 from __future__ import annotations
@@ -24,13 +26,32 @@ from omnivec2.data.sources.table_encoding import encode_rows, feature_columns
 from omnivec2.datasets.spec import DatasetSpec
 
 
+CSV_OPTIONS = {"separator": ("sep", ","), "decimal": ("decimal", "."), "encoding": ("encoding", "utf-8")}
+
+
 def read_table(spec: DatasetSpec, source: dict) -> pd.DataFrame:
-    """The raw user table as pandas, CSV or Parquet."""
+    """The raw user table as pandas, CSV (with the source's `CSV_OPTIONS`) or Parquet."""
     path = str(source["path"])
     kind = source.get("format") or ("parquet" if path.lower().endswith((".parquet", ".pq")) else "csv")
+    given = {key: source[key] for key in CSV_OPTIONS if source.get(key) is not None}
+    if kind == "parquet" and given:
+        raise SourceError(f"dataset {spec.name!r}: {sorted(given)} are options of CSV files; {path!r} is read as Parquet")
+    for key, value in given.items():
+        if not isinstance(value, str) or not value or (key == "decimal" and len(value) != 1):
+            raise SourceError(f"dataset {spec.name!r}: source option {key} must be a "
+                              f"{'single character' if key == 'decimal' else 'non-empty string'}, got {value!r}")
+    options = {pandas: source.get(key) or default for key, (pandas, default) in CSV_OPTIONS.items()}
+    if options["sep"] == options["decimal"]:
+        raise SourceError(f"dataset {spec.name!r}: separator and decimal are both {options['sep']!r}")
     buffer = open_buffer(spec, path, source)
     try:
-        return pd.read_parquet(buffer) if kind == "parquet" else pd.read_csv(buffer)
+        return pd.read_parquet(buffer) if kind == "parquet" else pd.read_csv(buffer, **options)
+    except LookupError:
+        raise SourceError(f"dataset {spec.name!r}: source option encoding: {options['encoding']!r} is not a known "
+                          "text encoding (e.g. 'utf-8', 'latin-1', 'cp1252')") from None
+    except UnicodeDecodeError as error:
+        raise SourceError(f"dataset {spec.name!r}: {path!r} is not {options['encoding']} text (undecodable byte at "
+                          f"offset {error.start}); set the source's encoding") from None
     except Exception as error:
         raise SourceError(f"dataset {spec.name!r}: cannot parse {path!r} as {kind} ({error})") from error
 

@@ -5,7 +5,8 @@ Source options (the `table` and `regression_table` kinds):
 * `categorical_columns`: the columns holding categories (strings, or numbers that name a category).
   Each is encoded with a vocabulary built on the train split: `MISSING_CODE` for a missing cell,
   `UNKNOWN_CODE` for a category the train split lacks, then the train categories in sorted order
-  from `RESERVED_CODES`.
+  from `RESERVED_CODES`. The vocabularies are recorded while the source is read
+  (`omnivec2.data.sources.category_names`), so that the model knows the names behind the codes.
 * `allow_missing` (default false): numeric cells may be missing (NaN in the payload; the tokenizer
   turns them into a 0 value with a missing flag). Without it a missing numeric cell fails validation.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from omnivec2.data.sources.category_names import record_categories
 from omnivec2.tokens.columns import MISSING_CODE, RESERVED_CODES, UNKNOWN_CODE
 
 
@@ -77,19 +79,26 @@ def numeric_values(column: pd.Series, where: str) -> np.ndarray:
     return values.to_numpy(dtype=np.float64)
 
 
-def category_codes(column: pd.Series, train: np.ndarray) -> np.ndarray:
-    """A categorical column `[B]` and the train rows `[B]` bool -> codes `[B]` float64: the i-th of the
-    train split's categories (sorted) is `RESERVED_CODES + i`."""
+def category_codes(column: pd.Series, train: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """A categorical column `[B]` and the train rows `[B]` bool -> (codes `[B]` float64, the
+    vocabulary): the i-th of the train split's categories (sorted) is `RESERVED_CODES + i`."""
     names = [None if pd.isna(value) else str(value) for value in column]
     vocabulary = sorted({name for name, in_train in zip(names, train) if in_train and name is not None})
     index = {name: RESERVED_CODES + i for i, name in enumerate(vocabulary)}
-    return np.asarray([MISSING_CODE if name is None else index.get(name, UNKNOWN_CODE) for name in names],
-                      dtype=np.float64)
+    codes = [MISSING_CODE if name is None else index.get(name, UNKNOWN_CODE) for name in names]
+    return np.asarray(codes, dtype=np.float64), vocabulary
 
 
 def encode_rows(frame: pd.DataFrame, features: list[str], categorical: list[str], train: np.ndarray,
                 where: str) -> np.ndarray:
-    """The feature cells -> payload rows `[B, len(features)]` float32 (codes in categorical columns)."""
-    columns = [category_codes(frame[c], train) if c in categorical else numeric_values(frame[c], where)
-               for c in features]
+    """The feature cells -> payload rows `[B, len(features)]` float32 (codes in categorical columns);
+    each categorical column's vocabulary is recorded (`category_names.record_categories`)."""
+    columns = []
+    for c in features:
+        if c in categorical:
+            codes, vocabulary = category_codes(frame[c], train)
+            record_categories(c, vocabulary)
+            columns.append(codes)
+        else:
+            columns.append(numeric_values(frame[c], where))
     return np.stack(columns, axis=1).astype(np.float32) if columns else np.zeros((len(frame), 0), np.float32)
