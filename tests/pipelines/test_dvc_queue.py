@@ -16,7 +16,11 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.pipelines.test_dvc import run
+
+pytestmark = pytest.mark.e2e  # real dvc and kedro processes, about 80 s on a loaded 2-core machine
 
 FILES = {
     "pyproject.toml": """\
