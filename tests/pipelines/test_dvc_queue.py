@@ -1,7 +1,8 @@
 """`dvc exp run --queue` on a toy project that logs through the project's own MlflowHook: two queued
 experiments with different `-S` values, run by two queue workers at once, both appear in `dvc exp show`
 with their metrics and in the project's MLflow store (not their temporary copies'), tagged with their
-experiment names and grouped one parent per experiment; the store is intact after the concurrent writes.
+experiment names and grouped one parent per experiment; the store is intact after the concurrent writes,
+and so are both experiments' outputs in the shared DVC cache.
 
 The toy project has the real one's shape (two DVC stages, each `kedro run --pipeline NAME --env base`,
 a relative `sqlite:///mlflow.db`) but runs in seconds; the real pipeline's stage graph and re-runs are
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -164,3 +166,9 @@ def test_two_queued_experiments_run_by_two_workers_reach_dvc_and_the_project_s_m
         assert score_run.data.tags["mlflow.parentRunId"] in {r.info.run_id for r in kedro_runs}
         assert all(r.info.status == "FINISHED" for r in mine) and len(mine) == 4
     assert len(runs) == 8  # nothing else, nothing twice
+
+    # Both workers committed their outputs to the one DVC cache: each experiment's come back intact.
+    for name, lr in EXPERIMENTS.items():
+        run(project, "dvc", "exp", "apply", name)
+        assert json.loads((project / "data/prepared.json").read_text()) == {"lr": lr}
+        assert json.loads((project / "data/metrics.json").read_text()) == {"score": round(2 * lr, 6)}
