@@ -14,6 +14,7 @@ from omnivec2.checkpoint import load_model
 from omnivec2.datasets import resolve_dataset, resolve_datasets
 from omnivec2.datasets.pairing import dataset_pairs, retrieval_protocols
 from omnivec2.evaluation.evaluate import evaluate_checkpoint
+from omnivec2.evaluation.predictions import classification_predictions
 from omnivec2.evaluation.linear_probe import linear_probes
 from omnivec2.evaluation.plots import learning_curves, multitask_curves, training_curves
 from omnivec2.evaluation.specialists import single_task_baselines
@@ -57,6 +58,12 @@ def evaluate(final: dict, token_cache: TokenCache, params: dict, single_task: di
     log_metrics_flat(metrics, prefix="test")
     log_json_artifact(metrics, "metrics.json")
     return metrics
+
+
+def write_predictions(final: dict, token_cache: TokenCache) -> dict[str, pd.DataFrame]:
+    """Every classification task's test predictions (predictions/<dataset>/<task>.csv: sample_id, actual,
+    predicted), which `dvc plots` draws as confusion matrices."""
+    return classification_predictions(load_model(locate(final["checkpoint"]).path), token_cache.path)
 
 
 def probe_stages(stage1: dict, stage2: dict, stage3: dict, token_cache: TokenCache, params: dict) -> dict:

@@ -1,5 +1,6 @@
 from kedro.pipeline import Node, Pipeline
 
+from omnivec2.evaluation.headline import headline
 from pipelines.datasets import bind, dataset_names
 from pipelines.evaluation import nodes
 
@@ -22,6 +23,9 @@ def create_pipeline(**kwargs) -> Pipeline:
         Node(nodes.evaluate, ["train_multitask_checkpoint", "token_cache", "params:evaluation", "single_task_metrics",
                               "params:datasets"],
              "metrics", name="evaluate", tags=["evaluation"]),
+        Node(headline, "metrics", "headline_metrics", name="headline_metrics", tags=["evaluation"]),
+        Node(nodes.write_predictions, ["train_multitask_checkpoint", "token_cache"], "predictions",
+             name="write_predictions", tags=["evaluation"]),
         Node(nodes.probe_stages, [*[f"{s}_checkpoint" for s in STAGES], "token_cache", "params:evaluation"],
              "linear_probe", name="probe_stages", tags=["evaluation"]),
         Node(nodes.plot_training_curves, [f"{s}_history" for s in STAGES],

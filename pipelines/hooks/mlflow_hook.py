@@ -1,6 +1,11 @@
 """`MlflowHook`: one MLflow run per ``kedro run`` (named after the pipeline, tagged with the command,
 git commit and dvc.lock, every parameter logged), a nested run per ``mlflow_stage`` node.
 
+Under DVC (``DVC_STAGE`` set, see ``omnivec2.tracking.dvc_runs``) every run is also tagged with the
+DVC stage, experiment name and baseline revision, the ``kedro run`` of each stage is nested under one
+parent run per `dvc repro` / `dvc exp run`, and a relative store is the original project's
+(``DVC_ROOT``), not that of the temporary copy a queued experiment runs in.
+
 ```yaml
 mlflow:
   enabled: true
@@ -27,6 +32,7 @@ from kedro.framework.hooks import hook_impl
 
 from omnivec2.tracking import (DEFAULT_EXPERIMENT, driver_tags, end_dead_runs, ensure_experiment, flatten_params,
                                resolve_tracking_uri, run_tags)
+from omnivec2.tracking.dvc_runs import DvcInvocation, dvc_parent_run, end_dvc_stage, store_root
 from pipelines.hooks.params import params_from
 
 logger = logging.getLogger(__name__)
@@ -106,6 +112,8 @@ class MlflowHook:
         self._parent_run_id: str | None = None
         self._stage_runs: dict[str, str] = {}  # node name -> nested run id
         self._driver_tags: dict[str, str] = {}  # this process's identity (`dead_runs.driver_tags`)
+        self._dvc_tags: dict[str, str] = {}  # the DVC stage and experiment (`dvc_runs`), under DVC
+        self._dvc_parent: tuple[str, str] | None = None  # (tracking URI, run id) of the DVC invocation's run
         self._enabled = True
 
     # -- session --------------------------------------------------------------------------------
@@ -126,7 +134,7 @@ class MlflowHook:
         if not self._enabled:
             return
         root = Path(run_params.get("project_path") or self._project_root or Path.cwd())
-        uri = resolve_tracking_uri(config.get("tracking_uri"), root)
+        uri = resolve_tracking_uri(config.get("tracking_uri"), store_root(root))
         experiment_id = ensure_experiment(uri, config.get("experiment_name") or DEFAULT_EXPERIMENT,
                                           artifact_location=config.get("artifact_location"))
         run_name = "+".join(run_params.get("pipeline_names") or ["__default__"])
@@ -145,10 +153,14 @@ class MlflowHook:
                 **self._driver_tags,
             }
         )
+        commit = tags.get("git.commit")
+        parent_run_id = self._dvc_parent_run(uri, experiment_id, None if commit == "unknown" else commit)
+        tags.update(self._dvc_tags)
         run = mlflow.start_run(
             experiment_id=experiment_id,
             run_name=run_name,
             nested=mlflow.active_run() is not None,
+            parent_run_id=parent_run_id if mlflow.active_run() is None else None,
             tags=tags,
         )
         self._parent_run_id = run.info.run_id
@@ -178,7 +190,7 @@ class MlflowHook:
                 run_name=stage,
                 nested=True,
                 parent_run_id=self._parent_run_id,
-                tags={"kedro.node": node.name, "omnivec2.stage": stage, **self._driver_tags},
+                tags={"kedro.node": node.name, "omnivec2.stage": stage, **self._driver_tags, **self._dvc_tags},
             )
         except Exception as exc:  # the node still runs and logs to the parent run
             logger.warning("could not start the MLflow run of stage %s: %s", stage, exc)
@@ -207,6 +219,20 @@ class MlflowHook:
     @property
     def _active(self) -> bool:
         return self._enabled and self._parent_run_id is not None
+
+    def _dvc_parent_run(self, uri: str, experiment_id: str, commit: str | None) -> str | None:
+        """Under DVC: the DVC invocation's parent run (found or made), and the stage's tags; else None."""
+        self._dvc_parent, self._dvc_tags = None, {}
+        invocation = DvcInvocation.from_environment()
+        if invocation is None:
+            return None
+        self._dvc_tags = invocation.tags(commit)
+        try:
+            self._dvc_parent = (uri, dvc_parent_run(uri, experiment_id, invocation, commit))
+        except Exception as exc:  # the stage still runs, as a top-level run
+            logger.warning("could not find or start the MLflow run of this DVC invocation: %s", exc)
+            return None
+        return self._dvc_parent[1]
 
     def _log_params(self, flat: dict[str, str]) -> None:
         if not flat:
@@ -243,3 +269,9 @@ class MlflowHook:
         self._stage_runs = {}
         parent, self._parent_run_id = self._parent_run_id, None
         self._end_run(parent, status)
+        if self._dvc_parent is not None:
+            try:
+                end_dvc_stage(*self._dvc_parent, status)
+            except Exception as exc:
+                logger.warning("could not update the MLflow run of this DVC invocation: %s", exc)
+            self._dvc_parent = None

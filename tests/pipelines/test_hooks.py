@@ -192,6 +192,41 @@ def test_failed_stage_marks_runs_failed(params, tmp_path, store):
     assert mlflow.active_run() is None  # nothing left open for the next session
 
 
+def test_dvc_stages_are_tagged_and_grouped_under_one_run_in_the_original_project_s_store(params, tmp_path,
+                                                                                        monkeypatch):
+    """Two stages of one `dvc exp run`, run in a temporary copy: both kedro runs (and their stage runs)
+    carry the experiment's name, stage and baseline, under one parent named after the experiment, in
+    the store of DVC_ROOT's project (the relative sqlite URI is not resolved inside the copy)."""
+    from mlflow.tracking import MlflowClient
+
+    original, copy = tmp_path / "project", tmp_path / "project" / ".dvc" / "tmp" / "exps" / "tmpabc"
+    copy.mkdir(parents=True)
+    params = {**params, "mlflow": {**params["mlflow"], "tracking_uri": "sqlite:///mlflow.db"}}
+    monkeypatch.setenv("DVC_ROOT", str(original))
+    monkeypatch.setenv("DVC_EXP_NAME", "fuzzy-lamb")
+    monkeypatch.setenv("DVC_EXP_BASELINE_REV", "a" * 40)
+    for stage in ("prepare_stage", STAGE):
+        monkeypatch.setenv("DVC_STAGE", stage)
+        hook = MlflowHook()
+        _session(hook, params, copy)
+        pipeline = Pipeline([node(prepare, "raw", "prepared", name="prepare"), _stage_node(train_stage)])
+        _run(hook, pipeline, _catalog(params, copy, {"raw": 1}), _run_params(copy, (stage,)))
+    assert not (copy / "mlflow.db").exists()
+
+    client = MlflowClient(f"sqlite:///{original}/mlflow.db")
+    experiment = client.get_experiment_by_name(params["mlflow"]["experiment_name"])
+    runs = {r.info.run_id: r for r in client.search_runs([experiment.experiment_id])}
+    (parent,) = [r for r in runs.values() if "mlflow.parentRunId" not in r.data.tags]
+    assert parent.info.run_name == "fuzzy-lamb" and parent.info.status == "FINISHED"
+    kedro_runs = [r for r in runs.values() if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert sorted(r.data.tags["dvc.stage"] for r in kedro_runs) == ["prepare_stage", STAGE]
+    stage_runs = [r for r in runs.values() if r.data.tags.get("mlflow.parentRunId") in {k.info.run_id for k in kedro_runs}]
+    assert len(stage_runs) == 2
+    for run in kedro_runs + stage_runs:
+        assert run.data.tags["dvc.exp_name"] == "fuzzy-lamb" and run.data.tags["dvc.baseline_rev"] == "a" * 40
+        assert run.info.status == "FINISHED"
+
+
 # -- validation reports: logged by the node, kept by KeptOutputsHook when validation fails ------------
 
 

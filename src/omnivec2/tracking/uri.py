@@ -85,6 +85,19 @@ def ensure_experiment(tracking_uri: str, experiment_name: str = DEFAULT_EXPERIME
     ``<root>/<experiment>``, through boto3 with MLFLOW_S3_ENDPOINT_URL and the AWS_* variables).
     An existing experiment keeps the location it was created with.
     """
+    db = sqlite_db_path(tracking_uri)
+    if db is None:
+        return _ensure_experiment(tracking_uri, experiment_name, artifact_location)
+    # Two runs opening a new sqlite store at once (two `dvc queue` workers) would both create its
+    # tables and one fails half-way through a migration: the first to come creates it, the other waits.
+    from filelock import FileLock
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(db) + ".lock", timeout=300):
+        return _ensure_experiment(tracking_uri, experiment_name, artifact_location)
+
+
+def _ensure_experiment(tracking_uri: str, experiment_name: str, artifact_location: str | None) -> str:
     import mlflow
 
     # mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI; undo that, or the next
