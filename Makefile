@@ -5,8 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # -qq: errors only (the machine's pip config adds local index folders that warn on every package)
 PIP := $(PY) -m pip --disable-pip-version-check -qq
-# Programs the default data needs: espeak-ng (spoken digits), ivfix + the Open Inventor models (meshes).
-APT_PACKAGES := espeak-ng inventor-data inventor-clients
+# Programs the default data needs: espeak-ng (spoken digits), ivfix + the Open Inventor models (meshes);
+# chromium: the tests open the report, the Data Docs and the kedro-viz build in it (headless).
+APT_PACKAGES := espeak-ng inventor-data inventor-clients chromium
 # Names in requirements-data.txt, as a regex alternation for the pip check filter.
 DATA_PACKAGES := $(shell sed -n 's/^\([A-Za-z0-9_.-]*\)==.*/\1/p' requirements-data.txt | paste -sd'|')
 
@@ -84,7 +85,7 @@ dvc-repro: setup
 lock:
 	rm -rf /tmp/omnivec2-lock && python3 -m venv /tmp/omnivec2-lock
 	/tmp/omnivec2-lock/bin/pip install -q -U pip
-	/tmp/omnivec2-lock/bin/pip install -q ".[test]"
+	/tmp/omnivec2-lock/bin/pip install -q ".[test,dev]"
 	( echo "# Full transitive lock for CPU machines (Python 3.11, x86_64). Regenerate with: make lock"; \
 	  echo "# torch is the CPU build; GPU machines use requirements-gpu.txt on top (see README)."; \
 	  /tmp/omnivec2-lock/bin/pip freeze --all | grep -v -E '^(omnivec2|-e |pip==)' ) > requirements.lock
