@@ -43,6 +43,10 @@ def test_the_report_is_assembled_from_one_card_per_dataset_and_the_optional_abla
         assert card.outputs == [f"{dataset}_report_card"]
         assert {f"{dataset}_validation_report", f"{dataset}_token_manifest", f"{dataset}_validated_samples"} <= set(card.inputs)
     assert "ablation_results" in render.inputs and render.outputs == ["report", "report_index"]
+    ingestion = {node.name: node for node in register_pipelines()["ingestion"].nodes}
+    docs = ingestion["build_data_docs"]
+    assert docs.inputs == [f"{d}_gx_result" for d in dataset_names()] and docs.outputs == ["data_docs"]
+    assert "data_docs" in render.inputs  # the report links the Data Docs: lineage from validation to the report
 
 
 def test_no_node_gets_a_path_from_the_parameters():
