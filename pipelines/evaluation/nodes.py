@@ -89,11 +89,11 @@ def draw_data_card(dataset: str, entry: dict, validation: dict, manifest: dict, 
 def render_report(metrics: dict, stage1: dict, stage2: dict, stage3: dict, timings1: dict, timings2: dict,
                   timings3: dict, unimodal: pd.DataFrame, multimodal: pd.DataFrame, multitask: pd.DataFrame,
                   token_cache: TokenCache, params: dict, ablations: dict | None, probes: dict, curves: dict,
-                  data_docs: Location, *cards: ReportPiece) -> tuple[Report, dict]:
+                  data_docs: Location | None, *cards: ReportPiece) -> tuple[Report, dict]:
     """The report: the final model's figures, drawn here, with the datasets' cards (those of the
     datasets the model has, in its order), the ablation table (None: the grid was not run), the
     linear probes and the learning curves (`curves`: learning_curves.json), and links to the Data
-    Docs (a folder next to the report) -> (the report, its index). Each stage's summary is shown
+    Docs (a folder next to the report; None: not built yet) -> (the report, its index). Each stage's summary is shown
     with its timings (kept apart on disk)."""
     stage1, stage2, stage3 = ({**s, **t} for s, t in ((stage1, timings1), (stage2, timings2), (stage3, timings3)))
     from omnivec2.reporting.figures import confusion_matrices, dense_predictions, embedding_map, task_bars
@@ -179,11 +179,13 @@ def _active_run_id() -> str | None:
     return run.info.run_id if run else None
 
 
-def data_docs_links(data_docs: Location) -> list[tuple[str, str]]:
+def data_docs_links(data_docs: Location | None) -> list[tuple[str, str]]:
     """(title, link relative to the report) of the Data Docs' index and of each dataset's validation
-    page; the catalog puts the Data Docs folder next to the report."""
+    page; the catalog puts the Data Docs folder next to the report. [] when there are none yet."""
     from omnivec2.validation.data_docs import validation_pages
 
+    if data_docs is None:
+        return []
     folder = data_docs.path
     pages = validation_pages({path.relative_to(folder).as_posix(): b"" for path in folder.rglob("*.html")})
     return [("Great Expectations Data Docs (every dataset's validation)", f"{folder.name}/index.html"),

@@ -12,7 +12,8 @@ def create_pipeline(**kwargs) -> Pipeline:
     cards = [
         Node(bind(nodes.draw_data_card, d), [f"params:datasets.{d}", f"{d}_validation_report", f"{d}_token_manifest",
                                              f"{d}_validated_samples", "token_cache"],
-             f"{d}_report_card", name=f"draw_data_card_{d}", tags=["evaluation", d])
+             f"{d}_report_card", name="draw_data_card", namespace=d,
+             tags=["evaluation", d])
         for d in names
     ]
     return Pipeline([

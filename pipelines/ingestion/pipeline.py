@@ -15,12 +15,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             for d in names
             for node in (
                 Node(bind(nodes.ingest, d), [f"params:datasets.{d}", "params:ingestion.seed", f"{d}_classes_before"],
-                     [f"{d}_raw_samples", f"{d}_classes"], name=f"ingest_{d}", tags=["ingestion", d]),
+                     [f"{d}_raw_samples", f"{d}_classes"], name="ingest", namespace=d, tags=["ingestion", d]),
                 Node(bind(nodes.validate, d), [f"params:datasets.{d}", f"{d}_raw_samples", f"{d}_classes",
                                                "params:ingestion.validation_mode"],
                      [f"{d}_validated_samples", f"{d}_quarantined_samples", f"{d}_validation_report",
                       f"{d}_gx_result"],
-                     name=f"validate_{d}", tags=["ingestion", "validation", d]),
+                     name="validate", namespace=d, tags=["ingestion", "validation", d]),
             )
         ]
         + [Node(docs, [f"{d}_gx_result" for d in names], "data_docs", name="build_data_docs",

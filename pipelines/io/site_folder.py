@@ -3,7 +3,8 @@
 A save takes the site as files ({path relative to the folder: bytes}), writes them into a fresh
 sibling folder and swaps it in, so the folder never mixes two builds (a dataset that left the run
 leaves no stale page) and a crash leaves the previous site. A load gives the folder's `Location`
-(what the report links); the site's `index.html` must be there.
+(what the report links), or None while no site is there (a run from before the Data Docs existed:
+the report then leaves the link out).
 """
 
 from __future__ import annotations
@@ -17,16 +18,14 @@ from kedro.io.core import AbstractDataset, DatasetError
 from pipelines.io.location import Location, locate
 
 
-class SiteFolderDataset(AbstractDataset[dict, Location]):
+class SiteFolderDataset(AbstractDataset[dict, Location | None]):
     def __init__(self, path: str, metadata: dict[str, Any] | None = None) -> None:
         self._path = path
         self.metadata = metadata
 
-    def load(self) -> Location:
+    def load(self) -> Location | None:
         location = locate(self._path)
-        if not (location.path / "index.html").is_file():
-            raise DatasetError(f"{self._path} holds no index.html: build it with `kedro run --pipeline ingestion`")
-        return location
+        return location if (location.path / "index.html").is_file() else None
 
     def save(self, data: dict[str, bytes]) -> None:
         if "index.html" not in data:
