@@ -22,7 +22,7 @@ export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER := 0
 export RAY_TRAIN_HEALTH_CHECK_INTERVAL_S := 0.2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup system venv run test test-fast lock dvc-repro clean bench bench-smoke ablations seeds
+.PHONY: setup system venv run test test-fast lock dvc-repro clean bench bench-smoke ablations seeds pages
 
 setup: system $(VENV)/.installed
 
@@ -76,6 +76,15 @@ seeds: setup
 ablations: setup
 	$(VENV)/bin/kedro run --pipeline ablations
 	$(VENV)/bin/kedro run --pipeline evaluation --nodes render_report
+
+# Pages to browse (README): the Kedro-Viz site in build/, then a screenshot of the main run's report,
+# Data Docs and Kedro-Viz in headless Chromium, in data/08_reporting/screenshots/ (after `make run`).
+pages: setup
+	$(VENV)/bin/kedro viz build
+	$(PY) -m omnivec2.reporting.browse data/08_reporting/screenshots \
+	  report=data/08_reporting/report.html="omnivec2 evaluation report" \
+	  data_docs=data/08_reporting/data_docs/index.html="Data Docs" \
+	  kedro_viz=build="build_data_docs"
 
 # dvc.yaml's commands call `kedro`, so the venv's bin goes first on PATH.
 dvc-repro: setup
