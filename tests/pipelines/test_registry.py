@@ -88,3 +88,37 @@ def _get(params: dict, dotted: str):
     for key in dotted.split("."):
         params = params[key]
     return params
+
+
+def test_the_lineage_runs_from_every_dataset_s_source_to_the_report_and_the_data_docs():
+    """What kedro viz draws: each dataset's raw samples reach the report (through validation, the
+    token cache's manifests, the three stages' checkpoints) and the Data Docs; the token cache, the
+    checkpoint folders, the Data Docs and the report are catalog datasets on that path."""
+    import yaml
+
+    from pipelines.datasets import dataset_names
+    from tests.pipelines.conftest import PROJECT
+
+    downstream: dict[str, set[str]] = {}
+    for node in register_pipelines()["__default__"].nodes:
+        for name in node.inputs:
+            downstream.setdefault(name, set()).add(node.name)
+        downstream.setdefault(node.name, set()).update(node.outputs)
+
+    def reaches(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for after in downstream.get(todo.pop(), ()):
+                if after not in seen:
+                    seen.add(after)
+                    todo.append(after)
+        return seen
+
+    for dataset in dataset_names():
+        assert {"report", "data_docs", "metrics", "registered_model"} <= reaches(f"{dataset}_raw_samples"), dataset
+    for place in ("token_cache", "pretrain_unimodal_model", "pretrain_multimodal_model", "train_multitask_model"):
+        assert "report" in reaches(place), place
+    catalog = yaml.safe_load((PROJECT / "conf/base/catalog.yml").read_text())
+    assert {catalog[name]["type"] for name in ("token_cache", "{stage}_model", "report", "data_docs")} == {
+        "pipelines.io.TokenCacheDataset", "pipelines.io.LocationDataset", "pipelines.io.ReportFolderDataset",
+        "pipelines.io.SiteFolderDataset"}
