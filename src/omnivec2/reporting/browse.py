@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
+import re
 import shutil
 import subprocess
 import sys
@@ -87,14 +89,22 @@ def open_page(url: str, screenshot: Path, *, width: int = 1280, height: int = 90
 def rendered_problems(page: Page, expected: Sequence[str]) -> list[str]:
     """What says `page` did not render as it should: an error page, a text in `expected` that it
     lacks, or a blank screenshot (one colour, or almost: a page of content has many). [] when fine."""
-    problems = [f"{page.url}: the page shows {marker!r}" for marker in ERROR_MARKERS if marker in page.dom]
-    problems += [f"{page.url}: {text!r} is not on the page" for text in expected if text not in page.dom]
+    text = page_text(page.dom)
+    problems = [f"{page.url}: the page shows {marker!r}" for marker in ERROR_MARKERS if marker in text]
+    problems += [f"{page.url}: {wanted!r} is not on the page" for wanted in expected if wanted not in text]
     pixels = np.asarray(Image.open(page.screenshot).convert("RGB"))
     colours = len(np.unique(pixels.reshape(-1, 3), axis=0))
     if colours < 16 or float(pixels.std()) < 5.0:
         problems.append(f"{page.url}: the screenshot {page.screenshot} looks blank ({colours} colours, "
                         f"std {pixels.std():.1f})")
     return problems
+
+
+def page_text(dom: str) -> str:
+    """The text a DOM shows, roughly: scripts, styles and tags dropped, entities decoded, runs of
+    white space made one space (`<b>Suite:</b> <a>wine</a>` -> `Suite: wine`)."""
+    dom = re.sub(r"<(script|style|noscript)\b.*?</\1>", " ", dom, flags=re.S | re.I)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", dom)).split())
 
 
 @contextlib.contextmanager
