@@ -5,8 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # -qq: errors only (the machine's pip config adds local index folders that warn on every package)
 PIP := $(PY) -m pip --disable-pip-version-check -qq
-# Programs the default data needs: espeak-ng (spoken digits), ivfix + the Open Inventor models (meshes).
-APT_PACKAGES := espeak-ng inventor-data inventor-clients
+# Programs the default data needs: espeak-ng (spoken digits), ivfix + the Open Inventor models (meshes);
+# chromium: the tests open the report, the Data Docs and the kedro-viz build in it (headless).
+APT_PACKAGES := espeak-ng inventor-data inventor-clients chromium
 # Names in requirements-data.txt, as a regex alternation for the pip check filter.
 DATA_PACKAGES := $(shell sed -n 's/^\([A-Za-z0-9_.-]*\)==.*/\1/p' requirements-data.txt | paste -sd'|')
 
@@ -21,7 +22,7 @@ export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER := 0
 export RAY_TRAIN_HEALTH_CHECK_INTERVAL_S := 0.2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup system venv run test test-fast lock dvc-repro clean bench bench-smoke ablations seeds
+.PHONY: setup system venv run test test-fast lock dvc-repro clean bench bench-smoke ablations seeds pages
 
 setup: system $(VENV)/.installed
 
@@ -76,6 +77,15 @@ ablations: setup
 	$(VENV)/bin/kedro run --pipeline ablations
 	$(VENV)/bin/kedro run --pipeline evaluation --nodes render_report
 
+# Pages to browse (README): the Kedro-Viz site in build/, then a screenshot of the main run's report,
+# Data Docs and Kedro-Viz in headless Chromium, in data/08_reporting/screenshots/ (after `make run`).
+pages: setup
+	$(VENV)/bin/kedro viz build
+	$(PY) -m omnivec2.reporting.browse data/08_reporting/screenshots \
+	  report=data/08_reporting/report.html="omnivec2 evaluation report" \
+	  data_docs=data/08_reporting/data_docs/index.html="Data Docs" \
+	  kedro_viz=build="build_data_docs"
+
 # dvc.yaml's commands call `kedro`, so the venv's bin goes first on PATH.
 dvc-repro: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dvc repro
@@ -84,7 +94,7 @@ dvc-repro: setup
 lock:
 	rm -rf /tmp/omnivec2-lock && python3 -m venv /tmp/omnivec2-lock
 	/tmp/omnivec2-lock/bin/pip install -q -U pip
-	/tmp/omnivec2-lock/bin/pip install -q ".[test]"
+	/tmp/omnivec2-lock/bin/pip install -q ".[test,dev]"
 	( echo "# Full transitive lock for CPU machines (Python 3.11, x86_64). Regenerate with: make lock"; \
 	  echo "# torch is the CPU build; GPU machines use requirements-gpu.txt on top (see README)."; \
 	  /tmp/omnivec2-lock/bin/pip freeze --all | grep -v -E '^(omnivec2|-e |pip==)' ) > requirements.lock

@@ -90,12 +90,20 @@ def instrumented_run(env: str | None, scratch: Path) -> dict:
     return {"nodes": dict(timing_hook._seconds), "timers": dict(timers), "stages": stages}
 
 
+INGESTION = ("ingest", "validate", "build_data_docs")  # node names, without the dataset's namespace
+
+
+def _own_name(node: str) -> str:
+    """A node's name without its namespace (`image.validate` -> `validate`)."""
+    return node.rsplit(".", 1)[-1]
+
+
 def breakdown(raw: dict, total: float) -> dict[str, float]:
     """Raw timings + the job's wall time -> seconds per component (they sum to `total`)."""
     nodes, timers = raw["nodes"], raw["timers"]
     parts = {
-        "ingestion + validation": sum(v for k, v in nodes.items() if k.startswith(("ingest_", "validate_"))),
-        "tokenization": sum(v for k, v in nodes.items() if k.startswith("tokenize_")),
+        "ingestion + validation": sum(v for k, v in nodes.items() if _own_name(k) in INGESTION),
+        "tokenization": sum(v for k, v in nodes.items() if _own_name(k) == "tokenize"),
         "Ray start-up + shutdown": timers.get("ray_startup", 0.0) + timers.get("ray_shutdown", 0.0),
     }
     mlflow = timers.get("mlflow_hooks", 0.0)
@@ -105,7 +113,7 @@ def breakdown(raw: dict, total: float) -> dict[str, float]:
         mlflow += info["upload_seconds"]
     # Every other node is the evaluation pipeline's; the single-task baselines train 18 small models
     # (stage 3's compute again), so they get their own line.
-    counted = {k for k in nodes if k.startswith(("ingest_", "validate_", "tokenize_"))} | set(raw["stages"])
+    counted = {k for k in nodes if _own_name(k) in (*INGESTION, "tokenize")} | set(raw["stages"])
     parts["evaluation: single-task baselines"] = nodes.get("train_single_task_baselines", 0.0)
     parts["evaluation: metrics, curves, report, registry"] = sum(
         v for k, v in nodes.items() if k not in counted and k != "train_single_task_baselines")

@@ -22,7 +22,7 @@ from omnivec2.reporting.pieces import Report, ReportPiece
 from omnivec2.tracking import log_dir_artifacts, log_figure_artifact, log_json_artifact, log_metrics_flat
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.stage_runner import model_config_from_manifests
-from pipelines.io import TokenCache, locate
+from pipelines.io import Location, TokenCache, locate
 
 
 def train_single_task_baselines(model_params: dict, stage_params: dict, token_cache: TokenCache, final: dict,
@@ -98,11 +98,12 @@ def draw_data_card(dataset: str, entry: dict, validation: dict, manifest: dict, 
 def render_report(metrics: dict, stage1: dict, stage2: dict, stage3: dict, timings1: dict, timings2: dict,
                   timings3: dict, unimodal: pd.DataFrame, multimodal: pd.DataFrame, multitask: pd.DataFrame,
                   token_cache: TokenCache, params: dict, ablations: dict | None, probes: dict, curves: dict,
-                  *cards: ReportPiece) -> tuple[Report, dict]:
+                  data_docs: Location | None, *cards: ReportPiece) -> tuple[Report, dict]:
     """The report: the final model's figures, drawn here, with the datasets' cards (those of the
     datasets the model has, in its order), the ablation table (None: the grid was not run), the
-    linear probes and the learning curves (`curves`: learning_curves.json) -> (the report, its index).
-    Each stage's summary is shown with its timings (kept apart on disk)."""
+    linear probes and the learning curves (`curves`: learning_curves.json), and links to the Data
+    Docs (a folder next to the report; None: not built yet) -> (the report, its index). Each stage's summary is shown
+    with its timings (kept apart on disk)."""
     stage1, stage2, stage3 = ({**s, **t} for s, t in ((stage1, timings1), (stage2, timings2), (stage3, timings3)))
     from omnivec2.reporting.figures import confusion_matrices, dense_predictions, embedding_map, task_bars
     from omnivec2.reporting.pieces import figure_file
@@ -131,7 +132,7 @@ def render_report(metrics: dict, stage1: dict, stage2: dict, stage3: dict, timin
     by_name = {card.name: card for card in cards}
     report = assemble_report(metrics, figures, run_metadata(model.config), {"pretrain_unimodal": stage1,
                              "pretrain_multimodal": stage2, "train_multitask": stage3},
-                             [by_name[name] for name in present], ablations, probes)
+                             [by_name[name] for name in present], ablations, probes, data_docs_links(data_docs))
     _log_report(report)
     index = {"markdown": "report.md", "html": "report.html", "figures": sorted(relative for relative, _ in figures.values()),
              "seconds": round(time.perf_counter() - started, 1)}
@@ -185,6 +186,19 @@ def _active_run_id() -> str | None:
 
     run = mlflow.active_run()
     return run.info.run_id if run else None
+
+
+def data_docs_links(data_docs: Location | None) -> list[tuple[str, str]]:
+    """(title, link relative to the report) of the Data Docs' index and of each dataset's validation
+    page; the catalog puts the Data Docs folder next to the report. [] when there are none yet."""
+    from omnivec2.validation.data_docs import validation_pages
+
+    if data_docs is None:
+        return []
+    folder = data_docs.path
+    pages = validation_pages({path.relative_to(folder).as_posix(): b"" for path in folder.rglob("*.html")})
+    return [("Great Expectations Data Docs (every dataset's validation)", f"{folder.name}/index.html"),
+            *[(f"Validation of {name}", f"{folder.name}/{page}") for name, page in pages.items()]]
 
 
 def _log_report(report: Report) -> None:

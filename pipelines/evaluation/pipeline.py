@@ -13,7 +13,8 @@ def create_pipeline(**kwargs) -> Pipeline:
     cards = [
         Node(bind(nodes.draw_data_card, d), [f"params:datasets.{d}", f"{d}_validation_report", f"{d}_token_manifest",
                                              f"{d}_validated_samples", "token_cache"],
-             f"{d}_report_card", name=f"draw_data_card_{d}", tags=["evaluation", d])
+             f"{d}_report_card", name="draw_data_card", namespace=d,
+             tags=["evaluation", d])
         for d in names
     ]
     return Pipeline([
@@ -34,7 +35,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         Node(nodes.render_report,
              ["metrics", *[f"{s}_checkpoint" for s in STAGES], *[f"{s}_timings" for s in STAGES],
               *[f"{s}_history" for s in STAGES], "token_cache", "params:evaluation", "ablation_results",
-              "linear_probe", "learning_curves", *[f"{d}_report_card" for d in names]],
+              "linear_probe", "learning_curves", "data_docs", *[f"{d}_report_card" for d in names]],
              ["report", "report_index"], name="render_report", tags=["evaluation"]),
         Node(nodes.register_final_model, ["train_multitask_checkpoint", "metrics", "token_cache", "params:evaluation",
                                           f"{names[0]}_validated_samples"],

@@ -9,7 +9,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(bind(nodes.tokenize, d), [f"params:datasets.{d}", f"{d}_validated_samples", f"{d}_classes",
                                            f"{d}_categories", "token_cache"],
-                 f"{d}_token_manifest", name=f"tokenize_{d}", tags=["tokenization", d])
+                 f"{d}_token_manifest", name="tokenize", namespace=d, tags=["tokenization", d])
             for d in dataset_names()
         ]
     )

@@ -56,7 +56,7 @@ def test_markdown_has_one_table_line_per_row(results):
 def test_main_job_breakdown_accounts_for_the_whole_wall_time():
     """(f)'s arithmetic on a synthetic record (the real one takes minutes): parts sum to the total
     and the Ray Train overhead of a stage excludes its steps and its MLflow upload."""
-    raw = {"nodes": {"ingest_image": 1.0, "validate_image": 0.5, "tokenize_image": 0.25, "pretrain_unimodal": 10.0,
+    raw = {"nodes": {"image.ingest": 1.0, "image.validate": 0.5, "image.tokenize": 0.25, "pretrain_unimodal": 10.0,
                      "pretrain_multimodal": 8.0, "train_multitask": 12.0, "evaluate": 3.0,
                      "train_single_task_baselines": 6.0, "render_report": 1.0, "register_final_model": 0.5},
            "timers": {"ray_startup": 4.0, "ray_shutdown": 1.0, "mlflow_hooks": 2.0},
@@ -65,6 +65,7 @@ def test_main_job_breakdown_accounts_for_the_whole_wall_time():
     parts = breakdown(raw, total=60.0)
     assert math.isclose(sum(parts.values()), 60.0)  # every node is in exactly one part
     assert parts["pretrain_unimodal: Ray Train overhead"] == pytest.approx(4.5)
+    assert parts["ingestion + validation"] == 1.5 and parts["tokenization"] == 0.25  # namespaced node names
     assert parts["MLflow (hooks, uploads)"] == pytest.approx(3.5)
     assert parts["evaluation: single-task baselines"] == 6.0
     assert parts["evaluation: metrics, curves, report, registry"] == pytest.approx(4.5)

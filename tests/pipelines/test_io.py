@@ -111,3 +111,20 @@ def test_a_writer_that_dies_mid_file_leaves_the_previous_report_whole(catalog, t
     monkeypatch.setattr(os, "replace", real_replace)
     assert written == ["task_bars.png"]  # the picture first, then the report: never a report without its pictures
     assert catalog.load("report") == Report(old.markdown, old.html, new.files)
+
+
+def test_the_data_docs_folder_is_replaced_whole_next_to_the_report(catalog, tmp_path):
+    """A new site replaces the old one (no stale page of a dataset that left the run); the folder
+    sits next to the report, which links it as data_docs/index.html."""
+    assert catalog.load("data_docs") is None  # before the first ingestion: the report leaves the link out
+    catalog.save("data_docs", {"index.html": b"<p>1</p>", "validations/gone/x.html": b"old"})
+    catalog.save("data_docs", {"index.html": b"<p>2</p>", "validations/wine/x.html": b"new"})
+    docs = catalog.load("data_docs")
+    assert sorted(p.relative_to(docs.path).as_posix() for p in docs.path.rglob("*") if p.is_file()) == [
+        "index.html", "validations/wine/x.html"]
+    assert (docs.path / "index.html").read_bytes() == b"<p>2</p>" and docs.path.parent == tmp_path / "data/08_reporting"
+    assert [p.name for p in docs.path.parent.iterdir()] == ["data_docs"]  # no .new / .old left behind
+    with pytest.raises(DatasetError, match="needs an index.html"):
+        catalog.save("data_docs", {"other.html": b""})
+    with pytest.raises(DatasetError, match="outside"):
+        catalog.save("data_docs", {"index.html": b"", "../escape.html": b""})

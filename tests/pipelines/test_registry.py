@@ -39,10 +39,28 @@ def test_the_report_is_assembled_from_one_card_per_dataset_and_the_optional_abla
     render = evaluation["render_report"]
     assert [name for name in render.inputs if name.endswith("_report_card")] == [f"{d}_report_card" for d in dataset_names()]
     for dataset in dataset_names():
-        card = evaluation[f"draw_data_card_{dataset}"]
+        card = evaluation[f"{dataset}.draw_data_card"]
         assert card.outputs == [f"{dataset}_report_card"]
         assert {f"{dataset}_validation_report", f"{dataset}_token_manifest", f"{dataset}_validated_samples"} <= set(card.inputs)
     assert "ablation_results" in render.inputs and render.outputs == ["report", "report_index"]
+    ingestion = {node.name: node for node in register_pipelines()["ingestion"].nodes}
+    docs = ingestion["build_data_docs"]
+    assert docs.inputs == [f"{d}_gx_result" for d in dataset_names()] and docs.outputs == ["data_docs"]
+    assert "data_docs" in render.inputs  # the report links the Data Docs: lineage from validation to the report
+
+
+def test_each_dataset_s_nodes_share_its_namespace_and_the_stages_keep_their_names():
+    """One Kedro namespace per dataset (`kedro run --namespaces image`, a group in kedro viz); the
+    stage nodes that commands name (`--from-nodes pretrain_unimodal`, `--nodes render_report`) keep
+    their names."""
+    from pipelines.datasets import dataset_names
+
+    nodes = register_pipelines()["__default__"].nodes
+    for dataset in dataset_names():
+        assert sorted(n.name for n in nodes if n.namespace == dataset) == [
+            f"{dataset}.{name}" for name in ("draw_data_card", "ingest", "tokenize", "validate")]
+    assert {"pretrain_unimodal", "pretrain_multimodal", "train_multitask", "render_report", "build_data_docs"} <= {
+        n.name for n in nodes if n.namespace is None}
 
 
 def test_no_node_gets_a_path_from_the_parameters():
@@ -70,3 +88,37 @@ def _get(params: dict, dotted: str):
     for key in dotted.split("."):
         params = params[key]
     return params
+
+
+def test_the_lineage_runs_from_every_dataset_s_source_to_the_report_and_the_data_docs():
+    """What kedro viz draws: each dataset's raw samples reach the report (through validation, the
+    token cache's manifests, the three stages' checkpoints) and the Data Docs; the token cache, the
+    checkpoint folders, the Data Docs and the report are catalog datasets on that path."""
+    import yaml
+
+    from pipelines.datasets import dataset_names
+    from tests.pipelines.conftest import PROJECT
+
+    downstream: dict[str, set[str]] = {}
+    for node in register_pipelines()["__default__"].nodes:
+        for name in node.inputs:
+            downstream.setdefault(name, set()).add(node.name)
+        downstream.setdefault(node.name, set()).update(node.outputs)
+
+    def reaches(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for after in downstream.get(todo.pop(), ()):
+                if after not in seen:
+                    seen.add(after)
+                    todo.append(after)
+        return seen
+
+    for dataset in dataset_names():
+        assert {"report", "data_docs", "metrics", "registered_model"} <= reaches(f"{dataset}_raw_samples"), dataset
+    for place in ("token_cache", "pretrain_unimodal_model", "pretrain_multimodal_model", "train_multitask_model"):
+        assert "report" in reaches(place), place
+    catalog = yaml.safe_load((PROJECT / "conf/base/catalog.yml").read_text())
+    assert {catalog[name]["type"] for name in ("token_cache", "{stage}_model", "report", "data_docs")} == {
+        "pipelines.io.TokenCacheDataset", "pipelines.io.LocationDataset", "pipelines.io.ReportFolderDataset",
+        "pipelines.io.SiteFolderDataset"}

@@ -99,14 +99,16 @@ def to_html(markdown: str, title: str) -> str:
 
 
 def assemble_report(metrics: dict, figures: dict[str, tuple[str, bytes]], metadata: dict, stages: dict[str, dict],
-                    cards: list[ReportPiece], ablations: dict | None, probes: dict | None = None) -> Report:
+                    cards: list[ReportPiece], ablations: dict | None, probes: dict | None = None,
+                    pages: list[tuple[str, str]] | None = None) -> Report:
     """The report from its pieces: `figures` maps a key (bars, curves, confusion, embedding,
     dense/<dataset>/<task>) to (path relative to the report, PNG bytes); `ablations` is the grid's
     table, or None when `kedro run --pipeline ablations` has not been run; `probes`: the linear
-    probes of each stage's frozen features (linear_probe.json), or None."""
+    probes of each stage's frozen features (linear_probe.json), or None; `pages`: (title, link relative
+    to the report) of other pages to browse (the Great Expectations Data Docs), listed after the run."""
     links = {key: relative for key, (relative, _) in figures.items()}
     parts = ["# omnivec2 evaluation report", "", "## Run", "", *metadata_lines(metadata, stages), "",
-             "## Results (test splits, single-stream inference)", "",
+             *_pages_section(pages), "## Results (test splits, single-stream inference)", "",
              "OmniVec2 is the multitask model after the three stages; *classical* is a scikit-learn model on the raw "
              "cached tokens (logistic regression / ridge; per-token for dense tasks; PCA + CCA for retrieval); "
              "*single-task* is the same backbone trained from scratch on that task alone with the steps and samples "
@@ -134,6 +136,12 @@ def assemble_report(metrics: dict, figures: dict[str, tuple[str, bytes]], metada
     for card in cards:
         files.update(card.files)
     return Report(markdown, to_html(markdown, "omnivec2 evaluation report"), files)
+
+
+def _pages_section(pages: list[tuple[str, str]] | None) -> list[str]:
+    if not pages:
+        return []
+    return ["## Pages to browse", "", *[f"- [{title}]({link})" for title, link in pages], ""]
 
 
 def data_card_piece(spec: DatasetSpec, validation: dict, manifest: dict, samples: pd.DataFrame,

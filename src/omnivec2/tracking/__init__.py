@@ -6,6 +6,7 @@ mlflow is imported inside the functions that need it (the import costs ~1.4 s).
 from omnivec2.tracking.artifacts import (
     log_figure_artifact,
     log_dir_artifacts,
+    log_files_artifacts,
     log_json_artifact,
     log_metrics_flat,
     stage_tracking_context,
@@ -22,6 +23,7 @@ from omnivec2.tracking.worker import WorkerMetricLogger
 
 __all__ = [
     "log_figure_artifact",
+    "log_files_artifacts",
     "DEFAULT_EXPERIMENT",
     "WorkerMetricLogger",
     "default_artifact_location",

@@ -84,6 +84,20 @@ def log_dir_artifacts(path: str | Path, artifact_path: str | None = None, run_id
     return True
 
 
+def log_files_artifacts(files: Mapping[str, bytes], artifact_path: str, run_id: str | None = None) -> bool:
+    """Log ``files`` ({path relative to ``artifact_path``: bytes}, e.g. a static site) to the run's
+    ``artifact_path``; False (nothing logged) when there is no run."""
+    run_id = run_id or _active_run_id()
+    if run_id is None:
+        return False
+    with tempfile.TemporaryDirectory(prefix="omnivec2-artifact-") as tmp:
+        for name, content in files.items():
+            local = Path(tmp) / name
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_bytes(content)
+        return log_dir_artifacts(tmp, artifact_path, run_id)
+
+
 def _flat_numbers(metrics: Mapping[str, Any], prefix: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for key, value in metrics.items():

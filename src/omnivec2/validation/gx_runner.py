@@ -79,8 +79,14 @@ def _definition(checks: list[Check]) -> Any:
 
 def run_checks(frame: pd.DataFrame, checks: list[Check]) -> list[CheckResult]:
     """Evaluate `checks` on `frame` (positional index expected); results in the order of `checks`."""
+    return run_checks_with_result(frame, checks)[0]
+
+
+def run_checks_with_result(frame: pd.DataFrame, checks: list[Check]) -> tuple[list[CheckResult], dict | None]:
+    """`run_checks`, plus GX's own validation result as a JSON dict (None without checks): what its
+    Data Docs render (`omnivec2.validation.data_docs`)."""
     if not checks:
-        return []
+        return [], None
     frame = frame.reset_index(drop=True)
     outcome = _definition(checks).run(batch_parameters={"dataframe": frame}, result_format=_RESULT_FORMAT)
     results: list[CheckResult | None] = [None] * len(checks)
@@ -94,4 +100,4 @@ def run_checks(frame: pd.DataFrame, checks: list[Check]) -> list[CheckResult]:
         results[index] = CheckResult(
             checks[index], bool(raw["success"]), int(result.get("element_count", len(frame))), positions, details, error
         )
-    return [r for r in results if r is not None]
+    return [r for r in results if r is not None], outcome.to_json_dict()

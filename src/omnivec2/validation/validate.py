@@ -11,16 +11,18 @@ from omnivec2.validation.checks import (DENSE_DECODES, NAN_PLACED, NOT_DEGENERAT
                                         SOURCE_READ, Check, checks_for)
 from omnivec2.validation.decode import (degenerate_rows, misplaced_nan_rows, source_problem_rows, undecodable_dense_rows,
                                         undecodable_rows)
-from omnivec2.validation.gx_runner import CheckResult, gx_version, run_checks
+from omnivec2.validation.gx_runner import CheckResult, gx_version, run_checks_with_result
 from omnivec2.validation.report import MAX_EXAMPLES, source_report, class_balance, example_ids, failure_message, pixel_balance, row_counts
 
 
 class ValidationFailed(ValueError):
-    """The table failed its suite; `.report` is the full report, `.dataset` the dataset's name."""
+    """The table failed its suite; `.report` is the full report, `.dataset` the dataset's name,
+    `.gx_result` GX's own validation result (JSON dict, for the Data Docs)."""
 
-    def __init__(self, dataset: str, report: dict) -> None:
+    def __init__(self, dataset: str, report: dict, gx_result: dict | None = None) -> None:
         self.dataset = dataset
         self.report = report
+        self.gx_result = gx_result
         super().__init__(failure_message(dataset, report["expectations"]))
 
 
@@ -29,6 +31,7 @@ class ValidationOutcome:
     valid: pd.DataFrame  # rows that pass every check
     quarantined: pd.DataFrame  # failing rows (quarantine mode) with a `reason` column
     report: dict  # JSON-serialisable
+    gx_result: dict | None = None  # GX's validation result of the summaries (JSON dict): the Data Docs' input
 
 
 def validate_sample_table(table: pd.DataFrame, spec: DatasetSpec, *, mode: str = "fail") -> ValidationOutcome:
@@ -47,7 +50,7 @@ def validate_sample_table(table: pd.DataFrame, spec: DatasetSpec, *, mode: str =
     summaries = table.assign(payload=table["payload"].notna()) if "payload" in table.columns else table
     dense = [t.name for t in spec.tasks if t.kind == "dense" and t.name in table.columns]
     summaries = summaries.assign(**{c: table[c].map(_stand_in) for c in dense})
-    results = run_checks(summaries, [c for c in checks if c.type not in PYTHON_CHECKS])
+    results, gx_result = run_checks_with_result(summaries, [c for c in checks if c.type not in PYTHON_CHECKS])
     results += [_decode_result(table, spec, c) for c in checks if c.type in PYTHON_CHECKS]
     entries = [_entry(table, r) for r in results]
 
@@ -77,8 +80,8 @@ def validate_sample_table(table: pd.DataFrame, spec: DatasetSpec, *, mode: str =
     }
     must_raise = any(not e["success"] and e["level"] == "table" for e in entries) or (row_failures and mode == "fail")
     if must_raise:
-        raise ValidationFailed(spec.name, report)
-    return ValidationOutcome(valid=valid, quarantined=quarantined, report=report)
+        raise ValidationFailed(spec.name, report, gx_result)
+    return ValidationOutcome(valid=valid, quarantined=quarantined, report=report, gx_result=gx_result)
 
 
 def _stand_in(value: object) -> bool | None:

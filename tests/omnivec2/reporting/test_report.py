@@ -52,6 +52,13 @@ def test_the_report_is_assembled_from_its_pieces_and_says_when_the_ablations_did
     assert linked_files(report.markdown) == ["figures/task_bars.png", "figures/cards/a.png"]
     assert "<table>" in report.html
     assert list(report.all_files())[-2:] == ["report.md", "report.html"]
+    assert "## Pages to browse" not in report.markdown
+
+    pages = [("Data Docs", "data_docs/index.html"), ("Validation of a", "data_docs/validations/a/x.html")]
+    linked = assemble_report(METRICS, figures, {}, {}, [card], None, pages=pages)
+    assert "## Pages to browse\n\n- [Data Docs](data_docs/index.html)\n- [Validation of a](data_docs/validations/a/x.html)" in linked.markdown
+    assert '<a href="data_docs/index.html">Data Docs</a>' in linked.html
+    assert linked.files == report.files  # a link, not a picture: the report does not copy the pages
 
     summary = [{"variant": "full", "task": "a/cls", "mean": 0.8, "std": 0.01, "seeds": 3}]
     with_grid = assemble_report(METRICS, figures, {}, {}, [card], {"description": "grid", "summary": summary})
