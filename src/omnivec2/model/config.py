@@ -86,6 +86,9 @@ class ModelConfig:
     cross_gate: bool = False
     # Text [PAD] and graph padding tokens are never attended to, pooled or scored (they are otherwise).
     key_padding_mask: bool = False
+    # Point-MAE: the decoder adds an MLP embedding of each masked point group's centre to its mask
+    # token, and the centre (known) leaves the reconstruction target (mini_pointnet streams only).
+    point_centres_to_decoder: bool = False
     head_init_scale: float = 1.0  # task heads' output weights times this after Xavier init (MAE: 0.001 style)
     # How a head normalises its input (pooled [B, D], or dense [B, N, D]): "layer" (per sample or token) or
     # "batch" (per feature over the batch, no affine: MAE's linear-probe head), which removes what all share.
