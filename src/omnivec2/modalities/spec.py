@@ -15,7 +15,7 @@ settings, `Modality.build` gives the parts every stage needs:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Literal, Protocol, Sequence
 
 import numpy as np
@@ -95,6 +95,8 @@ class Modality:
 
     `settings` maps each shape setting to its default and `help` says what each means; `build`
     turns a complete settings dict into the parts. Unknown settings are refused by `resolve`.
+    `optional` settings (added after caches existed, e.g. switches) are given to `build` at their
+    default but appear in the resolved settings (and so in the cache key) only when set.
     """
 
     name: str
@@ -102,6 +104,7 @@ class Modality:
     help: dict
     build: Callable[[dict], ModalityParts]
     description: str = ""
+    optional: dict = field(default_factory=dict)
 
     def resolve(self, overrides: dict | None, where: str) -> tuple[dict, ModalityParts]:
         """The full settings (defaults + `overrides`) and the parts built from them.
@@ -111,10 +114,10 @@ class Modality:
         from omnivec2.config_checks import check_keys
 
         overrides = dict(overrides or {})
-        check_keys(where, overrides, self.settings)
+        check_keys(where, overrides, {**self.settings, **self.optional})
         settings = {**self.settings, **overrides}
         try:
-            parts = self.build(settings)
+            parts = self.build({**self.optional, **settings})
         except (TypeError, ValueError) as error:
             raise ValueError(f"{where}: {error} (settings {settings})") from None
         return settings, parts

@@ -50,6 +50,9 @@ class ModalityConfig:
     # Tables: vocabulary size of each column's categories (0: a numeric column); () = all numeric.
     column_vocab: tuple[int, ...] = ()
     missing_values: bool = False  # tables: numeric cells may be missing (a learned missing embedding)
+    # Text: the ids are the dataset's own (a vocabulary pruned to its train split), so its id embedding
+    # is not shared with the modality's other datasets.
+    own_vocabulary: bool = False
 
     @property
     def family(self) -> str:
