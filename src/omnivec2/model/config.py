@@ -82,6 +82,8 @@ class ModelConfig:
     mlp_ratio: float = 4.0
     fc_layers: int = 2
     dropout: float = 0.0
+    # Stochastic depth in f's and g's blocks: the rate of their last block (block l of L: rate * l / L).
+    drop_path: float = 0.0
     cross_attention: bool = True  # ablation: False removes A in training too
     cross_heads: int = 4
     # A as u = z + tanh(alpha) A(z, other), alpha a learned scalar starting at 0 (Flamingo's gating):

@@ -65,11 +65,13 @@ class OmniVec2(nn.Module):
         self.decoders = nn.ModuleDict()
         self.heads = nn.ModuleDict()
         self.mask_embedding = nn.Parameter(torch.zeros(1, 1, config.dim_f))
-        self.f = Transformer(config.dim_f, config.depth_f, config.heads_f, config.mlp_ratio, config.dropout)
+        self.f = Transformer(config.dim_f, config.depth_f, config.heads_f, config.mlp_ratio, config.dropout,
+                             config.drop_path)
         self.reduce = fc_reduction(config.dim_f, config.dim_g, config.fc_layers)
         self.cross = (CrossAttention(config.dim_g, config.cross_heads, config.dropout, config.cross_gate)
                       if config.cross_attention else None)
-        self.g = Transformer(config.dim_g, config.depth_g, config.heads_g, config.mlp_ratio, config.dropout)
+        self.g = Transformer(config.dim_g, config.depth_g, config.heads_g, config.mlp_ratio, config.dropout,
+                             config.drop_path)
         self.fuse = Fuse(config.fuse, config.dim_g)
         for modality in config.modalities:
             self._build_modality(modality)
