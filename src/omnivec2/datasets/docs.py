@@ -15,7 +15,7 @@ def modalities_markdown() -> str:
 
     lines = ["| modality | what it holds | shape settings (default) |", "|---|---|---|"]
     for name, modality in MODALITIES.items():
-        settings = "; ".join(f"`{k}` ({_value(v)}): {modality.help.get(k, '')}" for k, v in modality.settings.items())
+        settings = "; ".join(f"`{k}` ({_value(v)}): {modality.help.get(k, '')}" for k, v in {**modality.settings, **modality.optional}.items())
         lines.append(f"| `{name}` | {modality.description} | {settings} |")
     return "\n".join(lines)
 

@@ -15,7 +15,7 @@ settings, `Modality.build` gives the parts every stage needs:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Literal, Protocol, Sequence
 
 import numpy as np
@@ -95,7 +95,9 @@ class Modality:
 
     `settings` maps each shape setting to its default and `help` says what each means; `build`
     turns a complete settings dict into the parts. Unknown settings are refused by `resolve`, and so
-    are values that do not fit their default's kind (`check_setting`).
+    are values that do not fit their default's kind (`check_setting`). `optional` settings (added
+    after caches existed, e.g. switches) are given to `build` at their default but appear in the
+    resolved settings (and so in the cache key) only when set.
     """
 
     name: str
@@ -103,6 +105,7 @@ class Modality:
     help: dict
     build: Callable[[dict], ModalityParts]
     description: str = ""
+    optional: dict = field(default_factory=dict)
 
     def resolve(self, overrides: dict | None, where: str) -> tuple[dict, ModalityParts]:
         """The full settings (defaults + `overrides`) and the parts built from them.
@@ -112,12 +115,13 @@ class Modality:
         from omnivec2.config_checks import check_keys
 
         overrides = dict(overrides or {})
-        check_keys(where, overrides, self.settings)
+        known = {**self.settings, **self.optional}
+        check_keys(where, overrides, known)
         for key, value in overrides.items():
-            check_setting(where, key, value, self.settings[key])
+            check_setting(where, key, value, known[key])
         settings = {**self.settings, **overrides}
         try:
-            parts = self.build(settings)
+            parts = self.build({**self.optional, **settings})
         except (TypeError, ValueError) as error:
             raise ValueError(f"{where}: {error} (settings {settings})") from None
         return settings, parts

@@ -50,6 +50,9 @@ class ModalityConfig:
     # Tables: vocabulary size of each column's categories (0: a numeric column); () = all numeric.
     column_vocab: tuple[int, ...] = ()
     missing_values: bool = False  # tables: numeric cells may be missing (a learned missing embedding)
+    # Text: the ids are the dataset's own (a vocabulary pruned to its train split), so its id embedding
+    # is not shared with the modality's other datasets.
+    own_vocabulary: bool = False
 
     @property
     def family(self) -> str:
@@ -79,6 +82,8 @@ class ModelConfig:
     mlp_ratio: float = 4.0
     fc_layers: int = 2
     dropout: float = 0.0
+    # Stochastic depth in f's and g's blocks: the rate of their last block (block l of L: rate * l / L).
+    drop_path: float = 0.0
     cross_attention: bool = True  # ablation: False removes A in training too
     cross_heads: int = 4
     # A as u = z + tanh(alpha) A(z, other), alpha a learned scalar starting at 0 (Flamingo's gating):
@@ -86,6 +91,9 @@ class ModelConfig:
     cross_gate: bool = False
     # Text [PAD] and graph padding tokens are never attended to, pooled or scored (they are otherwise).
     key_padding_mask: bool = False
+    # Point-MAE: the decoder adds an MLP embedding of each masked point group's centre to its mask
+    # token, and the centre (known) leaves the reconstruction target (mini_pointnet streams only).
+    point_centres_to_decoder: bool = False
     head_init_scale: float = 1.0  # task heads' output weights times this after Xavier init (MAE: 0.001 style)
     # How a head normalises its input (pooled [B, D], or dense [B, N, D]): "layer" (per sample or token) or
     # "batch" (per feature over the batch, no affine: MAE's linear-probe head), which removes what all share.

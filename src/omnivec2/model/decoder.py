@@ -14,10 +14,17 @@ class MaskedDecoder(nn.Module):
     """Visible features [B, N_vis, D_g] + mask -> reconstructed tokens [B, N, P], or, for
     `reconstruction="token_ce"`, logits over the vocabulary [B, N, vocab_size]. A table with
     categorical columns (`column_vocab`) gets [B, N, P + V], V = sum(column_vocab): the P token values,
-    then category logits, column c's own `column_vocab[c]` of them at its slice (see `category_loss`)."""
+    then category logits, column c's own `column_vocab[c]` of them at its slice (see `category_loss`).
 
-    def __init__(self, modality: ModalityConfig, dim_in: int, dim: int, depth: int, heads: int):
+    With `centres` (point clouds only, tokens [B, G, k*3 + 3] whose last 3 values are the group's
+    centre), each masked group's mask token gets an MLP embedding of its centre (Point-MAE): the
+    decoder is told where the hidden groups are and reconstructs only their relative points."""
+
+    def __init__(self, modality: ModalityConfig, dim_in: int, dim: int, depth: int, heads: int,
+                 centres: bool = False):
         super().__init__()
+        if centres and not gives_centres(modality):
+            raise ValueError(f"modality {modality.name!r}: point_centres_to_decoder needs mini_pointnet tokens")
         self.embed = nn.Linear(dim_in, dim)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos = nn.Parameter(torch.zeros(1, modality.num_tokens, dim))
@@ -33,23 +40,42 @@ class MaskedDecoder(nn.Module):
         self.codes = nn.Linear(dim, sum(modality.column_vocab)) if any(modality.column_vocab) else None
         nn.init.trunc_normal_(self.mask_token, std=0.02)
         nn.init.trunc_normal_(self.pos, std=0.02)
+        # Created last and only when on: the default decoder's parameters and random draws are as before.
+        self.centre_embed = nn.Sequential(nn.Linear(3, dim), nn.GELU(), nn.Linear(dim, dim)) if centres else None
 
-    def forward(self, visible: torch.Tensor, mask: Mask | None) -> torch.Tensor:
+    def forward(self, visible: torch.Tensor, mask: Mask | None, tokens: torch.Tensor | None = None) -> torch.Tensor:
+        """visible [B, N_vis, D_in]; tokens [B, N, P], the stream's cached tokens (read only for the
+        masked groups' centres when `centres` is on)."""
         x = self.embed(visible)  # [B, N_vis, d]
         if mask is not None and x.shape[1] < mask.restore.shape[1]:
             b, n = mask.restore.shape
             fill = self.mask_token.expand(b, n - x.shape[1], -1)
             x = gather_tokens(torch.cat([x, fill], dim=1), mask.restore)  # back to the original order [B, N, d]
+            if self.centre_embed is not None:
+                if tokens is None:
+                    raise ValueError("point_centres_to_decoder: the decoder needs the stream's tokens")
+                centres = self.centre_embed(tokens[..., -3:].to(x.dtype))  # [B, N, d]
+                x = x + mask.masked.unsqueeze(-1).to(x.dtype) * centres  # only the mask tokens get them
         hidden = self.blocks(x + self.pos)  # [B, N, d]
         if self.codes is None:
             return self.pred(hidden)
         return torch.cat([self.pred(hidden), self.codes(hidden)], dim=-1)  # [B, N, P + V]
 
 
-def value_weights(modality: ModalityConfig) -> torch.Tensor | None:
+def gives_centres(modality: ModalityConfig) -> bool:
+    """Whether the stream's tokens end with a group centre (mini-PointNet groups [k*3 + 3])."""
+    return modality.embedding == "mini_pointnet"
+
+
+def value_weights(modality: ModalityConfig, centres_given: bool = False) -> torch.Tensor | None:
     """[N, P] weights of the token values in the mse reconstruction, or None (all 1): a table's
     category codes (value 0 of a categorical column's token) are ids, not quantities, and are left out;
-    their missing flag is still reconstructed."""
+    their missing flag is still reconstructed. With `centres_given` (point_centres_to_decoder on a
+    point-cloud stream) the centre, the last 3 values, is given to the decoder and not a target."""
+    if centres_given and gives_centres(modality):
+        weights = torch.ones(modality.num_tokens, modality.token_dim)
+        weights[:, -3:] = 0.0
+        return weights
     if not any(modality.column_vocab):
         return None
     weights = torch.ones(modality.num_tokens, modality.token_dim)

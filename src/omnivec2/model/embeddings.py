@@ -132,7 +132,7 @@ def embedding_class(modality: ModalityConfig) -> type[nn.Module]:
 def embedding_key(modality: ModalityConfig) -> str:
     """The key of the learnable tokenizer half a stream uses; streams with equal keys share one module."""
     sharing = getattr(embedding_class(modality), "sharing", "shape")
-    if sharing == "dataset":
+    if sharing == "dataset" or modality.own_vocabulary:  # a pruned vocabulary's ids mean its dataset's words
         return f"{modality.name}__{modality.embedding}"
     shape = f"{modality.token_dim}" if sharing == "width" else f"{modality.num_tokens}x{modality.token_dim}"
     return f"{modality.family}__{modality.embedding}__{shape}"

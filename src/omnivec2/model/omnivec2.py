@@ -23,7 +23,7 @@ from torch import nn
 
 from omnivec2.model.blocks import CrossAttention, Transformer
 from omnivec2.model.config import ModalityConfig, ModelConfig
-from omnivec2.model.decoder import MaskedDecoder
+from omnivec2.model.decoder import MaskedDecoder, gives_centres
 from omnivec2.model.embeddings import UnifiedEmbedding, build_embedding, embedding_key, owns_positions
 from omnivec2.model.fuse import Fuse
 from omnivec2.model.heads import build_head
@@ -65,11 +65,13 @@ class OmniVec2(nn.Module):
         self.decoders = nn.ModuleDict()
         self.heads = nn.ModuleDict()
         self.mask_embedding = nn.Parameter(torch.zeros(1, 1, config.dim_f))
-        self.f = Transformer(config.dim_f, config.depth_f, config.heads_f, config.mlp_ratio, config.dropout)
+        self.f = Transformer(config.dim_f, config.depth_f, config.heads_f, config.mlp_ratio, config.dropout,
+                             config.drop_path)
         self.reduce = fc_reduction(config.dim_f, config.dim_g, config.fc_layers)
         self.cross = (CrossAttention(config.dim_g, config.cross_heads, config.dropout, config.cross_gate)
                       if config.cross_attention else None)
-        self.g = Transformer(config.dim_g, config.depth_g, config.heads_g, config.mlp_ratio, config.dropout)
+        self.g = Transformer(config.dim_g, config.depth_g, config.heads_g, config.mlp_ratio, config.dropout,
+                             config.drop_path)
         self.fuse = Fuse(config.fuse, config.dim_g)
         for modality in config.modalities:
             self._build_modality(modality)
@@ -92,7 +94,9 @@ class OmniVec2(nn.Module):
                 self.positions[modality.name] = nn.Parameter(torch.randn(1, modality.num_tokens, c.dim_f) * 0.02)
         if modality.family not in self.modality_type:
             self.modality_type[modality.family] = nn.Parameter(torch.randn(1, 1, c.dim_f) * 0.02)
-        self.decoders[modality.name] = MaskedDecoder(modality, c.dim_g, c.decoder_dim, c.decoder_depth, c.decoder_heads)
+        centres = c.point_centres_to_decoder and gives_centres(modality)
+        self.decoders[modality.name] = MaskedDecoder(modality, c.dim_g, c.decoder_dim, c.decoder_depth, c.decoder_heads,
+                                                     centres)
         new.append(self.decoders[modality.name])
         for task in modality.tasks:
             self.heads[head_key(modality.name, task.name)] = build_head(task, c.dim_g, c.head_norm)
@@ -198,10 +202,12 @@ class OmniVec2(nn.Module):
         """h_{m,t}(o): the task head's output; `padding` ([B, n], from `padding`) is left out of pooling."""
         return self.heads[head_key(modality, task)](features, padding)
 
-    def reconstruct(self, modality: str, features: torch.Tensor, mask: Mask) -> torch.Tensor:
+    def reconstruct(self, modality: str, features: torch.Tensor, mask: Mask,
+                    tokens: torch.Tensor | None = None) -> torch.Tensor:
         """Masked pretraining decoder: visible features -> reconstructed tokens [B, N, P] (a table with
-        categorical columns: [B, N, P + V], token values then category logits; see MaskedDecoder)."""
-        return self.decoders[modality](features, mask)
+        categorical columns: [B, N, P + V], token values then category logits; see MaskedDecoder).
+        `tokens` [B, N, P]: the stream's tokens, whose masked group centres `point_centres_to_decoder` gives."""
+        return self.decoders[modality](features, mask, tokens)
 
 
 def _init_weights(module: nn.Module) -> None:

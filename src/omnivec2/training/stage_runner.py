@@ -60,8 +60,10 @@ def stream_config(manifest: dict, **overrides) -> ModalityConfig:
                   embedding=stream["embedding"], mask_ratio=stream["mask_ratio"], mask_strategy=stream["mask_strategy"],
                   tube_period=stream["tube_period"], norm_targets=stream["norm_targets"],
                   reconstruction=stream["reconstruction"], vocab_size=stream["vocab_size"], tasks=tasks,
-                  column_vocab=tuple(stream.get("column_vocab", ())), missing_values=stream.get("missing_values", False))
-    fixed = {"name", "modality", "num_tokens", "token_dim", "tasks", "column_vocab", "missing_values"}  # the cache's
+                  column_vocab=tuple(stream.get("column_vocab", ())), missing_values=stream.get("missing_values", False),
+                  own_vocabulary=stream.get("own_vocabulary", False))
+    fixed = {"name", "modality", "num_tokens", "token_dim", "tasks", "column_vocab", "missing_values",
+             "own_vocabulary"}  # the cache's
     unknown = set(overrides) - set(fields) | (fixed & set(overrides))
     if unknown:
         raise ValueError(f"model.modalities.{manifest['dataset']}: cannot override {sorted(unknown)}")

@@ -110,3 +110,15 @@ def test_every_modality_trains_in_every_stage(stage):
     trainer = StageTrainer(tiny_model(), fixed_data(rows=4, modalities=None), config)
     for _ in range(2):
         assert torch.isfinite(torch.tensor(trainer.train_step()["loss"]))
+
+
+def test_point_centres_and_drop_path_train_in_masked_pretraining():
+    """Issue 13's point_centres_to_decoder and drop_path switches through the trainer: the masked loss
+    of a point-cloud stream falls on a fixed batch and reaches the decoder's centre embedding."""
+    config = TrainConfig(stage="pretrain_unimodal", steps=30, batch_size=8, lr=3e-3, warmup_steps=2, seed=0)
+    model = tiny_model(0, point_centres_to_decoder=True, drop_path=0.1)
+    trainer = StageTrainer(model, fixed_data(rows=8, modalities=("point_cloud",)), config)
+    before = model.decoders["point_cloud"].centre_embed[0].weight.detach().clone()
+    losses = [trainer.train_step()["loss"] for _ in range(30)]
+    assert sum(losses[-5:]) / 5 < 0.8 * sum(losses[:5]) / 5, losses
+    assert not torch.equal(trainer.model.decoders["point_cloud"].centre_embed[0].weight, before)
