@@ -9,32 +9,16 @@ A vocabulary is the list of a column's train-split categories in code order: nam
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import replace
-from typing import Iterator, Mapping, Sequence
+from typing import Mapping, Sequence
 
-_recorded: ContextVar[dict[str, tuple[str, ...]] | None] = ContextVar("category_names", default=None)
+from omnivec2.data.sources.name_recorder import NameRecorder
 
 Vocabularies = Mapping[str, Sequence[str]]  # categorical column -> its category names in code order
 
-
-@contextmanager
-def recording_categories() -> Iterator[dict[str, tuple[str, ...]]]:
-    """-> a dict that fills with {column: names in code order} while the block reads a source."""
-    names: dict[str, tuple[str, ...]] = {}
-    token = _recorded.set(names)
-    try:
-        yield names
-    finally:
-        _recorded.reset(token)
-
-
-def record_categories(column: str, names: Sequence) -> None:
-    """Note that `column`'s cells were coded by `names` (nothing happens outside a recording)."""
-    recorded = _recorded.get()
-    if recorded is not None:
-        recorded[column] = tuple(str(name) for name in names)
+_CATEGORIES = NameRecorder("category_names")
+recording_categories = _CATEGORIES.recording  # -> {column: names in code order} while the block reads
+record_categories = _CATEGORIES.record  # (column, names): `column`'s cells were coded by `names`
 
 
 def with_categories(spec, vocabularies: Vocabularies):
