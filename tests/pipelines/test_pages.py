@@ -47,8 +47,8 @@ def test_the_report_the_data_docs_and_kedro_viz_render_in_chromium(tiny_run, tmp
                               ["Expectation Suite: tabular", "Status: Succeeded", "Evaluated Expectations"]),
     }
     with serve_folder(viz / "build") as base:  # kedro-viz fetches its data: over HTTP, not file://
-        pages["kedro_viz"] = (open_page(base, shots / "kedro_viz.png", wait_ms=8000),
-                              ["tabular_regression", "build_data_docs", "render_report"])
+        viz_texts = ["tabular_regression", "build_data_docs", "render_report"]
+        pages["kedro_viz"] = (open_page(base, shots / "kedro_viz.png", wait_ms=60000, wait_for=viz_texts), viz_texts)
     problems = [problem for page, expected in pages.values() for problem in rendered_problems(page, expected)]
     assert problems == []
     print(f"kedro viz build {viz_seconds:.1f} s; " + ", ".join(f"{name} {page.seconds:.1f} s"

@@ -2,8 +2,8 @@
 Chromium, as a person would: a screenshot of each, and a check that it rendered rather than an
 error page.
 
-Chromium is Debian's `chromium` package (the Makefile's APT_PACKAGES), driven from its command line:
-one launch takes the screenshot, one dumps the DOM once the page has loaded.
+Chromium is Debian's `chromium` package (the Makefile's APT_PACKAGES), driven over the DevTools
+protocol (`devtools.Browser`): the page loads, then the screenshot and the DOM come from the same tab.
 Every host but 127.0.0.1 resolves to nothing, so pages that fetch from a CDN (the Data Docs' styles,
 kedro-viz's fonts) fail those fetches at once instead of waiting for a network that is not there.
 A site that loads its data with fetch() (kedro-viz) is served over HTTP on 127.0.0.1 (`serve_folder`).
@@ -17,11 +17,10 @@ import contextlib
 import functools
 import html
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from omnivec2.reporting.devtools import Browser
 
 ERROR_MARKERS = ("ERR_", "This site can’t be reached", "404 Not Found", "File not found", "Error response")
 
@@ -41,49 +42,21 @@ class Page:
     seconds: float
 
 
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        raise FileNotFoundError("chromium is not installed: `make setup` installs it (Debian package `chromium`, "
-                                "the Makefile's APT_PACKAGES)")
-    return found
-
-
 def open_page(url: str, screenshot: Path, *, width: int = 1280, height: int = 900, wait_ms: int = 0,
-              timeout: float = 120) -> Page:
+              wait_for: Sequence[str] = (), timeout: float = 120) -> Page:
     """`url` in headless Chromium -> its screenshot (written to `screenshot`) and its DOM, once
-    loaded; `wait_ms`: about that long for a single-page app that draws after fetching its data.
-    The two launches run side by side."""
-    import time
-
+    loaded and, for a single-page app that draws after fetching its data, once every text in
+    `wait_for` is on the page or `wait_ms` have passed (what is missing then is for
+    `rendered_problems` to say). `timeout`: seconds for the whole visit, after which BrowserError."""
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="omnivec2-chromium-") as profiles:
-        def launch(profile: str, *args: str) -> subprocess.Popen:
-            return subprocess.Popen(
-                [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-                 f"--user-data-dir={profiles}/{profile}", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-                 f"--window-size={width},{height}", *args, url],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-        # after wait_ms / 2 of virtual time for the scripts (the load event comes before a
-        # single-page app has fetched its data); alone, `--virtual-time-budget` hung on kedro-viz's
-        # page once, so `--timeout` bounds it
-        waits = [f"--virtual-time-budget={wait_ms // 2}", f"--timeout={2 * wait_ms}"] if wait_ms else []
-        shot = launch("shot", f"--screenshot={screenshot}", *waits)
-        dump = launch("dom", "--dump-dom", *waits)
-        try:
-            dom, dump_err = dump.communicate(timeout=timeout)
-            _, shot_err = shot.communicate(timeout=timeout)
-        finally:
-            for process in (shot, dump):
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-    if shot.returncode or dump.returncode or not screenshot.is_file():
-        failures = [line for line in (shot_err + dump_err).splitlines() if "dbus" not in line]
-        raise RuntimeError(f"chromium could not open {url} (exit {shot.returncode}/{dump.returncode}): "
-                           + "\n".join(failures)[-2000:])
+    with tempfile.TemporaryDirectory(prefix="omnivec2-chromium-") as profile, \
+            Browser(profile, width=width, height=height) as browser:
+        browser.navigate(url, timeout=timeout)
+        if wait_ms:
+            browser.wait_for_texts(wait_for, timeout=wait_ms / 1000) if wait_for else time.sleep(wait_ms / 1000)
+        screenshot.write_bytes(browser.screenshot())
+        dom = browser.dom()
     return Page(url, screenshot, dom, time.perf_counter() - started)
 
 
@@ -146,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(problems[-1])
             continue
         with serve_folder(path) if path.is_dir() else contextlib.nullcontext(None) as base:
-            page = open_page(base or path.resolve().as_uri(), out / f"{name}.png", wait_ms=8000 if base else 0)
+            page = open_page(base or path.resolve().as_uri(), out / f"{name}.png", wait_ms=8000 if base else 0,
+                             wait_for=expected)
         found = rendered_problems(page, expected)
         problems += found
         print(f"{name}: {page.screenshot} ({page.seconds:.1f} s){' ' + '; '.join(found) if found else ''}")
