@@ -14,6 +14,10 @@ QUIET_ENVIRONMENT = {
     # Ray Train's controller polls workers at this period; the default (1 s) dominates short CPU stages.
     "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.2",
     "TOKENIZERS_PARALLELISM": "false",
+    # Ray Train 2.60 replaces print() on its workers with one that both prints (Ray wraps the
+    # worker's sys.stdout) and logs to the root logger, whose handler prints again: every progress
+    # line reached the driver twice. Off, a worker's print is forwarded once, by log_to_driver.
+    "RAY_TRAIN_ENABLE_PRINT_PATCH": "0",
 }
 
 

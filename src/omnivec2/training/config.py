@@ -33,6 +33,7 @@ class TrainConfig:
     head_lr_scale: float = 1.0  # learning rate of the task heads relative to `lr`
     label_smoothing: float = 0.0  # classification losses
     augment: bool = False  # supervised steps: label-preserving token augmentation (training/augment.py)
+    precise_head_norm: bool = False  # stage 3: BatchNorm heads' statistics recomputed over the train split at the end (training/precise_heads.py)
     log_every: int = 10
     checkpoint_every: int = 50
     val_every: int = 0  # stage 3: each task's validation metric every this many steps (0: never)

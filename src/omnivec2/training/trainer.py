@@ -42,6 +42,7 @@ class StageTrainer:
         self.world_size = world_size
         self.modalities = sorted(data)
         self.data = {m: d.shard(rank, world_size) for m, d in data.items()}
+        self.unsharded = data  # every worker recomputes the heads' statistics over all rows, so they agree
         self.tasks = task_keys(model, self.modalities)
         sizes = {m: len(d) for m, d in data.items()}
         if config.stage == "train_multitask" and not self.tasks:
@@ -175,6 +176,16 @@ class StageTrainer:
             metrics.update({f"weight/{k}": float(torch.exp(-self.balancer.log_vars[k]).detach()) for k in losses
                             if k != LOSS_KEY})
         return metrics
+
+    def finish(self) -> dict[str, float]:
+        """After the last step: `precise_head_norm` recomputes the heads' BatchNorm statistics ->
+        {"head_norm_rows/<task>": rows they were computed over}."""
+        if not (self.config.precise_head_norm and self.config.stage == "train_multitask"):
+            return {}
+        from omnivec2.training.precise_heads import recalibrate_head_norms
+
+        counted = recalibrate_head_norms(self.model, self.unsharded, self.tasks)
+        return {f"head_norm_rows/{key}": float(rows) for key, rows in counted.items()}
 
     # ----- checkpointable state ----------------------------------------------------------------------
     # Shared state is the same on every worker (DDP keeps weights and optimizer moments in step; the
