@@ -178,14 +178,23 @@ class StageTrainer:
         return metrics
 
     def finish(self) -> dict[str, float]:
-        """After the last step: `precise_head_norm` recomputes the heads' BatchNorm statistics ->
-        {"head_norm_rows/<task>": rows they were computed over}."""
-        if not (self.config.precise_head_norm and self.config.stage == "train_multitask"):
+        """After the last step of stage 3: `precise_head_norm` recomputes the heads' BatchNorm
+        statistics, then `refit_heads` refits their output layers on the features so normalised ->
+        {"head_norm_rows/<task>": rows the statistics came from, "head_refit_rows/<task>": rows fitted on}."""
+        if self.config.stage != "train_multitask":
             return {}
-        from omnivec2.training.precise_heads import recalibrate_head_norms
+        done = {}
+        if self.config.precise_head_norm:
+            from omnivec2.training.precise_heads import recalibrate_head_norms
 
-        counted = recalibrate_head_norms(self.model, self.unsharded, self.tasks)
-        return {f"head_norm_rows/{key}": float(rows) for key, rows in counted.items()}
+            counted = recalibrate_head_norms(self.model, self.unsharded, self.tasks)
+            done.update({f"head_norm_rows/{key}": float(rows) for key, rows in counted.items()})
+        if self.config.refit_heads:
+            from omnivec2.training.head_refit import refit_heads
+
+            fitted = refit_heads(self.model, self.unsharded, self.tasks)
+            done.update({f"head_refit_rows/{key}": float(rows) for key, rows in fitted.items()})
+        return done
 
     # ----- checkpointable state ----------------------------------------------------------------------
     # Shared state is the same on every worker (DDP keeps weights and optimizer moments in step; the

@@ -1,0 +1,94 @@
+"""Refitting the linear layer of the pooled heads on the frozen final features (classifier
+re-training, Kang et al., "Decoupling Representation and Classifier", ICLR 2020): at the end of a
+supervised stage, each classification head's output layer becomes a multinomial logistic regression
+and each regression head's a ridge regression, fitted on its whole train split's normalised, pooled,
+single-stream features: the features the head reads at evaluation.
+
+Why: in stage 3 a head sees only the visits its task gets (about 2 x steps / tasks batches of half
+a batch), which for 92 identities is a few hundred rows against 92 x D_g weights, while the linear
+probe of the same features (report) reads much more of them. The shared layers and the normalisation
+are left as they are; dense and embedding heads keep their trained weights.
+
+The fit is the classical baseline's (sklearn L-BFGS, C = 1, ridge alpha = 1), deterministic, on the
+whole train split, so every data-parallel worker computes the same weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from omnivec2.model.heads import pool
+from omnivec2.model.omnivec2 import OmniVec2, Stream, head_key
+from omnivec2.training.data import ModalityData
+
+REFIT_KINDS = ("classification", "regression")
+
+
+@torch.no_grad()
+def normalised_pooled(model: OmniVec2, stream: str, task: str, tokens: torch.Tensor,
+                      batch_size: int = 256) -> np.ndarray:
+    """tokens [S, N, P] -> what the head's output layer reads: its norm of the pooled single-stream
+    features, [S, D_g] float64, eval mode."""
+    model.eval()
+    head = model.heads[head_key(stream, task)]
+    device = next(model.parameters()).device
+    rows = []
+    for i in range(0, len(tokens), batch_size):
+        batch = Stream(stream, tokens[i : i + batch_size].to(device))
+        rows.append(head.norm(pool(model.forward_stream(batch), model.padding(batch))).double().cpu())
+    return torch.cat(rows).numpy()
+
+
+def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str], max_iter: int = 2000) -> dict[str, int]:
+    """Refit the output layers of the classification and regression heads of `tasks`
+    ("<stream>/<task>") on `data` ({stream: train rows}) -> {task: rows fitted on}. The model is left
+    in the mode it was in."""
+    from threadpoolctl import threadpool_limits
+
+    was_training, fitted = model.training, {}
+    for key in tasks:
+        stream, name = key.split("/")
+        task = model.config.modality(stream).task(name)
+        if task.kind not in REFIT_KINDS:
+            continue
+        x = normalised_pooled(model, stream, name, data[stream].tokens)
+        y = data[stream].targets[name].numpy()
+        with threadpool_limits(1):  # see evaluation.baselines: multithreaded BLAS beside torch is slower here
+            weight, bias = (_logistic(x, y.astype(np.int64), task.num_classes, max_iter)
+                            if task.kind == "classification" else _ridge(x, y.astype(np.float64)))
+        out = model.heads[head_key(stream, name)].out
+        out.weight.data.copy_(torch.from_numpy(weight).to(out.weight))
+        out.bias.data.copy_(torch.from_numpy(bias).to(out.bias))
+        fitted[key] = len(y)
+    model.train(was_training)
+    return fitted
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, num_classes: int, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    """-> (weight [C, D], bias [C]) whose softmax is the fitted model's. Classes the train split
+    lacks get a zero weight and a bias far below the rest (never predicted); with two classes
+    present sklearn fits one logit, split here as -w/2, +w/2 (the same softmax)."""
+    from sklearn.linear_model import LogisticRegression
+
+    weight, bias = np.zeros((num_classes, x.shape[1])), np.zeros(num_classes)
+    present = np.unique(y)
+    if len(present) < 2:  # nothing to separate: always the one class seen
+        bias[:] = -30.0
+        bias[present] = 0.0
+        return weight, bias
+    fit = LogisticRegression(max_iter=max_iter).fit(x, y)
+    coef, intercept = fit.coef_, fit.intercept_
+    if len(fit.classes_) == 2:
+        coef, intercept = np.concatenate([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
+    bias[:] = intercept.min() - 30.0
+    weight[fit.classes_], bias[fit.classes_] = coef, intercept
+    return weight, bias
+
+
+def _ridge(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """-> (weight [1, D], bias [1]) of a ridge regression (alpha 1)."""
+    from sklearn.linear_model import Ridge
+
+    fit = Ridge().fit(x, y)
+    return fit.coef_.reshape(1, -1), np.atleast_1d(fit.intercept_)

@@ -1,0 +1,71 @@
+"""Refitting the pooled heads' output layers: the head then predicts what the logistic regression
+(ridge) fitted on its normalised features predicts; dense heads and the shared layers are untouched;
+stage 3 refits only when switched on."""
+
+import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from omnivec2.evaluation.metrics import predict_task
+from omnivec2.model.omnivec2 import head_key
+from omnivec2.training.config import TrainConfig
+from omnivec2.training.head_refit import _logistic, normalised_pooled, refit_heads
+from omnivec2.training.step_loop import train_stage
+from tests.omnivec2.model.helpers import tiny_model
+from tests.omnivec2.training.helpers import fixed_data
+
+
+def test_a_refitted_head_predicts_what_the_fitted_linear_model_predicts():
+    model = tiny_model(0, head_norm="batch")
+    data = fixed_data(rows=60, modalities=("image", "tabular_regression", "depth"))
+    data["tabular_regression"].targets["progression"] = torch.randn(60, generator=torch.Generator().manual_seed(1)) + 3
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    fitted = refit_heads(model, data, ["image/digit", "tabular_regression/progression", "depth/object_mask"])
+
+    assert fitted == {"image/digit": 60, "tabular_regression/progression": 60}  # the dense head is not refitted
+    changed = {k for k, v in model.state_dict().items() if not torch.equal(before[k], v)}
+    assert changed == {f"heads.{head_key('image', 'digit')}.out.weight", f"heads.{head_key('image', 'digit')}.out.bias",
+                       f"heads.{head_key('tabular_regression', 'progression')}.out.weight",
+                       f"heads.{head_key('tabular_regression', 'progression')}.out.bias"}
+
+    model.eval()
+    x = normalised_pooled(model, "image", "digit", data["image"].tokens)
+    y = data["image"].targets["digit"].numpy()
+    head_says = predict_task(model, "image", "digit", data["image"].tokens).argmax(-1).numpy()
+    assert np.array_equal(head_says, LogisticRegression(max_iter=2000).fit(x, y).predict(x))
+    x = normalised_pooled(model, "tabular_regression", "progression", data["tabular_regression"].tokens)
+    target = data["tabular_regression"].targets["progression"].numpy().astype(np.float64)
+    head_says = predict_task(model, "tabular_regression", "progression", data["tabular_regression"].tokens).numpy()
+    assert np.allclose(head_says, Ridge().fit(x, target).predict(x), atol=1e-4)
+
+
+def test_two_classes_become_two_logits_and_a_class_the_train_split_lacks_is_never_predicted():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 5))
+    y = (x[:, 0] > 0).astype(int) * 2  # classes 0 and 2 of 3: class 1 has no train row
+    weight, bias = _logistic(x, y, 3, 1000)
+    logits = x @ weight.T + bias
+    reference = LogisticRegression(max_iter=1000).fit(x, y)
+    assert np.array_equal(logits.argmax(1), reference.predict(x))
+    assert np.allclose(torch.softmax(torch.from_numpy(logits[:, [0, 2]]), 1).numpy(), reference.predict_proba(x))
+    assert (logits[:, 1] < logits.max(1) - 20).all()
+    one = _logistic(x, np.full(40, 1), 3, 1000)  # a single class: always that class
+    assert ((x @ one[0].T + one[1]).argmax(1) == 1).all()
+
+
+def test_stage3_refits_at_its_end_only_when_switched_on():
+    def run(refit: bool):
+        model = tiny_model(0, head_norm="batch")
+        config = TrainConfig(stage="train_multitask", steps=4, batch_size=8, seed=0, log_every=2,
+                             precise_head_norm=True, refit_heads=refit)
+        _, history = train_stage(model, fixed_data(rows=24, modalities=("image", "tabular")), config)
+        return model, history
+
+    plain, plain_history = run(False)
+    refitted, history = run(True)
+    assert history[-1]["head_refit_rows/image/digit"] == 24 and history[-1]["head_norm_rows/image/digit"] == 24
+    assert not any(k.startswith("head_refit_rows/") for entry in plain_history for k in entry)
+    out = lambda m: m.heads[head_key("image", "digit")].out.weight
+    shared = lambda m: {k: v for k, v in m.state_dict().items() if not k.startswith("heads.")}
+    assert not torch.allclose(out(plain), out(refitted))
+    assert all(torch.equal(v, shared(refitted)[k]) for k, v in shared(plain).items())
