@@ -20,7 +20,9 @@ def test_a_refitted_head_predicts_what_the_fitted_linear_model_predicts():
     data = fixed_data(rows=60, modalities=("image", "tabular_regression", "depth"))
     data["tabular_regression"].targets["progression"] = torch.randn(60, generator=torch.Generator().manual_seed(1)) + 3
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    fitted = refit_heads(model, data, ["image/digit", "tabular_regression/progression", "depth/object_mask"])
+    tasks = ["image/digit", "tabular_regression/progression", "depth/object_mask"]
+    assert refit_heads(tiny_model(0, head_norm="batch"), data, tasks) == {"image/digit": 60}  # the default kinds
+    fitted = refit_heads(model, data, tasks, kinds=("classification", "regression"))
 
     assert fitted == {"image/digit": 60, "tabular_regression/progression": 60}  # the dense head is not refitted
     changed = {k for k, v in model.state_dict().items() if not torch.equal(before[k], v)}
