@@ -37,6 +37,7 @@ class StageLaunch:
     num_workers: int = 1
     log_level: str = "WARNING"
     fault: dict | None = None
+    code_key: str = ""  # `code_key.training_code_key()` on the driver; "" for launches built by hand
 
     @property
     def stage(self) -> str:
@@ -48,12 +49,15 @@ class StageLaunch:
         return self.num_workers == 0
 
     def run_name(self) -> str:
-        """Stable per configuration: a re-run of the same configuration (after a crash, say) resumes
-        from its latest checkpoint; a changed configuration, input checkpoint or worker count starts
-        fresh. (The digest's inputs and their JSON are those of earlier versions: run names persist.)"""
+        """Stable per configuration and code: a re-run of the same configuration with the same
+        training code (after a crash, say) resumes from its latest checkpoint; a changed
+        configuration, input checkpoint, worker count or training code starts fresh. (Without a
+        code key, the digest's inputs and their JSON are those of earlier versions.)"""
         inputs = {"model": self.model, "train": self.train.to_dict(), "modalities": list(self.modalities),
                   "init_checkpoint_sha": self.init_checkpoint_sha, "cache_key": list(self.cache_key),
                   "num_workers": self.num_workers}
+        if self.code_key:
+            inputs["code_key"] = self.code_key
         digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
         return f"{self.stage}-{digest[:12]}"
 

@@ -83,6 +83,7 @@ def stage_launch(stage: str, stage_params: dict, model_params: dict, cache_root:
                  previous: dict | None, tracking: dict | None, ray_params: dict) -> StageLaunch:
     """Everything a Ray worker needs, with absolute paths, checked once here on the driver."""
     from omnivec2.durable_files import sha256_directory
+    from omnivec2.training.code_key import training_code_key
     from omnivec2.training.faults import fault_config
     from omnivec2.training.launch import check_ray_params
 
@@ -106,7 +107,8 @@ def stage_launch(stage: str, stage_params: dict, model_params: dict, cache_root:
         # An absent checkpoint hashes like an empty folder; the launch's input check then names it.
         init_checkpoint=init, init_checkpoint_sha=sha256_directory(Path(init)) if init else None,
         tracking=tracking, num_workers=int(ray_params.get("num_workers", 1)),
-        log_level=str(ray_params.get("log_level", "WARNING")), fault=fault_config(ray_params))
+        log_level=str(ray_params.get("log_level", "WARNING")), fault=fault_config(ray_params),
+        code_key=training_code_key())
 
 
 def skipped_stage(stage: str, previous: dict | None) -> dict:

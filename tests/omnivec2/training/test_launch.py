@@ -92,15 +92,41 @@ def test_the_launch_round_trips_through_rays_loop_config_unchanged(token_cache):
     assert again.run_name() == launch.run_name() and again.train == launch.train and again.fault == launch.fault
 
 
-def test_the_run_name_keeps_the_digest_of_earlier_versions(token_cache):
-    """Resuming an existing Ray run depends on its name: the same inputs, the same JSON, the same digest."""
+def test_the_run_name_keeps_the_digest_of_earlier_versions_plus_the_training_code(token_cache):
+    """Resuming an existing Ray run depends on its name: the same inputs, the same JSON, the same
+    digest; the training code's key joins them, so changed code starts a new run rather than
+    resuming the old code's (finished) one."""
+    import dataclasses
     import hashlib
     import json
+
+    from omnivec2.training.code_key import training_code_key
 
     launch = launch_for(token_cache, "pretrain_unimodal", num_workers=2)
     earlier = {"model": launch.model, "train": launch.train.to_dict(), "modalities": list(launch.modalities),
                "init_checkpoint_sha": None, "cache_key": sorted(m["cache_key"] for m in token_cache[1]),
                "num_workers": 2}
-    digest = hashlib.sha256(json.dumps(earlier, sort_keys=True).encode()).hexdigest()
+    assert launch.code_key == training_code_key() and len(launch.code_key) == 16
+    digest = hashlib.sha256(json.dumps({**earlier, "code_key": launch.code_key}, sort_keys=True).encode()).hexdigest()
     assert launch.run_name() == f"pretrain_unimodal-{digest[:12]}"
+    without_code = hashlib.sha256(json.dumps(earlier, sort_keys=True).encode()).hexdigest()
+    assert dataclasses.replace(launch, code_key="").run_name() == f"pretrain_unimodal-{without_code[:12]}"
+    assert dataclasses.replace(launch, code_key="0" * 16).run_name() != launch.run_name()
     assert launch_for(token_cache, "pretrain_unimodal", num_workers=1).run_name() != launch.run_name()
+
+
+def test_the_training_code_key_follows_the_bytes_of_the_training_code(tmp_path, monkeypatch):
+    from omnivec2.training import code_key
+
+    for part in ("model", "training"):
+        (tmp_path / part).mkdir()
+        (tmp_path / part / "a.py").write_text("x = 1\n")
+    (tmp_path / "checkpoint.py").write_text("y = 2\n")
+    (tmp_path / "cli.py").write_text("z = 3\n")  # not training code
+    monkeypatch.setattr(code_key, "PACKAGE", tmp_path)
+    key = lambda: code_key.training_code_key.__wrapped__()
+    first = key()
+    (tmp_path / "cli.py").write_text("z = 4\n")
+    assert key() == first
+    (tmp_path / "training" / "a.py").write_text("x = 2\n")
+    assert key() != first
