@@ -53,8 +53,10 @@ def open_page(url: str, screenshot: Path, *, width: int = 1280, height: int = 90
     with tempfile.TemporaryDirectory(prefix="omnivec2-chromium-") as profile, \
             Browser(profile, width=width, height=height) as browser:
         browser.navigate(url, timeout=timeout)
-        if wait_ms:
-            browser.wait_for_texts(wait_for, timeout=wait_ms / 1000) if wait_for else time.sleep(wait_ms / 1000)
+        if wait_ms and wait_for:
+            browser.wait_for_texts(wait_for, timeout=wait_ms / 1000)
+        elif wait_ms:
+            time.sleep(wait_ms / 1000)
         screenshot.write_bytes(browser.screenshot())
         dom = browser.dom()
     return Page(url, screenshot, dom, time.perf_counter() - started)
