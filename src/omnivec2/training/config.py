@@ -40,6 +40,8 @@ class TrainConfig:
     val_every: int = 0  # stage 3: each task's validation metric every this many steps (0: never)
     contrastive_weight: float = 0.0  # stage 3: InfoNCE between paired datasets (training/contrastive.py); 0: off
     contrastive_batch: int = 32  # paired rows per step
+    contrastive_projection: int = 128  # width of each stream's projection head before the InfoNCE (0: none)
+    contrastive_pooling: str = "mean"  # what the projection reads: the mean over tokens, or every token ("tokens")
     contrastive_pairs: tuple = ()  # [{a, b, marker_a, marker_b}]: which datasets pair, and how their ids match
 
     def __post_init__(self):
@@ -52,6 +54,7 @@ class TrainConfig:
             "balancing": ("dwa", "equal", "uncertainty"),
             "mode": ("pairwise", "joint", "sequential"),
             "precision": ("fp32", "bf16"),
+            "contrastive_pooling": ("mean", "tokens"),
         }
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
@@ -59,6 +62,8 @@ class TrainConfig:
         for key in ("steps", "batch_size", "log_every", "checkpoint_every"):
             if getattr(self, key) < 1:
                 raise ValueError(f"training.{key} must be >= 1, got {getattr(self, key)}")
+        if self.contrastive_projection < 0:
+            raise ValueError(f"training.contrastive_projection must be >= 0 (0: none), got {self.contrastive_projection}")
         if self.contrastive_weight < 0 or self.contrastive_batch < 2:
             raise ValueError("training.contrastive_weight must be >= 0 and training.contrastive_batch >= 2, got "
                              f"{self.contrastive_weight} and {self.contrastive_batch}")

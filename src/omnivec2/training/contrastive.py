@@ -3,10 +3,19 @@
 Two datasets of different modalities are *paired* when rows show one scene (the RGB and infrared
 frames of one view: `paired_with`). With `training.contrastive_weight` > 0, every stage-3 step also
 draws `contrastive_batch` paired train rows, embeds each side single-stream (A removed, as at test
-time), mean-pools, L2-normalises and adds the symmetric InfoNCE loss with a learnable temperature
-(CLIP's: initialised at 1/0.07, the logit scale clamped at 100) to the step's loss:
+time), mean-pools, projects each stream with its own projection head, L2-normalises and adds the
+symmetric InfoNCE loss with a learnable temperature (CLIP's: initialised at 1/0.07, the logit scale
+clamped at 100) to the step's loss:
 
     L = (CE(s * a @ b.T, I) + CE(s * b @ a.T, I)) / 2
+
+The projection (`contrastive_projection` > 0: a BatchNorm without affine parameters, then a linear
+map to that width, as CLIP and ImageBind project before normalising) matters here: the pooled shared
+embedding of every sample shares one large common component, so the cosine of any two pooled rows is
+close to 1 and InfoNCE on them starts (and, measured, stays) at chance, ln B. Centring and scaling
+each feature over the batch removes that component; the linear map lets the two cameras meet in a
+space of their own without bending the whole shared embedding to it. The projections are training
+devices only: evaluation ranks by CCA over the shared embedding (`evaluation.retrieval`).
 
 So the shared embedding of one scene is pulled together across the two cameras; that is what
 retrieval (`evaluation.retrieval`) measures. Rows pair by sample id, once each side's marker is
@@ -55,19 +64,40 @@ def info_nce(a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor) -> tor
     return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
 
 
-class ContrastiveLoss(nn.Module):
-    """InfoNCE between the pooled single-stream embeddings of a paired batch; owns the temperature."""
+def projection_head(dim: int, width: int) -> nn.Module:
+    """`[B, dim]` -> `[B, width]`: each feature standardised over the batch, then a linear map."""
+    return nn.Sequential(nn.BatchNorm1d(dim, affine=False), nn.Linear(dim, width))
 
-    def __init__(self):
+
+class ContrastiveLoss(nn.Module):
+    """InfoNCE between the pooled single-stream embeddings of a paired batch; owns the temperature and,
+    with `projection` > 0, one projection head per stream in `streams`."""
+
+    def __init__(self, dim: int = 0, streams: dict[str, int] | tuple = (), projection: int = 0, pooling: str = "mean"):
+        """`streams`: {stream: its number of tokens N} (or names, for `pooling` "mean")."""
         super().__init__()
+        if pooling not in ("mean", "tokens"):
+            raise ValueError(f"contrastive pooling must be 'mean' or 'tokens', got {pooling!r}")
+        self.pooling = pooling
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+        width = lambda s: dim * (streams[s] if pooling == "tokens" else 1)
+        self.projections = nn.ModuleDict({s: projection_head(width(s), projection) for s in streams} if projection else {})
+
+    def embed(self, model: OmniVec2, stream: str, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens `[B, N, P]` -> `[B, D_g]` pooled (or `[B, N * D_g]` with `pooling` "tokens"), or
+        `[B, projection]` projected."""
+        s = Stream(stream, tokens)
+        features, padding = model.forward_stream(s), model.padding(s)
+        if self.pooling == "tokens":
+            keep = 1.0 if padding is None else (~padding).unsqueeze(-1).to(features.dtype)
+            pooled = (features * keep).flatten(1)
+        else:
+            pooled = pool(features, padding)
+        return self.projections[stream](pooled) if stream in self.projections else pooled
 
     def forward(self, model: OmniVec2, item: ContrastiveItem) -> torch.Tensor:
-        pooled = []
-        for stream, tokens in ((item.a, item.tokens_a), (item.b, item.tokens_b)):
-            s = Stream(stream, tokens)
-            pooled.append(pool(model.forward_stream(s), model.padding(s)))
-        return info_nce(pooled[0], pooled[1], self.logit_scale)
+        return info_nce(self.embed(model, item.a, item.tokens_a), self.embed(model, item.b, item.tokens_b),
+                        self.logit_scale)
 
 
 class PairDrawer:
@@ -110,7 +140,7 @@ def paired_rows(pairings: list[dict], sample_ids: dict[str, list[str]]) -> list[
 
 class ContrastiveTerm:
     """What the trainer needs for the term: this worker's paired batches (on the unsharded train
-    rows; each worker draws its own, seed + rank) and the checkpointable state (drawer, temperature)."""
+    rows; each worker draws its own, seed + rank) and the checkpointable state (drawer, temperature, projections)."""
 
     def __init__(self, pairs: list[PairedRows], data: dict, batch_size: int, seed: int, loss: ContrastiveLoss):
         self.drawer, self.data, self.loss = PairDrawer(pairs, batch_size, seed), data, loss
@@ -122,9 +152,8 @@ class ContrastiveTerm:
         return ContrastiveItem(pairing.a, tokens[0], pairing.b, tokens[1])
 
     def state_dict(self) -> dict:
-        return {**self.drawer.state_dict(), "logit_scale": self.loss.logit_scale.detach().clone()}
+        return {**self.drawer.state_dict(), "loss": {k: v.detach().clone() for k, v in self.loss.state_dict().items()}}
 
     def load_state_dict(self, state: dict) -> None:
         self.drawer.load_state_dict(state)
-        with torch.no_grad():
-            self.loss.logit_scale.copy_(state["logit_scale"])
+        self.loss.load_state_dict(state["loss"])

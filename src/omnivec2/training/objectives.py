@@ -50,13 +50,16 @@ class StageObjective(nn.Module):
     """Wraps the network (and a learnable balancer, if any) so one forward returns a step's loss."""
 
     def __init__(self, model: OmniVec2, balancer: nn.Module | None = None, label_smoothing: float = 0.0,
-                 contrastive_weight: float = 0.0):
+                 contrastive_weight: float = 0.0, contrastive_streams: tuple[str, ...] = (),
+                 contrastive_projection: int = 0, contrastive_pooling: str = "mean"):
         super().__init__()
         self.model = model
         self.balancer = balancer
         self.label_smoothing = label_smoothing
         self.contrastive_weight = contrastive_weight
-        self.contrastive = ContrastiveLoss() if contrastive_weight > 0 else None
+        streams = {s: model.config.modality(s).num_tokens for s in contrastive_streams}
+        self.contrastive = (ContrastiveLoss(model.config.dim_g, streams, contrastive_projection, contrastive_pooling)
+                            if contrastive_weight > 0 else None)
 
     def forward(self, items: list, use_cross: bool = True, weights: dict[str, float] | None = None,
                 contrastive: ContrastiveItem | None = None):

@@ -53,7 +53,9 @@ class StageTrainer:
         self.balancer = balancer
         contrastive = config.contrastive_weight if config.stage == "train_multitask" and pairs else 0.0
         self.objective = StageObjective(model, balancer if isinstance(balancer, nn.Module) else None,
-                                        config.label_smoothing, contrastive).to(self.device)
+                                        config.label_smoothing, contrastive,
+                                        tuple(sorted({s for p in pairs for s in (p.a, p.b)})),
+                                        config.contrastive_projection, config.contrastive_pooling).to(self.device)
         self.contrastive = (ContrastiveTerm(list(pairs), data, config.contrastive_batch, config.seed * 613 + rank,
                                             self.objective.contrastive) if contrastive else None)
         self.module = wrap(self.objective) if wrap is not None else self.objective

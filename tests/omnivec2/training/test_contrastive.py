@@ -7,7 +7,7 @@ import torch
 
 from omnivec2.checkpoint import load_trainer_state, load_weights, save_checkpoint
 from omnivec2.training.config import TrainConfig
-from omnivec2.training.contrastive import PairedRows, info_nce, paired_rows
+from omnivec2.training.contrastive import PairedRows, info_nce, paired_rows, projection_head
 from omnivec2.training.trainer import StageTrainer
 from tests.omnivec2.model.helpers import tiny_model
 from tests.omnivec2.training.helpers import fixed_data
@@ -16,9 +16,9 @@ from tests.omnivec2.training.helpers import fixed_data
 PAIRS = [PairedRows("imu", "tabular", torch.arange(16), torch.arange(16))]
 
 
-def trainer(steps: int, weight: float = 1.0, seed: int = 0) -> StageTrainer:
+def trainer(steps: int, weight: float = 1.0, seed: int = 0, projection: int = 16, pooling: str = "mean") -> StageTrainer:
     config = TrainConfig(stage="train_multitask", steps=steps, batch_size=8, warmup_steps=1, contrastive_weight=weight,
-                         contrastive_batch=8)
+                         contrastive_batch=8, contrastive_projection=projection, contrastive_pooling=pooling)
     return StageTrainer(tiny_model(seed), fixed_data(), config, pairs=PAIRS)
 
 
@@ -33,8 +33,45 @@ def test_info_nce_is_lowest_on_aligned_pairs():
     assert aligned < 0.1 and shuffled > math.log(8)
 
 
-def test_the_term_is_added_to_stage_3_and_learns_the_pairing():
-    t = trainer(steps=40)
+def test_a_common_component_keeps_raw_embeddings_at_chance_but_not_projected_ones():
+    # Every pooled row = one large shared vector + a small row-specific part (what the shared embedding
+    # looked like): the cosines are all about 1, so InfoNCE on the raw rows is ln B even for aligned
+    # pairs; standardising over the batch before the projection recovers the pairing.
+    g = torch.Generator().manual_seed(0)
+    common, own = 100 * torch.randn(1, 32, generator=g), torch.randn(16, 32, generator=g)
+    a, b = common + own, common + own + 0.05 * torch.randn(16, 32, generator=g)
+    scale = torch.tensor(math.log(1 / 0.07))
+    assert info_nce(a, b, scale) > 0.9 * math.log(16)
+    torch.manual_seed(0)
+    head = projection_head(32, 24).train()
+    assert info_nce(head(a), head(b), scale) < 0.2 * math.log(16)
+    assert head(a).shape == (16, 24)
+
+
+@pytest.mark.parametrize("projection", [0, 16])
+def test_one_projection_head_per_paired_stream_or_none(projection):
+    loss = trainer(steps=1, projection=projection).objective.contrastive
+    assert sorted(loss.projections) == (["imu", "tabular"] if projection else [])
+    if projection:
+        assert loss.projections["imu"][-1].out_features == projection
+    with pytest.raises(ValueError, match="contrastive_projection must be >= 0"):
+        TrainConfig(stage="train_multitask", contrastive_projection=-1)
+
+
+def test_the_token_pooling_projects_every_token():
+    t = trainer(steps=1, pooling="tokens")
+    loss, model = t.objective.contrastive, t.model
+    for stream in ("imu", "tabular"):
+        n = model.config.modality(stream).num_tokens
+        assert loss.projections[stream][-1].in_features == n * model.config.dim_g
+        assert loss.embed(model, stream, fixed_data()[stream].tokens[:4]).shape == (4, 16)
+    with pytest.raises(ValueError, match="contrastive_pooling"):
+        TrainConfig(stage="train_multitask", contrastive_pooling="max")
+
+
+@pytest.mark.parametrize("projection,pooling", [(0, "mean"), (16, "mean"), (16, "tokens")])
+def test_the_term_is_added_to_stage_3_and_learns_the_pairing(projection, pooling):
+    t = trainer(steps=40, projection=projection, pooling=pooling)
     first = t.train_step()
     assert "loss/contrastive" in first and math.isfinite(first["loss/contrastive"])
     for _ in range(38):
@@ -64,7 +101,9 @@ def test_resuming_with_the_term_is_exact(tmp_path):
         resumed.train_step()
     for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
         assert torch.equal(a, b), name
-    assert torch.equal(straight.objective.contrastive.logit_scale, resumed.objective.contrastive.logit_scale)
+    for (name, a), b in zip(straight.objective.contrastive.state_dict().items(),
+                            resumed.objective.contrastive.state_dict().values()):
+        assert torch.equal(a, b), name  # the temperature, the projections and their batch statistics
 
 
 def test_rows_pair_by_sample_id_with_markers_and_bad_pair_entries_are_refused():
