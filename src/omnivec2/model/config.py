@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the model knows nothing of datasets; this only types the ad
 FuseKind = Literal["add", "concat", "gate", "none"]
 TokenizerKind = Literal["specific", "unified"]
 HeadNormKind = Literal["layer", "batch"]
+HeadPoolingKind = Literal["mean", "flatten"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,10 @@ class ModelConfig:
     # How a head normalises its input (pooled [B, D], or dense [B, N, D]): "layer" (per sample or token) or
     # "batch" (per feature over the batch, no affine: MAE's linear-probe head), which removes what all share.
     head_norm: HeadNormKind = "layer"
+    # What a classification head reads: the mean over tokens, or ("flatten") every token side by side,
+    # for streams whose tokens sit at fixed places (heads.ORDERED_EMBEDDINGS; point clouds and graphs
+    # keep the mean). Regression and embedding heads always average.
+    head_pooling: HeadPoolingKind = "mean"
     fuse: FuseKind = "add"  # reconstructed: how g's output is fused with the stream's f features
     tokenizer: TokenizerKind = "specific"  # ablation: "unified" = one shared embedding for all modalities
     decoder_dim: int = 64

@@ -17,19 +17,37 @@ def head_norm(task: TaskConfig, dim: int, kind: str) -> nn.Module:
     return nn.LayerNorm(dim) if kind == "layer" else nn.BatchNorm1d(dim, affine=False)
 
 
-class PooledHead(nn.Module):
-    """Classification (logits [B, C]), regression ([B]) or embedding (unit vectors [B, E]) from mean-pooled
-    tokens, normalised as `head_norm` says."""
+# Token embeddings whose token i is the same place in every sample (a patch of a grid, a table's
+# column, a word position): only for these can a head read each token on its own ("flatten"); point
+# groups and graph nodes come in no fixed order, so their heads always average.
+ORDERED_EMBEDDINGS = ("patch_linear", "per_column", "token_ids")
 
-    def __init__(self, task: TaskConfig, dim: int, norm: str = "layer"):
+
+class PooledHead(nn.Module):
+    """Classification (logits [B, C]), regression ([B]) or embedding (unit vectors [B, E]) from the
+    stream's tokens reduced to one vector: their mean ([B, D]), or with `tokens` = N > 0 every token's
+    features side by side ([B, N * D], padding zeroed), normalised as `head_norm` says."""
+
+    def __init__(self, task: TaskConfig, dim: int, norm: str = "layer", tokens: int = 0):
         super().__init__()
-        self.kind = task.kind
-        self.norm = head_norm(task, dim, norm)
-        self.out = nn.Linear(dim, task.num_classes)
+        self.kind, self.tokens = task.kind, tokens
+        width = dim * tokens if tokens else dim
+        self.norm = head_norm(task, width, norm)
+        self.out = nn.Linear(width, task.num_classes)
+
+    def reduce(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+        """features [B, N, D] -> what the head normalises: [B, D] (mean) or [B, N * D] (flattened)."""
+        if not self.tokens:
+            return pool(features, padding)
+        if features.shape[1] != self.tokens:
+            raise ValueError(f"this head reads {self.tokens} tokens, got {features.shape[1]}")
+        if padding is not None:
+            features = features * (~padding).unsqueeze(-1).to(features.dtype)
+        return features.flatten(1)
 
     def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
-        """features [B, N, D]; padding [B, N] bool (True: left out of the mean) or None."""
-        pooled = pool(features, padding)
+        """features [B, N, D]; padding [B, N] bool (True: left out of the mean, zero when flattened) or None."""
+        pooled = self.reduce(features, padding)
         if isinstance(self.norm, nn.BatchNorm1d) and self.training and len(pooled) == 1:
             # batch statistics of one sample are undefined: a batch of one uses the running ones
             normed = F.batch_norm(pooled, self.norm.running_mean, self.norm.running_var, training=False,
@@ -56,9 +74,14 @@ class DenseHead(nn.Module):
         self.norm = head_norm(task, dim, norm)  # "batch": statistics over every token of the batch
         self.out = nn.Linear(dim, self.outputs * self.classes)
 
+    @staticmethod
+    def reduce(features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+        """features [B, N, D] -> what the head normalises: every token, [B * N, D]."""
+        return features.flatten(0, 1)
+
     def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
         b, n, d = features.shape
-        normed = self.norm(features.reshape(b * n, d)).view(b, n, d)
+        normed = self.norm(self.reduce(features)).view(b, n, d)
         return self.out(normed).view(b, n, self.outputs, self.classes)
 
 
@@ -70,11 +93,12 @@ def pool(features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.T
     return (features * keep).sum(dim=1) / keep.sum(dim=1).clamp_min(1.0)
 
 
-def build_head(task: TaskConfig, dim: int, norm: str = "layer") -> nn.Module:
+def build_head(task: TaskConfig, dim: int, norm: str = "layer", tokens: int = 0) -> nn.Module:
+    """`tokens` > 0: a classification head that reads that many tokens flattened (`head_pooling`)."""
     if task.kind == "dense":
         return DenseHead(task, dim, norm)
     if task.kind in ("classification", "regression", "embedding"):
-        return PooledHead(task, dim, norm)
+        return PooledHead(task, dim, norm, tokens if task.kind == "classification" else 0)
     raise ValueError(f"task {task.name!r}: unknown kind {task.kind!r}")
 
 

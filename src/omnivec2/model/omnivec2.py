@@ -26,7 +26,7 @@ from omnivec2.model.config import ModalityConfig, ModelConfig
 from omnivec2.model.decoder import MaskedDecoder, gives_centres
 from omnivec2.model.embeddings import UnifiedEmbedding, build_embedding, embedding_key, owns_positions
 from omnivec2.model.fuse import Fuse
-from omnivec2.model.heads import build_head
+from omnivec2.model.heads import ORDERED_EMBEDDINGS, build_head
 from omnivec2.model.masking import Mask, gather_tokens
 
 
@@ -42,6 +42,14 @@ class Stream:
 
 def head_key(modality: str, task: str) -> str:
     return f"{modality}__{task}"
+
+
+def head_tokens(config: ModelConfig, modality: ModalityConfig) -> int:
+    """How many tokens the stream's classification heads read flattened (`head_pooling`); 0: the mean."""
+    if config.head_pooling not in ("mean", "flatten"):
+        raise ValueError(f"model head_pooling must be 'mean' or 'flatten', got {config.head_pooling!r}")
+    flatten = config.head_pooling == "flatten" and modality.embedding in ORDERED_EMBEDDINGS
+    return modality.num_tokens if flatten else 0
 
 
 def fc_reduction(dim_in: int, dim_out: int, layers: int) -> nn.Sequential:
@@ -99,7 +107,7 @@ class OmniVec2(nn.Module):
                                                      centres)
         new.append(self.decoders[modality.name])
         for task in modality.tasks:
-            self.heads[head_key(modality.name, task.name)] = build_head(task, c.dim_g, c.head_norm)
+            self.heads[head_key(modality.name, task.name)] = build_head(task, c.dim_g, c.head_norm, head_tokens(c, modality))
             new.append(self.heads[head_key(modality.name, task.name)])
         return new
 

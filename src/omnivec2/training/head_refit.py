@@ -1,8 +1,8 @@
 """Refitting the linear layer of the classification heads on the frozen final features (classifier
 re-training, Kang et al., "Decoupling Representation and Classifier", ICLR 2020): at the end of a
 supervised stage, each classification head's output layer becomes a multinomial logistic regression
-fitted on its whole train split's normalised, pooled, single-stream features: the features the head
-reads at evaluation.
+fitted on its whole train split's normalised single-stream features (pooled, or flattened with
+`head_pooling: flatten`): the features the head reads at evaluation.
 
 Why: in stage 3 a head sees only the visits its task gets (about 2 x steps / tasks batches of half
 a batch), which for 92 identities is a few hundred rows against 92 x D_g weights, while the linear
@@ -20,42 +20,43 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from omnivec2.model.heads import pool
-from omnivec2.model.omnivec2 import OmniVec2, Stream, head_key
+from omnivec2.model.omnivec2 import OmniVec2, head_key
 from omnivec2.training.data import ModalityData
+from omnivec2.training.head_inputs import head_inputs
 
 REFIT_KINDS = ("classification",)  # "regression" (ridge) is supported; measured no better, so not on
 
 
 @torch.no_grad()
-def normalised_pooled(model: OmniVec2, stream: str, task: str, tokens: torch.Tensor,
-                      batch_size: int = 256) -> np.ndarray:
-    """tokens [S, N, P] -> what the head's output layer reads: its norm of the pooled single-stream
-    features, [S, D_g] float64, eval mode."""
-    model.eval()
-    head = model.heads[head_key(stream, task)]
-    device = next(model.parameters()).device
-    rows = []
-    for i in range(0, len(tokens), batch_size):
-        batch = Stream(stream, tokens[i : i + batch_size].to(device))
-        rows.append(head.norm(pool(model.forward_stream(batch), model.padding(batch))).double().cpu())
-    return torch.cat(rows).numpy()
+def normalised(model: OmniVec2, key: str, rows: torch.Tensor, batch_size: int = 256) -> np.ndarray:
+    """A head's inputs (`head_inputs`, [S, D']) -> what its output layer reads: their normalisation
+    in eval mode, float64."""
+    norm = model.heads[head_key(*key.split("/"))].norm
+    was_training = norm.training
+    norm.eval()
+    device = next(iter([*norm.parameters(), *norm.buffers()]), rows).device
+    out = torch.cat([norm(rows[i : i + batch_size].to(device)).double().cpu()
+                     for i in range(0, len(rows), batch_size)])
+    norm.train(was_training)
+    return out.numpy()
 
 
 def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str], max_iter: int = 2000,
-                kinds: tuple[str, ...] = REFIT_KINDS) -> dict[str, int]:
+                kinds: tuple[str, ...] = REFIT_KINDS, inputs: dict[str, torch.Tensor] | None = None) -> dict[str, int]:
     """Refit the output layers of the heads of `tasks` ("<stream>/<task>") whose kind is in `kinds`
-    ("classification": logistic regression, "regression": ridge) on `data` ({stream: train rows})
-    -> {task: rows fitted on}. The model is left in the mode it was in."""
+    ("classification": logistic regression, "regression": ridge) on `data` ({stream: train rows};
+    what the heads read, `head_inputs`, given as `inputs` when already computed) -> {task: rows
+    fitted on}."""
     from threadpoolctl import threadpool_limits
 
-    was_training, fitted = model.training, {}
-    for key in tasks:
+    keys = [k for k in tasks if model.config.modality(k.split("/")[0]).task(k.split("/")[1]).kind in kinds]
+    if inputs is None:
+        inputs = head_inputs(model, data, keys)
+    fitted = {}
+    for key in keys:
         stream, name = key.split("/")
         task = model.config.modality(stream).task(name)
-        if task.kind not in kinds:
-            continue
-        x = normalised_pooled(model, stream, name, data[stream].tokens)
+        x = normalised(model, key, inputs[key])
         y = data[stream].targets[name].numpy()
         with threadpool_limits(1):  # see evaluation.baselines: multithreaded BLAS beside torch is slower here
             weight, bias = (_logistic(x, y.astype(np.int64), task.num_classes, max_iter)
@@ -64,7 +65,6 @@ def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str]
         out.weight.data.copy_(torch.from_numpy(weight).to(out.weight))
         out.bias.data.copy_(torch.from_numpy(bias).to(out.bias))
         fitted[key] = len(y)
-    model.train(was_training)
     return fitted
 
 

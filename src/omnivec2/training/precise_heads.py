@@ -14,42 +14,31 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from omnivec2.model.heads import pool
-from omnivec2.model.omnivec2 import OmniVec2, Stream, head_key
+from omnivec2.model.omnivec2 import OmniVec2, head_key
 from omnivec2.training.data import ModalityData
+from omnivec2.training.head_inputs import head_inputs
 
 
 @torch.no_grad()
 def recalibrate_head_norms(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str],
-                           batch_size: int = 256) -> dict[str, int]:
+                           batch_size: int = 256, inputs: dict[str, torch.Tensor] | None = None) -> dict[str, int]:
     """Reset and recompute the BatchNorm statistics of the heads of `tasks` ("<stream>/<task>") from
     `data` ({stream: its train rows}, tokens [S, N, P]): an exact mean and (unbiased) variance over
-    every row, features from `forward_stream` in eval mode -> {task: rows it was computed over}.
-    Heads with LayerNorm are left as they are. The model is left in the mode it was in."""
-    was_training, device = model.training, next(model.parameters()).device
-    model.eval()
-    norms: dict[str, dict[str, nn.BatchNorm1d]] = {}
-    for key in tasks:
-        stream, task = key.split("/")
-        norm = model.heads[head_key(stream, task)].norm
-        if isinstance(norm, nn.BatchNorm1d):
-            norms.setdefault(stream, {})[key] = norm
+    every row of what the head reads in eval mode (`head_inputs`; given as `inputs` when already
+    computed) -> {task: rows (samples) it was computed over}. Heads with LayerNorm are left as they are."""
+    keys = [k for k in tasks if isinstance(model.heads[head_key(*k.split("/"))].norm, nn.BatchNorm1d)]
+    if inputs is None:
+        inputs = head_inputs(model, data, keys, batch_size)
     counted = {}
-    for stream, stream_norms in norms.items():
-        dense = {key: model.config.modality(stream).task(key.split("/")[1]).kind == "dense" for key in stream_norms}
-        sums = {key: _Moments() for key in stream_norms}
-        tokens = data[stream].tokens
-        for i in range(0, len(tokens), batch_size):
-            batch = Stream(stream, tokens[i : i + batch_size].to(device))
-            features, padding = model.forward_stream(batch), model.padding(batch)
-            pooled = pool(features, padding)
-            for key in stream_norms:
-                sums[key].add(features.flatten(0, 1) if dense[key] else pooled)
-        for key, norm in stream_norms.items():
-            norm.running_mean.copy_(sums[key].mean())
-            norm.running_var.copy_(sums[key].variance())
-            counted[key] = len(tokens)
-    model.train(was_training)
+    for key in keys:
+        norm, rows, samples = model.heads[head_key(*key.split("/"))].norm, inputs[key], len(data[key.split("/")[0]])
+        per_sample = len(rows) // samples  # N for a dense head's tokens, else 1
+        moments = _Moments()
+        for i in range(0, samples, batch_size):  # in the batches they were always summed in
+            moments.add(rows[i * per_sample : (i + batch_size) * per_sample])
+        norm.running_mean.copy_(moments.mean())
+        norm.running_var.copy_(moments.variance())
+        counted[key] = samples
     return counted
 
 

@@ -186,15 +186,20 @@ class StageTrainer:
         if self.config.stage != "train_multitask":
             return {}
         done = {}
+        if not (self.config.precise_head_norm or self.config.refit_heads):
+            return done
+        from omnivec2.training.head_inputs import head_inputs
+
+        inputs = head_inputs(self.model, self.unsharded, self.tasks)  # one forward pass serves both
         if self.config.precise_head_norm:
             from omnivec2.training.precise_heads import recalibrate_head_norms
 
-            counted = recalibrate_head_norms(self.model, self.unsharded, self.tasks)
+            counted = recalibrate_head_norms(self.model, self.unsharded, self.tasks, inputs=inputs)
             done.update({f"head_norm_rows/{key}": float(rows) for key, rows in counted.items()})
         if self.config.refit_heads:
             from omnivec2.training.head_refit import refit_heads
 
-            fitted = refit_heads(self.model, self.unsharded, self.tasks)
+            fitted = refit_heads(self.model, self.unsharded, self.tasks, inputs=inputs)
             done.update({f"head_refit_rows/{key}": float(rows) for key, rows in fitted.items()})
         return done
 

@@ -120,6 +120,36 @@ def test_a_batch_normalised_pooled_head_ignores_what_every_sample_shares():
     assert any(name.endswith("norm.running_mean") for name in model.state_dict() if name.startswith("heads."))
 
 
+def test_flattened_heads_read_every_token_of_ordered_streams_only():
+    """head_pooling="flatten": a classification head of a grid or table reads [B, N * D] (token i at
+    its own weights, so moving content between tokens changes the output, which a mean cannot see);
+    point clouds, graphs, regression and dense heads keep what they had; padding reads as zeros."""
+    import pytest
+
+    from omnivec2.model.omnivec2 import head_key
+
+    flat, mean = tiny_model(0, head_pooling="flatten"), tiny_model(0)
+    d = flat.config.dim_g
+    for stream, task, tokens in (("image", "digit", flat.config.modality("image").num_tokens), ("point_cloud", "object", 0),
+                                 ("graph", "solubility", 0), ("tabular_regression", "progression", 0)):
+        head = flat.heads[head_key(stream, task)]
+        assert head.tokens == tokens and head.out.in_features == d * max(tokens, 1), stream
+    assert flat.heads[head_key("depth", "object_mask")].out.in_features == d  # dense: per token as before
+    head = flat.heads[head_key("image", "digit")].eval()
+    features = torch.randn(2, head.tokens, d)
+    swapped = features[:, torch.roll(torch.arange(head.tokens), 1)]
+    assert not torch.allclose(head(features), head(swapped))
+    pooled = mean.heads[head_key("image", "digit")].eval()
+    assert torch.allclose(pooled(features), pooled(swapped), atol=1e-5)
+    padding = torch.zeros(2, head.tokens, dtype=torch.bool)
+    padding[:, -3:] = True
+    cleared = features.clone()
+    cleared[:, -3:] = 0
+    assert torch.equal(head(features, padding), head(cleared))
+    with pytest.raises(ValueError, match="head_pooling must be 'mean' or 'flatten'"):
+        tiny_model(0, head_pooling="max")
+
+
 def test_an_unknown_head_norm_is_refused_with_the_task():
     import pytest
 

@@ -9,19 +9,23 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from omnivec2.evaluation.metrics import predict_task
 from omnivec2.model.omnivec2 import head_key
 from omnivec2.training.config import TrainConfig
-from omnivec2.training.head_refit import _logistic, normalised_pooled, refit_heads
+import pytest
+
+from omnivec2.training.head_inputs import head_inputs
+from omnivec2.training.head_refit import _logistic, normalised, refit_heads
 from omnivec2.training.step_loop import train_stage
 from tests.omnivec2.model.helpers import tiny_model
 from tests.omnivec2.training.helpers import fixed_data
 
 
-def test_a_refitted_head_predicts_what_the_fitted_linear_model_predicts():
-    model = tiny_model(0, head_norm="batch")
+@pytest.mark.parametrize("pooling", ["mean", "flatten"])
+def test_a_refitted_head_predicts_what_the_fitted_linear_model_predicts(pooling):
+    model = tiny_model(0, head_norm="batch", head_pooling=pooling)
     data = fixed_data(rows=60, modalities=("image", "tabular_regression", "depth"))
     data["tabular_regression"].targets["progression"] = torch.randn(60, generator=torch.Generator().manual_seed(1)) + 3
     before = {k: v.clone() for k, v in model.state_dict().items()}
     tasks = ["image/digit", "tabular_regression/progression", "depth/object_mask"]
-    assert refit_heads(tiny_model(0, head_norm="batch"), data, tasks) == {"image/digit": 60}  # the default kinds
+    assert refit_heads(tiny_model(0, head_norm="batch", head_pooling=pooling), data, tasks) == {"image/digit": 60}  # the default kinds
     fitted = refit_heads(model, data, tasks, kinds=("classification", "regression"))
 
     assert fitted == {"image/digit": 60, "tabular_regression/progression": 60}  # the dense head is not refitted
@@ -31,11 +35,13 @@ def test_a_refitted_head_predicts_what_the_fitted_linear_model_predicts():
                        f"heads.{head_key('tabular_regression', 'progression')}.out.bias"}
 
     model.eval()
-    x = normalised_pooled(model, "image", "digit", data["image"].tokens)
+    read = lambda key: normalised(model, key, head_inputs(model, data, [key])[key])
+    x = read("image/digit")
+    assert x.shape == (60, model.config.dim_g * (model.config.modality("image").num_tokens if pooling == "flatten" else 1))
     y = data["image"].targets["digit"].numpy()
     head_says = predict_task(model, "image", "digit", data["image"].tokens).argmax(-1).numpy()
     assert np.array_equal(head_says, LogisticRegression(max_iter=2000).fit(x, y).predict(x))
-    x = normalised_pooled(model, "tabular_regression", "progression", data["tabular_regression"].tokens)
+    x = read("tabular_regression/progression")  # regression heads always average
     target = data["tabular_regression"].targets["progression"].numpy().astype(np.float64)
     head_says = predict_task(model, "tabular_regression", "progression", data["tabular_regression"].tokens).numpy()
     assert np.allclose(head_says, Ridge().fit(x, target).predict(x), atol=1e-4)
