@@ -41,9 +41,7 @@ class PooledHead(nn.Module):
             return pool(features, padding)
         if features.shape[1] != self.tokens:
             raise ValueError(f"this head reads {self.tokens} tokens, got {features.shape[1]}")
-        if padding is not None:
-            features = features * (~padding).unsqueeze(-1).to(features.dtype)
-        return features.flatten(1)
+        return flatten_tokens(features, padding)
 
     def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
         """features [B, N, D]; padding [B, N] bool (True: left out of the mean, zero when flattened) or None."""
@@ -91,6 +89,13 @@ def pool(features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.T
         return features.mean(dim=1)
     keep = (~padding).unsqueeze(-1).to(features.dtype)
     return (features * keep).sum(dim=1) / keep.sum(dim=1).clamp_min(1.0)
+
+
+def flatten_tokens(features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+    """Every token side by side [B, N, D] -> [B, N * D], the padding ones (`padding` [B, N] True) as zeros."""
+    if padding is not None:
+        features = features * (~padding).unsqueeze(-1).to(features.dtype)
+    return features.flatten(1)
 
 
 def build_head(task: TaskConfig, dim: int, norm: str = "layer", tokens: int = 0) -> nn.Module:

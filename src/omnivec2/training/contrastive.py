@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from omnivec2.model.heads import pool
+from omnivec2.model.heads import flatten_tokens, pool
 from omnivec2.model.omnivec2 import OmniVec2, Stream
 
 LOSS_KEY = "contrastive"
@@ -88,11 +88,7 @@ class ContrastiveLoss(nn.Module):
         `[B, projection]` projected."""
         s = Stream(stream, tokens)
         features, padding = model.forward_stream(s), model.padding(s)
-        if self.pooling == "tokens":
-            keep = 1.0 if padding is None else (~padding).unsqueeze(-1).to(features.dtype)
-            pooled = (features * keep).flatten(1)
-        else:
-            pooled = pool(features, padding)
+        pooled = flatten_tokens(features, padding) if self.pooling == "tokens" else pool(features, padding)
         return self.projections[stream](pooled) if stream in self.projections else pooled
 
     def forward(self, model: OmniVec2, item: ContrastiveItem) -> torch.Tensor:

@@ -41,6 +41,11 @@ def normalised(model: OmniVec2, key: str, rows: torch.Tensor, batch_size: int = 
     return out.numpy()
 
 
+def refit_tasks(model: OmniVec2, tasks: list[str], kinds: tuple[str, ...] = REFIT_KINDS) -> list[str]:
+    """The tasks of `tasks` whose kind is in `kinds`: those `refit_heads` refits."""
+    return [k for k in tasks if model.config.modality(k.split("/")[0]).task(k.split("/")[1]).kind in kinds]
+
+
 def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str], max_iter: int = 2000,
                 kinds: tuple[str, ...] = REFIT_KINDS, inputs: dict[str, torch.Tensor] | None = None) -> dict[str, int]:
     """Refit the output layers of the heads of `tasks` ("<stream>/<task>") whose kind is in `kinds`
@@ -49,7 +54,7 @@ def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str]
     fitted on}."""
     from threadpoolctl import threadpool_limits
 
-    keys = [k for k in tasks if model.config.modality(k.split("/")[0]).task(k.split("/")[1]).kind in kinds]
+    keys = refit_tasks(model, tasks, kinds)
     if inputs is None:
         inputs = head_inputs(model, data, keys)
     fitted = {}

@@ -19,6 +19,11 @@ from omnivec2.training.data import ModalityData
 from omnivec2.training.head_inputs import head_inputs
 
 
+def batch_norm_tasks(model: OmniVec2, tasks: list[str]) -> list[str]:
+    """The tasks of `tasks` whose heads normalise with BatchNorm: those `recalibrate_head_norms` updates."""
+    return [k for k in tasks if isinstance(model.heads[head_key(*k.split("/"))].norm, nn.BatchNorm1d)]
+
+
 @torch.no_grad()
 def recalibrate_head_norms(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str],
                            batch_size: int = 256, inputs: dict[str, torch.Tensor] | None = None) -> dict[str, int]:
@@ -26,7 +31,7 @@ def recalibrate_head_norms(model: OmniVec2, data: dict[str, ModalityData], tasks
     `data` ({stream: its train rows}, tokens [S, N, P]): an exact mean and (unbiased) variance over
     every row of what the head reads in eval mode (`head_inputs`; given as `inputs` when already
     computed) -> {task: rows (samples) it was computed over}. Heads with LayerNorm are left as they are."""
-    keys = [k for k in tasks if isinstance(model.heads[head_key(*k.split("/"))].norm, nn.BatchNorm1d)]
+    keys = batch_norm_tasks(model, tasks)
     if inputs is None:
         inputs = head_inputs(model, data, keys, batch_size)
     counted = {}

@@ -185,21 +185,20 @@ class StageTrainer:
         {"head_norm_rows/<task>": rows the statistics came from, "head_refit_rows/<task>": rows fitted on}."""
         if self.config.stage != "train_multitask":
             return {}
-        done = {}
-        if not (self.config.precise_head_norm or self.config.refit_heads):
-            return done
         from omnivec2.training.head_inputs import head_inputs
+        from omnivec2.training.head_refit import refit_heads, refit_tasks
+        from omnivec2.training.precise_heads import batch_norm_tasks, recalibrate_head_norms
 
-        inputs = head_inputs(self.model, self.unsharded, self.tasks)  # one forward pass serves both
-        if self.config.precise_head_norm:
-            from omnivec2.training.precise_heads import recalibrate_head_norms
-
-            counted = recalibrate_head_norms(self.model, self.unsharded, self.tasks, inputs=inputs)
+        c, done = self.config, {}
+        precise = batch_norm_tasks(self.model, self.tasks) if c.precise_head_norm else []
+        refit = refit_tasks(self.model, self.tasks) if c.refit_heads else []
+        # one forward pass serves both, over the heads either pass needs
+        inputs = head_inputs(self.model, self.unsharded, list(dict.fromkeys(precise + refit)))
+        if c.precise_head_norm:
+            counted = recalibrate_head_norms(self.model, self.unsharded, precise, inputs=inputs)
             done.update({f"head_norm_rows/{key}": float(rows) for key, rows in counted.items()})
-        if self.config.refit_heads:
-            from omnivec2.training.head_refit import refit_heads
-
-            fitted = refit_heads(self.model, self.unsharded, self.tasks, inputs=inputs)
+        if c.refit_heads:
+            fitted = refit_heads(self.model, self.unsharded, refit, inputs=inputs)
             done.update({f"head_refit_rows/{key}": float(rows) for key, rows in fitted.items()})
         return done
 
