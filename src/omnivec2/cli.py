@@ -1,6 +1,8 @@
 """`omnivec2` command line: `omnivec2 predict --model <folder|models:/name@champion> --dataset <d> FILE...`
 (the model loaded once; a JSON line per file with each task's class name),
-and `omnivec2 seeds --seeds 1 2` (the main table over training seeds; see omnivec2.evaluation.seeds).
+`omnivec2 seeds --seeds 1 2` (the main table over training seeds; see omnivec2.evaluation.seeds), and
+`omnivec2 screen --set <parameter>=<value>` (a change's before/after per task over training seeds; see
+omnivec2.ablations.screen).
 
 Without `--model` / `--cache`, the final checkpoint folder and the token cache are the ones the Kedro
 catalog of the project in the working directory declares (`train_multitask_model`, `token_cache`).
@@ -14,6 +16,7 @@ import sys
 from pathlib import Path
 
 FINAL_MODEL, TOKEN_CACHE = "train_multitask_model", "token_cache"
+SCREENS = "data/09_screens"  # `omnivec2 screen`'s tables, and its finished runs under runs/ (reused)
 
 
 def project_config(project: Path, env: str | None = None):
@@ -75,6 +78,50 @@ def run_seeds(seeds: list[int], env: str | None, project: Path | None = None) ->
     return 0
 
 
+def run_screen(assignments: list[str], base: list[str], seeds: list[int], datasets: list[str] | None,
+               env: str | None, only: str | None = None, project: Path | None = None) -> int:
+    """The main job's network in-process with and without `assignments` (both with `base`), over
+    `seeds` -> the per-task table, printed and written under the `screens` parameters' folder."""
+    from omnivec2.ablations.screen import parse_assignment, run_screen, screen_table, with_assignments
+    from omnivec2.datasets import resolve_datasets
+    from omnivec2.durable_files import replace_atomically
+
+    project = Path.cwd() if project is None else project
+    cache = catalog_path(TOKEN_CACHE, project, env)
+    if cache is None:
+        print("omnivec2 screen: run it in the project (it reads the parameters and the token cache)", file=sys.stderr)
+        return 2
+    try:
+        change = [parse_assignment(a) for a in assignments]
+        params = with_assignments(dict(project_config(project, env)["parameters"]), [parse_assignment(a) for a in base])
+        names = list(resolve_datasets(params["datasets"]))
+        if unknown := set(datasets or ()) - set(names):
+            raise ValueError(f"--datasets names {sorted(unknown)}, which are not configured; datasets: {names}")
+        manifests = []
+        for name in datasets or names:
+            path = Path(catalog_path(f"{name}_token_manifest", project, env))
+            if not path.is_file():
+                raise FileNotFoundError(f"dataset {name!r} has no token cache manifest at {path}: run "
+                                        "`kedro run --pipelines ingestion,tokenization` first")
+            manifests.append(json.loads(path.read_text()))
+    except (ValueError, FileNotFoundError) as error:
+        print(f"omnivec2 screen: error: {error}", file=sys.stderr)
+        return 2
+    folder = project / SCREENS
+    result = run_screen(params, change, seeds, Path(cache), manifests, folder / "runs", only)
+    if only:
+        print(f"omnivec2 screen: the {only} runs are in {folder / 'runs'}; run again without --only for the table")
+        return 0
+    table = screen_table(result)
+    print(table)
+    slug = "_".join(f"{p.split('.')[-1]}-{v}" for p, v in change).replace("/", "-")[:120]
+    folder.mkdir(parents=True, exist_ok=True)
+    replace_atomically(folder / f"{slug}.json", json.dumps(result, indent=2).encode())
+    replace_atomically(folder / f"{slug}.md", table.encode())
+    print(f"written: {folder / slug}.md and .json")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from omnivec2.env import apply_quiet_environment
 
@@ -97,9 +144,24 @@ def main(argv: list[str] | None = None) -> int:
                                               "main table as mean ± std (seeds.md beside the metrics)")
     seeds.add_argument("--seeds", type=int, nargs="+", default=[1, 2], help="extra training seeds (the main run is 0)")
     seeds.add_argument("--env", default=None, help="Kedro environment of the runs (as the main run's)")
+    screen = commands.add_parser("screen", help="train the main job's network in-process with and without a change "
+                                                "of parameters, over seeds, and print each task's before and after")
+    screen.add_argument("--set", dest="assignments", action="append", required=True, metavar="PATH=VALUE",
+                        help="the change: a dotted parameter path and a YAML value, e.g. "
+                             "model.overrides.head_pooling=flatten (repeatable)")
+    screen.add_argument("--base", action="append", default=[], metavar="PATH=VALUE",
+                        help="applied to both runs, e.g. train_multitask.training.steps=400 for a quicker screen")
+    screen.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds (paired)")
+    screen.add_argument("--datasets", nargs="+", default=None, help="only these datasets (default: all configured)")
+    screen.add_argument("--env", default=None, help="Kedro environment whose parameters are read")
+    screen.add_argument("--only", choices=("reference", "variant"), default=None,
+                        help="train one side only (two processes share the cores; a last call without it "
+                             "prints the table from both sides' stored runs)")
     args = parser.parse_args(argv)
     if args.command == "seeds":
         return run_seeds(args.seeds, args.env)
+    if args.command == "screen":
+        return run_screen(args.assignments, args.base, args.seeds, args.datasets, args.env, args.only)
     model = args.model or catalog_path(FINAL_MODEL)
     if model is None:
         parser.error(f"--model is needed outside a Kedro project (no conf/base here to read {FINAL_MODEL} from)")

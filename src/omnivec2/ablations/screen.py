@@ -1,0 +1,197 @@
+"""Screen a change of parameters: the main job's network, trained in-process at the main job's
+settings with and without the change, over training seeds -> each task's before and after.
+
+`omnivec2 screen --set model.overrides.head_pooling=flatten --seeds 0 1 2` is how a switch earns (or
+does not earn) its place in `conf/base`: the issue-13 rule is a 3-seed before/after per task. A run
+follows the pipeline's stages exactly (each stage seeds every generator, builds the network afresh
+and loads the previous stage's weights, as `training.worker.initial_model` does), so a screen's
+reference at seed s scores what `kedro run` at seed s does, without Ray, MLflow or checkpoints.
+Each finished run is one JSON line in a file named by the fingerprint of everything it depends on,
+so a reference (or a variant) already trained is reused by every later screen.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import statistics
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+import yaml
+
+from omnivec2.ablations.runner import load_splits, score
+from omnivec2.ablations.variants import STAGES
+from omnivec2.durable_files import replace_atomically
+from omnivec2.model.config import ModelConfig
+from omnivec2.model.omnivec2 import OmniVec2
+from omnivec2.training.config import TrainConfig
+from omnivec2.training.stage_runner import model_config_from_manifests
+from omnivec2.training.step_loop import seed_everything, train_stage
+
+
+def parse_assignment(text: str) -> tuple[str, object]:
+    """'a.b.c=value' -> ("a.b.c", value parsed as YAML, as `kedro run --params` reads it)."""
+    path, sep, value = text.partition("=")
+    if not sep or not path or any(not part for part in path.split(".")):
+        raise ValueError(f"--set {text!r}: expected <dotted.parameter.path>=<value>, e.g. "
+                         "model.overrides.head_pooling=flatten")
+    return path, yaml.safe_load(value)
+
+
+def with_assignments(params: dict, assignments: list[tuple[str, object]]) -> dict:
+    """A deep copy of the project's parameters with each dotted path set (missing levels created)."""
+    out = copy.deepcopy(params)
+    for path, value in assignments:
+        node = out
+        *parents, leaf = path.split(".")
+        for part in parents:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            elif not isinstance(child, dict):
+                raise ValueError(f"--set {path}: {part!r} holds {child!r}, not a mapping")
+            node = child
+        node[leaf] = value
+    return out
+
+
+def run_plan(params: dict, manifests: list[dict]) -> dict:
+    """What a run of the main job trains, from the project's parameters: the network's config and,
+    per enabled stage, its training settings (their `steps` included)."""
+    config = model_config_from_manifests(dict(params["model"]), manifests)
+    stages = {}
+    for stage in STAGES:
+        block = params.get(stage) or {}
+        if block.get("enabled", True):
+            stages[stage] = dict(block.get("training") or {})
+    if "train_multitask" not in stages:
+        raise ValueError("train_multitask is disabled in these parameters: a screen scores stage 3's heads")
+    return {"config": config, "stages": stages}
+
+
+def fingerprint(plan: dict, manifests: list[dict]) -> str:
+    """sha256 over the run's config, stage settings and token caches (source and tokenizer), seed aside."""
+    caches = sorted((m["dataset"], m.get("source_hash"), (m.get("tokenizer") or {}).get("config_hash"))
+                    for m in manifests)
+    blob = json.dumps({"config": asdict(plan["config"]), "stages": plan["stages"], "caches": caches},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def train_run(config: ModelConfig, stages: dict[str, dict], data: dict, seed: int, log=print) -> OmniVec2:
+    """The stages in order at `seed`, each from a freshly seeded network that takes the previous
+    stage's weights (shape-matched, as `checkpoint.load_weights(strict=False)`) -> the final network."""
+    previous = None
+    for stage, settings in stages.items():
+        started = time.perf_counter()
+        seed_everything(seed)
+        model = OmniVec2(config)
+        if previous is not None:
+            own = model.state_dict()
+            model.load_state_dict({k: v for k, v in previous.items() if k in own and own[k].shape == v.shape},
+                                  strict=False)
+        train_stage(model, data, TrainConfig.from_dict({**settings, "stage": stage, "seed": seed}))
+        previous = model.state_dict()
+        log(f"screen:   {stage} ({settings.get('steps')} steps) in {time.perf_counter() - started:.0f} s")
+    return model
+
+
+class RunStore:
+    """Finished runs of one plan (`<folder>/<fingerprint>.jsonl`, a line per seed)."""
+
+    def __init__(self, folder: Path, key: str):
+        self.path = Path(folder) / f"{key}.jsonl"
+        self.runs: dict[int, dict] = {}
+        if self.path.exists():
+            for line in self.path.read_text().splitlines():
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut short by a crash: that seed runs again
+                self.runs[int(entry["seed"])] = entry
+            # only whole lines stay, so the next one appended does not join a cut one
+            replace_atomically(self.path, "".join(json.dumps(r) + "\n" for r in self.runs.values()).encode())
+
+    def get_or_run(self, seed: int, run) -> tuple[dict, bool]:
+        """(the seed's record, whether it was reused)."""
+        if seed in self.runs:
+            return self.runs[seed], True
+        started = time.perf_counter()
+        record = {"seed": seed, "scores": run(), "seconds": round(time.perf_counter() - started, 1)}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a") as out:
+            out.write(json.dumps(record) + "\n")
+        self.runs[seed] = record
+        return record, False
+
+
+def compare(reference: list[dict], variant: list[dict]) -> list[dict]:
+    """Per task: both systems' mean ± std over seeds and the per-seed paired difference (variant -
+    reference; scores signed so that higher is better), with a verdict against its spread."""
+    rows = []
+    by_seed = {r["seed"]: r["scores"] for r in reference}
+    paired = [(by_seed[r["seed"]], r["scores"]) for r in sorted(variant, key=lambda r: r["seed"]) if r["seed"] in by_seed]
+    tasks = sorted(set.intersection(*(set(a) & set(b) for a, b in paired))) if paired else []
+    for task in [*tasks, "mean over tasks"]:
+        pick = (lambda s: statistics.fmean(s[t] for t in tasks)) if task == "mean over tasks" else (lambda s: s[task])
+        before, after = [pick(a) for a, _ in paired], [pick(b) for _, b in paired]
+        diffs = [b - a for a, b in zip(before, after)]
+        spread = statistics.stdev(diffs) if len(diffs) > 1 else float("inf")
+        mean = statistics.fmean(diffs)
+        verdict = "better" if mean > spread else "worse" if mean < -spread else "within seed noise"
+        rows.append({"task": task, "reference": summary(before), "variant": summary(after),
+                     "difference": {"mean": mean, "std": spread if len(diffs) > 1 else None}, "verdict": verdict})
+    return rows
+
+
+def summary(values: list[float]) -> dict:
+    return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "values": values}
+
+
+def screen_table(result: dict) -> str:
+    """Markdown: the change, the seeds, and per task reference / variant / difference / verdict."""
+    lines = [f"Change: {', '.join(f'{p}={v!r}' for p, v in result['assignments'])}; seeds "
+             f"{', '.join(map(str, result['seeds']))}. Scores: test accuracy / mIoU / -RMSE (higher is better); "
+             "a difference counts when its mean exceeds the seed-to-seed std of the paired difference.", "",
+             "| task | reference | variant | variant - reference | verdict |", "|---|---|---|---|---|"]
+    for row in result["rows"]:
+        r, v, d = row["reference"], row["variant"], row["difference"]
+        spread = "" if d["std"] is None else f" ± {d['std']:.3f}"
+        lines.append(f"| {row['task']} | {r['mean']:.3f} ± {r['std']:.3f} | {v['mean']:.3f} ± {v['std']:.3f} | "
+                     f"{d['mean']:+.3f}{spread} | {row['verdict']} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_screen(params: dict, assignments: list[tuple[str, object]], seeds: list[int], cache_root: Path,
+               manifests: list[dict], runs_folder: Path, only: str | None = None, log=print) -> dict:
+    """Train (or reuse) the reference and the changed plan at each seed -> {assignments, seeds,
+    reference/variant runs, rows (see `compare`)}. `only` ("reference" or "variant") trains that
+    side alone and leaves out the rows: two processes can then share the cores, and a last call
+    without it reuses both sides' runs."""
+    plans = {"reference": run_plan(params, manifests), "variant": run_plan(with_assignments(params, assignments),
+                                                                           manifests)}
+    keys = {label: fingerprint(plan, manifests) for label, plan in plans.items()}
+    if keys["reference"] == keys["variant"]:
+        raise ValueError(f"--set {assignments}: the change leaves the run as it is (same config and settings)")
+    data, test = load_splits(cache_root, [m["dataset"] for m in manifests])
+    modalities = sorted(data)
+    runs = {}
+    for label, plan in plans.items():
+        if only not in (None, label):
+            continue
+        store = RunStore(runs_folder, keys[label])
+        runs[label] = []
+        for seed in seeds:
+            log(f"screen: {label} seed {seed} ({store.path})")
+            record, reused = store.get_or_run(seed, lambda plan=plan, seed=seed: score(
+                train_run(plan["config"], plan["stages"], data, seed, log), test, modalities))
+            done = "reused" if reused else f"trained in {record['seconds']} s"
+            log(f"screen: {label} seed {seed} {done}")
+            runs[label].append(record)
+    result = {"assignments": [list(a) for a in assignments], "seeds": seeds, "fingerprints": keys, **runs}
+    return result if only else {**result, "rows": compare(runs["reference"], runs["variant"])}

@@ -1,0 +1,64 @@
+import json
+
+import pytest
+
+from omnivec2.ablations import screen
+from omnivec2.ablations.screen import RunStore, compare, parse_assignment, screen_table, with_assignments
+
+
+def test_assignments_parse_as_yaml_and_set_nested_paths_on_a_copy():
+    assert parse_assignment("model.overrides.head_pooling=flatten") == ("model.overrides.head_pooling", "flatten")
+    assert parse_assignment("train_multitask.training.steps=400") == ("train_multitask.training.steps", 400)
+    assert parse_assignment("a.b=[1, 2]") == ("a.b", [1, 2])
+    params = {"model": {"preset": "cpu", "overrides": {"head_norm": "batch"}}}
+    changed = with_assignments(params, [("model.overrides.head_pooling", "flatten"), ("model.modalities.x.a", 1)])
+    assert changed["model"]["overrides"] == {"head_norm": "batch", "head_pooling": "flatten"}
+    assert changed["model"]["modalities"] == {"x": {"a": 1}}
+    assert params == {"model": {"preset": "cpu", "overrides": {"head_norm": "batch"}}}  # the original is untouched
+
+
+@pytest.mark.parametrize("text", ["head_pooling", "=flatten", "model..x=1"])
+def test_a_malformed_assignment_says_what_is_expected(text):
+    with pytest.raises(ValueError, match="expected <dotted.parameter.path>=<value>"):
+        parse_assignment(text)
+
+
+def test_an_assignment_through_a_value_is_refused():
+    with pytest.raises(ValueError, match="'preset' holds 'cpu', not a mapping"):
+        with_assignments({"model": {"preset": "cpu"}}, [("model.preset.size", 1)])
+
+
+def runs(scores_by_seed):
+    return [{"seed": s, "scores": scores} for s, scores in scores_by_seed.items()]
+
+
+def test_differences_are_paired_by_seed_and_judged_against_their_spread():
+    reference = runs({0: {"a": 0.5, "b": 0.7}, 1: {"a": 0.6, "b": 0.9}, 2: {"a": 0.7, "b": 0.8}})
+    variant = runs({2: {"a": 0.81, "b": 0.8}, 0: {"a": 0.6, "b": 0.6}, 1: {"a": 0.7, "b": 1.0}})
+    rows = {r["task"]: r for r in compare(reference, variant)}
+    # a: +0.10, +0.10, +0.11 per seed: better although the two systems' spreads (0.1) overlap
+    assert rows["a"]["difference"]["mean"] == pytest.approx(0.1033, abs=1e-4) and rows["a"]["verdict"] == "better"
+    assert rows["b"]["verdict"] == "within seed noise"  # -0.1, +0.1, 0
+    assert rows["mean over tasks"]["reference"]["values"] == pytest.approx([0.6, 0.75, 0.75])
+    assert "| a | 0.600 ± 0.100 | 0.703 ± 0.105 | +0.103 ± 0.006 | better |" in screen_table(
+        {"assignments": [("x.y", 1)], "seeds": [0, 1, 2], "rows": list(rows.values())})
+
+
+def test_stored_runs_are_reused_and_a_line_cut_short_is_run_again(tmp_path):
+    store = RunStore(tmp_path, "abc")
+    calls = []
+    record, reused = store.get_or_run(0, lambda: calls.append(0) or {"t": 0.5})
+    assert not reused and record["scores"] == {"t": 0.5}
+    with store.path.open("a") as out:
+        out.write('{"seed": 1, "scores": {"t"')  # a crash mid-line
+    again = RunStore(tmp_path, "abc")
+    assert again.get_or_run(0, lambda: calls.append(1) or {"t": 0.0})[1] and calls == [0]
+    assert again.get_or_run(1, lambda: {"t": 0.25})[0]["scores"] == {"t": 0.25}
+    assert [json.loads(line)["seed"] for line in again.path.read_text().splitlines()] == [0, 1]
+
+
+def test_a_change_that_changes_nothing_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setattr(screen, "run_plan", lambda params, manifests: {"config": {}, "stages": {}})
+    monkeypatch.setattr(screen, "fingerprint", lambda plan, manifests: "same")
+    with pytest.raises(ValueError, match="leaves the run as it is"):
+        screen.run_screen({}, [("model.overrides.head_norm", "batch")], [0], tmp_path, [], tmp_path)
