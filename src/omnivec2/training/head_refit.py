@@ -13,6 +13,12 @@ test RMSE of the diabetes progression went +0.007, -0.001, +0.013 and +0.041 (wo
 
 The fit is the classical baseline's (sklearn L-BFGS, C = 1), deterministic, on the whole train
 split, so every data-parallel worker computes the same weights.
+
+Dense heads (`refit_dense`, off until measured): a dense head predicts each of a token's K pixels
+from the token's features (`[N, K, C]` logits per sample), so its output layer is K blocks of C rows;
+block k is refitted as a logistic regression from every labelled token's normalised features to its
+pixel k's label (unlabelled pixels, `ignore_index`, left out; at most `DENSE_ROWS` tokens, drawn
+with a fixed seed, per fit).
 """
 
 from __future__ import annotations
@@ -25,6 +31,12 @@ from omnivec2.training.data import ModalityData
 from omnivec2.training.head_inputs import head_inputs
 
 REFIT_KINDS = ("classification",)  # "regression" (ridge) is supported; measured no better, so not on
+DENSE_ROWS = 20_000  # tokens per pixel position fitted on: keeps a dense refit to seconds per position
+
+
+def refit_kinds(dense: bool) -> tuple[str, ...]:
+    """The task kinds the end-of-stage refit covers: `REFIT_KINDS`, plus "dense" with `refit_dense`."""
+    return (*REFIT_KINDS, "dense") if dense else REFIT_KINDS
 
 
 @torch.no_grad()
@@ -49,7 +61,8 @@ def refit_tasks(model: OmniVec2, tasks: list[str], kinds: tuple[str, ...] = REFI
 def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str], max_iter: int = 2000,
                 kinds: tuple[str, ...] = REFIT_KINDS, inputs: dict[str, torch.Tensor] | None = None) -> dict[str, int]:
     """Refit the output layers of the heads of `tasks` ("<stream>/<task>") whose kind is in `kinds`
-    ("classification": logistic regression, "regression": ridge) on `data` ({stream: train rows};
+    ("classification": logistic regression, "regression": ridge, "dense": a logistic regression per
+    pixel of a token) on `data` ({stream: train rows};
     what the heads read, `head_inputs`, given as `inputs` when already computed) -> {task: rows
     fitted on}."""
     from threadpoolctl import threadpool_limits
@@ -64,13 +77,38 @@ def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str]
         x = normalised(model, key, inputs[key])
         y = data[stream].targets[name].numpy()
         with threadpool_limits(1):  # see evaluation.baselines: multithreaded BLAS beside torch is slower here
-            weight, bias = (_logistic(x, y.astype(np.int64), task.num_classes, max_iter)
-                            if task.kind == "classification" else _ridge(x, y.astype(np.float64)))
+            if task.kind == "dense":
+                weight, bias, rows = _dense_logistic(x, y.reshape(len(x), -1).astype(np.int64), task.num_classes,
+                                                     task.ignore_index, max_iter)
+            else:
+                weight, bias = (_logistic(x, y.astype(np.int64), task.num_classes, max_iter)
+                                if task.kind == "classification" else _ridge(x, y.astype(np.float64)))
+                rows = len(y)
         out = model.heads[head_key(stream, name)].out
         out.weight.data.copy_(torch.from_numpy(weight).to(out.weight))
         out.bias.data.copy_(torch.from_numpy(bias).to(out.bias))
-        fitted[key] = len(y)
+        fitted[key] = rows
     return fitted
+
+
+def _dense_logistic(x: np.ndarray, y: np.ndarray, num_classes: int, ignore_index: int | None,
+                    max_iter: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """x: tokens' normalised features `[T, D]`, y: their pixels' labels `[T, K]` -> (weight [K * C, D],
+    bias [K * C]) of the dense head's output layer (row k * C + c: pixel k, class c), and the most
+    tokens a fit read."""
+    k_pixels = y.shape[1]
+    weight, bias = np.zeros((k_pixels * num_classes, x.shape[1])), np.zeros(k_pixels * num_classes)
+    rng, most = np.random.default_rng(0), 0
+    for k in range(k_pixels):
+        rows = np.flatnonzero(y[:, k] != ignore_index) if ignore_index is not None else np.arange(len(y))
+        if len(rows) > DENSE_ROWS:
+            rows = np.sort(rng.choice(rows, DENSE_ROWS, replace=False))
+        if not len(rows):
+            continue  # no labelled pixel at this position: its block keeps zeros (uniform logits)
+        block = slice(k * num_classes, (k + 1) * num_classes)
+        weight[block], bias[block] = _logistic(x[rows], y[rows, k], num_classes, max_iter)
+        most = max(most, len(rows))
+    return weight, bias, most
 
 
 def _logistic(x: np.ndarray, y: np.ndarray, num_classes: int, max_iter: int) -> tuple[np.ndarray, np.ndarray]:

@@ -186,19 +186,20 @@ class StageTrainer:
         if self.config.stage != "train_multitask":
             return {}
         from omnivec2.training.head_inputs import head_inputs
-        from omnivec2.training.head_refit import refit_heads, refit_tasks
+        from omnivec2.training.head_refit import refit_heads, refit_kinds, refit_tasks
         from omnivec2.training.precise_heads import batch_norm_tasks, recalibrate_head_norms
 
         c, done = self.config, {}
         precise = batch_norm_tasks(self.model, self.tasks) if c.precise_head_norm else []
-        refit = refit_tasks(self.model, self.tasks) if c.refit_heads else []
+        kinds = refit_kinds(c.refit_dense)
+        refit = refit_tasks(self.model, self.tasks, kinds) if c.refit_heads else []
         # one forward pass serves both, over the heads either pass needs
         inputs = head_inputs(self.model, self.unsharded, list(dict.fromkeys(precise + refit)))
         if c.precise_head_norm:
             counted = recalibrate_head_norms(self.model, self.unsharded, precise, inputs=inputs)
             done.update({f"head_norm_rows/{key}": float(rows) for key, rows in counted.items()})
         if c.refit_heads:
-            fitted = refit_heads(self.model, self.unsharded, refit, inputs=inputs)
+            fitted = refit_heads(self.model, self.unsharded, refit, kinds=kinds, inputs=inputs)
             done.update({f"head_refit_rows/{key}": float(rows) for key, rows in fitted.items()})
         return done
 

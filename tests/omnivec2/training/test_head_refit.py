@@ -12,7 +12,7 @@ from omnivec2.training.config import TrainConfig
 import pytest
 
 from omnivec2.training.head_inputs import head_inputs
-from omnivec2.training.head_refit import _logistic, normalised, refit_heads
+from omnivec2.training.head_refit import _dense_logistic, _logistic, normalised, refit_heads, refit_kinds, refit_tasks
 from omnivec2.training.step_loop import train_stage
 from tests.omnivec2.model.helpers import tiny_model
 from tests.omnivec2.training.helpers import fixed_data
@@ -77,3 +77,37 @@ def test_stage3_refits_at_its_end_only_when_switched_on():
     shared = lambda m: {k: v for k, v in m.state_dict().items() if not k.startswith("heads.")}
     assert not torch.allclose(out(plain), out(refitted))
     assert all(torch.equal(v, shared(refitted)[k]) for k, v in shared(plain).items())
+
+
+def test_a_refitted_dense_head_predicts_each_pixel_as_its_own_fitted_linear_model():
+    model = tiny_model(0, head_norm="batch")
+    data = fixed_data(rows=20, modalities=("depth",))
+    labels = data["depth"].targets["object_mask"]  # [S, N, K]
+    labels[:, :, 0] = 1  # pixel 0 of every token: one class only
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    kinds = refit_kinds(dense=True)
+    assert refit_tasks(model, ["depth/category", "depth/object_mask"], kinds) == ["depth/category", "depth/object_mask"]
+    fitted = refit_heads(model, data, ["depth/object_mask"], kinds=kinds)
+    s, n, k = labels.shape
+    assert fitted == {"depth/object_mask": s * n}
+    key = f"heads.{head_key('depth', 'object_mask')}"
+    changed = {name for name, v in model.state_dict().items() if not torch.equal(before[name], v)}
+    assert changed == {f"{key}.out.weight", f"{key}.out.bias"}
+
+    model.eval()
+    x = normalised(model, "depth/object_mask", head_inputs(model, data, ["depth/object_mask"])["depth/object_mask"])
+    head_says = predict_task(model, "depth", "object_mask", data["depth"].tokens).argmax(-1).reshape(s * n, k).numpy()
+    y = labels.reshape(s * n, k).numpy()
+    assert (head_says[:, 0] == 1).all()
+    for pixel in (1, k - 1):
+        assert np.array_equal(head_says[:, pixel], LogisticRegression(max_iter=2000).fit(x, y[:, pixel]).predict(x))
+
+
+def test_a_dense_refit_leaves_unlabelled_pixels_out():
+    x = np.random.default_rng(0).normal(size=(30, 4))
+    y = np.stack([(x[:, 0] > 0).astype(int), np.full(30, 255)], axis=1)  # pixel 1 never labelled
+    y[:5, 0] = 255
+    weight, bias, most = _dense_logistic(x, y, 2, 255, 1000)
+    assert most == 25 and not weight[2:].any() and not bias[2:].any()
+    expected = LogisticRegression(max_iter=1000).fit(x[5:], y[5:, 0]).predict(x)
+    assert np.array_equal((x @ weight[:2].T + bias[:2]).argmax(1), expected)
