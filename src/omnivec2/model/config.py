@@ -90,6 +90,9 @@ class ModelConfig:
     # A as u = z + tanh(alpha) A(z, other), alpha a learned scalar starting at 0 (Flamingo's gating):
     # at initialisation the pair path equals the single-stream one used at test time.
     cross_gate: bool = False
+    # Stochastic A-drop: in training, each sample of a pair skips A (u = z, the test-time path) with this
+    # probability, so g and the heads also learn on the single-stream features evaluation gives them.
+    cross_drop: float = 0.0
     # Text [PAD] and graph padding tokens are never attended to, pooled or scored (they are otherwise).
     key_padding_mask: bool = False
     # Point-MAE: the decoder adds an MLP embedding of each masked point group's centre to its mask

@@ -65,6 +65,8 @@ class OmniVec2(nn.Module):
         super().__init__()
         if not config.modalities:
             raise ValueError("the model needs at least one modality")
+        if not 0.0 <= config.cross_drop <= 1.0:
+            raise ValueError(f"model.overrides.cross_drop: a probability in [0, 1], got {config.cross_drop}")
         self.config = config
         self.unified = UnifiedEmbedding(config.modalities, config.dim_f) if config.tokenizer == "unified" else None
         self.embeddings = nn.ModuleDict()  # by embedding_key: shared by a modality's datasets where shapes allow
@@ -200,6 +202,9 @@ class OmniVec2(nn.Module):
         us = zs
         if use_cross and self.cross is not None and len(zs) > 1:
             us = [self.cross(z, zs[(i + 1) % len(zs)], pads[(i + 1) % len(zs)]) for i, z in enumerate(zs)]
+            if self.training and self.config.cross_drop > 0:
+                us = [torch.where(torch.rand(len(z), 1, 1, device=z.device) < self.config.cross_drop, z, u)
+                      for u, z in zip(us, zs)]
         return [self.encode_g(u, z, pad) for u, z, pad in zip(us, zs, pads)]
 
     def forward(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -1,6 +1,7 @@
 """The network's switchable choices for learning (issue 13): each leaves the default network as it was
 and does what it says when on."""
 
+import pytest
 import torch
 
 from omnivec2.model.omnivec2 import Stream
@@ -169,3 +170,24 @@ def test_a_batch_normalised_dense_head_normalises_over_every_token_of_the_batch(
     features = torch.randn(2, 5, 8)
     assert isinstance(head, DenseHead) and head(features).shape == (2, 5, 4, 3)
     assert torch.allclose(head(features), head(features + torch.randn(8) * 10), atol=1e-4)
+
+
+def test_a_dropped_a_is_the_single_stream_path_and_only_in_training():
+    """cross_drop = 1: every sample of a training pair skips A, so the pair path equals the test-time
+    single-stream path; in eval mode A always applies; 0.5 drops some samples and keeps others."""
+    a, b = Stream("image", _tokens("image")), Stream("tabular", _tokens("tabular"))
+    always = tiny_model(0, cross_drop=1.0).train()
+    with torch.no_grad():
+        paired, _ = always.forward_pair(a, b)
+        assert torch.allclose(paired, always.forward_stream(a), atol=1e-6)
+        always.eval()
+        assert not torch.allclose(always.forward_pair(a, b)[0], always.forward_stream(a))
+        half = tiny_model(0, cross_drop=0.5).train()
+        many_a, many_b = Stream("image", _tokens("image", 16)), Stream("tabular", _tokens("tabular", 16))
+        torch.manual_seed(0)
+        paired = half.forward_pair(many_a, many_b)[0]
+        alone = half.forward_stream(many_a)
+    same = torch.isclose(paired, alone, atol=1e-6).flatten(1).all(1)
+    assert same.any() and not same.all()
+    with pytest.raises(ValueError, match="cross_drop: a probability in"):
+        tiny_model(0, cross_drop=1.5)
