@@ -16,9 +16,6 @@ from pipelines.hooks import KeptOutputsHook, MlflowHook, ProjectLockHook, RayHoo
 # registered first among equals).
 HOOKS = (DatasetsHook(), KeptOutputsHook(), StorageHook(), RayHook(), MlflowHook(), TimingHook(), ProjectLockHook())
 
-# Soft merge: an environment (tiny, gpu, local) overrides single keys, not whole parameter blocks.
-CONFIG_LOADER_ARGS = {
-    "base_env": "base",
-    "default_run_env": "local",
-    "merge_strategy": {"parameters": "soft"},
-}
+# Soft merge: an environment (tiny, gpu, local) overrides single keys, not whole parameter blocks
+# (the `omnivec2` command line reads the configuration with the same settings).
+from omnivec2.cli import CONFIG_LOADER_ARGS  # noqa: E402,F401

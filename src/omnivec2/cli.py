@@ -19,15 +19,23 @@ FINAL_MODEL, TOKEN_CACHE = "train_multitask_model", "token_cache"
 SCREENS = "data/09_screens"  # `omnivec2 screen`'s tables, and its finished runs under runs/ (reused)
 
 
+# The project's config loader settings (pipelines/settings.py reads them from here). Soft merge: an
+# environment (tiny, gpu, local) overrides single keys, not whole parameter blocks.
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "merge_strategy": {"parameters": "soft"},
+}
+
+
 def project_config(project: Path, env: str | None = None):
-    """Kedro's config loader for the project at `project`: environment `env` (default `KEDRO_ENV`,
-    else local) over base."""
+    """Kedro's config loader for the project at `project`, as `kedro run` builds it: environment `env`
+    (default `KEDRO_ENV`, else local) merged softly over base."""
     import os
 
     from kedro.config import OmegaConfigLoader
 
-    return OmegaConfigLoader(str(project / "conf"), base_env="base", default_run_env="local",
-                             env=env or os.environ.get("KEDRO_ENV"))
+    return OmegaConfigLoader(str(project / "conf"), **CONFIG_LOADER_ARGS, env=env or os.environ.get("KEDRO_ENV"))
 
 
 def catalog_path(name: str, project: Path | None = None, env: str | None = None) -> str | None:

@@ -74,11 +74,13 @@ def run_plan(params: dict, manifests: list[dict]) -> dict:
 
 
 def fingerprint(plan: dict, manifests: list[dict]) -> str:
-    """sha256 over the run's config, stage settings and token caches (source and tokenizer), seed aside."""
+    """sha256 over the run's config, stage settings and token caches (source and tokenizer), and torch's
+    thread count, seed aside. The threads count because they change float rounding, which 1400 steps
+    grow into differences as large as the seed spread: a pair compares runs on equal terms."""
     caches = sorted((m["dataset"], m.get("source_hash"), (m.get("tokenizer") or {}).get("config_hash"))
                     for m in manifests)
-    blob = json.dumps({"config": asdict(plan["config"]), "stages": plan["stages"], "caches": caches},
-                      sort_keys=True, default=str)
+    blob = json.dumps({"config": asdict(plan["config"]), "stages": plan["stages"], "caches": caches,
+                       "threads": torch.get_num_threads()}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -142,7 +144,8 @@ def compare(reference: list[dict], variant: list[dict]) -> list[dict]:
         diffs = [b - a for a, b in zip(before, after)]
         spread = statistics.stdev(diffs) if len(diffs) > 1 else float("inf")
         mean = statistics.fmean(diffs)
-        verdict = "better" if mean > spread else "worse" if mean < -spread else "within seed noise"
+        verdict = ("one seed: not judged" if len(diffs) < 2 else "better" if mean > spread
+                   else "worse" if mean < -spread else "within seed noise")
         rows.append({"task": task, "reference": summary(before), "variant": summary(after),
                      "difference": {"mean": mean, "std": spread if len(diffs) > 1 else None}, "verdict": verdict})
     return rows

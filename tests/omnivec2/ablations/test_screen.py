@@ -40,6 +40,7 @@ def test_differences_are_paired_by_seed_and_judged_against_their_spread():
     assert rows["a"]["difference"]["mean"] == pytest.approx(0.1033, abs=1e-4) and rows["a"]["verdict"] == "better"
     assert rows["b"]["verdict"] == "within seed noise"  # -0.1, +0.1, 0
     assert rows["mean over tasks"]["reference"]["values"] == pytest.approx([0.6, 0.75, 0.75])
+    assert {r["verdict"] for r in compare(reference[:1], variant)} == {"one seed: not judged"}
     assert "| a | 0.600 ± 0.100 | 0.703 ± 0.105 | +0.103 ± 0.006 | better |" in screen_table(
         {"assignments": [("x.y", 1)], "seeds": [0, 1, 2], "rows": list(rows.values())})
 
