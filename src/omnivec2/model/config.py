@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # the model knows nothing of datasets; this only types the ad
 FuseKind = Literal["add", "concat", "gate", "none"]
 TokenizerKind = Literal["specific", "unified"]
 HeadNormKind = Literal["layer", "batch"]
-HeadPoolingKind = Literal["mean", "flatten"]
+HeadPoolingKind = Literal["mean", "flatten", "flatten_scaled"]
 
 
 @dataclass(frozen=True)

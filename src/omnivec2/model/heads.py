@@ -26,11 +26,16 @@ ORDERED_EMBEDDINGS = ("patch_linear", "per_column", "token_ids")
 class PooledHead(nn.Module):
     """Classification (logits [B, C]), regression ([B]) or embedding (unit vectors [B, E]) from the
     stream's tokens reduced to one vector: their mean ([B, D]), or with `tokens` = N > 0 every token's
-    features side by side ([B, N * D], padding zeroed), normalised as `head_norm` says."""
+    features side by side ([B, N * D], padding zeroed), normalised as `head_norm` says.
 
-    def __init__(self, task: TaskConfig, dim: int, norm: str = "layer", tokens: int = 0):
+    `scaled_gradient` (flattened heads): the gradient the head sends back to the tokens is divided by
+    N. A mean head sends each token 1/N of its gradient, a flattened one a whole block's, N times more
+    in all; scaled, a flattened head pushes on the shared layers no harder than a mean head does."""
+
+    def __init__(self, task: TaskConfig, dim: int, norm: str = "layer", tokens: int = 0,
+                 scaled_gradient: bool = False):
         super().__init__()
-        self.kind, self.tokens = task.kind, tokens
+        self.kind, self.tokens, self.scaled_gradient = task.kind, tokens, scaled_gradient and tokens > 0
         width = dim * tokens if tokens else dim
         self.norm = head_norm(task, width, norm)
         self.out = nn.Linear(width, task.num_classes)
@@ -41,6 +46,8 @@ class PooledHead(nn.Module):
             return pool(features, padding)
         if features.shape[1] != self.tokens:
             raise ValueError(f"this head reads {self.tokens} tokens, got {features.shape[1]}")
+        if self.scaled_gradient and features.requires_grad:
+            features = scale_gradient(features, 1.0 / self.tokens)
         return flatten_tokens(features, padding)
 
     def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
@@ -91,6 +98,11 @@ def pool(features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.T
     return (features * keep).sum(dim=1) / keep.sum(dim=1).clamp_min(1.0)
 
 
+def scale_gradient(x: torch.Tensor, scale: float) -> torch.Tensor:
+    """x unchanged forward; its gradient times `scale` backward."""
+    return x * scale + (x * (1.0 - scale)).detach()
+
+
 def flatten_tokens(features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
     """Every token side by side [B, N, D] -> [B, N * D], the padding ones (`padding` [B, N] True) as zeros."""
     if padding is not None:
@@ -98,12 +110,15 @@ def flatten_tokens(features: torch.Tensor, padding: torch.Tensor | None = None) 
     return features.flatten(1)
 
 
-def build_head(task: TaskConfig, dim: int, norm: str = "layer", tokens: int = 0) -> nn.Module:
-    """`tokens` > 0: a classification head that reads that many tokens flattened (`head_pooling`)."""
+def build_head(task: TaskConfig, dim: int, norm: str = "layer", tokens: int = 0,
+               scaled_gradient: bool = False) -> nn.Module:
+    """`tokens` > 0: a classification head that reads that many tokens flattened (`head_pooling`), its
+    gradient to the tokens divided by that many with `scaled_gradient` ("flatten_scaled")."""
     if task.kind == "dense":
         return DenseHead(task, dim, norm)
     if task.kind in ("classification", "regression", "embedding"):
-        return PooledHead(task, dim, norm, tokens if task.kind == "classification" else 0)
+        tokens = tokens if task.kind == "classification" else 0
+        return PooledHead(task, dim, norm, tokens, scaled_gradient)
     raise ValueError(f"task {task.name!r}: unknown kind {task.kind!r}")
 
 

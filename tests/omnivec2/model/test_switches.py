@@ -147,8 +147,29 @@ def test_flattened_heads_read_every_token_of_ordered_streams_only():
     cleared = features.clone()
     cleared[:, -3:] = 0
     assert torch.equal(head(features, padding), head(cleared))
-    with pytest.raises(ValueError, match="head_pooling must be 'mean' or 'flatten'"):
+    with pytest.raises(ValueError, match="head_pooling must be 'mean', 'flatten' or 'flatten_scaled'"):
         tiny_model(0, head_pooling="max")
+
+
+def test_a_scaled_flattened_head_outputs_the_same_and_sends_back_one_nth_of_the_gradient():
+    from omnivec2.model.omnivec2 import head_key
+
+    flat, scaled = tiny_model(0, head_pooling="flatten"), tiny_model(0, head_pooling="flatten_scaled")
+    assert torch.equal(flat.heads[head_key("image", "digit")].out.weight, scaled.heads[head_key("image", "digit")].out.weight)
+    n = flat.config.modality("image").num_tokens
+    features = torch.randn(4, n, flat.config.dim_g)
+    grads = []
+    for model in (flat, scaled):
+        x = features.clone().requires_grad_(True)
+        out = model.heads[head_key("image", "digit")].train()(x)
+        out.square().sum().backward()
+        grads.append((out.detach(), x.grad))
+    assert torch.equal(grads[0][0], grads[1][0])
+    assert torch.allclose(grads[1][1] * n, grads[0][1], rtol=1e-4, atol=1e-6)
+    # the head's own weights learn as a flattened head's do
+    assert torch.allclose(flat.heads[head_key("image", "digit")].out.weight.grad,
+                          scaled.heads[head_key("image", "digit")].out.weight.grad)
+    assert scaled.heads[head_key("tabular_regression", "progression")].scaled_gradient is False
 
 
 def test_an_unknown_head_norm_is_refused_with_the_task():
