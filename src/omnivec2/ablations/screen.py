@@ -28,6 +28,7 @@ from omnivec2.ablations.variants import STAGES
 from omnivec2.durable_files import replace_atomically
 from omnivec2.model.config import ModelConfig
 from omnivec2.model.omnivec2 import OmniVec2
+from omnivec2.training.code_key import training_code_key
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.stage_runner import model_config_from_manifests
 from omnivec2.training.step_loop import seed_everything, train_stage
@@ -74,13 +75,14 @@ def run_plan(params: dict, manifests: list[dict]) -> dict:
 
 
 def fingerprint(plan: dict, manifests: list[dict]) -> str:
-    """sha256 over the run's config, stage settings and token caches (source and tokenizer), and torch's
-    thread count, seed aside. The threads count because they change float rounding, which 1400 steps
-    grow into differences as large as the seed spread: a pair compares runs on equal terms."""
+    """sha256 over the run's config, stage settings and token caches (source and tokenizer), the
+    training code (`training_code_key`: a run of older code is not reused) and torch's thread count,
+    seed aside. The threads count because they change float rounding, which 1400 steps grow into
+    differences as large as the seed spread: a pair compares runs on equal terms."""
     caches = sorted((m["dataset"], m.get("source_hash"), (m.get("tokenizer") or {}).get("config_hash"))
                     for m in manifests)
     blob = json.dumps({"config": asdict(plan["config"]), "stages": plan["stages"], "caches": caches,
-                       "threads": torch.get_num_threads()}, sort_keys=True, default=str)
+                       "code": training_code_key(), "threads": torch.get_num_threads()}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -63,3 +63,24 @@ def test_a_change_that_changes_nothing_is_refused(monkeypatch, tmp_path):
     monkeypatch.setattr(screen, "fingerprint", lambda plan, manifests: "same")
     with pytest.raises(ValueError, match="leaves the run as it is"):
         screen.run_screen({}, [("model.overrides.head_norm", "batch")], [0], tmp_path, [], tmp_path)
+
+
+def test_the_fingerprint_changes_with_the_training_code_and_the_thread_count(monkeypatch):
+    import torch
+
+    from omnivec2.model.config import preset
+
+    plan = {"config": preset("tiny"), "stages": {"train_multitask": {"steps": 4}}}
+    manifests = [{"dataset": "image", "source_hash": "s", "tokenizer": {"config_hash": "t"}}]
+    first = screen.fingerprint(plan, manifests)
+    assert screen.fingerprint(plan, manifests) == first
+    monkeypatch.setattr(screen, "training_code_key", lambda: "other code")
+    assert screen.fingerprint(plan, manifests) != first
+    monkeypatch.undo()
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads + 1)
+        assert screen.fingerprint(plan, manifests) != first
+    finally:
+        torch.set_num_threads(threads)
+    assert screen.fingerprint({**plan, "stages": {"train_multitask": {"steps": 5}}}, manifests) != first
