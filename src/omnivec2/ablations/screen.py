@@ -162,7 +162,9 @@ def screen_table(result: dict) -> str:
     """Markdown: the change, the seeds, and per task reference / variant / difference / verdict."""
     lines = [f"Change: {', '.join(f'{p}={v!r}' for p, v in result['assignments'])}; seeds "
              f"{', '.join(map(str, result['seeds']))}. Scores: test accuracy / mIoU / -RMSE (higher is better); "
-             "a difference counts when its mean exceeds the seed-to-seed std of the paired difference.", "",
+             "a difference counts when its mean exceeds the seed-to-seed std of the paired difference.",
+             f"Runs: data/09_screens/runs/{result['fingerprints']['reference']}.jsonl (reference), "
+             f"{result['fingerprints']['variant']}.jsonl (variant).", "",
              "| task | reference | variant | variant - reference | verdict |", "|---|---|---|---|---|"]
     for row in result["rows"]:
         r, v, d = row["reference"], row["variant"], row["difference"]
