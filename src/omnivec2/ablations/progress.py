@@ -20,12 +20,19 @@ from omnivec2.model.config import ModelConfig
 def grid_fingerprint(config: ModelConfig, settings: dict, steps: dict, modalities: list[str],
                      manifests: list[dict]) -> str:
     """sha256 over everything a run's scores depend on except its variant and seed."""
-    # Source and tokenizer, not the cache key: a new on-disk format of the same tokens is the same grid.
-    caches = sorted((m["dataset"], m.get("source_hash"), (m.get("tokenizer") or {}).get("config_hash"))
-                    for m in manifests if m["dataset"] in modalities)
     blob = json.dumps({"config": asdict(config), "settings": settings, "steps": steps,
-                       "modalities": sorted(modalities), "caches": caches}, sort_keys=True, default=str)
+                       "modalities": sorted(modalities),
+                       "caches": cache_identities([m for m in manifests if m["dataset"] in modalities])},
+                      sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def cache_identities(manifests: list[dict]) -> list[tuple]:
+    """What a run's scores depend on in each token cache, sorted: (dataset, source hash, tokenizer
+    config hash). Source and tokenizer, not the cache key: a new on-disk format of the same tokens
+    gives the same scores."""
+    return sorted((m["dataset"], m.get("source_hash"), (m.get("tokenizer") or {}).get("config_hash"))
+                  for m in manifests)
 
 
 class GridProgress:

@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 import yaml
 
+from omnivec2.ablations.progress import cache_identities
 from omnivec2.ablations.runner import load_splits, score
 from omnivec2.ablations.variants import STAGES
 from omnivec2.durable_files import replace_atomically
@@ -79,10 +80,9 @@ def fingerprint(plan: dict, manifests: list[dict]) -> str:
     training code (`training_code_key`: a run of older code is not reused) and torch's thread count,
     seed aside. The threads count because they change float rounding, which 1400 steps grow into
     differences as large as the seed spread: a pair compares runs on equal terms."""
-    caches = sorted((m["dataset"], m.get("source_hash"), (m.get("tokenizer") or {}).get("config_hash"))
-                    for m in manifests)
-    blob = json.dumps({"config": asdict(plan["config"]), "stages": plan["stages"], "caches": caches,
-                       "code": training_code_key(), "threads": torch.get_num_threads()}, sort_keys=True, default=str)
+    blob = json.dumps({"config": asdict(plan["config"]), "stages": plan["stages"],
+                       "caches": cache_identities(manifests), "code": training_code_key(),
+                       "threads": torch.get_num_threads()}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
