@@ -33,6 +33,7 @@ from omnivec2.training.code_key import training_code_key
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.stage_runner import model_config_from_manifests
 from omnivec2.training.step_loop import seed_everything, train_stage
+from omnivec2.training.validation import Validation, load_validation_data
 
 
 def parse_assignment(text: str) -> tuple[str, object]:
@@ -86,9 +87,12 @@ def fingerprint(plan: dict, manifests: list[dict]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def train_run(config: ModelConfig, stages: dict[str, dict], data: dict, seed: int, log=print) -> OmniVec2:
+def train_run(config: ModelConfig, stages: dict[str, dict], data: dict, seed: int, log=print,
+              validation: dict | None = None) -> OmniVec2:
     """The stages in order at `seed`, each from a freshly seeded network that takes the previous
-    stage's weights (shape-matched, as `checkpoint.load_weights(strict=False)`) -> the final network."""
+    stage's weights (shape-matched, as `checkpoint.load_weights(strict=False)`) -> the final network.
+    `validation` ({stream: its validation split}) reaches stage 3's end-of-stage refit, as in the
+    pipeline (`head_pooling: select` reads it); no learning curves are measured."""
     previous = None
     for stage, settings in stages.items():
         started = time.perf_counter()
@@ -98,7 +102,8 @@ def train_run(config: ModelConfig, stages: dict[str, dict], data: dict, seed: in
             own = model.state_dict()
             model.load_state_dict({k: v for k, v in previous.items() if k in own and own[k].shape == v.shape},
                                   strict=False)
-        train_stage(model, data, TrainConfig.from_dict({**settings, "stage": stage, "seed": seed}))
+        checks = Validation(validation, 0) if validation and stage == "train_multitask" else None
+        train_stage(model, data, TrainConfig.from_dict({**settings, "stage": stage, "seed": seed}), validation=checks)
         previous = model.state_dict()
         log(f"screen:   {stage} ({settings.get('steps')} steps) in {time.perf_counter() - started:.0f} s")
     return model
@@ -187,6 +192,7 @@ def run_screen(params: dict, assignments: list[tuple[str, object]], seeds: list[
         raise ValueError(f"--set {assignments}: the change leaves the run as it is (same config and settings)")
     data, test = load_splits(cache_root, [m["dataset"] for m in manifests])
     modalities = sorted(data)
+    validation = load_validation_data(cache_root, modalities)
     runs = {}
     for label, plan in plans.items():
         if only not in (None, label):
@@ -196,7 +202,7 @@ def run_screen(params: dict, assignments: list[tuple[str, object]], seeds: list[
         for seed in seeds:
             log(f"screen: {label} seed {seed} ({store.path})")
             record, reused = store.get_or_run(seed, lambda plan=plan, seed=seed: score(
-                train_run(plan["config"], plan["stages"], data, seed, log), test, modalities))
+                train_run(plan["config"], plan["stages"], data, seed, log, validation), test, modalities))
             done = "reused" if reused else f"trained in {record['seconds']} s"
             log(f"screen: {label} seed {seed} {done}")
             runs[label].append(record)

@@ -62,7 +62,8 @@ def train_specialist(config: ModelConfig, modality: str, task: str, data: Modali
     settings = TrainConfig.from_dict({**train.to_dict(), "steps": steps, "batch_size": batch_size, "mode": "sequential",
                                       "balancing": "equal", "freeze_shared": False, "val_every": every,
                                       "warmup_steps": min(train.warmup_steps, max(1, steps // 10))})
-    checks = Validation({modality: validation}, every) if every and validation is not None else None
+    # also without learning curves (every = 0), the end-of-stage refit reads it (`head_pooling: select`)
+    checks = Validation({modality: validation}, every) if validation is not None else None
     _, history = train_stage(model, {modality: data}, settings, validation=checks)
     key = f"val/{modality}/{task}"
     curve = [[entry["step"], entry[key]] for entry in history if key in entry]
@@ -75,7 +76,8 @@ def single_task_baselines(config: ModelConfig, cache_root, train: TrainConfig,
     "train_seconds", metrics..., "curve" (when stage 3 validated)} on its test split."""
     splits = {m.name: (read_token_split(cache_root, m.name, "train"), read_token_split(cache_root, m.name, "test"))
               for m in config.modalities}
-    validation = load_validation_data(cache_root, [m.name for m in config.modalities]) if train.val_every else {}
+    validation = (load_validation_data(cache_root, [m.name for m in config.modalities])
+                  if train.val_every or config.head_pooling == "select" else {})
     budgets = task_budgets(visits, [f"{m.name}/{t.name}" for m in config.modalities for t in m.tasks])
     results = {}
     with progress_bar(len(budgets), "single-task baselines") as bar:

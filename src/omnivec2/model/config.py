@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # the model knows nothing of datasets; this only types the ad
 FuseKind = Literal["add", "concat", "gate", "none"]
 TokenizerKind = Literal["specific", "unified"]
 HeadNormKind = Literal["layer", "batch"]
-HeadPoolingKind = Literal["mean", "flatten", "flatten_scaled"]
+HeadPoolingKind = Literal["mean", "flatten", "flatten_scaled", "select"]
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,9 @@ class ModelConfig:
     head_norm: HeadNormKind = "layer"
     # What a classification head reads: the mean over tokens, or ("flatten") every token side by side,
     # for streams whose tokens sit at fixed places (heads.ORDERED_EMBEDDINGS; point clouds and graphs
-    # keep the mean). Regression and embedding heads always average.
+    # keep the mean). Regression and embedding heads always average. "select": the head trains on the
+    # mean, and at the end-of-stage refit a flattened read-out is fitted beside it; whichever scores
+    # higher on the stream's validation split is kept (heads.FittedReadout, training.readout_select).
     head_pooling: HeadPoolingKind = "mean"
     fuse: FuseKind = "add"  # reconstructed: how g's output is fused with the stream's f features
     tokenizer: TokenizerKind = "specific"  # ablation: "unified" = one shared embedding for all modalities

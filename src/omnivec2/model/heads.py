@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from omnivec2.model.config import TaskConfig
+from omnivec2.model.fitted_readout import FittedReadout
 
 
 def head_norm(task: TaskConfig, dim: int, kind: str) -> nn.Module:
@@ -30,11 +31,17 @@ class PooledHead(nn.Module):
 
     `scaled_gradient` (flattened heads): the gradient the head sends back to the tokens is divided by
     N. A mean head sends each token 1/N of its gradient, a flattened one a whole block's, N times more
-    in all; scaled, a flattened head pushes on the shared layers no harder than a mean head does."""
+    in all; scaled, a flattened head pushes on the shared layers no harder than a mean head does.
+
+    `select` (with `tokens` = N > 0): the head reads the mean, and holds a `FittedReadout` of the N
+    tokens flattened that the end-of-stage refit may fit and switch on; once on, it answers in eval
+    mode (training always reads the mean)."""
 
     def __init__(self, task: TaskConfig, dim: int, norm: str = "layer", tokens: int = 0,
-                 scaled_gradient: bool = False):
+                 scaled_gradient: bool = False, select: bool = False):
         super().__init__()
+        self.readout = FittedReadout(tokens, dim, task.num_classes, norm) if select and tokens else None
+        tokens = 0 if select else tokens
         self.kind, self.tokens, self.scaled_gradient = task.kind, tokens, scaled_gradient and tokens > 0
         width = dim * tokens if tokens else dim
         self.norm = head_norm(task, width, norm)
@@ -52,6 +59,8 @@ class PooledHead(nn.Module):
 
     def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
         """features [B, N, D]; padding [B, N] bool (True: left out of the mean, zero when flattened) or None."""
+        if self.readout is not None and not self.training and self.readout.is_active:
+            return self.readout(features, padding)
         pooled = self.reduce(features, padding)
         if isinstance(self.norm, nn.BatchNorm1d) and self.training and len(pooled) == 1:
             # batch statistics of one sample are undefined: a batch of one uses the running ones
@@ -111,14 +120,15 @@ def flatten_tokens(features: torch.Tensor, padding: torch.Tensor | None = None) 
 
 
 def build_head(task: TaskConfig, dim: int, norm: str = "layer", tokens: int = 0,
-               scaled_gradient: bool = False) -> nn.Module:
+               scaled_gradient: bool = False, select: bool = False) -> nn.Module:
     """`tokens` > 0: a classification head that reads that many tokens flattened (`head_pooling`), its
-    gradient to the tokens divided by that many with `scaled_gradient` ("flatten_scaled")."""
+    gradient to the tokens divided by that many with `scaled_gradient` ("flatten_scaled"); with
+    `select` ("select"), one that reads the mean and may be switched to a fitted flattened read-out."""
     if task.kind == "dense":
         return DenseHead(task, dim, norm)
     if task.kind in ("classification", "regression", "embedding"):
         tokens = tokens if task.kind == "classification" else 0
-        return PooledHead(task, dim, norm, tokens, scaled_gradient)
+        return PooledHead(task, dim, norm, tokens, scaled_gradient, select)
     raise ValueError(f"task {task.name!r}: unknown kind {task.kind!r}")
 
 

@@ -45,9 +45,11 @@ def head_key(modality: str, task: str) -> str:
 
 
 def head_tokens(config: ModelConfig, modality: ModalityConfig) -> int:
-    """How many tokens the stream's classification heads read flattened (`head_pooling`); 0: the mean."""
-    if config.head_pooling not in ("mean", "flatten", "flatten_scaled"):
-        raise ValueError(f"model head_pooling must be 'mean', 'flatten' or 'flatten_scaled', got {config.head_pooling!r}")
+    """How many tokens the stream's classification heads read flattened (`head_pooling`; with "select",
+    how many their fitted read-out may read); 0: the mean."""
+    if config.head_pooling not in ("mean", "flatten", "flatten_scaled", "select"):
+        raise ValueError("model head_pooling must be 'mean', 'flatten', 'flatten_scaled' or 'select', "
+                         f"got {config.head_pooling!r}")
     flatten = config.head_pooling != "mean" and modality.embedding in ORDERED_EMBEDDINGS
     return modality.num_tokens if flatten else 0
 
@@ -110,7 +112,8 @@ class OmniVec2(nn.Module):
         new.append(self.decoders[modality.name])
         for task in modality.tasks:
             self.heads[head_key(modality.name, task.name)] = build_head(
-                task, c.dim_g, c.head_norm, head_tokens(c, modality), c.head_pooling == "flatten_scaled")
+                task, c.dim_g, c.head_norm, head_tokens(c, modality), c.head_pooling == "flatten_scaled",
+                c.head_pooling == "select")
             new.append(self.heads[head_key(modality.name, task.name)])
         return new
 

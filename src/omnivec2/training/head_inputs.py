@@ -16,9 +16,10 @@ from omnivec2.training.data import ModalityData
 
 @torch.no_grad()
 def head_inputs(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str],
-                batch_size: int = 256) -> dict[str, torch.Tensor]:
+                batch_size: int = 256, fitted_readout: bool = False) -> dict[str, torch.Tensor]:
     """`tasks`: "<stream>/<task>" keys; `data`: {stream: its rows, tokens [S, N, P]} -> {task: its
-    head's input over every row, float32 on the CPU}. The model is left in the mode it was in."""
+    head's input over every row, float32 on the CPU}; with `fitted_readout`, what the heads' fitted
+    read-outs read instead (`[S, N * D]`, `head_pooling: select`). The model is left in the mode it was in."""
     was_training, device = model.training, next(model.parameters()).device
     model.eval()
     by_stream: dict[str, list[str]] = {}
@@ -32,6 +33,7 @@ def head_inputs(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str]
             features, padding = model.forward_stream(batch), model.padding(batch)
             for key in keys:
                 head = model.heads[head_key(stream, key.split("/")[1])]
-                parts[key].append(head.reduce(features, padding).float().cpu())
+                reader = head.readout if fitted_readout else head
+                parts[key].append(reader.reduce(features, padding).float().cpu())
     model.train(was_training)
     return {key: torch.cat(chunks) for key, chunks in parts.items() if chunks}

@@ -110,7 +110,7 @@ are what each dataset or task has been trained on so far. `time/train_seconds` a
             window.setdefault(key, []).append(value)
         step = trainer.step
         if step == steps:  # before the last validation and the final checkpoint, which must include it
-            window.update({key: [value] for key, value in trainer.finish().items()})
+            window.update({key: [value] for key, value in trainer.finish(validation.data if validation else None).items()})
         save = step % checkpoint_every == 0 or step == steps
         validate = validation is not None and validation.due(step, steps)
         if step % log_every == 0 or save or validate:

@@ -147,7 +147,7 @@ def test_flattened_heads_read_every_token_of_ordered_streams_only():
     cleared = features.clone()
     cleared[:, -3:] = 0
     assert torch.equal(head(features, padding), head(cleared))
-    with pytest.raises(ValueError, match="head_pooling must be 'mean', 'flatten' or 'flatten_scaled'"):
+    with pytest.raises(ValueError, match="head_pooling must be 'mean', 'flatten', 'flatten_scaled' or 'select'"):
         tiny_model(0, head_pooling="max")
 
 

@@ -1,0 +1,69 @@
+"""A classification head's second read-out, fitted rather than trained (`head_pooling: select`).
+
+The head trains on the mean over tokens. Beside it sits this read-out of every token side by side
+(`[B, N * D]`, padding zeroed), normalised as the head normalises ("layer": per sample; "batch": per
+feature with statistics over the train split), then a linear map. At the end of stage 3 it is fitted
+by logistic regression on the frozen features and switched on only where it scores higher than the
+mean read-out on the validation split (`training.readout_select`). Why: flattened heads trained end
+to end win where a token's place carries the label (spectrogram layout, a heater's place in the
+frame) and lose where objects move (3-seed screens, README); which case a task is, the validation
+split can tell.
+
+Everything here is a buffer: nothing is trained, the optimiser never sees it, and a checkpoint or a
+served model carries the fit and the choice with the rest of the state dict.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+EPS = 1e-5  # as nn.BatchNorm1d / nn.LayerNorm
+
+
+class FittedReadout(nn.Module):
+    """features [B, N, D] (+ padding [B, N] bool) -> logits [B, C], once fitted and `active`."""
+
+    def __init__(self, tokens: int, dim: int, classes: int, norm: str):
+        super().__init__()
+        if norm not in ("layer", "batch"):
+            raise ValueError(f"a fitted read-out normalises 'layer' or 'batch', got {norm!r}")
+        self.tokens, self.norm_kind, width = tokens, norm, tokens * dim
+        self.register_buffer("mean", torch.zeros(width))  # "batch": per-feature statistics of the train split
+        self.register_buffer("var", torch.ones(width))
+        self.register_buffer("weight", torch.zeros(classes, width))
+        self.register_buffer("bias", torch.zeros(classes))
+        self.register_buffer("active", torch.zeros((), dtype=torch.uint8))  # 1: the head answers with this read-out
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    def reduce(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+        """features [B, N, D] -> [B, N * D], padding tokens as zeros."""
+        if features.shape[1] != self.tokens:
+            raise ValueError(f"this read-out reads {self.tokens} tokens, got {features.shape[1]}")
+        if padding is not None:
+            features = features * (~padding).unsqueeze(-1).to(features.dtype)
+        return features.flatten(1)
+
+    def normalise(self, flat: torch.Tensor) -> torch.Tensor:
+        """[B, N * D] -> the same, normalised per sample ("layer") or by the stored statistics ("batch")."""
+        if self.norm_kind == "layer":
+            return F.layer_norm(flat, flat.shape[-1:], eps=EPS)
+        return (flat - self.mean.to(flat)) * torch.rsqrt(self.var.to(flat) + EPS)
+
+    def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+        normed = self.normalise(self.reduce(features, padding))
+        return F.linear(normed, self.weight.to(normed), self.bias.to(normed))
+
+    @torch.no_grad()
+    def set_fit(self, mean: torch.Tensor | None, var: torch.Tensor | None, weight: torch.Tensor,
+                bias: torch.Tensor) -> None:
+        """Store a fit: statistics [N * D] ("batch"; None for "layer"), weight [C, N * D], bias [C]."""
+        if mean is not None:
+            self.mean.copy_(mean)
+            self.var.copy_(var)
+        self.weight.copy_(weight)
+        self.bias.copy_(bias)

@@ -1,0 +1,72 @@
+"""Choosing each classification head's read-out on the validation split (`head_pooling: select`).
+
+At the end of stage 3, after the heads' statistics and output layers were refitted on the frozen
+features (`precise_heads`, `head_refit`), each head that holds a `FittedReadout` gets it fitted: its
+normalisation statistics over the train split ("batch" heads), then the classical baseline's
+logistic regression (sklearn L-BFGS, C = 1) on the normalised flattened tokens. Both read-outs are
+then scored (accuracy) on the stream's validation split, and the flattened one is switched on only
+where it scores strictly higher; a tie, or a stream without a validation split, keeps the mean.
+
+The test split is never read. Every data-parallel worker computes the same fit and choice (whole
+splits, deterministic solver).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from omnivec2.model.omnivec2 import OmniVec2, head_key
+from omnivec2.training.data import ModalityData
+from omnivec2.training.head_inputs import head_inputs
+from omnivec2.training.head_refit import _logistic, normalised
+
+
+def select_tasks(model: OmniVec2, tasks: list[str]) -> list[str]:
+    """The tasks of `tasks` ("<stream>/<task>") whose heads hold a fitted read-out."""
+    return [k for k in tasks if getattr(model.heads[head_key(*k.split("/"))], "readout", None) is not None]
+
+
+@torch.no_grad()
+def select_readouts(model: OmniVec2, train: dict[str, ModalityData], validation: dict[str, ModalityData],
+                    tasks: list[str], max_iter: int = 2000) -> dict[str, float]:
+    """Fit the fitted read-outs of `tasks` on `train` and keep each where `validation` ({stream: its
+    validation split}) scores it higher than the head's mean read-out -> {"head_readout/<task>": 1.0
+    flattened or 0.0 mean, "head_readout_val/<task>/mean" and ".../flattened": validation accuracy}."""
+    from threadpoolctl import threadpool_limits
+
+    keys = select_tasks(model, tasks)
+    validated = [k for k in keys if len(validation.get(k.split("/")[0], ())) > 0]
+    flat_train = head_inputs(model, train, keys, fitted_readout=True)
+    mean_val = head_inputs(model, validation, validated)
+    flat_val = head_inputs(model, validation, validated, fitted_readout=True)
+    chosen: dict[str, float] = {}
+    for key in keys:
+        stream, name = key.split("/")
+        head = model.heads[head_key(stream, name)]
+        readout = head.readout
+        readout.active.zero_()
+        chosen[f"head_readout/{key}"] = 0.0
+        if key not in validated:
+            continue
+        x = flat_train[key].double()
+        mean = var = None
+        if readout.norm_kind == "batch":
+            mean, var = x.mean(0), (x.var(0) if len(x) > 1 else torch.ones(x.shape[1], dtype=x.dtype))
+            readout.set_fit(mean, var, readout.weight, readout.bias)
+        y = train[stream].targets[name].numpy().astype(np.int64)
+        with threadpool_limits(1):  # see evaluation.baselines: multithreaded BLAS beside torch is slower here
+            weight, bias = _logistic(readout.normalise(x).numpy(), y, head.out.out_features, max_iter)
+        readout.set_fit(mean, var, torch.from_numpy(weight), torch.from_numpy(bias))
+
+        truth = validation[stream].targets[name].numpy()
+        out_w, out_b = head.out.weight.double().cpu().numpy(), head.out.bias.double().cpu().numpy()
+        mean_logits = normalised(model, key, mean_val[key]) @ out_w.T + out_b
+        flat_logits = readout.normalise(flat_val[key].double()).numpy() @ weight.T + bias
+        scores = {"mean": float((mean_logits.argmax(1) == truth).mean()),
+                  "flattened": float((flat_logits.argmax(1) == truth).mean())}
+        if scores["flattened"] > scores["mean"]:
+            readout.active.fill_(1)
+            chosen[f"head_readout/{key}"] = 1.0
+        chosen.update({f"head_readout_val/{key}/{side}": value for side, value in scores.items()})
+    return chosen
