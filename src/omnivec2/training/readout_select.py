@@ -37,7 +37,7 @@ def select_readouts(model: OmniVec2, train: dict[str, ModalityData], validation:
 
     keys = select_tasks(model, tasks)
     validated = [k for k in keys if len(validation.get(k.split("/")[0], ())) > 0]
-    flat_train = head_inputs(model, train, keys, fitted_readout=True)
+    flat_train = head_inputs(model, train, validated, fitted_readout=True)
     mean_val = head_inputs(model, validation, validated)
     flat_val = head_inputs(model, validation, validated, fitted_readout=True)
     chosen: dict[str, float] = {}
