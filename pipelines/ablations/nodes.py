@@ -28,7 +28,7 @@ def run_ablations(params: dict, model_params: dict, stage1: dict, stage2: dict, 
     steps = {stage: int(params["steps"][stage]) for stage in STAGES}
     names = params.get("variants") or "all"
     variants = VARIANTS if names == "all" else [VARIANTS[0], *[variant_by_name(n) for n in names if variant_by_name(n) is not VARIANTS[0]]]
-    data, test = load_splits(token_cache.path, modalities)
+    data, test, validation = load_splits(token_cache.path, modalities)
     seeds = [int(s) for s in params["seeds"]]
     progress = GridProgress(progress_file.path,
                             grid_fingerprint(config, settings, steps, modalities, list(manifests)))
@@ -43,12 +43,12 @@ def run_ablations(params: dict, model_params: dict, stage1: dict, stage2: dict, 
         for v in variants:
             for seed in seeds:
                 runs.append(progress.get_or_run("variant", v.name, seed, lambda v=v, seed=seed: run_variant(
-                    v, seed, config, data, test, settings, steps)))
+                    v, seed, config, data, test, settings, steps, validation)))
                 bar.advance(f"{v.name}, seed {seed}")
         unseen_runs = []
         for seed in seeds if unseen else ():
             unseen_runs.append(progress.get_or_run("unseen", unseen, seed, lambda seed=seed: unseen_modality(
-                config, data, test, settings, steps, unseen, seed)))
+                config, data, test, settings, steps, unseen, seed, validation)))
             bar.advance(f"unseen {unseen}, seed {seed}")
     summary, directions = summarise(runs)
     result = {

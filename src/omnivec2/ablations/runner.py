@@ -23,23 +23,34 @@ from omnivec2.tokens.cache import read_token_split
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.data import load_training_data
 from omnivec2.training.step_loop import train_stage
+from omnivec2.training.validation import Validation, load_validation_data
 
 # The main table's figure per task kind, signed so that higher is better.
 SIGNED = {kind: (name, 1.0 if higher else -1.0) for kind, (name, higher) in PRIMARY.items()}
 
 
-def load_splits(cache_root, modalities: list[str]) -> tuple[dict, dict]:
-    """-> ({modality: ModalityData train}, {modality: TokenSplit test})."""
-    return load_training_data(cache_root, modalities), {m: read_token_split(cache_root, m, "test") for m in modalities}
+def load_splits(cache_root, modalities: list[str]) -> tuple[dict, dict, dict]:
+    """-> ({modality: ModalityData train}, {modality: TokenSplit test}, {modality: ModalityData
+    validation}, the last for the modalities that have a validation split)."""
+    return (load_training_data(cache_root, modalities), {m: read_token_split(cache_root, m, "test") for m in modalities},
+            load_validation_data(cache_root, modalities))
 
 
-def train_stages(model: OmniVec2, data: dict, settings: dict[str, dict], steps: dict[str, int]) -> float:
+def stage3_validation(validation: dict | None, stage: str) -> Validation | None:
+    """The validation splits stage 3's end-of-stage refit reads (`head_pooling: select`), as in the
+    pipeline; no learning curves are measured."""
+    return Validation(validation, 0) if validation and stage == "train_multitask" else None
+
+
+def train_stages(model: OmniVec2, data: dict, settings: dict[str, dict], steps: dict[str, int],
+                 validation: dict | None = None) -> float:
     """Run each stage in `steps` (ordered as STAGES) on `model` -> seconds spent."""
     started = time.perf_counter()
     for stage in STAGES:
         if stage not in steps:
             continue
-        train_stage(model, data, TrainConfig.from_dict({**settings[stage], "stage": stage, "steps": steps[stage]}))
+        train_stage(model, data, TrainConfig.from_dict({**settings[stage], "stage": stage, "steps": steps[stage]}),
+                    validation=stage3_validation(validation, stage))
     return time.perf_counter() - started
 
 
@@ -58,11 +69,11 @@ def score(model: OmniVec2, test: dict, modalities: list[str]) -> dict[str, float
 
 
 def run_variant(variant: Variant, seed: int, config: ModelConfig, data: dict, test: dict,
-                settings: dict[str, dict], steps: dict[str, int]) -> dict:
+                settings: dict[str, dict], steps: dict[str, int], validation: dict | None = None) -> dict:
     torch.manual_seed(seed)
     model = OmniVec2(replace(config, **variant.model))
     per_stage = {s: {**settings[s], "seed": seed, **(variant.train if s == "train_multitask" else {})} for s in STAGES}
-    seconds = train_stages(model, data, per_stage, stage_steps(variant, steps))
+    seconds = train_stages(model, data, per_stage, stage_steps(variant, steps), validation)
     return {"variant": variant.name, "seed": seed, "seconds": round(seconds, 1),
             "scores": score(model, test, sorted(data))}
 
@@ -95,7 +106,7 @@ def summarise(runs: list[dict]) -> tuple[list[dict], list[dict]]:
 
 
 def unseen_modality(config: ModelConfig, data: dict, test: dict, settings: dict[str, dict], steps: dict[str, int],
-                    modality: str, seed: int) -> dict:
+                    modality: str, seed: int, validation: dict | None = None) -> dict:
     """Paper 4.4: stages 1-2 without `modality`, then only its tokenizer and heads trained (f, g
     frozen) -> scores; against the same model trained from scratch on it alone, same steps."""
     others = {m: d for m, d in data.items() if m != modality}
@@ -110,6 +121,6 @@ def unseen_modality(config: ModelConfig, data: dict, test: dict, settings: dict[
                          {s: steps[s] for s in STAGES[:2]})
         train_stages(model, {modality: data[modality]},
                      {"train_multitask": adapt_settings if label.startswith("adapted") else scratch_settings},
-                     {"train_multitask": steps["train_multitask"]})
+                     {"train_multitask": steps["train_multitask"]}, validation)
         results[label] = score(model, test, [modality])
     return {"modality": modality, "seed": seed, **results}

@@ -24,7 +24,7 @@ import torch
 import yaml
 
 from omnivec2.ablations.progress import cache_identities
-from omnivec2.ablations.runner import load_splits, score
+from omnivec2.ablations.runner import load_splits, score, stage3_validation
 from omnivec2.ablations.variants import STAGES
 from omnivec2.durable_files import replace_atomically
 from omnivec2.model.config import ModelConfig
@@ -33,7 +33,6 @@ from omnivec2.training.code_key import training_code_key
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.stage_runner import model_config_from_manifests
 from omnivec2.training.step_loop import seed_everything, train_stage
-from omnivec2.training.validation import Validation, load_validation_data
 
 
 def parse_assignment(text: str) -> tuple[str, object]:
@@ -102,8 +101,8 @@ def train_run(config: ModelConfig, stages: dict[str, dict], data: dict, seed: in
             own = model.state_dict()
             model.load_state_dict({k: v for k, v in previous.items() if k in own and own[k].shape == v.shape},
                                   strict=False)
-        checks = Validation(validation, 0) if validation and stage == "train_multitask" else None
-        train_stage(model, data, TrainConfig.from_dict({**settings, "stage": stage, "seed": seed}), validation=checks)
+        train_stage(model, data, TrainConfig.from_dict({**settings, "stage": stage, "seed": seed}),
+                    validation=stage3_validation(validation, stage))
         previous = model.state_dict()
         log(f"screen:   {stage} ({settings.get('steps')} steps) in {time.perf_counter() - started:.0f} s")
     return model
@@ -190,9 +189,8 @@ def run_screen(params: dict, assignments: list[tuple[str, object]], seeds: list[
     keys = {label: fingerprint(plan, manifests) for label, plan in plans.items()}
     if keys["reference"] == keys["variant"]:
         raise ValueError(f"--set {assignments}: the change leaves the run as it is (same config and settings)")
-    data, test = load_splits(cache_root, [m["dataset"] for m in manifests])
+    data, test, validation = load_splits(cache_root, [m["dataset"] for m in manifests])
     modalities = sorted(data)
-    validation = load_validation_data(cache_root, modalities)
     runs = {}
     for label, plan in plans.items():
         if only not in (None, label):
