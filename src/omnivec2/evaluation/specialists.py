@@ -76,8 +76,7 @@ def single_task_baselines(config: ModelConfig, cache_root, train: TrainConfig,
     "train_seconds", metrics..., "curve" (when stage 3 validated)} on its test split."""
     splits = {m.name: (read_token_split(cache_root, m.name, "train"), read_token_split(cache_root, m.name, "test"))
               for m in config.modalities}
-    validation = (load_validation_data(cache_root, [m.name for m in config.modalities])
-                  if train.val_every or config.head_pooling == "select" else {})
+    validation = load_validation_data(cache_root, [m.name for m in config.modalities])
     budgets = task_budgets(visits, [f"{m.name}/{t.name}" for m in config.modalities for t in m.tasks])
     results = {}
     with progress_bar(len(budgets), "single-task baselines") as bar:

@@ -44,9 +44,7 @@ class FittedReadout(nn.Module):
         """features [B, N, D] -> [B, N * D], padding tokens as zeros."""
         if features.shape[1] != self.tokens:
             raise ValueError(f"this read-out reads {self.tokens} tokens, got {features.shape[1]}")
-        if padding is not None:
-            features = features * (~padding).unsqueeze(-1).to(features.dtype)
-        return features.flatten(1)
+        return flatten_tokens(features, padding)
 
     def normalise(self, flat: torch.Tensor) -> torch.Tensor:
         """[B, N * D] -> the same, normalised per sample ("layer") or by the stored statistics ("batch")."""
@@ -59,11 +57,20 @@ class FittedReadout(nn.Module):
         return F.linear(normed, self.weight.to(normed), self.bias.to(normed))
 
     @torch.no_grad()
-    def set_fit(self, mean: torch.Tensor | None, var: torch.Tensor | None, weight: torch.Tensor,
-                bias: torch.Tensor) -> None:
-        """Store a fit: statistics [N * D] ("batch"; None for "layer"), weight [C, N * D], bias [C]."""
-        if mean is not None:
-            self.mean.copy_(mean)
-            self.var.copy_(var)
+    def set_statistics(self, mean: torch.Tensor, var: torch.Tensor) -> None:
+        """The "batch" normalisation's per-feature mean and variance over the train split, [N * D] each."""
+        self.mean.copy_(mean)
+        self.var.copy_(var)
+
+    @torch.no_grad()
+    def set_linear(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
+        """The fitted linear map: weight [C, N * D], bias [C]."""
         self.weight.copy_(weight)
         self.bias.copy_(bias)
+
+
+def flatten_tokens(features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+    """Every token side by side [B, N, D] -> [B, N * D], the padding ones (`padding` [B, N] True) as zeros."""
+    if padding is not None:
+        features = features * (~padding).unsqueeze(-1).to(features.dtype)
+    return features.flatten(1)

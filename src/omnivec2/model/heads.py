@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from omnivec2.model.config import TaskConfig
-from omnivec2.model.fitted_readout import FittedReadout
+from omnivec2.model.fitted_readout import FittedReadout, flatten_tokens
 
 
 def head_norm(task: TaskConfig, dim: int, kind: str) -> nn.Module:
@@ -110,13 +110,6 @@ def pool(features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.T
 def scale_gradient(x: torch.Tensor, scale: float) -> torch.Tensor:
     """x unchanged forward; its gradient times `scale` backward."""
     return x * scale + (x * (1.0 - scale)).detach()
-
-
-def flatten_tokens(features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
-    """Every token side by side [B, N, D] -> [B, N * D], the padding ones (`padding` [B, N] True) as zeros."""
-    if padding is not None:
-        features = features * (~padding).unsqueeze(-1).to(features.dtype)
-    return features.flatten(1)
 
 
 def build_head(task: TaskConfig, dim: int, norm: str = "layer", tokens: int = 0,

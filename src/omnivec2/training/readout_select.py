@@ -50,14 +50,12 @@ def select_readouts(model: OmniVec2, train: dict[str, ModalityData], validation:
         if key not in validated:
             continue
         x = flat_train[key].double()
-        mean = var = None
         if readout.norm_kind == "batch":
-            mean, var = x.mean(0), (x.var(0) if len(x) > 1 else torch.ones(x.shape[1], dtype=x.dtype))
-            readout.set_fit(mean, var, readout.weight, readout.bias)
+            readout.set_statistics(x.mean(0), x.var(0) if len(x) > 1 else torch.ones(x.shape[1], dtype=x.dtype))
         y = train[stream].targets[name].numpy().astype(np.int64)
         with threadpool_limits(1):  # see evaluation.baselines: multithreaded BLAS beside torch is slower here
             weight, bias = _logistic(readout.normalise(x).numpy(), y, head.out.out_features, max_iter)
-        readout.set_fit(mean, var, torch.from_numpy(weight), torch.from_numpy(bias))
+        readout.set_linear(torch.from_numpy(weight), torch.from_numpy(bias))
 
         truth = validation[stream].targets[name].numpy()
         out_w, out_b = head.out.weight.double().cpu().numpy(), head.out.bias.double().cpu().numpy()

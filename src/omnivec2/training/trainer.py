@@ -187,7 +187,7 @@ class StageTrainer:
         "head_refit_rows/<task>": rows fitted on, "head_readout/<task>": 1.0 flattened, 0.0 mean, ...}."""
         if self.config.stage != "train_multitask":
             return {}
-        from omnivec2.training.readout_select import select_readouts, select_tasks
+        from omnivec2.training.readout_select import select_readouts
         from omnivec2.training.head_inputs import head_inputs
         from omnivec2.training.head_refit import refit_heads, refit_kinds, refit_tasks
         from omnivec2.training.precise_heads import batch_norm_tasks, recalibrate_head_norms
@@ -204,9 +204,8 @@ class StageTrainer:
         if c.refit_heads:
             fitted = refit_heads(self.model, self.unsharded, refit, kinds=kinds, inputs=inputs)
             done.update({f"head_refit_rows/{key}": float(rows) for key, rows in fitted.items()})
-            selectable = select_tasks(self.model, self.tasks)
-            if selectable:  # read-outs are chosen between refitted layers only
-                done.update(select_readouts(self.model, self.unsharded, validation or {}, selectable))
+            # read-outs are chosen between refitted layers only (heads without a fitted read-out: nothing to do)
+            done.update(select_readouts(self.model, self.unsharded, validation or {}, self.tasks))
         return done
 
     # ----- checkpointable state ----------------------------------------------------------------------

@@ -74,8 +74,7 @@ def train_loop_per_worker(launch_dict: dict) -> None:
     hooks = WorkerHooks(launch, rank, world, resumes, resumed=resume is not None,
                         history=resume.history if resume is not None else [])
     validation = None
-    # the validation split is read for learning curves and, with `head_pooling: select`, by the end-of-stage refit
-    if launch.stage == "train_multitask" and (launch.train.val_every or model.config.head_pooling == "select"):
+    if launch.stage == "train_multitask":  # learning curves (`val_every`) and the end-of-stage read-out choice
         validation = Validation(load_validation_data(launch.cache_root, launch.modalities), launch.train.val_every)
     train_stage(model, data, launch.train, Placement(rank, world, wrap, device), resume, hooks, validation,
                 contrastive_pairs(launch))
