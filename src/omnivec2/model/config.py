@@ -54,6 +54,9 @@ class ModalityConfig:
     # Text: the ids are the dataset's own (a vocabulary pruned to its train split), so its id embedding
     # is not shared with the modality's other datasets.
     own_vocabulary: bool = False
+    # Log-mel spectrograms: (band groups, time groups, mels per patch, frames per patch) of the token
+    # grid, which spectrogram augmentation needs to undo the patching; () for every other stream.
+    spectrogram_grid: tuple[int, ...] = ()
 
     @property
     def family(self) -> str:
@@ -136,7 +139,8 @@ class ModelConfig:
         modalities = tuple(
             ModalityConfig(**{**m, "tasks": tuple(TaskConfig(**{**t, "classes": tuple(t.get("classes", ()))})
                                                   for t in m.get("tasks", ())),
-                              "column_vocab": tuple(m.get("column_vocab", ()))})
+                              "column_vocab": tuple(m.get("column_vocab", ())),
+                              "spectrogram_grid": tuple(m.get("spectrogram_grid", ()))})
             for m in data.get("modalities", ())
         )
         return cls(**{**data, "modalities": modalities})

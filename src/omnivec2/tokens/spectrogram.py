@@ -94,3 +94,12 @@ class LogMelPatches:
             raise ValueError(f"{self.n_mels}x{self.frames} log-mel is not divisible into {pm}x{pf} patches")
         patches = mel.reshape(b, self.n_mels // pm, pm, self.frames // pf, pf).transpose(0, 1, 3, 2, 4)
         return patches.reshape(b, (self.n_mels // pm) * (self.frames // pf), pm * pf).astype(np.float32)
+
+
+def spectrogram_grid(config: dict) -> tuple[int, ...]:
+    """A token cache's tokenizer config (the manifest's `tokenizer.config`) -> the patch grid of its
+    log-mel tokens `(n_mels / pm, frames / pf, pm, pf)`; `()` for any other tokenizer."""
+    if config.get("kind") != "log_mel_patches":
+        return ()
+    pm, pf = int(config["patch_mels"]), int(config["patch_frames"])
+    return int(config["n_mels"]) // pm, int(config["frames"]) // pf, pm, pf

@@ -7,8 +7,14 @@ tokenizer half (so every point-cloud dataset gets it, and nothing else changes):
   of its tokens (group members relative to their centre, and the centre). Farthest-point sampling
   and kNN grouping commute with rotations, so this is exactly the tokens of the rotated cloud.
 
-Image flips and crops are not here: a flipped digit or a mirrored object is another label. Audio
-SpecAugment would need the patch grid of the cached spectrogram tokens: not done yet.
+* log-mel patches (any stream with a `spectrogram_grid`): the patches are put back into the
+  standardised spectrogram `[mels, frames]`, which is shifted along the mel axis by up to 1/20 of
+  its bands (edges repeated; a stand-in for vocal-tract-length perturbation, since unseen voices
+  move the formants) and then gets SpecAugment's masks (Park et al. 2019, without time warping):
+  two frequency masks of up to 1/8 of the bands and two time masks of up to 1/10 of the frames,
+  filled with 0, the standardised mean. Then it is patched again.
+
+Image flips and crops are not here: a flipped digit or a mirrored object is another label.
 """
 
 from __future__ import annotations
@@ -31,8 +37,49 @@ def rotate_point_groups(tokens: torch.Tensor, rotations: torch.Tensor) -> torch.
     return (xyz @ rotations.transpose(1, 2).to(tokens.dtype)).reshape(b, g, width)
 
 
-def augment_tokens(embedding: str, tokens: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """A stream's batch `[B, N, P]` -> its augmented copy (the same tensor when its tokenizer has none)."""
-    if embedding == "mini_pointnet":
+def spectrogram_from_patches(tokens: torch.Tensor, grid: tuple[int, ...]) -> torch.Tensor:
+    """Log-mel tokens `[B, R*C, pm*pf]` on the grid `(R, C, pm, pf)` -> spectrograms `[B, R*pm, C*pf]`."""
+    r, c, pm, pf = grid
+    return tokens.reshape(len(tokens), r, c, pm, pf).permute(0, 1, 3, 2, 4).reshape(len(tokens), r * pm, c * pf)
+
+
+def patches_from_spectrogram(spectrogram: torch.Tensor, grid: tuple[int, ...]) -> torch.Tensor:
+    """The inverse of `spectrogram_from_patches`: `[B, R*pm, C*pf]` -> `[B, R*C, pm*pf]`."""
+    r, c, pm, pf = grid
+    b = len(spectrogram)
+    return spectrogram.reshape(b, r, pm, c, pf).permute(0, 1, 3, 2, 4).reshape(b, r * c, pm * pf)
+
+
+def _band_masks(count: int, length: int, masks: int, widest: int, generator) -> torch.Tensor:
+    """`masks` bands per row, each of a width uniform in [0, widest] at a uniform start -> `[count, length]` bool."""
+    where = torch.arange(length)
+    out = torch.zeros(count, length, dtype=torch.bool)
+    for _ in range(masks):
+        width = torch.randint(0, widest + 1, (count, 1), generator=generator)
+        start = (torch.rand(count, 1, generator=generator) * (length - width + 1)).floor().long()
+        out |= (where >= start) & (where < start + width)
+    return out
+
+
+def augment_spectrogram(tokens: torch.Tensor, grid: tuple[int, ...], generator: torch.Generator | None = None) -> torch.Tensor:
+    """Log-mel tokens `[B, N, P]` on `grid` -> the tokens of their mel-shifted, SpecAugment-masked
+    spectrograms, same shape (see the module docstring)."""
+    spectrogram = spectrogram_from_patches(tokens, grid)  # [B, M, T]
+    b, mels, frames = spectrogram.shape
+    reach = mels // 20
+    shift = torch.randint(-reach, reach + 1, (b, 1), generator=generator)
+    rows = (torch.arange(mels) - shift).clamp(0, mels - 1).to(tokens.device)  # [B, M]: where each band comes from
+    spectrogram = torch.gather(spectrogram, 1, rows.unsqueeze(-1).expand(b, mels, frames))
+    hidden = (_band_masks(b, mels, 2, mels // 8, generator).unsqueeze(2)
+              | _band_masks(b, frames, 2, frames // 10, generator).unsqueeze(1)).to(tokens.device)  # [B, M, T]
+    return patches_from_spectrogram(spectrogram.masked_fill(hidden, 0.0), grid)
+
+
+def augment_tokens(stream, tokens: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A stream's (`ModalityConfig`) batch `[B, N, P]` -> its augmented copy (the same tensor when its
+    tokenizer has no label-preserving augmentation)."""
+    if stream.embedding == "mini_pointnet":
         return rotate_point_groups(tokens, random_rotations(len(tokens), generator).to(tokens.device))
+    if stream.spectrogram_grid:
+        return augment_spectrogram(tokens, stream.spectrogram_grid, generator)
     return tokens

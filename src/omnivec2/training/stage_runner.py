@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from omnivec2.model.config import ModalityConfig, ModelConfig, TaskConfig, preset
+from omnivec2.tokens.spectrogram import spectrogram_grid
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.stage_launch import StageLaunch
 
@@ -61,9 +62,10 @@ def stream_config(manifest: dict, **overrides) -> ModalityConfig:
                   tube_period=stream["tube_period"], norm_targets=stream["norm_targets"],
                   reconstruction=stream["reconstruction"], vocab_size=stream["vocab_size"], tasks=tasks,
                   column_vocab=tuple(stream.get("column_vocab", ())), missing_values=stream.get("missing_values", False),
-                  own_vocabulary=stream.get("own_vocabulary", False))
+                  own_vocabulary=stream.get("own_vocabulary", False),
+                  spectrogram_grid=spectrogram_grid(manifest.get("tokenizer", {}).get("config", {})))
     fixed = {"name", "modality", "num_tokens", "token_dim", "tasks", "column_vocab", "missing_values",
-             "own_vocabulary"}  # the cache's
+             "own_vocabulary", "spectrogram_grid"}  # the cache's
     unknown = set(overrides) - set(fields) | (fixed & set(overrides))
     if unknown:
         raise ValueError(f"model.modalities.{manifest['dataset']}: cannot override {sorted(unknown)}")

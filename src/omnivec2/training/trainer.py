@@ -113,7 +113,7 @@ class StageTrainer:
         batch = self._batch(modality, size)
         tokens = batch.tokens
         if self.config.augment:  # drawn from the mask generator: stage 3 draws no masks, and it is checkpointed
-            tokens = augment_tokens(self.model.config.modality(modality).embedding, tokens, self.mask_rng)
+            tokens = augment_tokens(self.model.config.modality(modality), tokens, self.mask_rng)
         return SupervisedItem(modality, task, tokens, batch.targets[task])
 
     def plan(self) -> tuple[list, bool]:

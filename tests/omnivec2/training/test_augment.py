@@ -2,7 +2,10 @@ import numpy as np
 import torch
 
 from omnivec2.tokens.point_groups import PointGroups
-from omnivec2.training.augment import augment_tokens, random_rotations, rotate_point_groups
+from omnivec2.model.config import ModalityConfig
+from omnivec2.tokens.spectrogram import LogMelPatches, spectrogram_grid
+from omnivec2.training.augment import (augment_spectrogram, augment_tokens, patches_from_spectrogram,
+                                       random_rotations, rotate_point_groups, spectrogram_from_patches)
 
 
 def test_random_rotations_are_proper_rotations_drawn_from_the_generator():
@@ -28,8 +31,10 @@ def test_rotating_the_tokens_is_tokenizing_the_rotated_cloud():
 
 def test_streams_without_a_label_preserving_augmentation_are_left_as_they_are():
     tokens = torch.randn(4, 16, 27)
-    assert augment_tokens("patch_linear", tokens) is tokens
-    changed = augment_tokens("mini_pointnet", tokens, torch.Generator().manual_seed(0))
+    stream = ModalityConfig(name="image", num_tokens=16, token_dim=27)
+    assert augment_tokens(stream, tokens) is tokens
+    point_cloud = ModalityConfig(name="point_cloud", num_tokens=16, token_dim=27, embedding="mini_pointnet")
+    changed = augment_tokens(point_cloud, tokens, torch.Generator().manual_seed(0))
     assert changed.shape == tokens.shape and not torch.allclose(changed, tokens)
     # lengths (norms of each xyz triple) are what a rotation keeps
     assert torch.allclose(changed.reshape(4, -1, 3).norm(dim=-1), tokens.reshape(4, -1, 3).norm(dim=-1), atol=1e-5)
@@ -52,3 +57,63 @@ def test_stage3_rotates_point_cloud_batches_only_when_augment_is_on():
     assert not torch.allclose(plain["point_cloud"], augmented["point_cloud"])
     norms = lambda t: t.reshape(len(t), -1, 3).norm(dim=-1)
     assert torch.allclose(norms(plain["point_cloud"]), norms(augmented["point_cloud"]), atol=1e-4)
+
+
+def test_the_spectrogram_grid_undoes_the_log_mel_patching():
+    tokenizer = LogMelPatches(frames=48, n_mels=32, patch_mels=8, patch_frames=6)
+    waves = list(np.random.default_rng(0).normal(scale=0.1, size=(2, 8000)).astype(np.float32))
+    stats = tokenizer.fit(waves)
+    tokens = torch.from_numpy(tokenizer.transform(waves, stats))  # [2, 4*8, 48]
+    grid = spectrogram_grid(tokenizer.config())
+    assert grid == (4, 8, 8, 6) and spectrogram_grid({"kind": "image_patches"}) == ()
+    expected = (tokenizer.log_mel(waves) - stats["mean"]) / stats["std"]  # [2, 32, 48]
+    spectrogram = spectrogram_from_patches(tokens, grid)
+    assert torch.allclose(spectrogram, torch.from_numpy(expected).float(), atol=1e-5)
+    assert torch.equal(patches_from_spectrogram(spectrogram, grid), tokens)
+
+
+def test_spectrogram_augmentation_shifts_bands_and_masks_whole_bands_and_frames():
+    grid = (4, 12, 16, 8)  # the default audio stream: 64 mels x 96 frames
+    # every band holds its index (+1) and every frame the same: a shift moves values, masks zero them
+    spectrogram = (torch.arange(64, dtype=torch.float32) + 1).reshape(1, 64, 1).expand(32, 64, 96)
+    tokens = patches_from_spectrogram(spectrogram.contiguous(), grid)
+    out = augment_spectrogram(tokens, grid, torch.Generator().manual_seed(0))
+    assert out.shape == tokens.shape
+    assert torch.equal(out, augment_spectrogram(tokens, grid, torch.Generator().manual_seed(0)))
+    result = spectrogram_from_patches(out, grid)
+    kept = result != 0
+    # a zero cell lies in a band that is zero across every unmasked frame or a frame zero across bands
+    hidden_frames = (~kept).all(dim=1)  # [B, T]
+    hidden_bands = (~kept).all(dim=2)  # [B, M]
+    assert torch.equal(~kept, hidden_frames.unsqueeze(1) | hidden_bands.unsqueeze(2))
+    assert hidden_frames.sum(1).max() <= 2 * 9 and hidden_bands.sum(1).max() <= 2 * 8
+    assert hidden_frames.any() and hidden_bands.any()
+    # what is kept is the input shifted by at most 3 bands (64 // 20), edges repeated
+    shift = (result - spectrogram).masked_fill(~kept, 0)
+    assert shift.abs().max() <= 3 and (shift != 0).any()
+    assert torch.all((result[kept] >= 1) & (result[kept] <= 64))
+
+
+def test_audio_batches_are_augmented_through_their_stream_config_and_others_are_not():
+    grid = (4, 12, 16, 8)
+    audio = ModalityConfig(name="audio", num_tokens=48, token_dim=128, spectrogram_grid=grid)
+    tokens = torch.randn(8, 48, 128)
+    changed = augment_tokens(audio, tokens, torch.Generator().manual_seed(0))
+    assert changed.shape == tokens.shape and not torch.equal(changed, tokens)
+    image = ModalityConfig(name="image", num_tokens=48, token_dim=128)
+    assert augment_tokens(image, tokens, torch.Generator().manual_seed(0)) is tokens
+
+
+def test_a_log_mel_cache_manifest_gives_its_stream_the_spectrogram_grid():
+    from omnivec2.training.stage_runner import stream_config
+
+    stream = {"modality": "audio", "embedding": "patch_linear", "mask_ratio": 0.8, "mask_strategy": "random",
+              "tube_period": 1, "norm_targets": True, "reconstruction": "mse", "vocab_size": 0}
+    manifest = {"dataset": "speech", "token_shape": [48, 128], "stream": stream, "tasks": [],
+                "tokenizer": {"config": LogMelPatches().config()}}
+    config = stream_config(manifest)
+    assert config.spectrogram_grid == (4, 12, 16, 8)
+    assert stream_config({**manifest, "tokenizer": {"config": {"kind": "image_patches"}}}).spectrogram_grid == ()
+    from omnivec2.model.config import ModelConfig, preset
+    restored = ModelConfig.from_dict(preset("tiny").with_modalities([config]).to_dict())
+    assert restored.modality("speech").spectrogram_grid == (4, 12, 16, 8)
