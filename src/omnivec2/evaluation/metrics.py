@@ -17,7 +17,7 @@ def predict_task(model: OmniVec2, modality: str, task: str, tokens: torch.Tensor
     outputs = []
     for i in range(0, len(tokens), batch_size):
         stream = Stream(modality, tokens[i : i + batch_size])
-        outputs.append(model.predict(modality, task, model.forward_stream(stream), model.padding(stream)))
+        outputs.append(model.predict(modality, task, model.forward_stream(stream), model.padding(stream), stream.tokens))
     return torch.cat(outputs)
 
 

@@ -34,7 +34,7 @@ def predict_paired(model: OmniVec2, a: str, b: str, tokens_a: torch.Tensor, toke
             for task in model.config.modality(stream.modality).tasks:
                 if task.kind in SCORED_KINDS:
                     outputs.setdefault((stream.modality, task.name), []).append(
-                        model.predict(stream.modality, task.name, features, model.padding(stream)))
+                        model.predict(stream.modality, task.name, features, model.padding(stream), stream.tokens))
     return {key: torch.cat(parts) for key, parts in outputs.items()}
 
 

@@ -18,6 +18,7 @@ FuseKind = Literal["add", "concat", "gate", "none"]
 TokenizerKind = Literal["specific", "unified"]
 HeadNormKind = Literal["layer", "batch"]
 HeadPoolingKind = Literal["mean", "flatten", "flatten_scaled", "select"]
+DenseReadoutKind = Literal["trained", "select"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,11 @@ class ModelConfig:
     # mean, and at the end-of-stage refit a flattened read-out is fitted beside it; whichever scores
     # higher on the stream's validation split is kept (heads.FittedReadout, training.readout_select).
     head_pooling: HeadPoolingKind = "mean"
+    # What a dense head answers with: its trained output layer on each token's features, or ("select")
+    # that, or a read-out fitted at the end of stage 3 on each token's features beside the stream's
+    # input token (a low-level skip, as DeepLabv3+'s decoder reads low-level features), whichever
+    # scores the higher mIoU on the validation split (heads.FittedDenseReadout, training.readout_select).
+    dense_readout: DenseReadoutKind = "trained"
     fuse: FuseKind = "add"  # reconstructed: how g's output is fused with the stream's f features
     tokenizer: TokenizerKind = "specific"  # ablation: "unified" = one shared embedding for all modalities
     decoder_dim: int = 64

@@ -1,6 +1,8 @@
-"""A classification head's second read-out, fitted rather than trained (`head_pooling: select`).
+"""Heads' second read-outs, fitted rather than trained: `FittedReadout` for a classification head
+(`head_pooling: select`) and, at the end of this file, `FittedDenseReadout` for a dense one
+(`dense_readout: select`).
 
-The head trains on the mean over tokens. Beside it sits this read-out of every token side by side
+A classification head trains on the mean over tokens. Beside it sits this read-out of every token side by side
 (`[B, N * D]`, padding zeroed), normalised as the head normalises ("layer": per sample; "batch": per
 feature with statistics over the train split), then a linear map. At the end of stage 3 it is fitted
 by logistic regression on the frozen features and switched on only where it scores higher than the
@@ -74,3 +76,51 @@ def flatten_tokens(features: torch.Tensor, padding: torch.Tensor | None = None) 
     if padding is not None:
         features = features * (~padding).unsqueeze(-1).to(features.dtype)
     return features.flatten(1)
+
+
+class FittedDenseReadout(nn.Module):
+    """A dense head's second read-out, fitted rather than trained (`dense_readout: select`): each
+    token's normalised features [B, N, D] beside its input token [B, N, P] (standardised with the train
+    split's per-value statistics) -> logits [B, N, K * C] through one linear map.
+
+    Why: a token of g carries D features for K pixels of C classes; where each pixel's class is in its
+    own input values (a hyperspectral pixel's spectrum), the shared layers need not keep them all,
+    and a read-out that also sees the input token recovers them, as segmentation decoders take
+    low-level features beside the deep ones. Buffers only, like `FittedReadout`."""
+
+    def __init__(self, dim: int, token_dim: int, outputs: int):
+        super().__init__()
+        self.dim, self.token_dim = dim, token_dim
+        self.register_buffer("token_mean", torch.zeros(token_dim))
+        self.register_buffer("token_var", torch.ones(token_dim))
+        self.register_buffer("weight", torch.zeros(outputs, dim + token_dim))
+        self.register_buffer("bias", torch.zeros(outputs))
+        self.register_buffer("active", torch.zeros((), dtype=torch.uint8))  # 1: the head answers with this read-out
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    def inputs(self, normed: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """normed [..., D] (the head's normalised features), tokens [..., P] -> what the map reads [..., D + P]."""
+        if tokens.shape[-1] != self.token_dim:
+            raise ValueError(f"this read-out reads input tokens of {self.token_dim} values, got {tokens.shape[-1]}")
+        tokens = tokens.to(normed.dtype)
+        standard = (tokens - self.token_mean.to(tokens)) * torch.rsqrt(self.token_var.to(tokens) + EPS)
+        return torch.cat([normed, standard], dim=-1)
+
+    def forward(self, normed: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        x = self.inputs(normed, tokens)
+        return F.linear(x, self.weight.to(x), self.bias.to(x))
+
+    @torch.no_grad()
+    def set_statistics(self, mean: torch.Tensor, var: torch.Tensor) -> None:
+        """The input tokens' per-value mean and variance over the train split, [P] each."""
+        self.token_mean.copy_(mean)
+        self.token_var.copy_(var)
+
+    @torch.no_grad()
+    def set_linear(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
+        """The fitted linear map: weight [K * C, D + P], bias [K * C]."""
+        self.weight.copy_(weight)
+        self.bias.copy_(bias)

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from omnivec2.model.config import TaskConfig
-from omnivec2.model.fitted_readout import FittedReadout, flatten_tokens
+from omnivec2.model.fitted_readout import FittedDenseReadout, FittedReadout, flatten_tokens
 
 
 def head_norm(task: TaskConfig, dim: int, kind: str) -> nn.Module:
@@ -80,22 +80,34 @@ class DenseHead(nn.Module):
     """Dense prediction (segmentation): per token, logits for each of its `outputs_per_token` pixels.
 
     features [B, N, D] -> logits [B, N, outputs_per_token, C]; targets are tokenised the same way.
+
+    `token_dim` = P > 0 (`dense_readout: select`): the head also holds a `FittedDenseReadout` of each
+    token's features beside its P input values, which the end-of-stage refit may fit and switch on;
+    once on, it answers in eval mode and needs the stream's input tokens (training reads `out`).
     """
 
-    def __init__(self, task: TaskConfig, dim: int, norm: str = "layer"):
+    def __init__(self, task: TaskConfig, dim: int, norm: str = "layer", token_dim: int = 0):
         super().__init__()
         self.outputs, self.classes = task.outputs_per_token, task.num_classes
         self.norm = head_norm(task, dim, norm)  # "batch": statistics over every token of the batch
         self.out = nn.Linear(dim, self.outputs * self.classes)
+        self.readout = FittedDenseReadout(dim, token_dim, self.outputs * self.classes) if token_dim else None
 
     @staticmethod
     def reduce(features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
         """features [B, N, D] -> what the head normalises: every token, [B * N, D]."""
         return features.flatten(0, 1)
 
-    def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None,
+                tokens: torch.Tensor | None = None) -> torch.Tensor:
+        """features [B, N, D]; tokens [B, N, P]: the stream's input tokens (read by an active fitted read-out)."""
         b, n, d = features.shape
         normed = self.norm(self.reduce(features)).view(b, n, d)
+        if self.readout is not None and not self.training and self.readout.is_active:
+            if tokens is None:
+                raise ValueError("this dense head answers with its fitted read-out (dense_readout: select), "
+                                 "which reads the stream's input tokens: pass them to predict()")
+            return self.readout(normed, tokens).view(b, n, self.outputs, self.classes)
         return self.out(normed).view(b, n, self.outputs, self.classes)
 
 
@@ -113,12 +125,14 @@ def scale_gradient(x: torch.Tensor, scale: float) -> torch.Tensor:
 
 
 def build_head(task: TaskConfig, dim: int, norm: str = "layer", tokens: int = 0,
-               scaled_gradient: bool = False, select: bool = False) -> nn.Module:
+               scaled_gradient: bool = False, select: bool = False, dense_token_dim: int = 0) -> nn.Module:
     """`tokens` > 0: a classification head that reads that many tokens flattened (`head_pooling`), its
     gradient to the tokens divided by that many with `scaled_gradient` ("flatten_scaled"); with
-    `select` ("select"), one that reads the mean and may be switched to a fitted flattened read-out."""
+    `select` ("select"), one that reads the mean and may be switched to a fitted flattened read-out.
+    `dense_token_dim` > 0 (`dense_readout: select`): a dense head that may be switched to a fitted
+    read-out of its features beside input tokens of that many values."""
     if task.kind == "dense":
-        return DenseHead(task, dim, norm)
+        return DenseHead(task, dim, norm, dense_token_dim)
     if task.kind in ("classification", "regression", "embedding"):
         tokens = tokens if task.kind == "classification" else 0
         return PooledHead(task, dim, norm, tokens, scaled_gradient, select)

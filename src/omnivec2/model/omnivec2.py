@@ -26,7 +26,7 @@ from omnivec2.model.config import ModalityConfig, ModelConfig
 from omnivec2.model.decoder import MaskedDecoder, gives_centres
 from omnivec2.model.embeddings import UnifiedEmbedding, build_embedding, embedding_key, owns_positions
 from omnivec2.model.fuse import Fuse
-from omnivec2.model.heads import ORDERED_EMBEDDINGS, build_head
+from omnivec2.model.heads import ORDERED_EMBEDDINGS, DenseHead, build_head
 from omnivec2.model.masking import Mask, gather_tokens
 
 
@@ -52,6 +52,14 @@ def head_tokens(config: ModelConfig, modality: ModalityConfig) -> int:
                          f"got {config.head_pooling!r}")
     flatten = config.head_pooling != "mean" and modality.embedding in ORDERED_EMBEDDINGS
     return modality.num_tokens if flatten else 0
+
+
+def dense_token_dim(config: ModelConfig, modality: ModalityConfig) -> int:
+    """How many input values per token the stream's dense heads' fitted read-out reads beside the
+    features (`dense_readout: select`); 0: none."""
+    if config.dense_readout not in ("trained", "select"):
+        raise ValueError(f"model dense_readout must be 'trained' or 'select', got {config.dense_readout!r}")
+    return modality.token_dim if config.dense_readout == "select" else 0
 
 
 def fc_reduction(dim_in: int, dim_out: int, layers: int) -> nn.Sequential:
@@ -113,7 +121,7 @@ class OmniVec2(nn.Module):
         for task in modality.tasks:
             self.heads[head_key(modality.name, task.name)] = build_head(
                 task, c.dim_g, c.head_norm, head_tokens(c, modality), c.head_pooling == "flatten_scaled",
-                c.head_pooling == "select")
+                c.head_pooling == "select", dense_token_dim(c, modality))
             new.append(self.heads[head_key(modality.name, task.name)])
         return new
 
@@ -215,9 +223,12 @@ class OmniVec2(nn.Module):
         """{modality: tokens [B, N, P]} -> {modality: features o [B, N, D_g]}, each stream alone."""
         return {m: self.forward_stream(Stream(m, tokens)) for m, tokens in inputs.items()}
 
-    def predict(self, modality: str, task: str, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
-        """h_{m,t}(o): the task head's output; `padding` ([B, n], from `padding`) is left out of pooling."""
-        return self.heads[head_key(modality, task)](features, padding)
+    def predict(self, modality: str, task: str, features: torch.Tensor, padding: torch.Tensor | None = None,
+                tokens: torch.Tensor | None = None) -> torch.Tensor:
+        """h_{m,t}(o): the task head's output; `padding` ([B, n], from `padding`) is left out of pooling;
+        `tokens` [B, N, P]: the stream's input tokens, which a dense head's fitted read-out reads."""
+        head = self.heads[head_key(modality, task)]
+        return head(features, padding, tokens) if isinstance(head, DenseHead) else head(features, padding)
 
     def reconstruct(self, modality: str, features: torch.Tensor, mask: Mask,
                     tokens: torch.Tensor | None = None) -> torch.Tensor:

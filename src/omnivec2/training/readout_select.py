@@ -7,6 +7,11 @@ logistic regression (sklearn L-BFGS, C = 1) on the normalised flattened tokens. 
 then scored (accuracy) on the stream's validation split, and the flattened one is switched on only
 where it scores strictly higher; a tie, or a stream without a validation split, keeps the mean.
 
+Dense heads (`dense_readout: select`) hold a `FittedDenseReadout`: it is fitted as `refit_dense`
+fits their output layers (a logistic regression per pixel of a token), on each token's normalised
+features beside its input values standardised over the train split, and kept where it scores the
+higher validation mIoU than the head's own (refitted) output layer.
+
 The test split is never read. Every data-parallel worker computes the same fit and choice (whole
 splits, deterministic solver).
 """
@@ -16,15 +21,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from omnivec2.model.fitted_readout import FittedDenseReadout, FittedReadout
 from omnivec2.model.omnivec2 import OmniVec2, head_key
 from omnivec2.training.data import ModalityData
 from omnivec2.training.head_inputs import head_inputs
-from omnivec2.training.head_refit import _logistic, normalised
+from omnivec2.training.head_refit import _dense_logistic, _logistic, normalised
 
 
-def select_tasks(model: OmniVec2, tasks: list[str]) -> list[str]:
-    """The tasks of `tasks` ("<stream>/<task>") whose heads hold a fitted read-out."""
-    return [k for k in tasks if getattr(model.heads[head_key(*k.split("/"))], "readout", None) is not None]
+def select_tasks(model: OmniVec2, tasks: list[str], kind: type = FittedReadout) -> list[str]:
+    """The tasks of `tasks` ("<stream>/<task>") whose heads hold a fitted read-out of `kind`."""
+    return [k for k in tasks if isinstance(getattr(model.heads[head_key(*k.split("/"))], "readout", None), kind)]
 
 
 @torch.no_grad()
@@ -64,6 +70,52 @@ def select_readouts(model: OmniVec2, train: dict[str, ModalityData], validation:
         scores = {"mean": float((mean_logits.argmax(1) == truth).mean()),
                   "flattened": float((flat_logits.argmax(1) == truth).mean())}
         if scores["flattened"] > scores["mean"]:
+            readout.active.fill_(1)
+            chosen[f"head_readout/{key}"] = 1.0
+        chosen.update({f"head_readout_val/{key}/{side}": value for side, value in scores.items()})
+    return chosen
+
+
+@torch.no_grad()
+def select_dense_readouts(model: OmniVec2, train: dict[str, ModalityData], validation: dict[str, ModalityData],
+                          tasks: list[str], max_iter: int = 2000) -> dict[str, float]:
+    """Fit the dense heads' fitted read-outs of `tasks` on `train` and keep each where `validation`
+    scores it a higher mIoU than the head's output layer -> {"head_readout/<task>": 1.0 fitted with the
+    input tokens, 0.0 the head's own, "head_readout_val/<task>/trained" and ".../with_tokens": mIoU}."""
+    from threadpoolctl import threadpool_limits
+
+    from omnivec2.evaluation.metrics import task_metrics
+
+    keys = select_tasks(model, tasks, FittedDenseReadout)
+    validated = [k for k in keys if len(validation.get(k.split("/")[0], ())) > 0]
+    features_train, features_val = head_inputs(model, train, validated), head_inputs(model, validation, validated)
+    chosen: dict[str, float] = {}
+    for key in keys:
+        stream, name = key.split("/")
+        head, task = model.heads[head_key(stream, name)], model.config.modality(stream).task(name)
+        readout = head.readout
+        readout.active.zero_()
+        chosen[f"head_readout/{key}"] = 0.0
+        if key not in validated:
+            continue
+        tokens = train[stream].tokens.flatten(0, 1).double()  # [S * N, P], as the features' rows
+        readout.set_statistics(tokens.mean(0), tokens.var(0) if len(tokens) > 1 else torch.ones(tokens.shape[1]))
+        x = readout.inputs(torch.from_numpy(normalised(model, key, features_train[key])), tokens).numpy()
+        y = train[stream].targets[name].numpy().reshape(len(x), -1).astype(np.int64)  # [S * N, K]
+        with threadpool_limits(1):  # see evaluation.baselines: multithreaded BLAS beside torch is slower here
+            weight, bias, _ = _dense_logistic(x, y, task.num_classes, task.ignore_index, max_iter)
+        readout.set_linear(torch.from_numpy(weight), torch.from_numpy(bias))
+
+        rows, n = len(validation[stream]), validation[stream].tokens.shape[1]
+        normed_val = normalised(model, key, features_val[key])  # [S * N, D]
+        out_w, out_b = head.out.weight.double().cpu().numpy(), head.out.bias.double().cpu().numpy()
+        x_val = readout.inputs(torch.from_numpy(normed_val), validation[stream].tokens.flatten(0, 1).double()).numpy()
+        truth = validation[stream].targets[name]
+        scores = {}
+        for side, logits in {"trained": normed_val @ out_w.T + out_b, "with_tokens": x_val @ weight.T + bias}.items():
+            output = torch.from_numpy(logits).reshape(rows, n, task.outputs_per_token, task.num_classes)
+            scores[side] = task_metrics("dense", output, truth, task.num_classes, task.ignore_index)["miou"]
+        if scores["with_tokens"] > scores["trained"]:
             readout.active.fill_(1)
             chosen[f"head_readout/{key}"] = 1.0
         chosen.update({f"head_readout_val/{key}/{side}": value for side, value in scores.items()})

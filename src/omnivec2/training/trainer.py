@@ -182,12 +182,12 @@ class StageTrainer:
     def finish(self, validation: dict[str, ModalityData] | None = None) -> dict[str, float]:
         """After the last step of stage 3: `precise_head_norm` recomputes the heads' BatchNorm
         statistics, then `refit_heads` refits their output layers on the features so normalised, then
-        (`head_pooling: select`) each head's read-out is chosen on `validation` ({stream: its
-        validation split}) -> {"head_norm_rows/<task>": rows the statistics came from,
+        (`head_pooling: select`, `dense_readout: select`) each head's read-out is chosen on `validation`
+        ({stream: its validation split}) -> {"head_norm_rows/<task>": rows the statistics came from,
         "head_refit_rows/<task>": rows fitted on, "head_readout/<task>": 1.0 flattened, 0.0 mean, ...}."""
         if self.config.stage != "train_multitask":
             return {}
-        from omnivec2.training.readout_select import select_readouts
+        from omnivec2.training.readout_select import select_dense_readouts, select_readouts
         from omnivec2.training.head_inputs import head_inputs
         from omnivec2.training.head_refit import refit_heads, refit_kinds, refit_tasks
         from omnivec2.training.precise_heads import batch_norm_tasks, recalibrate_head_norms
@@ -206,6 +206,7 @@ class StageTrainer:
             done.update({f"head_refit_rows/{key}": float(rows) for key, rows in fitted.items()})
             # read-outs are chosen between refitted layers only (heads without a fitted read-out: nothing to do)
             done.update(select_readouts(self.model, self.unsharded, validation or {}, self.tasks))
+            done.update(select_dense_readouts(self.model, self.unsharded, validation or {}, self.tasks))
         return done
 
     # ----- checkpointable state ----------------------------------------------------------------------
