@@ -2,7 +2,7 @@
 
 A grid is dozens of runs; an interrupted `kedro run --pipeline ablations` picks up where it stopped.
 A line is reused only when its ``grid`` fingerprint matches the current grid (model config, stage
-settings, steps, modalities, and the token caches' source data and tokenizer config), so a changed
+settings, steps, modalities, and the token caches' source data, tokenizer config and shard bytes), so a changed
 config or cache reruns everything instead of mixing results from two setups.
 """
 
@@ -29,9 +29,12 @@ def grid_fingerprint(config: ModelConfig, settings: dict, steps: dict, modalitie
 
 def cache_identities(manifests: list[dict]) -> list[tuple]:
     """What a run's scores depend on in each token cache, sorted: (dataset, source hash, tokenizer
-    config hash). Source and tokenizer, not the cache key: a new on-disk format of the same tokens
-    gives the same scores."""
-    return sorted((m["dataset"], m.get("source_hash"), (m.get("tokenizer") or {}).get("config_hash"))
+    config hash, each split's shard sha256). The shards' bytes count as well as their recipe: the
+    same source and tokenizer give byte-identical shards on one machine but not across CPUs (float
+    rounding in the tokenizers), and a run trained on another machine's tokens is no pair for one
+    trained here. A new on-disk format changes the bytes too, so it reruns what it touches."""
+    return sorted((m["dataset"], m.get("source_hash"), (m.get("tokenizer") or {}).get("config_hash"),
+                   tuple(sorted((split, entry.get("sha256")) for split, entry in (m.get("splits") or {}).items())))
                   for m in manifests)
 
 

@@ -4,7 +4,8 @@ from omnivec2.ablations.progress import GridProgress, grid_fingerprint
 from omnivec2.model.config import ModelConfig
 
 STEPS = {"pretrain_unimodal": 10, "pretrain_multimodal": 20, "train_multitask": 30}
-MANIFESTS = [{"dataset": "image", "source_hash": "aa", "tokenizer": {"config_hash": "t1"}},
+MANIFESTS = [{"dataset": "image", "source_hash": "aa", "tokenizer": {"config_hash": "t1"},
+              "splits": {"train": {"rows": 4, "file": "train/part-00000.arrow", "sha256": "s1"}}},
              {"dataset": "graph", "source_hash": "bb", "tokenizer": {"config_hash": "t2"}}]
 
 
@@ -22,6 +23,9 @@ def test_fingerprint_changes_with_anything_a_score_depends_on():
     assert base != fingerprint(manifests=[{**MANIFESTS[0], "source_hash": "cc"}, MANIFESTS[1]])
     assert base != fingerprint(manifests=[{**MANIFESTS[0], "tokenizer": {"config_hash": "t3"}}, MANIFESTS[1]])
     assert base == fingerprint(manifests=[{**MANIFESTS[0], "cache_key": "new format"}, MANIFESTS[1]])
+    # the same recipe tokenized on another CPU: other float rounding, so other shard bytes
+    other_bytes = {"train": {**MANIFESTS[0]["splits"]["train"], "sha256": "s2"}}
+    assert base != fingerprint(manifests=[{**MANIFESTS[0], "splits": other_bytes}, MANIFESTS[1]])
     assert base != fingerprint(config=ModelConfig(dim_f=256))
 
 
