@@ -34,8 +34,12 @@ def cache_identities(manifests: list[dict]) -> list[tuple]:
     rounding in the tokenizers), and a run trained on another machine's tokens is no pair for one
     trained here. A new on-disk format changes the bytes too, so it reruns what it touches."""
     return sorted((m["dataset"], m.get("source_hash"), (m.get("tokenizer") or {}).get("config_hash"),
-                   tuple(sorted((split, entry.get("sha256")) for split, entry in (m.get("splits") or {}).items())))
-                  for m in manifests)
+                   shard_digests(m)) for m in manifests)
+
+
+def shard_digests(manifest: dict) -> tuple:
+    """((split, shard sha256), ...) of one cache's manifest, by split name."""
+    return tuple(sorted((split, entry.get("sha256")) for split, entry in (manifest.get("splits") or {}).items()))
 
 
 class GridProgress:
