@@ -11,7 +11,7 @@ from omnivec2.checkpoint import load_model
 from omnivec2.evaluation.baselines import classical_baseline
 from omnivec2.evaluation.dense_baseline import dense_baseline
 from omnivec2.evaluation.metrics import per_class_metrics, predict_task, task_metrics
-from omnivec2.evaluation.retrieval import cca_retrieval, pair_key, pair_rows, shared_embedding
+from omnivec2.evaluation.retrieval import cca_retrieval, pair_key, pair_rows, shared_embedding, token_embedding
 from omnivec2.evaluation.two_stream import two_stream_metrics
 from omnivec2.tokens.cache import read_token_split
 
@@ -82,16 +82,20 @@ def evaluate_retrieval(model, cache_root: str | Path, protocol: dict, seed: int)
                              "the gallery's test split (pairs are found by sample id, see paired_with's markers)")
     components = int(protocol.get("components", 16))
 
-    def features(side: str, split: str, embed: bool) -> np.ndarray:
+    embeddings = {"omnivec2": token_embedding, "pooled": shared_embedding, "classical": None}
+
+    def features(side: str, split: str, embed) -> np.ndarray:
         tokens = splits[side, split].tokens
         if side == "query" and split == "test":
             tokens = tokens[test_rows]
-        return shared_embedding(model, protocol[side], torch.from_numpy(tokens.copy())) if embed else tokens
+        return embed(model, protocol[side], torch.from_numpy(tokens.copy())) if embed else tokens
 
     results = {}
-    for label, embed in (("omnivec2", True), ("classical", False)):
+    for label, embed in embeddings.items():
         results[label] = cca_retrieval(features("query", "train", embed)[q_rows], features("gallery", "train", embed)[g_rows],
                                        features("query", "test", embed), features("gallery", "test", embed),
                                        query_ids, gallery_ids, components, seed)
+    pooled = results.pop("pooled")
+    results["omnivec2"].update(rank1_pooled=pooled["rank1"], map_pooled=pooled["map"])
     return {"kind": "retrieval", "test_samples": len(query_ids), "gallery": protocol["gallery"],
             "gallery_samples": len(gallery_ids), "train_pairs": len(q_rows), **results}

@@ -44,3 +44,37 @@ def test_cca_retrieval_finds_shared_identity_and_not_noise():
     noise = cca_retrieval(rng.standard_normal((200, 30)), rng.standard_normal((200, 37)), rng.standard_normal((40, 30)),
                           rng.standard_normal((40, 37)), test_ids, test_ids, components=6)
     assert noise["rank1"] < 0.25
+
+
+def test_the_token_embedding_keeps_each_token_in_its_place_and_pools_to_the_shared_embedding():
+    """`token_embedding` `[S, N * D_g]` is g's single-stream output token by token: its mean over the N
+    tokens is the pooled `shared_embedding`, and moving one input token changes where its features sit."""
+    import torch
+
+    from omnivec2.evaluation.retrieval import shared_embedding, token_embedding
+    from tests.default_suite import DATASETS
+    from tests.omnivec2.model.helpers import example_tokens, tiny_model
+
+    model = tiny_model(0)
+    tokens = torch.from_numpy(example_tokens(DATASETS["image"], 5)).float()
+    grid = token_embedding(model, "image", tokens, batch_size=2)
+    n, dim = tokens.shape[1], model.config.dim_g
+    assert grid.shape == (5, n * dim)
+    assert np.allclose(grid.reshape(5, n, dim).mean(axis=1), shared_embedding(model, "image", tokens), atol=1e-5)
+    swapped = tokens.clone()
+    swapped[:, [0, 1]] = swapped[:, [1, 0]]  # two patches trade places: the same content, another layout
+    moved = token_embedding(model, "image", swapped)
+    assert not np.allclose(moved, grid, atol=1e-4)
+
+
+def test_padding_tokens_are_zeros_in_the_token_embedding_with_the_key_padding_mask():
+    from omnivec2.evaluation.retrieval import token_embedding
+    from tests.omnivec2.model.helpers import tiny_model
+    from tests.omnivec2.model.test_switches import _graph_with_noisy_padding
+
+    tokens, noisy = _graph_with_noisy_padding()
+    model = tiny_model(0, key_padding_mask=True)
+    grid, noisy_grid = token_embedding(model, "graph", tokens), token_embedding(model, "graph", noisy)
+    half = tokens.shape[1] // 2
+    assert np.allclose(grid, noisy_grid, atol=1e-5)
+    assert not grid.reshape(len(tokens), tokens.shape[1], -1)[:, half:].any()
