@@ -69,10 +69,9 @@ def test_the_token_embedding_keeps_each_token_in_its_place_and_pools_to_the_shar
 
 def test_padding_tokens_are_zeros_in_the_token_embedding_with_the_key_padding_mask():
     from omnivec2.evaluation.retrieval import token_embedding
-    from tests.omnivec2.model.helpers import tiny_model
-    from tests.omnivec2.model.test_switches import _graph_with_noisy_padding
+    from tests.omnivec2.model.helpers import graph_with_noisy_padding, tiny_model
 
-    tokens, noisy = _graph_with_noisy_padding()
+    tokens, noisy = graph_with_noisy_padding()
     model = tiny_model(0, key_padding_mask=True)
     grid, noisy_grid = token_embedding(model, "graph", tokens), token_embedding(model, "graph", noisy)
     half = tokens.shape[1] // 2

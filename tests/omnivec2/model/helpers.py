@@ -40,3 +40,20 @@ def tiny_model(seed: int = 0, **overrides) -> OmniVec2:
 
     torch.manual_seed(seed)
     return OmniVec2(model_config("tiny", **overrides))
+
+
+def graph_with_noisy_padding(count: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+    """Graph tokens whose second half is padding (type one-hot = padding), and the same tokens with
+    random features in those padding tokens."""
+    import torch
+
+    from omnivec2.model.embeddings_graph import NUM_TYPES, TYPE_PAD
+
+    tokens = torch.from_numpy(example_tokens(DATASETS["graph"], count)).float()
+    half = tokens.shape[1] // 2
+    tokens[:, half:, :NUM_TYPES] = 0.0
+    tokens[:, half:, TYPE_PAD] = 1.0
+    tokens[:, half:, NUM_TYPES:] = 0.0
+    noisy = tokens.clone()
+    noisy[:, half:, NUM_TYPES:] = torch.randn_like(noisy[:, half:, NUM_TYPES:])
+    return tokens, noisy

@@ -6,7 +6,7 @@ import torch
 
 from omnivec2.model.omnivec2 import Stream
 from tests.default_suite import DATASETS
-from tests.omnivec2.model.helpers import example_tokens, tiny_model
+from tests.omnivec2.model.helpers import example_tokens, graph_with_noisy_padding, tiny_model
 
 
 def _tokens(name: str, count: int = 4, seed: int = 0) -> torch.Tensor:
@@ -45,25 +45,10 @@ def test_head_init_scale_shrinks_only_the_heads_output_layers():
             assert torch.equal(small.state_dict()[name], weight), name
 
 
-def _graph_with_noisy_padding(count: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
-    """Graph tokens whose second half is padding (type one-hot = padding), and the same tokens with
-    random features in those padding tokens."""
-    from omnivec2.model.embeddings_graph import NUM_TYPES, TYPE_PAD
-
-    tokens = _tokens("graph", count)
-    half = tokens.shape[1] // 2
-    tokens[:, half:, :NUM_TYPES] = 0.0
-    tokens[:, half:, TYPE_PAD] = 1.0
-    tokens[:, half:, NUM_TYPES:] = 0.0
-    noisy = tokens.clone()
-    noisy[:, half:, NUM_TYPES:] = torch.randn_like(noisy[:, half:, NUM_TYPES:])
-    return tokens, noisy
-
-
 def test_padding_tokens_do_not_change_a_pooled_output_with_the_key_padding_mask():
     from omnivec2.evaluation.metrics import predict_task
 
-    tokens, noisy = _graph_with_noisy_padding()
+    tokens, noisy = graph_with_noisy_padding()
     masked = tiny_model(0, key_padding_mask=True)
     task = DATASETS["graph"].tasks[0].name
     assert torch.allclose(predict_task(masked, "graph", task, tokens), predict_task(masked, "graph", task, noisy),
