@@ -46,13 +46,8 @@ def token_embedding(model: OmniVec2, modality: str, tokens: torch.Tensor, batch_
     """tokens `[S, N, P]` -> every single-stream output token of g side by side `[S, N * D_g]` (padding
     tokens as zeros, when masked)."""
     model.eval()
-    chunks = []
-    for i in range(0, len(tokens), batch_size):
-        stream = Stream(modality, tokens[i : i + batch_size])
-        pad = model.padding(stream)
-        z = model.encode_f(model.embed(modality, stream.tokens), pad)
-        chunks.append(flatten_tokens(model.encode_g(z, z, pad), pad))
-    return torch.cat(chunks).numpy()
+    streams = [Stream(modality, tokens[i : i + batch_size]) for i in range(0, len(tokens), batch_size)]
+    return torch.cat([flatten_tokens(model.forward_stream(s), model.padding(s)) for s in streams]).numpy()
 
 
 def retrieval_metrics(query: np.ndarray, gallery: np.ndarray, query_ids: np.ndarray, gallery_ids: np.ndarray) -> dict[str, float]:
