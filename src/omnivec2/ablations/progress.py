@@ -2,8 +2,9 @@
 
 A grid is dozens of runs; an interrupted `kedro run --pipeline ablations` picks up where it stopped.
 A line is reused only when its ``grid`` fingerprint matches the current grid (model config, stage
-settings, steps, modalities, and the token caches' source data, tokenizer config and shard bytes), so a changed
-config or cache reruns everything instead of mixing results from two setups.
+settings, steps, modalities, the token caches' source data, tokenizer config and shard bytes, the
+training and grid code, and torch's thread count), so a changed config, cache or recipe reruns
+everything instead of mixing results from two setups.
 """
 
 from __future__ import annotations
@@ -13,18 +14,34 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+import torch
+
 from omnivec2.durable_files import replace_atomically
 from omnivec2.model.config import ModelConfig
+from omnivec2.training.code_key import training_code_key
+
+GRID_CODE = ("runner.py", "variants.py")  # how a grid run trains and what its variants change
 
 
 def grid_fingerprint(config: ModelConfig, settings: dict, steps: dict, modalities: list[str],
-                     manifests: list[dict]) -> str:
-    """sha256 over everything a run's scores depend on except its variant and seed."""
+                     manifests: list[dict], threads: int | None = None) -> str:
+    """sha256 over everything a run's scores depend on except its variant and seed: the settings, the
+    caches, the code that trains and runs the grid, and the torch threads a run uses (`threads`, by
+    default this process's; they change float rounding, as in the screen's fingerprint)."""
     blob = json.dumps({"config": asdict(config), "settings": settings, "steps": steps,
-                       "modalities": sorted(modalities),
+                       "modalities": sorted(modalities), "code": [training_code_key(), grid_code_key()],
+                       "threads": threads or torch.get_num_threads(),
                        "caches": cache_identities([m for m in manifests if m["dataset"] in modalities])},
                       sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def grid_code_key() -> str:
+    """sha256 (first 16 hex digits) over `GRID_CODE`'s bytes: a grid run of older code is not reused."""
+    digest = hashlib.sha256()
+    for name in GRID_CODE:
+        digest.update(name.encode() + b"\0" + (Path(__file__).parent / name).read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def cache_identities(manifests: list[dict]) -> list[tuple]:

@@ -1,15 +1,18 @@
 """Train a variant's stages in-process on the token cache, score it, and summarise over seeds.
 
-In-process (plain PyTorch, one StageTrainer per stage, weights carried from stage to stage as the
-pipeline does through checkpoints) because an ablation grid is dozens of small runs and Ray's
-start-up would dominate them. Scores: each task's primary test metric (accuracy, mIoU; minus RMSE
-for regression, so higher is better everywhere).
+In-process (plain PyTorch, one `train_stage` per stage) because an ablation grid is dozens of small
+runs and Ray's start-up would dominate them. A run follows the pipeline's stages exactly, as a screen's
+does (`train_run`: each stage seeds every generator, builds the network afresh and takes the previous
+stage's weights), so the grid's full model at seed s is the main job's recipe at seed s, scaled down.
+Scores: each task's primary test metric (accuracy, mIoU; minus RMSE for regression, so higher is
+better everywhere).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 import torch
@@ -22,7 +25,7 @@ from omnivec2.model.omnivec2 import OmniVec2
 from omnivec2.tokens.cache import read_token_split
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.data import load_training_data
-from omnivec2.training.step_loop import train_stage
+from omnivec2.training.step_loop import seed_everything, train_stage
 from omnivec2.training.validation import Validation, load_validation_data
 
 # The main table's figure per task kind, signed so that higher is better.
@@ -42,16 +45,30 @@ def stage3_validation(validation: dict | None, stage: str) -> Validation | None:
     return Validation(validation, 0) if validation and stage == "train_multitask" else None
 
 
-def train_stages(model: OmniVec2, data: dict, settings: dict[str, dict], steps: dict[str, int],
-                 validation: dict | None = None) -> float:
-    """Run each stage in `steps` (ordered as STAGES) on `model` -> seconds spent."""
-    started = time.perf_counter()
-    for stage in STAGES:
-        if stage not in steps:
-            continue
-        train_stage(model, data, TrainConfig.from_dict({**settings[stage], "stage": stage, "steps": steps[stage]}),
+def train_run(config: ModelConfig, stages: dict[str, dict], data: dict, seed: int,
+              log: Callable[[str], None] = print, validation: dict | None = None,
+              initial: dict[str, torch.Tensor] | None = None) -> OmniVec2:
+    """The stages in order at `seed` ({stage: its settings, `steps` included}), each from a freshly
+    seeded network that takes the previous stage's weights (shape-matched, as
+    `checkpoint.load_weights(strict=False)`; the first stage takes `initial`'s when given) -> the final
+    network. `validation` ({stream: its validation split}) reaches stage 3's end-of-stage refit, as in
+    the pipeline (`head_pooling: select` reads it); no learning curves are measured."""
+    previous, model = initial, None
+    for stage, settings in stages.items():
+        started = time.perf_counter()
+        seed_everything(seed)
+        model = OmniVec2(config)
+        if previous is not None:
+            own = model.state_dict()
+            model.load_state_dict({k: v for k, v in previous.items() if k in own and own[k].shape == v.shape},
+                                  strict=False)
+        train_stage(model, data, TrainConfig.from_dict({**settings, "stage": stage, "seed": seed}),
                     validation=stage3_validation(validation, stage))
-    return time.perf_counter() - started
+        previous = model.state_dict()
+        log(f"  {stage} ({settings.get('steps')} steps) in {time.perf_counter() - started:.0f} s")
+    if model is None:
+        raise ValueError("train_run: no stage to run")
+    return model
 
 
 def score(model: OmniVec2, test: dict, modalities: list[str]) -> dict[str, float]:
@@ -68,13 +85,20 @@ def score(model: OmniVec2, test: dict, modalities: list[str]) -> dict[str, float
     return scores
 
 
+def variant_stages(variant: Variant, seed: int, settings: dict[str, dict], steps: dict[str, int]) -> dict[str, dict]:
+    """{stage that runs: its settings at `seed`, with its steps (`stage_steps`: equal compute) and, for
+    stage 3, the variant's training overrides}."""
+    return {stage: {**settings[stage], "seed": seed, "steps": n, **(variant.train if stage == "train_multitask" else {})}
+            for stage, n in stage_steps(variant, steps).items()}
+
+
 def run_variant(variant: Variant, seed: int, config: ModelConfig, data: dict, test: dict,
-                settings: dict[str, dict], steps: dict[str, int], validation: dict | None = None) -> dict:
-    torch.manual_seed(seed)
-    model = OmniVec2(replace(config, **variant.model))
-    per_stage = {s: {**settings[s], "seed": seed, **(variant.train if s == "train_multitask" else {})} for s in STAGES}
-    seconds = train_stages(model, data, per_stage, stage_steps(variant, steps), validation)
-    return {"variant": variant.name, "seed": seed, "seconds": round(seconds, 1),
+                settings: dict[str, dict], steps: dict[str, int], validation: dict | None = None,
+                log: Callable[[str], None] = print) -> dict:
+    started = time.perf_counter()
+    model = train_run(replace(config, **variant.model), variant_stages(variant, seed, settings, steps), data, seed,
+                      log, validation)
+    return {"variant": variant.name, "seed": seed, "seconds": round(time.perf_counter() - started, 1),
             "scores": score(model, test, sorted(data))}
 
 
@@ -106,21 +130,18 @@ def summarise(runs: list[dict]) -> tuple[list[dict], list[dict]]:
 
 
 def unseen_modality(config: ModelConfig, data: dict, test: dict, settings: dict[str, dict], steps: dict[str, int],
-                    modality: str, seed: int, validation: dict | None = None) -> dict:
+                    modality: str, seed: int, validation: dict | None = None,
+                    log: Callable[[str], None] = print) -> dict:
     """Paper 4.4: stages 1-2 without `modality`, then only its tokenizer and heads trained (f, g
     frozen) -> scores; against the same model trained from scratch on it alone, same steps."""
     others = {m: d for m, d in data.items() if m != modality}
-    adapt_settings = {**settings["train_multitask"], "seed": seed, "freeze_shared": True, "mode": "sequential"}
-    scratch_settings = {**adapt_settings, "freeze_shared": False}
-    results = {}
-    for label in ("adapted (f, g frozen)", "from scratch"):
-        torch.manual_seed(seed)
-        model = OmniVec2(config)
-        if label.startswith("adapted"):
-            train_stages(model, others, {s: {**settings[s], "seed": seed} for s in STAGES},
-                         {s: steps[s] for s in STAGES[:2]})
-        train_stages(model, {modality: data[modality]},
-                     {"train_multitask": adapt_settings if label.startswith("adapted") else scratch_settings},
-                     {"train_multitask": steps["train_multitask"]}, validation)
-        results[label] = score(model, test, [modality])
-    return {"modality": modality, "seed": seed, **results}
+    adapt = {**settings["train_multitask"], "seed": seed, "steps": steps["train_multitask"],
+             "freeze_shared": True, "mode": "sequential"}
+    own_validation = {modality: validation[modality]} if validation and modality in validation else None
+    pretrained = train_run(config, {s: {**settings[s], "steps": steps[s]} for s in STAGES[:2]}, others, seed, log)
+    adapted = train_run(config, {"train_multitask": adapt}, {modality: data[modality]}, seed, log, own_validation,
+                        initial=pretrained.state_dict())
+    scratch = train_run(config, {"train_multitask": {**adapt, "freeze_shared": False}}, {modality: data[modality]},
+                        seed, log, own_validation)
+    return {"modality": modality, "seed": seed, "adapted (f, g frozen)": score(adapted, test, [modality]),
+            "from scratch": score(scratch, test, [modality])}

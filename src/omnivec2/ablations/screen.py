@@ -24,15 +24,11 @@ import torch
 import yaml
 
 from omnivec2.ablations.progress import cache_identities
-from omnivec2.ablations.runner import load_splits, score, stage3_validation
+from omnivec2.ablations.runner import load_splits, score, train_run
 from omnivec2.ablations.variants import STAGES
 from omnivec2.durable_files import replace_atomically
-from omnivec2.model.config import ModelConfig
-from omnivec2.model.omnivec2 import OmniVec2
 from omnivec2.training.code_key import training_code_key
-from omnivec2.training.config import TrainConfig
 from omnivec2.training.stage_runner import model_config_from_manifests
-from omnivec2.training.step_loop import seed_everything, train_stage
 
 
 def parse_assignment(text: str) -> tuple[str, object]:
@@ -84,28 +80,6 @@ def fingerprint(plan: dict, manifests: list[dict]) -> str:
                        "caches": cache_identities(manifests), "code": training_code_key(),
                        "threads": torch.get_num_threads()}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def train_run(config: ModelConfig, stages: dict[str, dict], data: dict, seed: int, log=print,
-              validation: dict | None = None) -> OmniVec2:
-    """The stages in order at `seed`, each from a freshly seeded network that takes the previous
-    stage's weights (shape-matched, as `checkpoint.load_weights(strict=False)`) -> the final network.
-    `validation` ({stream: its validation split}) reaches stage 3's end-of-stage refit, as in the
-    pipeline (`head_pooling: select` reads it); no learning curves are measured."""
-    previous = None
-    for stage, settings in stages.items():
-        started = time.perf_counter()
-        seed_everything(seed)
-        model = OmniVec2(config)
-        if previous is not None:
-            own = model.state_dict()
-            model.load_state_dict({k: v for k, v in previous.items() if k in own and own[k].shape == v.shape},
-                                  strict=False)
-        train_stage(model, data, TrainConfig.from_dict({**settings, "stage": stage, "seed": seed}),
-                    validation=stage3_validation(validation, stage))
-        previous = model.state_dict()
-        log(f"screen:   {stage} ({settings.get('steps')} steps) in {time.perf_counter() - started:.0f} s")
-    return model
 
 
 class RunStore:
@@ -200,7 +174,8 @@ def run_screen(params: dict, assignments: list[tuple[str, object]], seeds: list[
         for seed in seeds:
             log(f"screen: {label} seed {seed} ({store.path})")
             record, reused = store.get_or_run(seed, lambda plan=plan, seed=seed: score(
-                train_run(plan["config"], plan["stages"], data, seed, log, validation), test, modalities))
+                train_run(plan["config"], plan["stages"], data, seed, lambda line: log(f"screen: {line}"), validation),
+                test, modalities))
             done = "reused" if reused else f"trained in {record['seconds']} s"
             log(f"screen: {label} seed {seed} {done}")
             runs[label].append(record)

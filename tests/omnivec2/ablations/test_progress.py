@@ -1,5 +1,8 @@
 import json
 
+import torch
+
+from omnivec2.ablations import progress
 from omnivec2.ablations.progress import GridProgress, grid_fingerprint
 from omnivec2.model.config import ModelConfig
 
@@ -27,6 +30,24 @@ def test_fingerprint_changes_with_anything_a_score_depends_on():
     other_bytes = {"train": {**MANIFESTS[0]["splits"]["train"], "sha256": "s2"}}
     assert base != fingerprint(manifests=[{**MANIFESTS[0], "splits": other_bytes}, MANIFESTS[1]])
     assert base != fingerprint(config=ModelConfig(dim_f=256))
+
+
+def test_fingerprint_changes_with_the_code_and_the_thread_count(monkeypatch):
+    base = fingerprint()
+    monkeypatch.setattr(progress, "grid_code_key", lambda: "another recipe")
+    assert fingerprint() != base
+    monkeypatch.undo()
+    monkeypatch.setattr(progress, "training_code_key", lambda: "other training code")
+    assert fingerprint() != base
+    monkeypatch.undo()
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads + 1)
+        assert fingerprint() != base
+    finally:
+        torch.set_num_threads(threads)
+    assert fingerprint() == base
+    assert fingerprint(threads=threads) == base and fingerprint(threads=threads + 1) != base
 
 
 def test_an_interrupted_grid_reuses_its_finished_runs_and_drops_everything_else(tmp_path):
