@@ -19,6 +19,7 @@ TokenizerKind = Literal["specific", "unified"]
 HeadNormKind = Literal["layer", "batch"]
 HeadPoolingKind = Literal["mean", "flatten", "flatten_scaled", "select"]
 DenseReadoutKind = Literal["trained", "select"]
+HeadSharingKind = Literal["per_task", "unified"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ class ModelConfig:
     # input token (a low-level skip, as DeepLabv3+'s decoder reads low-level features), whichever
     # scores the higher mIoU on the validation split (heads.FittedDenseReadout, training.readout_select).
     dense_readout: DenseReadoutKind = "trained"
+    # Ablation (the paper's task-specific heads): "unified" = one classification head over the union of
+    # every classification task's classes, each task reading its own (model.unified_head).
+    head_sharing: HeadSharingKind = "per_task"
     fuse: FuseKind = "add"  # reconstructed: how g's output is fused with the stream's f features
     tokenizer: TokenizerKind = "specific"  # ablation: "unified" = one shared embedding for all modalities
     decoder_dim: int = 64

@@ -27,6 +27,7 @@ from omnivec2.model.decoder import MaskedDecoder, gives_centres
 from omnivec2.model.embeddings import UnifiedEmbedding, build_embedding, embedding_key, owns_positions
 from omnivec2.model.fuse import Fuse
 from omnivec2.model.heads import ORDERED_EMBEDDINGS, DenseHead, build_head
+from omnivec2.model.unified_head import UNIFIED_KEY, ClassSlice, build_unified_heads
 from omnivec2.model.masking import Mask, gather_tokens
 
 
@@ -95,9 +96,14 @@ class OmniVec2(nn.Module):
         self.fuse = Fuse(config.fuse, config.dim_g)
         for modality in config.modalities:
             self._build_modality(modality)
+        if config.head_sharing == "unified":
+            self._unify_classification_heads()
+        elif config.head_sharing != "per_task":
+            raise ValueError(f"model head_sharing must be 'per_task' or 'unified', got {config.head_sharing!r}")
         self.apply(_init_weights)
         for head in self.heads.values():
-            _scale_head(head, config.head_init_scale)
+            if not isinstance(head, ClassSlice):  # a view: its shared head is scaled once, as an entry of its own
+                _scale_head(head, config.head_init_scale)
 
     # ----- construction -------------------------------------------------------------------------
     def _build_modality(self, modality: ModalityConfig) -> list[nn.Module]:
@@ -125,10 +131,25 @@ class OmniVec2(nn.Module):
             new.append(self.heads[head_key(modality.name, task.name)])
         return new
 
+    def _unify_classification_heads(self) -> None:
+        """`head_sharing: unified`: every classification task's head becomes a view of one shared head
+        over the union of their classes (see `unified_head`)."""
+        tasks = [(head_key(m.name, t.name), t) for m in self.config.modalities for t in m.tasks
+                 if t.kind == "classification"]
+        if not tasks:
+            raise ValueError("model head_sharing: unified needs at least one classification task")
+        shared, views = build_unified_heads(tasks, self.config.dim_g, self.config.head_norm)
+        for key, view in views.items():
+            self.heads[key] = view
+        self.heads[UNIFIED_KEY] = shared
+
     def add_modality(self, modality: ModalityConfig) -> None:
         """Attach a new modality (tokenizer half, type embedding, decoder, heads) to a trained network."""
         if modality.name in {m.name for m in self.config.modalities}:
             raise ValueError(f"stream {modality.name!r} already exists")
+        if self.config.head_sharing == "unified":
+            raise ValueError("adding a modality to a network with unified heads is not supported: its classes "
+                             "would change the shared head's label space")
         if self.unified is not None:
             raise ValueError("adding a modality to a unified-tokenizer model is not supported")
         self.config = self.config.with_modalities((*self.config.modalities, modality))

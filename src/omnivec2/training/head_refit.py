@@ -12,7 +12,8 @@ refit of the regression head (`REFIT_KINDS`) was measured and is off: on four st
 test RMSE of the diabetes progression went +0.007, -0.001, +0.013 and +0.041 (worse on average).
 
 The fit is the classical baseline's (sklearn L-BFGS, C = 1), deterministic, on the whole train
-split, so every data-parallel worker computes the same weights.
+split, so every data-parallel worker computes the same weights. Unified heads (`head_sharing:
+unified`) are refitted as one: a logistic regression over the union of their tasks' classes.
 
 Dense heads (`refit_dense`; on in conf/base since 3 seeds measured depth masks +0.029): a dense head predicts each of a token's K pixels
 from the token's features (`[N, K, C]` logits per sample), so its output layer is K blocks of C rows;
@@ -27,6 +28,7 @@ import numpy as np
 import torch
 
 from omnivec2.model.omnivec2 import OmniVec2, head_key
+from omnivec2.model.unified_head import ClassSlice
 from omnivec2.training.data import ModalityData
 from omnivec2.training.head_inputs import head_inputs
 
@@ -71,7 +73,10 @@ def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str]
     if inputs is None:
         inputs = head_inputs(model, data, keys)
     fitted = {}
-    for key in keys:
+    unified = [k for k in keys if isinstance(model.heads[head_key(*k.split("/"))], ClassSlice)]
+    if unified:
+        fitted.update(_refit_unified(model, data, unified, inputs, max_iter))
+    for key in [k for k in keys if k not in unified]:
         stream, name = key.split("/")
         task = model.config.modality(stream).task(name)
         x = normalised(model, key, inputs[key])
@@ -84,11 +89,33 @@ def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str]
                 weight, bias = (_logistic(x, y.astype(np.int64), task.num_classes, max_iter)
                                 if task.kind == "classification" else _ridge(x, y.astype(np.float64)))
                 rows = len(y)
-        out = model.heads[head_key(stream, name)].out
-        out.weight.data.copy_(torch.from_numpy(weight).to(out.weight))
-        out.bias.data.copy_(torch.from_numpy(bias).to(out.bias))
+        _set_layer(model.heads[head_key(stream, name)].out, weight, bias)
         fitted[key] = rows
     return fitted
+
+
+def _refit_unified(model: OmniVec2, data: dict[str, ModalityData], keys: list[str], inputs: dict[str, torch.Tensor],
+                   max_iter: int) -> dict[str, int]:
+    """The shared head of `head_sharing: unified`: one logistic regression over the union of its tasks'
+    classes, on all their rows (task t's label c is class offset_t + c) -> {task: its rows}."""
+    from threadpoolctl import threadpool_limits
+
+    xs, ys, fitted = [], [], {}
+    for key in keys:
+        stream, name = key.split("/")
+        xs.append(normalised(model, key, inputs[key]))
+        ys.append(data[stream].targets[name].numpy().astype(np.int64) + model.heads[head_key(stream, name)].offset)
+        fitted[key] = len(ys[-1])
+    out = model.heads[head_key(*keys[0].split("/"))].out
+    with threadpool_limits(1):
+        weight, bias = _logistic(np.concatenate(xs), np.concatenate(ys), out.out_features, max_iter)
+    _set_layer(out, weight, bias)
+    return fitted
+
+
+def _set_layer(out: torch.nn.Linear, weight: np.ndarray, bias: np.ndarray) -> None:
+    out.weight.data.copy_(torch.from_numpy(weight).to(out.weight))
+    out.bias.data.copy_(torch.from_numpy(bias).to(out.bias))
 
 
 def _dense_logistic(x: np.ndarray, y: np.ndarray, num_classes: int, ignore_index: int | None,

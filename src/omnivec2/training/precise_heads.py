@@ -30,20 +30,28 @@ def recalibrate_head_norms(model: OmniVec2, data: dict[str, ModalityData], tasks
     """Reset and recompute the BatchNorm statistics of the heads of `tasks` ("<stream>/<task>") from
     `data` ({stream: its train rows}, tokens [S, N, P]): an exact mean and (unbiased) variance over
     every row of what the head reads in eval mode (`head_inputs`; given as `inputs` when already
-    computed) -> {task: rows (samples) it was computed over}. Heads with LayerNorm are left as they are."""
+    computed) -> {task: rows (samples) of its own it was computed over}. Heads that share a
+    normalisation (`head_sharing: unified`) get one set of statistics over all their tasks' rows.
+    Heads with LayerNorm are left as they are."""
     keys = batch_norm_tasks(model, tasks)
     if inputs is None:
         inputs = head_inputs(model, data, keys, batch_size)
-    counted = {}
+    # heads that share one normalisation (`head_sharing: unified`) get its statistics over all their rows
+    groups: dict[int, list[str]] = {}
     for key in keys:
-        norm, rows, samples = model.heads[head_key(*key.split("/"))].norm, inputs[key], len(data[key.split("/")[0]])
-        per_sample = len(rows) // samples  # N for a dense head's tokens, else 1
+        groups.setdefault(id(model.heads[head_key(*key.split("/"))].norm), []).append(key)
+    counted = {}
+    for group in groups.values():
         moments = _Moments()
-        for i in range(0, samples, batch_size):  # in the batches they were always summed in
-            moments.add(rows[i * per_sample : (i + batch_size) * per_sample])
+        for key in group:
+            rows, samples = inputs[key], len(data[key.split("/")[0]])
+            per_sample = len(rows) // samples  # N for a dense head's tokens, else 1
+            for i in range(0, samples, batch_size):  # in the batches they were always summed in
+                moments.add(rows[i * per_sample : (i + batch_size) * per_sample])
+            counted[key] = samples
+        norm = model.heads[head_key(*group[0].split("/"))].norm
         norm.running_mean.copy_(moments.mean())
         norm.running_var.copy_(moments.variance())
-        counted[key] = samples
     return counted
 
 
