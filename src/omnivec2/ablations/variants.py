@@ -23,6 +23,7 @@ FULL = Variant("full (stages 1+2+3, pairwise, A, DWA)", "reference")
 VARIANTS: tuple[Variant, ...] = (
     FULL,
     Variant("unified tokenizer", "modality-specific vs unified tokenizer", model={"tokenizer": "unified"}),
+    Variant("unified heads", "task-specific vs unified heads", model={"head_sharing": "unified"}),
     Variant("no pretraining", "pretraining stages", stages=("train_multitask",)),
     Variant("stage 1 only", "pretraining stages", stages=("pretrain_unimodal", "train_multitask")),
     Variant("joint training", "pairwise vs joint vs sequential", train={"mode": "joint"}),
