@@ -98,6 +98,14 @@ def to_html(markdown: str, title: str) -> str:
     return f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{style}</style></head><body>{body}</body></html>"
 
 
+RETRIEVAL_NOTE = ("Retrieval (an `embedding` task) is scored the same way for both systems: each side's "
+                  "features standardised and reduced by PCA, a CCA fitted on the paired train frames, and each "
+                  "test query ranking the paired stream's test gallery by cosine similarity (Rank-1, mAP). "
+                  "OmniVec2's side reads g's single-stream output tokens side by side (the token grid, "
+                  "`[N * D_g]`); the classical side reads the raw tokens the same way. The mean of g's tokens, "
+                  "the protocol before, is kept as `rank1_pooled` / `map_pooled` in the all-metrics column.")
+
+
 def assemble_report(metrics: dict, figures: dict[str, tuple[str, bytes]], metadata: dict, stages: dict[str, dict],
                     cards: list[ReportPiece], ablations: dict | None, probes: dict | None = None,
                     pages: list[tuple[str, str]] | None = None) -> Report:
@@ -112,7 +120,7 @@ def assemble_report(metrics: dict, figures: dict[str, tuple[str, bytes]], metada
              "OmniVec2 is the multitask model after the three stages; *classical* is a scikit-learn model on the raw "
              "cached tokens (logistic regression / ridge; per-token for dense tasks; PCA + CCA for retrieval); "
              "*single-task* is the same backbone trained from scratch on that task alone with the steps and samples "
-             "the task got in stage 3. Bold: best of the three.", "", main_table(metrics), ""]
+             "the task got in stage 3. Bold: best of the three.", "", RETRIEVAL_NOTE, "", main_table(metrics), ""]
     if (paired := two_stream_table(metrics)) is not None:
         parts += ["### Two-stream inference (paired datasets)", "", TWO_STREAM_INTRO, "", paired, ""]
     for title, key in (("Per-task comparison", "bars"), ("Training curves", "curves"),
