@@ -132,13 +132,16 @@ def summarise(runs: list[dict]) -> tuple[list[dict], list[dict]]:
 def unseen_modality(config: ModelConfig, data: dict, test: dict, settings: dict[str, dict], steps: dict[str, int],
                     modality: str, seed: int, validation: dict | None = None,
                     log: Callable[[str], None] = print) -> dict:
-    """Paper 4.4: stages 1-2 without `modality`, then only its tokenizer and heads trained (f, g
-    frozen) -> scores; against the same model trained from scratch on it alone, same steps."""
+    """Paper 4.4: all three stages without `modality` (the other modalities' tasks trained), then only
+    its tokenizer and heads trained (f, g frozen) -> scores; against the same model trained from
+    scratch on it alone, same steps."""
     others = {m: d for m, d in data.items() if m != modality}
     adapt = {**settings["train_multitask"], "seed": seed, "steps": steps["train_multitask"],
              "freeze_shared": True, "mode": "sequential"}
     own_validation = {modality: validation[modality]} if validation and modality in validation else None
-    pretrained = train_run(config, {s: {**settings[s], "steps": steps[s]} for s in STAGES[:2]}, others, seed, log)
+    stages = {s: {**settings[s], "seed": seed, "steps": steps[s]} for s in STAGES}
+    others_validation = {m: v for m, v in validation.items() if m != modality} if validation else None
+    pretrained = train_run(config, stages, others, seed, log, others_validation)
     adapted = train_run(config, {"train_multitask": adapt}, {modality: data[modality]}, seed, log, own_validation,
                         initial=pretrained.state_dict())
     scratch = train_run(config, {"train_multitask": {**adapt, "freeze_shared": False}}, {modality: data[modality]},

@@ -65,7 +65,7 @@ def unseen_table(unseen: list[dict] | None) -> str:
         return ""
     settings = [k for k in unseen[0] if k not in ("modality", "seed")]
     tasks = list(unseen[0][settings[0]])
-    lines = [f"Unseen modality `{unseen[0]['modality']}` (paper 4.4): stages 1-2 without it, then only its tokenizer "
+    lines = [f"Unseen modality `{unseen[0]['modality']}` (paper 4.4): stages 1-3 on the other modalities, then only its tokenizer "
              "and heads trained, against the same network from scratch, same steps.", "",
              "| setting | " + " | ".join(tasks) + " |", "|---" * (len(tasks) + 1) + "|"]
     for setting in settings:
