@@ -24,23 +24,41 @@ from torch import nn
 EPS = 1e-5  # as nn.BatchNorm1d / nn.LayerNorm
 
 
-class FittedReadout(nn.Module):
-    """features [B, N, D] (+ padding [B, N] bool) -> logits [B, C], once fitted and `active`."""
+class FittedLinear(nn.Module):
+    """What both fitted read-outs share: a linear map held as buffers (weight [O, W], bias [O]) and
+    the `active` flag that says whether the head answers with it."""
 
-    def __init__(self, tokens: int, dim: int, classes: int, norm: str):
+    def __init__(self, outputs: int, width: int):
         super().__init__()
-        if norm not in ("layer", "batch"):
-            raise ValueError(f"a fitted read-out normalises 'layer' or 'batch', got {norm!r}")
-        self.tokens, self.norm_kind, width = tokens, norm, tokens * dim
-        self.register_buffer("mean", torch.zeros(width))  # "batch": per-feature statistics of the train split
-        self.register_buffer("var", torch.ones(width))
-        self.register_buffer("weight", torch.zeros(classes, width))
-        self.register_buffer("bias", torch.zeros(classes))
+        self.register_buffer("weight", torch.zeros(outputs, width))
+        self.register_buffer("bias", torch.zeros(outputs))
         self.register_buffer("active", torch.zeros((), dtype=torch.uint8))  # 1: the head answers with this read-out
 
     @property
     def is_active(self) -> bool:
         return bool(self.active)
+
+    def linear(self, x: torch.Tensor) -> torch.Tensor:
+        """x [..., W] -> [..., O] through the fitted map."""
+        return F.linear(x, self.weight.to(x), self.bias.to(x))
+
+    @torch.no_grad()
+    def set_linear(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
+        """The fitted linear map: weight [O, W], bias [O]."""
+        self.weight.copy_(weight)
+        self.bias.copy_(bias)
+
+
+class FittedReadout(FittedLinear):
+    """features [B, N, D] (+ padding [B, N] bool) -> logits [B, C], once fitted and `active`."""
+
+    def __init__(self, tokens: int, dim: int, classes: int, norm: str):
+        if norm not in ("layer", "batch"):
+            raise ValueError(f"a fitted read-out normalises 'layer' or 'batch', got {norm!r}")
+        super().__init__(classes, tokens * dim)
+        self.tokens, self.norm_kind, width = tokens, norm, tokens * dim
+        self.register_buffer("mean", torch.zeros(width))  # "batch": per-feature statistics of the train split
+        self.register_buffer("var", torch.ones(width))
 
     def reduce(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
         """features [B, N, D] -> [B, N * D], padding tokens as zeros."""
@@ -55,20 +73,13 @@ class FittedReadout(nn.Module):
         return (flat - self.mean.to(flat)) * torch.rsqrt(self.var.to(flat) + EPS)
 
     def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
-        normed = self.normalise(self.reduce(features, padding))
-        return F.linear(normed, self.weight.to(normed), self.bias.to(normed))
+        return self.linear(self.normalise(self.reduce(features, padding)))
 
     @torch.no_grad()
     def set_statistics(self, mean: torch.Tensor, var: torch.Tensor) -> None:
         """The "batch" normalisation's per-feature mean and variance over the train split, [N * D] each."""
         self.mean.copy_(mean)
         self.var.copy_(var)
-
-    @torch.no_grad()
-    def set_linear(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
-        """The fitted linear map: weight [C, N * D], bias [C]."""
-        self.weight.copy_(weight)
-        self.bias.copy_(bias)
 
 
 def flatten_tokens(features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
@@ -78,7 +89,7 @@ def flatten_tokens(features: torch.Tensor, padding: torch.Tensor | None = None) 
     return features.flatten(1)
 
 
-class FittedDenseReadout(nn.Module):
+class FittedDenseReadout(FittedLinear):
     """A dense head's second read-out, fitted rather than trained (`dense_readout: select`): each
     token's normalised features [B, N, D] beside its input token [B, N, P] (standardised with the train
     split's per-value statistics) -> logits [B, N, K * C] through one linear map.
@@ -89,17 +100,10 @@ class FittedDenseReadout(nn.Module):
     low-level features beside the deep ones. Buffers only, like `FittedReadout`."""
 
     def __init__(self, dim: int, token_dim: int, outputs: int):
-        super().__init__()
+        super().__init__(outputs, dim + token_dim)
         self.dim, self.token_dim = dim, token_dim
         self.register_buffer("token_mean", torch.zeros(token_dim))
         self.register_buffer("token_var", torch.ones(token_dim))
-        self.register_buffer("weight", torch.zeros(outputs, dim + token_dim))
-        self.register_buffer("bias", torch.zeros(outputs))
-        self.register_buffer("active", torch.zeros((), dtype=torch.uint8))  # 1: the head answers with this read-out
-
-    @property
-    def is_active(self) -> bool:
-        return bool(self.active)
 
     def inputs(self, normed: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         """normed [..., D] (the head's normalised features), tokens [..., P] -> what the map reads [..., D + P]."""
@@ -110,17 +114,10 @@ class FittedDenseReadout(nn.Module):
         return torch.cat([normed, standard], dim=-1)
 
     def forward(self, normed: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-        x = self.inputs(normed, tokens)
-        return F.linear(x, self.weight.to(x), self.bias.to(x))
+        return self.linear(self.inputs(normed, tokens))
 
     @torch.no_grad()
     def set_statistics(self, mean: torch.Tensor, var: torch.Tensor) -> None:
         """The input tokens' per-value mean and variance over the train split, [P] each."""
         self.token_mean.copy_(mean)
         self.token_var.copy_(var)
-
-    @torch.no_grad()
-    def set_linear(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
-        """The fitted linear map: weight [K * C, D + P], bias [K * C]."""
-        self.weight.copy_(weight)
-        self.bias.copy_(bias)
