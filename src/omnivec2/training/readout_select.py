@@ -33,6 +33,15 @@ def select_tasks(model: OmniVec2, tasks: list[str], kind: type = FittedReadout) 
     return [k for k in tasks if isinstance(getattr(model.heads[head_key(*k.split("/"))], "readout", None), kind)]
 
 
+def keep_if_better(readout, key: str, scores: dict[str, float], fitted: str, own: str) -> dict[str, float]:
+    """Switch `readout` on where its validation score `scores[fitted]` is strictly higher than the
+    head's own `scores[own]` -> {"head_readout/<key>": 1.0 or 0.0, "head_readout_val/<key>/<side>": score}."""
+    if scores[fitted] > scores[own]:
+        readout.active.fill_(1)
+    return {f"head_readout/{key}": float(readout.is_active),
+            **{f"head_readout_val/{key}/{side}": value for side, value in scores.items()}}
+
+
 @torch.no_grad()
 def select_readouts(model: OmniVec2, train: dict[str, ModalityData], validation: dict[str, ModalityData],
                     tasks: list[str], max_iter: int = 2000) -> dict[str, float]:
@@ -69,10 +78,7 @@ def select_readouts(model: OmniVec2, train: dict[str, ModalityData], validation:
         flat_logits = readout.normalise(flat_val[key].double()).numpy() @ weight.T + bias
         scores = {"mean": float((mean_logits.argmax(1) == truth).mean()),
                   "flattened": float((flat_logits.argmax(1) == truth).mean())}
-        if scores["flattened"] > scores["mean"]:
-            readout.active.fill_(1)
-            chosen[f"head_readout/{key}"] = 1.0
-        chosen.update({f"head_readout_val/{key}/{side}": value for side, value in scores.items()})
+        chosen.update(keep_if_better(readout, key, scores, fitted="flattened", own="mean"))
     return chosen
 
 
@@ -115,8 +121,5 @@ def select_dense_readouts(model: OmniVec2, train: dict[str, ModalityData], valid
         for side, logits in {"trained": normed_val @ out_w.T + out_b, "with_tokens": x_val @ weight.T + bias}.items():
             output = torch.from_numpy(logits).reshape(rows, n, task.outputs_per_token, task.num_classes)
             scores[side] = task_metrics("dense", output, truth, task.num_classes, task.ignore_index)["miou"]
-        if scores["with_tokens"] > scores["trained"]:
-            readout.active.fill_(1)
-            chosen[f"head_readout/{key}"] = 1.0
-        chosen.update({f"head_readout_val/{key}/{side}": value for side, value in scores.items()})
+        chosen.update(keep_if_better(readout, key, scores, fitted="with_tokens", own="trained"))
     return chosen
