@@ -11,7 +11,7 @@ seeds, same code); the grid's fingerprint counts the threads.
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -70,12 +70,17 @@ def run_all(runs: list[GridRun], cache_root: str, modalities: list[str], workers
                              initializer=_load_worker, initargs=(str(cache_root), modalities, 1)) as pool:
         pending = {pool.submit(_execute_in_worker, run): run for run in runs}
         while pending:
-            finished, _ = wait(pending, return_when=FIRST_EXCEPTION)
+            # FIRST_COMPLETED: each run is recorded as soon as it finishes (FIRST_EXCEPTION waits for all)
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            failures = []
             for future in finished:
                 run = pending.pop(future)
-                if future.exception() is not None:
-                    for other in pending:
-                        other.cancel()
-                    raise RuntimeError(f"ablation grid: {run.kind} {run.name!r} seed {run.seed} failed") \
-                        from future.exception()
-                on_done(run, future.result())
+                if future.exception() is None:
+                    on_done(run, future.result())
+                else:
+                    failures.append((run, future.exception()))
+            if failures:
+                for other in pending:
+                    other.cancel()
+                run, error = failures[0]
+                raise RuntimeError(f"ablation grid: {run.kind} {run.name!r} seed {run.seed} failed") from error

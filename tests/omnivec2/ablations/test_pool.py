@@ -52,3 +52,19 @@ def test_a_failing_run_stops_the_grid_and_names_the_run(cache):
     with pytest.raises(RuntimeError, match="variant 'full' seed 0 failed"):
         run_all([GridRun("variant", "full", 0, broken)], root, MODALITIES, 2, lambda run, record: done.append(run))
     assert done == []
+
+
+def test_each_run_is_recorded_as_it_finishes_not_when_the_grid_ends(cache):
+    """An interrupted grid resumes from the recorded runs, so a quick run must be recorded while a
+    slow one is still training: the quick run's record arrives before the slow run could have ended."""
+    import time
+
+    root, manifests = cache
+    slow = {**plan(manifests), "steps": {**STEPS, "train_multitask": 1200}}
+    grid = [GridRun("variant", "full", 0, plan(manifests)), GridRun("variant", "full", 1, slow)]
+    started, arrivals = time.perf_counter(), {}
+    run_all(grid, root, MODALITIES, 2, lambda run, record: arrivals.__setitem__(run.seed, (time.perf_counter() - started,
+                                                                                          record["seconds"])))
+    quick_arrival, slow_arrival, slow_seconds = arrivals[0][0], arrivals[1][0], arrivals[1][1]
+    assert slow_seconds > 2 * arrivals[0][1]  # the slow run is slow
+    assert quick_arrival < slow_arrival - slow_seconds / 2
