@@ -37,7 +37,11 @@ class DynamicWeightAverage:
         return recent / max(before, 1e-12)
 
     def weights(self, tasks: list[str]) -> dict[str, float]:
-        exps = {t: math.exp(self.ratio(t) / self.temperature) for t in tasks}
+        logits = {t: self.ratio(t) / self.temperature for t in tasks}
+        # A loss that had fallen to ~0 and rises again gives a ratio of 1e6 and more: exp overflows.
+        # Shifting by the max is the same softmax; only done then, so ordinary steps keep their bits.
+        shift = max(logits.values()) if max(logits.values(), default=0.0) > 700 else 0.0
+        exps = {t: math.exp(logit - shift) for t, logit in logits.items()}
         total = sum(exps.values())
         weights = {t: len(tasks) * e / total for t, e in exps.items()}
         if self.normalise:

@@ -28,6 +28,15 @@ def test_dwa_counts_a_task_s_own_visits_when_it_is_absent_from_steps():
     assert dwa.ratio("unseen") == 1.0
 
 
+def test_dwa_stays_finite_when_a_loss_rises_from_almost_zero():
+    """A memorised task's loss at 1e-9 then 1e-3 is a ratio of 1e6: the weights are still a softmax."""
+    dwa = DynamicWeightAverage(temperature=2.0, window=1)
+    for loss_a, loss_b in [(1e-9, 1.0), (1e-3, 1.0)]:
+        dwa.combine({"a": torch.tensor(loss_a), "b": torch.tensor(loss_b)})
+    weights = dwa.weights(["a", "b"])
+    assert weights["a"] == pytest.approx(2.0) and weights["b"] == pytest.approx(0.0, abs=1e-12)
+
+
 def test_dwa_weights_are_uniform_without_history():
     assert DynamicWeightAverage().weights(["x", "y"]) == {"x": 1.0, "y": 1.0}
 
