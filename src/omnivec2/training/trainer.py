@@ -28,6 +28,10 @@ from omnivec2.training.rng import global_rng_state, set_global_rng_state
 from omnivec2.training.schedules import ModalitySwitcher, PairSampler, valid_pairs
 
 
+class NonFiniteStep(FloatingPointError):
+    """A training step whose loss or gradient is NaN or infinite (raised before the weights change)."""
+
+
 def task_keys(model: OmniVec2, modalities: list[str]) -> list[str]:
     return [f"{m}/{t.name}" for m in modalities for t in model.config.modality(m).tasks]
 
@@ -100,9 +104,12 @@ class StageTrainer:
         return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
 
     # ----- what one step trains on -------------------------------------------------------------------
-    def _batch(self, modality: str, size: int) -> ModalityData:
+    def _batch(self, modality: str, size: int, augment: bool = False) -> ModalityData:
         batch = self.data[modality].take(self.streams[modality].next_indices(size))
-        return ModalityData(batch.tokens.to(self.device), {k: v.to(self.device) for k, v in batch.targets.items()})
+        tokens = batch.tokens
+        if augment:  # on the host, before the copy: the mask generator is a CPU generator (and checkpointed)
+            tokens = augment_tokens(self.model.config.modality(modality), tokens, self.mask_rng)
+        return ModalityData(tokens.to(self.device), {k: v.to(self.device) for k, v in batch.targets.items()})
 
     def _masked(self, modality: str, size: int) -> MaskedItem:
         batch = self._batch(modality, size)
@@ -110,11 +117,8 @@ class StageTrainer:
 
     def _supervised(self, key: str, size: int) -> SupervisedItem:
         modality, task = key.split("/")
-        batch = self._batch(modality, size)
-        tokens = batch.tokens
-        if self.config.augment:  # drawn from the mask generator: stage 3 draws no masks, and it is checkpointed
-            tokens = augment_tokens(self.model.config.modality(modality), tokens, self.mask_rng)
-        return SupervisedItem(modality, task, tokens, batch.targets[task])
+        batch = self._batch(modality, size, augment=self.config.augment)  # stage 3 draws no masks: its generator is free
+        return SupervisedItem(modality, task, batch.tokens, batch.targets[task])
 
     def plan(self) -> tuple[list, bool]:
         """The items of the next step and whether A pairs them; counts each item's visit."""
@@ -165,6 +169,8 @@ class StageTrainer:
         total.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(
             [p for p in self.objective.parameters() if p.requires_grad], self.config.grad_clip)
+        if not torch.isfinite(grad_norm):  # before the update: the weights stay as they were after the last step
+            raise NonFiniteStep(self._non_finite_message(total, losses, grad_norm))
         self.optimizer.step()
         self.scheduler.step()
         if weights is not None:  # DWA history advances after the step that used it
@@ -178,6 +184,15 @@ class StageTrainer:
             metrics.update({f"weight/{k}": float(torch.exp(-self.balancer.log_vars[k]).detach()) for k in losses
                             if k != LOSS_KEY})
         return metrics
+
+    def _non_finite_message(self, total, losses: dict, grad_norm) -> str:
+        items = ", ".join(f"{key} {float(value.detach()):.4g}" for key, value in losses.items())
+        where = "loss" if not torch.isfinite(total.detach()) else "gradient (the loss itself is finite)"
+        return (f"{self.config.stage}: step {self.step + 1} of {self.config.steps} has a non-finite {where} "
+                f"(loss {float(total.detach()):.4g}, gradient norm {float(grad_norm):.4g}; per item: {items}; "
+                f"learning rate {self.scheduler.get_last_lr()[0]:.3g}, precision {self.config.precision}). "
+                "The step was not applied. Lower training.lr or raise training.warmup_steps for this stage, "
+                "or check the named dataset's inputs.")
 
     def finish(self, validation: dict[str, ModalityData] | None = None) -> dict[str, float]:
         """After the last step of stage 3: `precise_head_norm` recomputes the heads' BatchNorm

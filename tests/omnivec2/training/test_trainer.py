@@ -122,3 +122,25 @@ def test_point_centres_and_drop_path_train_in_masked_pretraining():
     losses = [trainer.train_step()["loss"] for _ in range(30)]
     assert sum(losses[-5:]) / 5 < 0.8 * sum(losses[:5]) / 5, losses
     assert not torch.equal(trainer.model.decoders["point_cloud"].centre_embed[0].weight, before)
+
+
+def test_a_non_finite_step_stops_training_naming_the_stage_step_and_item_before_the_weights_change():
+    from omnivec2.training.trainer import NonFiniteStep
+
+    trainer = trainer_for("train_multitask", steps=10)
+    trainer.train_step()
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    forward = trainer.module.forward
+
+    def poisoned(items, **kwargs):  # the second item's loss becomes NaN, as an overflowing head's would
+        total, losses = forward(items, **kwargs)
+        key = items[1].key
+        losses[key] = losses[key] * float("nan")
+        return total + losses[key], losses
+
+    trainer.module.forward = poisoned
+    with pytest.raises(NonFiniteStep, match=r"train_multitask: step 2 of 10 has a non-finite loss") as raised:
+        trainer.train_step()
+    assert "nan" in str(raised.value).lower() and "training.lr" in str(raised.value)
+    assert trainer.step == 1
+    assert all(torch.equal(before[k], v) for k, v in trainer.model.state_dict().items())
