@@ -5,6 +5,24 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+# cuDNN's fused attention is left out on GPUs: its backward returned NaN gradients in stage 3 at the
+# `base` preset on an H200 (bf16, torch 2.11 + CUDA 13; `python -m benchmarks.gpu_check --anomaly`
+# named ScaledDotProductCudnnAttentionBackward0 in f's self-attention), a known cuDNN fault for some
+# shapes (pytorch/pytorch#196678, NVIDIA/cudnn-frontend#1072). Flash and memory-efficient attention
+# are the fused kernels used instead; the CPU path is unchanged.
+GPU_ATTENTION_BACKENDS = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
+
+
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, attend: torch.Tensor | None,
+              dropout: float) -> torch.Tensor:
+    """`scaled_dot_product_attention` over q [B, H, N, d], k and v [B, H, M, d], `attend` [B, 1, 1, M]
+    bool (True: attend) or None -> [B, H, N, d]; on a GPU, without the cuDNN backend."""
+    if q.is_cuda:
+        with sdpa_kernel(GPU_ATTENTION_BACKENDS):
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=attend, dropout_p=dropout)
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=attend, dropout_p=dropout)
 
 
 class MLP(nn.Module):
@@ -47,7 +65,7 @@ class Attention(nn.Module):
             q = self.q(x).view(b, n, self.heads, d // self.heads).transpose(1, 2)  # [B, H, N, d]
             k, v = self.kv(context).view(b, m, 2, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)  # [B, H, M, d]
         attend = None if key_padding is None else ~key_padding[:, None, None, :]  # [B, 1, 1, M], True = attend
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=attend, dropout_p=self.dropout if self.training else 0.0)
+        out = attention(q, k, v, attend, self.dropout if self.training else 0.0)
         return self.proj(out.transpose(1, 2).reshape(b, n, d))
 
 
