@@ -22,7 +22,7 @@ export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER := 0
 export RAY_TRAIN_HEALTH_CHECK_INTERVAL_S := 0.2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup system venv run test test-fast lock dvc-repro clean bench bench-smoke ablations seeds pages
+.PHONY: setup system venv run test test-fast lock dvc-repro clean bench bench-smoke gpu-check ablations seeds pages
 
 setup: system $(VENV)/.installed
 
@@ -106,6 +106,11 @@ clean:
 # default preset, including the main job (~10 min); results copied to benchmarks/results/.
 bench: setup
 	$(PY) -m benchmarks --preset cpu --record
+
+# The GPU path in a few minutes (README "Scaling out and GPUs"): stages at base in bf16, MFU, DDP over
+# NCCL, resume. Needs a CUDA build of torch (requirements-gpu.txt).
+gpu-check: setup
+	$(PY) -m benchmarks.gpu_check --preset base --device cuda
 
 # The CI smoke run of the same suite: tiny preset, no timing assertions.
 bench-smoke: setup

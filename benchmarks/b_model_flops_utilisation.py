@@ -82,6 +82,6 @@ def run(ctx) -> list[Row]:
     if torch.cuda.is_available():
         rows.append(measure(ctx, "base", None, "bf16", "cuda", GPU_TARGET, "bf16 autocast at base"))
     else:
-        rows.append(not_measured("b", "MFU at base, bf16, on a GPU (H100)",
+        rows.append(not_measured("b", "MFU at base, bf16, on a GPU",
                                  "no GPU on this machine (none was lent to this task)", GPU_TARGET))
     return rows
