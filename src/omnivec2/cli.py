@@ -90,7 +90,8 @@ def run_screen(assignments: list[str], base: list[str], seeds: list[int], datase
                env: str | None, only: str | None = None, project: Path | None = None) -> int:
     """The main job's network in-process with and without `assignments` (both with `base`), over
     `seeds` -> the per-task table, printed and written under the `screens` parameters' folder."""
-    from omnivec2.ablations.screen import parse_assignment, run_screen, screen_table, with_assignments
+    from omnivec2.ablations.screen import (parse_assignment, run_screen, screen_plans, screen_table, table_name,
+                                           with_assignments)
     from omnivec2.datasets import resolve_datasets
     from omnivec2.durable_files import replace_atomically
 
@@ -112,6 +113,7 @@ def run_screen(assignments: list[str], base: list[str], seeds: list[int], datase
                 raise FileNotFoundError(f"dataset {name!r} has no token cache manifest at {path}: run "
                                         "`kedro run --pipelines ingestion,tokenization` first")
             manifests.append(json.loads(path.read_text()))
+        screen_plans(params, change, manifests)  # a change the screen refuses stops here, before any training
     except (ValueError, FileNotFoundError) as error:
         print(f"omnivec2 screen: error: {error}", file=sys.stderr)
         return 2
@@ -122,7 +124,7 @@ def run_screen(assignments: list[str], base: list[str], seeds: list[int], datase
         return 0
     table = screen_table(result)
     print(table)
-    slug = "_".join(f"{p.split('.')[-1]}-{v}" for p, v in change).replace("/", "-")[:120]
+    slug = table_name(change)
     folder.mkdir(parents=True, exist_ok=True)
     replace_atomically(folder / f"{slug}.json", json.dumps(result, indent=2).encode())
     replace_atomically(folder / f"{slug}.md", table.encode())

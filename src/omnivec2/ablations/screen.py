@@ -152,17 +152,43 @@ def screen_table(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def screen_plans(params: dict, assignments: list[tuple[str, object]],
+                 manifests: list[dict]) -> tuple[dict[str, dict], dict[str, str]]:
+    """The reference and changed plans and their run keys -> ({label: plan}, {label: key}); ValueError
+    for a change a screen cannot make: a dataset's parameters (they change its token cache, which both
+    sides read as it was built) or a change that leaves the run as it is."""
+    if dataset_paths := [path for path, _ in assignments if path.split(".")[0] == "datasets"]:
+        raise ValueError(f"--set {', '.join(dataset_paths)}: a dataset's parameters change its token cache, which "
+                         "both sides of a screen read as it was built; screens change training and model "
+                         "parameters only. Compare two token caches with two runs of the pipeline instead")
+    plans = {"reference": run_plan(params, manifests), "variant": run_plan(with_assignments(params, assignments),
+                                                                           manifests)}
+    keys = {label: fingerprint(plan, manifests) for label, plan in plans.items()}
+    if keys["reference"] == keys["variant"]:
+        raise ValueError(f"--set {assignments}: the change leaves the run as it is (same config and settings)")
+    return plans, keys
+
+
+def table_name(assignments: list[tuple[str, object]]) -> str:
+    """A screen's file name: each change as `<leaf>-<value>`, led by its stage where the path is a
+    stage's (`train_multitask.training.lr=3e-4` -> `train_multitask-lr-0.0003`), so that the same
+    option changed in two stages does not write one table over the other."""
+    from omnivec2.training.config import STAGES
+
+    parts = []
+    for path, value in assignments:
+        keys = path.split(".")
+        parts.append(f"{keys[0]}-{keys[-1]}-{value}" if keys[0] in STAGES else f"{keys[-1]}-{value}")
+    return "_".join(parts).replace("/", "-").replace(" ", "")[:120]
+
+
 def run_screen(params: dict, assignments: list[tuple[str, object]], seeds: list[int], cache_root: Path,
                manifests: list[dict], runs_folder: Path, only: str | None = None, log=print) -> dict:
     """Train (or reuse) the reference and the changed plan at each seed -> {assignments, seeds,
     reference/variant runs, rows (see `compare`)}. `only` ("reference" or "variant") trains that
     side alone and leaves out the rows: two processes can then share the cores, and a last call
     without it reuses both sides' runs."""
-    plans = {"reference": run_plan(params, manifests), "variant": run_plan(with_assignments(params, assignments),
-                                                                           manifests)}
-    keys = {label: fingerprint(plan, manifests) for label, plan in plans.items()}
-    if keys["reference"] == keys["variant"]:
-        raise ValueError(f"--set {assignments}: the change leaves the run as it is (same config and settings)")
+    plans, keys = screen_plans(params, assignments, manifests)
     data, test, validation = load_splits(cache_root, [m["dataset"] for m in manifests])
     modalities = sorted(data)
     runs = {}

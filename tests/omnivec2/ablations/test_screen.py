@@ -85,3 +85,35 @@ def test_the_fingerprint_changes_with_the_training_code_and_the_thread_count(mon
     finally:
         torch.set_num_threads(threads)
     assert screen.fingerprint({**plan, "stages": {"train_multitask": {"steps": 5}}}, manifests) != first
+
+
+def test_a_dataset_parameter_is_refused_before_any_plan_is_built(monkeypatch):
+    monkeypatch.setattr(screen, "run_plan", lambda params, manifests: pytest.fail("no plan for a refused change"))
+    with pytest.raises(ValueError, match=r"datasets\.text\.tokenizer\.prune_vocabulary: a dataset's parameters "
+                                         r"change its token cache"):
+        screen.screen_plans({}, [("datasets.text.tokenizer.prune_vocabulary", True)], [])
+
+
+def test_table_names_keep_the_stage_so_one_option_in_two_stages_writes_two_tables():
+    assert screen.table_name([("model.overrides.head_norm", "batch")]) == "head_norm-batch"
+    stage1 = screen.table_name([("pretrain_unimodal.training.weight_decay_groups", True)])
+    stage3 = screen.table_name([("train_multitask.training.weight_decay_groups", True)])
+    assert stage1 == "pretrain_unimodal-weight_decay_groups-True" and stage1 != stage3
+    assert screen.table_name([("train_multitask.training.lr", 3e-4), ("model.overrides.cross_gate", True)]) == \
+        "train_multitask-lr-0.0003_cross_gate-True"
+
+
+def test_the_cli_reports_a_refused_change_as_one_line_not_a_traceback(monkeypatch, tmp_path, capsys):
+    from omnivec2 import cli
+
+    manifest = tmp_path / "text.json"
+    manifest.write_text(json.dumps({"dataset": "text"}))
+    monkeypatch.setattr(cli, "catalog_path", lambda name, project=None, env=None: str(
+        manifest if name.endswith("_token_manifest") else tmp_path))
+    monkeypatch.setattr(cli, "project_config", lambda project, env: {"parameters": {"datasets": {"text": {}}}})
+    monkeypatch.setattr("omnivec2.datasets.resolve_datasets", lambda datasets: datasets)
+    code = cli.run_screen(["datasets.text.tokenizer.prune_vocabulary=true"], [], [0], None, None, None,
+                          project=tmp_path)
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("omnivec2 screen: error: --set datasets.text.tokenizer.prune_vocabulary")
+    assert "Traceback" not in err and not (tmp_path / cli.SCREENS).exists()
