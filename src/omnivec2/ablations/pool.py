@@ -32,12 +32,13 @@ class GridRun:
 
 
 _SPLITS: tuple | None = None  # a worker's (train, test, validation), loaded once
+_PRINT_LINES = False  # whether a worker prints its runs' progress lines
 
 
-def _load_worker(cache_root: str, modalities: list[str], threads: int) -> None:
-    global _SPLITS
+def _load_worker(cache_root: str, modalities: list[str], threads: int, print_lines: bool = False) -> None:
+    global _SPLITS, _PRINT_LINES
     torch.set_num_threads(threads)
-    _SPLITS = load_splits(cache_root, modalities)
+    _SPLITS, _PRINT_LINES = load_splits(cache_root, modalities), print_lines
 
 
 def _execute(run: GridRun, splits: tuple, log: Callable[[str], None]) -> dict:
@@ -50,24 +51,28 @@ def _execute(run: GridRun, splits: tuple, log: Callable[[str], None]) -> dict:
 
 
 def _execute_in_worker(run: GridRun) -> dict:
-    return _execute(run, _SPLITS, lambda line: None)
+    # Workers share the terminal: each line names its run, since two runs' lines interleave.
+    prefix = f"[{run.kind} {run.name!r} seed {run.seed}]"
+    log = (lambda line: print(f"{prefix} {line}", flush=True)) if _PRINT_LINES else (lambda line: None)
+    return _execute(run, _SPLITS, log)
 
 
 def run_all(runs: list[GridRun], cache_root: str, modalities: list[str], workers: int,
-            on_done: Callable[[GridRun, dict], None], log: Callable[[str], None] = print) -> None:
+            on_done: Callable[[GridRun, dict], None], log: Callable[[str], None] | None = print) -> None:
     """Each of `runs` -> `on_done(run, record)` as it finishes (in finishing order). `workers` = 1:
-    in this process at its thread count; more: that many spawned one-thread processes. A failed run
-    stops the grid (runs not yet started are cancelled) and its error is raised here."""
+    in this process at its thread count, its progress lines to `log`; more: that many spawned
+    one-thread processes, which print their progress lines, each led by its run, unless `log` is
+    None. A failed run stops the grid (runs not yet started are cancelled) and its error is raised here."""
     if not runs:
         return
     if workers <= 1:
         splits = load_splits(cache_root, modalities)
         for run in runs:
-            on_done(run, _execute(run, splits, log))
+            on_done(run, _execute(run, splits, log or (lambda line: None)))
         return
     # spawn, not fork: a forked child of a process that has used OpenMP threads can deadlock
     with ProcessPoolExecutor(min(workers, len(runs)), mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_load_worker, initargs=(str(cache_root), modalities, 1)) as pool:
+                             initializer=_load_worker, initargs=(str(cache_root), modalities, 1, log is not None)) as pool:
         pending = {pool.submit(_execute_in_worker, run): run for run in runs}
         while pending:
             # FIRST_COMPLETED: each run is recorded as soon as it finishes (FIRST_EXCEPTION waits for all)

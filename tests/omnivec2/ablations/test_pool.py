@@ -24,7 +24,7 @@ def plan(manifests: list[dict]) -> dict:
     return {"config": model_config_from_manifests({"preset": "tiny"}, manifests), "settings": SETTINGS, "steps": STEPS}
 
 
-def test_runs_in_worker_processes_score_as_the_same_runs_in_process_at_one_thread(cache):
+def test_runs_in_worker_processes_score_as_the_same_runs_in_process_at_one_thread(cache, capfd):
     root, manifests = cache
     grid = [GridRun("variant", "full", 0, plan(manifests)), GridRun("variant", "without A", 1, plan(manifests)),
             GridRun("unseen", "tabular", 0, plan(manifests))]
@@ -42,6 +42,10 @@ def test_runs_in_worker_processes_score_as_the_same_runs_in_process_at_one_threa
         assert {k: v for k, v in parallel[run].items() if k not in drop} == {k: v for k, v in serial[run].items()
                                                                              if k not in drop}
     assert set(parallel[grid[2]]) == {"modality", "seed", "adapted (f, g frozen)", "from scratch"}
+    # the workers' progress lines reach the terminal while they train, each naming its run
+    printed = capfd.readouterr().out.splitlines()
+    for run in grid:
+        assert any(line.startswith(f"[{run.kind} {run.name!r} seed {run.seed}] ") for line in printed), (run, printed[:5])
 
 
 def test_a_failing_run_stops_the_grid_and_names_the_run(cache):
