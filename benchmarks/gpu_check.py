@@ -167,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.dump_params:
         dump_inputs(args.work_dir, args.preset, args.params_json, [d for d in args.datasets.split(",") if d] or None)
         return 0
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        print(f"gpu check: --device {args.device}, but this torch ({torch.__version__}) sees no CUDA device; install "
+              "a CUDA build (requirements-gpu.txt), or pass --device cpu for a dry run", file=sys.stderr)
+        return 2
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     overrides = {key: parse_value(value) for key, value in (item.split("=", 1) for item in args.stage3)}
     device = args.device

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+import torch
+
 from benchmarks.gpu_check import load_workspace, main, parse_value
 
 STAGES = ("pretrain_unimodal", "pretrain_multimodal", "train_multitask")
@@ -46,3 +49,9 @@ def test_a_failing_section_is_recorded_and_the_exit_status_says_so(tmp_path):
 def test_override_values_read_as_numbers_where_they_are_numbers():
     assert parse_value("5e-4") == 5e-4 and parse_value("300") == 300
     assert parse_value("fp32") == "fp32" and parse_value("true") is True
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the refusal is for a machine without a CUDA device")
+def test_asking_for_cuda_without_a_cuda_device_is_one_clear_error(tmp_path, capsys):
+    assert main(["--device", "cuda", "--work-dir", str(tmp_path), "--out", str(tmp_path)]) == 2
+    assert "sees no CUDA device" in capsys.readouterr().err and not (tmp_path / "gpu_check.json").exists()
