@@ -5,12 +5,16 @@ lent for minutes has the stack's PyTorch but not Ray, Kedro or MLflow):
 
 1. the three training stages in order at the `base` preset (bf16 autocast, batch 256), each through
    `train_stage`, the function the Ray worker trains with, chained through real checkpoints
-   (`save_checkpoint` / `initial_model`), stage 3 with its validation and contrastive pairs. Each
-   stage runs `--steps` steps (`--stage3 KEY=VALUE ...` trains stage 3 a second time with overrides);
-2. resuming stage 3 from its checkpoint (trainer state, CUDA RNG) for a few more steps;
+   (`save_checkpoint` / `initial_model`), stage 3 with its validation, contrastive pairs and
+   end-of-stage refits. Each stage runs `--steps` steps; `--stage3 KEY=VALUE ...` trains stage 3 a
+   second time with training overrides, and the sections below then use them;
+2. benchmark (b), model FLOPs utilisation at base in bf16 (and fp32 for the ratio);
 3. stage 3 wrapped in DistributedDataParallel over NCCL (world size 1: the wrapper, the process
-   group and the gradient all-reduce, not a second GPU);
-4. benchmark (b), model FLOPs utilisation at base in bf16 (and fp32 for the ratio).
+   group and the gradient all-reduce, not a second GPU), with `training.augment` on;
+4. resuming stage 3 from its checkpoint (trainer state, CUDA RNG) for 10 more steps.
+
+`--anomaly` runs stage 3 under autograd anomaly detection (a NaN gradient names the backward op that
+made it); `--deadline-seconds` skips sections 2-4 once that much time has passed.
 
 Every section runs even if an earlier one failed; each failure is printed with its traceback and
 the exit status is 1. Results go to `<out>/gpu_check.json`.
@@ -39,8 +43,8 @@ from benchmarks import workspace as ws_module
 from benchmarks.workspace import STAGES, Workspace
 
 MANIFESTS = "manifests.json"
-# Stage 3's end-of-stage head refit and read-out selection (sklearn fits on the host, most of a minute)
-# runs once, in the stage-3 section; the sections after it test other things and leave it out.
+# Stage 3's end-of-stage head refit and read-out selection (sklearn fits on the host: about 10 s on the
+# H200 machine's 16 cores) runs once, in the stage-3 section; the sections after it leave it out.
 NO_FINISH = {"refit_heads": False, "precise_head_norm": False}
 
 
@@ -55,6 +59,8 @@ def dump_inputs(work_dir: Path, preset: str, params_json: Path, datasets: list[s
 
 
 def load_workspace(work_dir: Path, params_json: Path | None) -> Workspace:
+    """The workspace of `work_dir`: from its manifests.json when `dump_inputs` wrote one, else built
+    (needs Kedro). With `params_json`, the benchmarks' parameter lookup answers from that file."""
     if params_json is not None:
         params = json.loads(params_json.read_text())
         ws_module.parameters = lambda preset: params  # stage_launch reads the preset's parameters through it
