@@ -58,16 +58,14 @@ def dump_inputs(work_dir: Path, preset: str, params_json: Path, datasets: list[s
     print(f"wrote {params_json} and {Path(work_dir) / MANIFESTS} ({len(ws.manifests)} datasets)")
 
 
-def load_workspace(work_dir: Path, params_json: Path | None) -> Workspace:
-    """The workspace of `work_dir`: from its manifests.json when `dump_inputs` wrote one, else built
-    (needs Kedro). With `params_json`, the benchmarks' parameter lookup answers from that file."""
-    if params_json is not None:
-        params = json.loads(params_json.read_text())
-        ws_module.parameters = lambda preset: params  # stage_launch reads the preset's parameters through it
+def load_workspace(work_dir: Path, preset: str, params_json: Path | None) -> Workspace:
+    """The workspace of `work_dir` with the preset's parameters: from the files `dump_inputs` wrote
+    where they exist, else built and read by Kedro."""
     manifests = Path(work_dir) / MANIFESTS
-    if manifests.exists():
-        return Workspace(Path(work_dir), json.loads(manifests.read_text()))
-    return ws_module.prepare(work_dir)
+    ws = (Workspace(Path(work_dir), json.loads(manifests.read_text())) if manifests.exists()
+          else ws_module.prepare(work_dir))
+    ws.params = json.loads(params_json.read_text()) if params_json is not None else ws_module.parameters(preset)
+    return ws
 
 
 class Timed:
@@ -84,7 +82,7 @@ class Timed:
 
     def __exit__(self, kind, error, tb):
         seconds = time.perf_counter() - self.started
-        entry = self.results.setdefault(self.name, {})
+        entry = self.results[self.name]
         entry["seconds"] = round(seconds, 2)
         if error is not None:
             entry["error"] = "".join(traceback.format_exception(kind, error, tb))
@@ -93,20 +91,21 @@ class Timed:
         return True  # the next section runs regardless
 
 
-def finite(history: list[dict], key: str = "loss") -> list[float]:
+def logged(history: list[dict], key: str) -> list[float]:
+    """The values of `key` at the history's logging steps that have it."""
     return [h[key] for h in history if key in h]
 
 
-def summary(history: list[dict], steps: int, seconds: float, batch: int) -> dict:
-    losses = finite(history)
-    step_ms = finite(history, "time/step_ms")
+def summary(history: list[dict], steps: int, seconds: float, batch: int, device: str) -> dict:
+    losses = logged(history, "loss")
+    step_ms = logged(history, "time/step_ms")
     return {"steps": steps, "wall_seconds": round(seconds, 2), "batch_size": batch,
             "first_logged_loss": losses[0] if losses else None, "last_logged_loss": losses[-1] if losses else None,
             "all_losses_finite": all(math.isfinite(v) for v in losses),
             "median_step_ms": statistics.median(step_ms) if step_ms else None,
             "train_seconds": round(history[-1]["time/train_seconds"], 2) if history else None,
             "val": {k: v for k, v in (history[-1] if history else {}).items() if k.startswith("val/")},
-            "peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if torch.cuda.is_available() else None}
+            "peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if device == "cuda" else None}
 
 
 def train_one_stage(ws: Workspace, preset: str, stage: str, previous: Path | None, steps: int, device: str,
@@ -143,7 +142,7 @@ def train_one_stage(ws: Workspace, preset: str, stage: str, previous: Path | Non
     save_checkpoint(checkpoint, trainer.model, {"stage": stage, "step": trainer.step}, trainer.state_dict(), history)
     resumed_at = resume.trainer_state["step"] if resume else 0
     new = [h for h in history if h["step"] > resumed_at]
-    return summary(new, trainer.step - resumed_at, seconds, launch.train.batch_size), trainer
+    return summary(new, trainer.step - resumed_at, seconds, launch.train.batch_size, device), trainer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,39 +184,39 @@ def main(argv: list[str] | None = None) -> int:
                      "preset": args.preset, "sections": {}}
     sections = results["sections"]
     started = time.perf_counter()
-    ws = load_workspace(args.work_dir, args.params_json)
+    ws = load_workspace(args.work_dir, args.preset, args.params_json)
     checkpoints = Path(tempfile.mkdtemp(prefix="omnivec2-gpu-check-"))
+
+    def run_section(name: str, work) -> None:
+        """`work()` -> the section's figures, recorded (or its traceback), printed and saved."""
+        with Timed(sections, name):
+            sections[name].update(work())
+            print(json.dumps(sections[name], default=str), flush=True)
+        save(results, args.out)
+
     previous = None
     for stage in STAGES:
-        with Timed(sections, stage):
-            sections[stage].update(train_one_stage(ws, args.preset, stage, previous, args.steps, device,
+        run_section(stage, lambda: train_one_stage(ws, args.preset, stage, previous, args.steps, device,
                                                    checkpoints / stage, anomaly=args.anomaly)[0])
-            print(json.dumps(sections[stage]), flush=True)
+        if "error" not in sections[stage]:
             previous = checkpoints / stage
-        save(results, args.out)
     stage3 = "train_multitask"
     if overrides:  # stage 3 again from stage 2's weights, with the overrides; the sections below use it
         stage3 = "train_multitask+" + ",".join(f"{k}={v}" for k, v in overrides.items())
-        with Timed(sections, stage3):
-            sections[stage3].update(train_one_stage(ws, args.preset, "train_multitask", previous, args.steps,
-                                                    device, checkpoints / stage3, training=overrides,
+        run_section(stage3, lambda: train_one_stage(ws, args.preset, "train_multitask", previous, args.steps, device,
+                                                    checkpoints / stage3, training=overrides,
                                                     anomaly=args.anomaly)[0])
-            print(json.dumps(sections[stage3]), flush=True)
-        save(results, args.out)
     later = {"mfu": lambda: {"rows": mfu_rows(ws, args.preset, device)},
              "ddp": lambda: ddp_check(ws, args.preset, device, checkpoints, overrides),
              "resume": lambda: resume_check(ws, args.preset, device, checkpoints, checkpoints / stage3, overrides)}
-    for name, section in later.items():
+    for name, work in later.items():
         if name in skip:
             continue
         if time.perf_counter() - started > args.deadline_seconds:
             sections[name] = {"skipped": f"past the {args.deadline_seconds:.0f} s deadline"}
             print(f"== {name}: skipped (past the deadline)", flush=True)
             continue
-        with Timed(sections, name):
-            sections[name].update(section())
-            print(json.dumps(sections[name], default=str), flush=True)
-        save(results, args.out)
+        run_section(name, work)
     shutil.rmtree(checkpoints, ignore_errors=True)
     failed = [name for name, section in sections.items() if "error" in section]
     print(f"gpu check: {len(sections) - len(failed)} of {len(sections)} sections ok"
@@ -275,22 +274,14 @@ def ddp_check(ws: Workspace, preset: str, device: str, checkpoints: Path, overri
 
 
 def mfu_rows(ws: Workspace, preset: str, device: str) -> list[dict]:
+    """Benchmark (b) at the preset's model, in bf16 and in fp32, on `device`."""
     from benchmarks import b_model_flops_utilisation as b
+    from benchmarks.__main__ import Context
 
-    class Context:  # what `b.measure` reads from the benchmarks' context
-        def __init__(self):
-            self.workspace, self.preset, self.quick = ws, preset, False
-            self.model_preset = ws_module.parameters(preset)["model"]["preset"]
-            self.matmul_size = 2048
-
-        @staticmethod
-        def rounds(full: int) -> int:
-            return full
-
+    ctx = Context(preset, ws.params, ws, main_job="latest")
     rows = []
     for precision in ("bf16", "fp32"):
-        row = b.measure(Context(), Context().model_preset, None, precision, device, b.GPU_TARGET,
-                        f"{precision} at {preset}, {device}")
+        row = b.measure(ctx, ctx.model_preset, None, precision, device, b.GPU_TARGET, f"{precision} at {preset}, {device}")
         rows.append({k: v for k, v in row.to_dict().items() if k != "extra"}
                     | {"flops_per_step": row.extra["flops_per_step"],
                        "median_step_s": statistics.median(row.extra["seconds"]["step"])})

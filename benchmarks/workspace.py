@@ -39,6 +39,7 @@ class Workspace:
 
     root: Path
     manifests: list[dict]
+    params: dict | None = None  # the preset's parameters as written by `gpu_check --dump-params` (None: Kedro's)
 
     @property
     def cache_root(self) -> Path:
@@ -83,7 +84,7 @@ def stage_launch(workspace: Workspace, preset: str, stage: str, training: dict |
     one worker), with `training` / `model_overrides` applied on top (e.g. fewer steps for a benchmark)."""
     from omnivec2.training.stage_runner import stage_launch as build
 
-    params = parameters(preset)
+    params = workspace.params if workspace.params is not None else parameters(preset)
     stage_params = {**params[stage], "training": {**params[stage].get("training", {}), **(training or {})}}
     model = {**params["model"], "overrides": {**(params["model"].get("overrides") or {}), **(model_overrides or {})}}
     return build(stage, stage_params, model, workspace.cache_root, workspace.manifests, None, None,

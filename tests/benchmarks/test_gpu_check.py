@@ -20,7 +20,7 @@ def test_every_section_runs_from_the_written_inputs_and_is_recorded(tmp_path):
     assert main(["--dump-params", "--preset", "tiny", "--work-dir", str(work), "--params-json", str(params),
                  "--datasets", "tabular,image,time_series"]) == 0
     assert json.loads(params.read_text())["model"]["preset"] == "tiny"
-    assert load_workspace(work, params).modalities == ["tabular", "image", "time_series"]
+    assert load_workspace(work, "tiny", params).modalities == ["tabular", "image", "time_series"]
 
     assert main(["--preset", "tiny", "--device", "cpu", "--steps", "3", "--stage3", "lr=5e-4", "--work-dir",
                  str(work), "--params-json", str(params), "--out", str(out)]) == 0
