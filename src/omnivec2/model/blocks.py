@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -19,10 +21,8 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, attend: torch.T
               dropout: float) -> torch.Tensor:
     """`scaled_dot_product_attention` over q [B, H, N, d], k and v [B, H, M, d], `attend` [B, 1, 1, M]
     bool (True: attend) or None -> [B, H, N, d]; on a GPU, without the cuDNN backend."""
-    if q.is_cuda:
-        with sdpa_kernel(GPU_ATTENTION_BACKENDS):
-            return F.scaled_dot_product_attention(q, k, v, attn_mask=attend, dropout_p=dropout)
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=attend, dropout_p=dropout)
+    with sdpa_kernel(GPU_ATTENTION_BACKENDS) if q.is_cuda else contextlib.nullcontext():
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=attend, dropout_p=dropout)
 
 
 class MLP(nn.Module):
