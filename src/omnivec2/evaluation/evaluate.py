@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from omnivec2.evaluation.dense_baseline import dense_baseline
 from omnivec2.evaluation.metrics import per_class_metrics, predict_task, task_metrics
 from omnivec2.evaluation.retrieval import cca_retrieval, pair_key, pair_rows, shared_embedding, token_embedding
 from omnivec2.evaluation.two_stream import two_stream_metrics
+from omnivec2.parallel_fits import run_fits
 from omnivec2.tokens.cache import read_token_split
 
 
@@ -26,29 +28,29 @@ def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed
     evaluated as task `<query>/<name>` when both modalities are in the model. `pairs`: paired datasets
     {a, b, marker_a, marker_b}; their tasks also get `two_stream` (see `two_stream_metrics`)."""
     model = load_model(checkpoint_dir)
-    tasks = {}
+    tasks, classical = {}, {}  # classical: task -> its baseline's fit and score, run side by side below
     for modality in model.config.modalities:
         train = read_token_split(cache_root, modality.name, "train")
         test = read_token_split(cache_root, modality.name, "test")
         tokens = torch.from_numpy(test.tokens.copy())
         for task in modality.tasks:
+            key = f"{modality.name}/{task.name}"
             output = predict_task(model, modality.name, task.name, tokens)
             target = torch.from_numpy(test.targets[task.name].copy())
-            entry = {
+            tasks[key] = {
                 "kind": task.kind,
                 "test_samples": len(test.sample_ids),
                 "omnivec2": task_metrics(task.kind, output, target, task.num_classes, task.ignore_index),
                 **per_class_metrics(task.kind, output, target, task.num_classes, task.classes, task.ignore_index),
             }
             if task.kind in ("classification", "regression"):
-                entry["classical"] = classical_baseline(task.kind, train.tokens, train.targets[task.name],
-                                                        test.tokens, test.targets[task.name], seed,
-                                                        classical_max_iter)
+                classical[key] = partial(classical_baseline, task.kind, train.tokens, train.targets[task.name],
+                                         test.tokens, test.targets[task.name], seed, classical_max_iter)
             elif task.kind == "dense":
-                entry["classical"] = dense_baseline(train.tokens, train.targets[task.name], test.tokens,
-                                                    test.targets[task.name], task.num_classes, seed,
-                                                    task.ignore_index)
-            tasks[f"{modality.name}/{task.name}"] = entry
+                classical[key] = partial(dense_baseline, train.tokens, train.targets[task.name], test.tokens,
+                                         test.targets[task.name], task.num_classes, seed, task.ignore_index)
+    for key, metrics in zip(classical, run_fits(list(classical.values()))):
+        tasks[key]["classical"] = metrics
     present = {m.name for m in model.config.modalities}
     for pair in pairs:
         if {pair["a"], pair["b"]} <= present:

@@ -16,6 +16,7 @@ left out (a per-token probe would need the dense baseline's sampling; not done).
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from omnivec2.checkpoint import load_model, read_config
 from omnivec2.evaluation.baselines import classical_baseline
 from omnivec2.model.heads import pool
 from omnivec2.model.omnivec2 import OmniVec2, Stream
+from omnivec2.parallel_fits import run_fits
 from omnivec2.tokens.cache import read_token_split
 
 PROBED_KINDS = ("classification", "regression")
@@ -52,7 +54,7 @@ def probe_model(model: OmniVec2, splits: dict[str, tuple], tasks: dict[str, list
     {"<stream>/<task>": {"f": metrics, "g": metrics}} for the streams this model embeds (a stage-1
     model may lack a stream the final model has)."""
     present = {m.name for m in model.config.modalities}
-    results = {}
+    fits = {}  # (task, feature set) -> its fit and score, run side by side below
     for stream, stream_tasks in tasks.items():
         if stream not in present:
             continue
@@ -60,10 +62,13 @@ def probe_model(model: OmniVec2, splits: dict[str, tuple], tasks: dict[str, list
         train_x = frozen_features(model, stream, torch.from_numpy(train.tokens.copy()))
         test_x = frozen_features(model, stream, torch.from_numpy(test.tokens.copy()))
         for task in stream_tasks:
-            results[f"{stream}/{task.name}"] = {
-                name: classical_baseline(task.kind, train_x[name][:, None, :], train.targets[task.name],
-                                         test_x[name][:, None, :], test.targets[task.name], seed, max_iter)
-                for name in FEATURES}
+            for name in FEATURES:
+                fits[f"{stream}/{task.name}", name] = partial(
+                    classical_baseline, task.kind, train_x[name][:, None, :], train.targets[task.name],
+                    test_x[name][:, None, :], test.targets[task.name], seed, max_iter)
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for (key, name), metrics in zip(fits, run_fits(list(fits.values()))):
+        results.setdefault(key, {})[name] = metrics
     return results
 
 

@@ -24,11 +24,14 @@ with a fixed seed, per fit).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
 
 from omnivec2.model.omnivec2 import OmniVec2, head_key
 from omnivec2.model.unified_head import ClassSlice
+from omnivec2.parallel_fits import run_fits
 from omnivec2.training.data import ModalityData
 from omnivec2.training.head_inputs import head_inputs
 
@@ -67,8 +70,6 @@ def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str]
     pixel of a token) on `data` ({stream: train rows};
     what the heads read, `head_inputs`, given as `inputs` when already computed) -> {task: rows
     fitted on}."""
-    from threadpoolctl import threadpool_limits
-
     keys = refit_tasks(model, tasks, kinds)
     if inputs is None:
         inputs = head_inputs(model, data, keys)
@@ -76,30 +77,33 @@ def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str]
     unified = [k for k in keys if isinstance(model.heads[head_key(*k.split("/"))], ClassSlice)]
     if unified:
         fitted.update(_refit_unified(model, data, unified, inputs, max_iter))
+    jobs = {}  # task -> a fit returning (weight, bias, rows); run side by side below
     for key in [k for k in keys if k not in unified]:
         stream, name = key.split("/")
         task = model.config.modality(stream).task(name)
         x = normalised(model, key, inputs[key])
         y = data[stream].targets[name].numpy()
-        with threadpool_limits(1):  # see evaluation.baselines: multithreaded BLAS beside torch is slower here
-            if task.kind == "dense":
-                weight, bias, rows = _dense_logistic(x, y.reshape(len(x), -1).astype(np.int64), task.num_classes,
-                                                     task.ignore_index, max_iter)
-            else:
-                weight, bias = (_logistic(x, y.astype(np.int64), task.num_classes, max_iter)
-                                if task.kind == "classification" else _ridge(x, y.astype(np.float64)))
-                rows = len(y)
-        _set_layer(model.heads[head_key(stream, name)].out, weight, bias)
-        fitted[key] = rows
-    return fitted
+        if task.kind == "dense":  # its per-pixel fits run side by side inside
+            fitted[key] = _set_layer(model.heads[head_key(stream, name)].out, *_dense_logistic(
+                x, y.reshape(len(x), -1).astype(np.int64), task.num_classes, task.ignore_index, max_iter))
+        elif task.kind == "classification":
+            jobs[key] = partial(_with_rows, _logistic, x, y.astype(np.int64), task.num_classes, max_iter)
+        else:
+            jobs[key] = partial(_with_rows, _ridge, x, y.astype(np.float64))
+    for key, result in zip(jobs, run_fits(list(jobs.values()))):
+        fitted[key] = _set_layer(model.heads[head_key(*key.split("/"))].out, *result)
+    return {key: fitted[key] for key in keys}
+
+
+def _with_rows(fit, x: np.ndarray, y: np.ndarray, *args) -> tuple[np.ndarray, np.ndarray, int]:
+    """`fit(x, y, *args)` -> its (weight, bias), and the rows fitted on."""
+    return (*fit(x, y, *args), len(y))
 
 
 def _refit_unified(model: OmniVec2, data: dict[str, ModalityData], keys: list[str], inputs: dict[str, torch.Tensor],
                    max_iter: int) -> dict[str, int]:
     """The shared head of `head_sharing: unified`: one logistic regression over the union of its tasks'
     classes, on all their rows (task t's label c is class offset_t + c) -> {task: its rows}."""
-    from threadpoolctl import threadpool_limits
-
     xs, ys, fitted = [], [], {}
     for key in keys:
         stream, name = key.split("/")
@@ -107,15 +111,16 @@ def _refit_unified(model: OmniVec2, data: dict[str, ModalityData], keys: list[st
         ys.append(data[stream].targets[name].numpy().astype(np.int64) + model.heads[head_key(stream, name)].offset)
         fitted[key] = len(ys[-1])
     out = model.heads[head_key(*keys[0].split("/"))].out
-    with threadpool_limits(1):
-        weight, bias = _logistic(np.concatenate(xs), np.concatenate(ys), out.out_features, max_iter)
+    [(weight, bias)] = run_fits([partial(_logistic, np.concatenate(xs), np.concatenate(ys), out.out_features, max_iter)])
     _set_layer(out, weight, bias)
     return fitted
 
 
-def _set_layer(out: torch.nn.Linear, weight: np.ndarray, bias: np.ndarray) -> None:
+def _set_layer(out: torch.nn.Linear, weight: np.ndarray, bias: np.ndarray, rows: int = 0) -> int:
+    """Copy a fit into `out` -> `rows` (what it was fitted on), passed through."""
     out.weight.data.copy_(torch.from_numpy(weight).to(out.weight))
     out.bias.data.copy_(torch.from_numpy(bias).to(out.bias))
+    return rows
 
 
 def _dense_logistic(x: np.ndarray, y: np.ndarray, num_classes: int, ignore_index: int | None,
@@ -125,17 +130,24 @@ def _dense_logistic(x: np.ndarray, y: np.ndarray, num_classes: int, ignore_index
     tokens a fit read."""
     k_pixels = y.shape[1]
     weight, bias = np.zeros((k_pixels * num_classes, x.shape[1])), np.zeros(k_pixels * num_classes)
-    rng, most = np.random.default_rng(0), 0
-    for k in range(k_pixels):
+    rng, picked = np.random.default_rng(0), {}
+    for k in range(k_pixels):  # rows drawn in pixel order, as one after another, so the fits do not depend on the pool
         rows = np.flatnonzero(y[:, k] != ignore_index) if ignore_index is not None else np.arange(len(y))
         if len(rows) > DENSE_ROWS:
             rows = np.sort(rng.choice(rows, DENSE_ROWS, replace=False))
-        if not len(rows):
-            continue  # no labelled pixel at this position: its block keeps zeros (uniform logits)
+        if len(rows):  # no labelled pixel at this position: its block keeps zeros (uniform logits)
+            picked[k] = rows
+    fits = run_fits([partial(_pixel_logistic, x, y, rows, k, num_classes, max_iter) for k, rows in picked.items()])
+    for k, (block_weight, block_bias) in zip(picked, fits):
         block = slice(k * num_classes, (k + 1) * num_classes)
-        weight[block], bias[block] = _logistic(x[rows], y[rows, k], num_classes, max_iter)
-        most = max(most, len(rows))
-    return weight, bias, most
+        weight[block], bias[block] = block_weight, block_bias
+    return weight, bias, max((len(rows) for rows in picked.values()), default=0)
+
+
+def _pixel_logistic(x: np.ndarray, y: np.ndarray, rows: np.ndarray, k: int, num_classes: int,
+                    max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel k's fit on the tokens `rows` (sliced here, so only the fits running hold a copy)."""
+    return _logistic(x[rows], y[rows, k], num_classes, max_iter)
 
 
 def _logistic(x: np.ndarray, y: np.ndarray, num_classes: int, max_iter: int) -> tuple[np.ndarray, np.ndarray]:

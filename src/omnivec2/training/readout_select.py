@@ -18,11 +18,14 @@ splits, deterministic solver).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
 
 from omnivec2.model.fitted_readout import FittedDenseReadout, FittedReadout
 from omnivec2.model.omnivec2 import OmniVec2, head_key
+from omnivec2.parallel_fits import run_fits
 from omnivec2.training.data import ModalityData
 from omnivec2.training.head_inputs import head_inputs
 from omnivec2.training.head_refit import _dense_logistic, _logistic, normalised
@@ -48,14 +51,13 @@ def select_readouts(model: OmniVec2, train: dict[str, ModalityData], validation:
     """Fit the fitted read-outs of `tasks` on `train` and keep each where `validation` ({stream: its
     validation split}) scores it higher than the head's mean read-out -> {"head_readout/<task>": 1.0
     flattened or 0.0 mean, "head_readout_val/<task>/mean" and ".../flattened": validation accuracy}."""
-    from threadpoolctl import threadpool_limits
-
     keys = select_tasks(model, tasks)
     validated = [k for k in keys if len(validation.get(k.split("/")[0], ())) > 0]
     flat_train = head_inputs(model, train, validated, fitted_readout=True)
     mean_val = head_inputs(model, validation, validated)
     flat_val = head_inputs(model, validation, validated, fitted_readout=True)
     chosen: dict[str, float] = {}
+    fits = {}  # task -> its logistic regression on the normalised flattened tokens, run side by side below
     for key in keys:
         stream, name = key.split("/")
         head = model.heads[head_key(stream, name)]
@@ -68,8 +70,11 @@ def select_readouts(model: OmniVec2, train: dict[str, ModalityData], validation:
         if readout.norm_kind == "batch":
             readout.set_statistics(x.mean(0), x.var(0) if len(x) > 1 else torch.ones(x.shape[1], dtype=x.dtype))
         y = train[stream].targets[name].numpy().astype(np.int64)
-        with threadpool_limits(1):  # see evaluation.baselines: multithreaded BLAS beside torch is slower here
-            weight, bias = _logistic(readout.normalise(x).numpy(), y, head.out.out_features, max_iter)
+        fits[key] = partial(_logistic, readout.normalise(x).numpy(), y, head.out.out_features, max_iter)
+    for key, (weight, bias) in zip(fits, run_fits(list(fits.values()))):
+        stream, name = key.split("/")
+        head = model.heads[head_key(stream, name)]
+        readout = head.readout
         readout.set_linear(torch.from_numpy(weight), torch.from_numpy(bias))
 
         truth = validation[stream].targets[name].numpy()
@@ -88,8 +93,6 @@ def select_dense_readouts(model: OmniVec2, train: dict[str, ModalityData], valid
     """Fit the dense heads' fitted read-outs of `tasks` on `train` and keep each where `validation`
     scores it a higher mIoU than the head's output layer -> {"head_readout/<task>": 1.0 fitted with the
     input tokens, 0.0 the head's own, "head_readout_val/<task>/trained" and ".../with_tokens": mIoU}."""
-    from threadpoolctl import threadpool_limits
-
     from omnivec2.evaluation.metrics import task_metrics
 
     keys = select_tasks(model, tasks, FittedDenseReadout)
@@ -108,8 +111,7 @@ def select_dense_readouts(model: OmniVec2, train: dict[str, ModalityData], valid
         readout.set_statistics(tokens.mean(0), tokens.var(0) if len(tokens) > 1 else torch.ones(tokens.shape[1]))
         x = readout.inputs(torch.from_numpy(normalised(model, key, features_train[key])), tokens).numpy()
         y = train[stream].targets[name].numpy().reshape(len(x), -1).astype(np.int64)  # [S * N, K]
-        with threadpool_limits(1):  # see evaluation.baselines: multithreaded BLAS beside torch is slower here
-            weight, bias, _ = _dense_logistic(x, y, task.num_classes, task.ignore_index, max_iter)
+        weight, bias, _ = _dense_logistic(x, y, task.num_classes, task.ignore_index, max_iter)  # side by side inside
         readout.set_linear(torch.from_numpy(weight), torch.from_numpy(bias))
 
         rows, n = len(validation[stream]), validation[stream].tokens.shape[1]
