@@ -85,8 +85,9 @@ def instrumented_run(env: str | None, scratch: Path) -> dict:
     timing_hook = next(h for h in HOOKS if isinstance(h, hooks.TimingHook))
     stages = {}
     for stage in STAGES:
-        summary = json.loads((PROJECT / "data" / "06_models" / f"{stage}.json").read_text())
-        stages[stage] = {"train_seconds": summary.get("train_seconds", 0.0), "upload_seconds": uploads.get(stage, 0.0)}
+        # the stage's run record (catalog `{stage}_timings`): its summary no longer holds timings
+        record = json.loads((PROJECT / "data" / "08_reporting" / "timings" / f"{stage}.json").read_text())
+        stages[stage] = {"train_seconds": record["train_seconds"], "upload_seconds": uploads.get(stage, 0.0)}
     return {"nodes": dict(timing_hook._seconds), "timers": dict(timers), "stages": stages}
 
 
