@@ -30,10 +30,12 @@ def fit_workers() -> int:
     return max(1, torch.get_num_threads())
 
 
-def run_fits(fits: Sequence[Callable[[], T]], workers: int | None = None) -> list[T]:
+def run_fits(fits: Sequence[Callable[[], T]], workers: int | None = None,
+             costs: Sequence[float] | None = None) -> list[T]:
     """Call each of `fits` (no arguments) with BLAS and OpenMP held to one thread -> their results, in
     order. Up to `workers` (default `fit_workers()`) run at once; the first error is raised once
-    the others have finished."""
+    the others have finished. `costs` (one per fit, e.g. the size of its inputs) starts the largest
+    first, so that no large fit is left running alone at the end."""
     from threadpoolctl import threadpool_limits
 
     workers = fit_workers() if workers is None else max(1, workers)
@@ -45,11 +47,14 @@ def run_fits(fits: Sequence[Callable[[], T]], workers: int | None = None) -> lis
         # put back as they were when the pool ends.
         with warnings.catch_warnings(), ThreadPoolExecutor(min(workers, len(fits)), thread_name_prefix="fit",
                                                            initializer=_one_openmp_thread) as pool:
-            return list(pool.map(_call, fits))
+            futures = {i: pool.submit(fits[i]) for i in start_order(len(fits), costs)}
+            return [futures[i].result() for i in range(len(fits))]
 
 
-def _call(fit: Callable[[], T]) -> T:
-    return fit()
+def start_order(count: int, costs: Sequence[float] | None = None) -> list[int]:
+    """The order `run_fits` submits `count` fits in: the costliest first (ties in their order), or
+    their order without `costs`."""
+    return sorted(range(count), key=lambda i: -costs[i]) if costs is not None else list(range(count))
 
 
 def _one_openmp_thread() -> None:

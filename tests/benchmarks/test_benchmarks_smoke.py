@@ -38,10 +38,17 @@ def test_every_ratio_is_finite_and_positive_or_says_why_not(results):
             assert (row["met"] is None) == (row["target"] is None), row
 
 
-def test_a_to_e_and_g_are_measured_in_the_smoke_run(results):
+def test_a_to_e_g_and_h_are_measured_in_the_smoke_run(results):
     _, payload = results
     measured = {row["benchmark"] for row in payload["rows"] if row["ratio"] is not None}
-    assert {"a", "b", "c", "d", "e", "g"} <= measured
+    assert {"a", "b", "c", "d", "e", "g", "h"} <= measured
+
+
+def test_fits_side_by_side_give_the_same_bits_as_in_turn(results):
+    """(h) compares stage 3's refitted weights and every classical baseline's metrics both ways."""
+    _, payload = results
+    rows = [row for row in payload["rows"] if row["benchmark"] == "h"]
+    assert len(rows) == 2 and all(row["extra"]["identical"] is True for row in rows), rows
 
 
 def test_markdown_has_one_table_line_per_row(results):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
-from omnivec2.parallel_fits import run_fits
+from omnivec2.parallel_fits import run_fits, start_order
 from omnivec2.training.head_refit import _logistic
 
 
@@ -48,3 +48,10 @@ def test_a_failing_fit_raises_its_own_error():
 
     with pytest.raises(ValueError, match="pixel 3 has one class"):
         run_fits([lambda: 1, broken, lambda: 2], workers=2)
+
+
+def test_the_costliest_fits_are_submitted_first_and_the_results_keep_the_fits_order():
+    costs = [1, 50, 3, 40, 3]
+    assert start_order(5, costs) == [1, 3, 2, 4, 0]
+    assert start_order(3) == [0, 1, 2]
+    assert run_fits([partial(int, i) for i in range(5)], workers=2, costs=costs) == [0, 1, 2, 3, 4]

@@ -28,7 +28,7 @@ def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed
     evaluated as task `<query>/<name>` when both modalities are in the model. `pairs`: paired datasets
     {a, b, marker_a, marker_b}; their tasks also get `two_stream` (see `two_stream_metrics`)."""
     model = load_model(checkpoint_dir)
-    tasks, classical = {}, {}  # classical: task -> its baseline's fit and score, run side by side below
+    tasks, classical, sizes = {}, {}, {}  # classical: task -> its baseline's fit and score, run side by side below
     for modality in model.config.modalities:
         train = read_token_split(cache_root, modality.name, "train")
         test = read_token_split(cache_root, modality.name, "test")
@@ -43,13 +43,14 @@ def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed
                 "omnivec2": task_metrics(task.kind, output, target, task.num_classes, task.ignore_index),
                 **per_class_metrics(task.kind, output, target, task.num_classes, task.classes, task.ignore_index),
             }
+            sizes[key] = train.tokens.size
             if task.kind in ("classification", "regression"):
                 classical[key] = partial(classical_baseline, task.kind, train.tokens, train.targets[task.name],
                                          test.tokens, test.targets[task.name], seed, classical_max_iter)
             elif task.kind == "dense":
                 classical[key] = partial(dense_baseline, train.tokens, train.targets[task.name], test.tokens,
                                          test.targets[task.name], task.num_classes, seed, task.ignore_index)
-    for key, metrics in zip(classical, run_fits(list(classical.values()))):
+    for key, metrics in zip(classical, run_fits(list(classical.values()), costs=[sizes[k] for k in classical])):
         tasks[key]["classical"] = metrics
     present = {m.name for m in model.config.modalities}
     for pair in pairs:

@@ -77,12 +77,13 @@ def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str]
     unified = [k for k in keys if isinstance(model.heads[head_key(*k.split("/"))], ClassSlice)]
     if unified:
         fitted.update(_refit_unified(model, data, unified, inputs, max_iter))
-    jobs = {}  # task -> a fit returning (weight, bias, rows); run side by side below
+    jobs, costs = {}, {}  # task -> a fit returning (weight, bias, rows), run side by side below; its inputs' size
     for key in [k for k in keys if k not in unified]:
         stream, name = key.split("/")
         task = model.config.modality(stream).task(name)
         x = normalised(model, key, inputs[key])
         y = data[stream].targets[name].numpy()
+        costs[key] = x.size * (task.num_classes or 1)
         if task.kind == "dense":  # its per-pixel fits run side by side inside
             fitted[key] = _set_layer(model.heads[head_key(stream, name)].out, *_dense_logistic(
                 x, y.reshape(len(x), -1).astype(np.int64), task.num_classes, task.ignore_index, max_iter))
@@ -90,7 +91,7 @@ def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str]
             jobs[key] = partial(_with_rows, _logistic, x, y.astype(np.int64), task.num_classes, max_iter)
         else:
             jobs[key] = partial(_with_rows, _ridge, x, y.astype(np.float64))
-    for key, result in zip(jobs, run_fits(list(jobs.values()))):
+    for key, result in zip(jobs, run_fits(list(jobs.values()), costs=[costs[key] for key in jobs])):
         fitted[key] = _set_layer(model.heads[head_key(*key.split("/"))].out, *result)
     return {key: fitted[key] for key in keys}
 

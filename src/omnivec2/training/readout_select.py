@@ -57,7 +57,7 @@ def select_readouts(model: OmniVec2, train: dict[str, ModalityData], validation:
     mean_val = head_inputs(model, validation, validated)
     flat_val = head_inputs(model, validation, validated, fitted_readout=True)
     chosen: dict[str, float] = {}
-    fits = {}  # task -> its logistic regression on the normalised flattened tokens, run side by side below
+    fits, costs = {}, {}  # task -> its logistic regression on the normalised flattened tokens (run below), its size
     for key in keys:
         stream, name = key.split("/")
         head = model.heads[head_key(stream, name)]
@@ -71,7 +71,8 @@ def select_readouts(model: OmniVec2, train: dict[str, ModalityData], validation:
             readout.set_statistics(x.mean(0), x.var(0) if len(x) > 1 else torch.ones(x.shape[1], dtype=x.dtype))
         y = train[stream].targets[name].numpy().astype(np.int64)
         fits[key] = partial(_logistic, readout.normalise(x).numpy(), y, head.out.out_features, max_iter)
-    for key, (weight, bias) in zip(fits, run_fits(list(fits.values()))):
+        costs[key] = x.numel() * head.out.out_features
+    for key, (weight, bias) in zip(fits, run_fits(list(fits.values()), costs=list(costs.values()))):
         stream, name = key.split("/")
         head = model.heads[head_key(stream, name)]
         readout = head.readout
