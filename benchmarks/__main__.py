@@ -26,6 +26,7 @@ MODULES = {
     "e": "e_data_wait",
     "f": "f_main_job",
     "g": "g_peak_memory",
+    "h": "h_fits_side_by_side",
 }
 
 
