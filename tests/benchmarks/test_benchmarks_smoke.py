@@ -69,9 +69,13 @@ def test_main_job_breakdown_accounts_for_the_whole_wall_time():
            "timers": {"ray_startup": 4.0, "ray_shutdown": 1.0, "mlflow_hooks": 2.0},
            "stages": {s: {"train_seconds": 5.0, "upload_seconds": 0.5}
                       for s in ("pretrain_unimodal", "pretrain_multimodal", "train_multitask")}}
+    raw["stages"]["train_multitask"].update(validation_seconds=1.5, finish_seconds=2.0)
     parts = breakdown(raw, total=60.0)
     assert math.isclose(sum(parts.values()), 60.0)  # every node is in exactly one part
     assert parts["pretrain_unimodal: Ray Train overhead"] == pytest.approx(4.5)
+    # the model's own work outside the steps is not orchestration
+    assert parts["train_multitask: validation and end-of-stage fits"] == pytest.approx(3.5)
+    assert parts["train_multitask: Ray Train overhead"] == pytest.approx(12.0 - 5.0 - 3.5 - 0.5)
     assert parts["ingestion + validation"] == 1.5 and parts["tokenization"] == 0.25  # namespaced node names
     assert parts["MLflow (hooks, uploads)"] == pytest.approx(3.5)
     assert parts["evaluation: single-task baselines"] == 6.0

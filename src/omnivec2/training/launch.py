@@ -121,6 +121,8 @@ def run_stage_on_ray(launch: StageLaunch, output_dir: str | Path, ray_params: di
         "steps": history[-1]["step"] if history else 0,
         "final_loss": history[-1]["loss"] if history else None,
         "train_seconds": round(history[-1].get("time/train_seconds", 0.0), 2) if history else 0.0,
+        "validation_seconds": round(history[-1].get("time/validation_seconds", 0.0), 2) if history else 0.0,
+        "finish_seconds": round(history[-1].get("time/finish_seconds", 0.0), 2) if history else 0.0,
         "wall_seconds": round(time.time() - started, 2),
         "resumed_at_steps": [r["step"] for r in resumes],
         "visits": visits_from(history[-1]) if history else {},

@@ -147,7 +147,7 @@ def _storage_path(path: str) -> str:
 
 # How a stage ran rather than what it produced: kept out of the stage summary that later stages
 # depend on (DVC deps), so that re-running a stage with the same result does not re-run what follows.
-RUN_RECORD_KEYS = ("train_seconds", "wall_seconds", "resumed_at_steps")
+RUN_RECORD_KEYS = ("train_seconds", "validation_seconds", "finish_seconds", "wall_seconds", "resumed_at_steps")
 
 
 def split_summary(summary: dict):

@@ -95,12 +95,15 @@ def run_steps(trainer: StageTrainer, history: list[dict], hooks: StepHooks,
     train it, so single-step values would leave gaps) to `history`, then call `hooks.logged` and
     `hooks.report` (save=True at checkpoint steps and at the end). `visits/<key>` and `samples/<key>`
 are what each dataset or task has been trained on so far. `time/train_seconds` accumulates
-    the time spent in optimisation steps, which separates compute from orchestration overhead.
+    the time spent in optimisation steps, `time/validation_seconds` the time spent validating, and
+    the last entry's `time/finish_seconds` is the end-of-stage work (`trainer.finish`): together they
+    separate the model's work from orchestration overhead.
     With `validation`, every task's validation metric is added as `val/<task>` at its steps (which
     are logging steps too)."""
     steps, log_every, checkpoint_every = trainer.config.steps, trainer.config.log_every, trainer.config.checkpoint_every
     window: dict[str, list[float]] = {}
     train_seconds = history[-1].get("time/train_seconds", 0.0) if history else 0.0
+    validation_seconds = history[-1].get("time/validation_seconds", 0.0) if history else 0.0
     while trainer.step < steps:
         started = time.perf_counter()
         metrics = trainer.train_step()
@@ -110,15 +113,19 @@ are what each dataset or task has been trained on so far. `time/train_seconds` a
             window.setdefault(key, []).append(value)
         step = trainer.step
         if step == steps:  # before the last validation and the final checkpoint, which must include it
+            started = time.perf_counter()
             window.update({key: [value] for key, value in trainer.finish(validation.data if validation else None).items()})
+            window["time/finish_seconds"] = [time.perf_counter() - started]
         save = step % checkpoint_every == 0 or step == steps
         validate = validation is not None and validation.due(step, steps)
         if step % log_every == 0 or save or validate:
             metrics = {key: sum(values) / len(values) for key, values in window.items()}
             metrics.update(trainer.visit_counts())  # counts so far, not window means
-            metrics["time/train_seconds"] = train_seconds
             if validate:
+                started = time.perf_counter()
                 metrics.update(validation.metrics(trainer.model, trainer.tasks))
+                validation_seconds += time.perf_counter() - started
+            metrics["time/train_seconds"], metrics["time/validation_seconds"] = train_seconds, validation_seconds
             window = {}
             history.append({"step": step, **metrics})
             hooks.logged(metrics, step)

@@ -46,3 +46,15 @@ def test_the_learning_curves_of_the_report():
     panels = [ax for ax in figure.axes if ax.get_title()]
     assert [ax.get_title() for ax in panels] == ["a/x", "b/y"]
     assert [len(ax.get_lines()) for ax in panels] == [2, 1]
+
+
+def test_the_history_times_validations_and_the_end_of_stage_work_apart_from_the_steps():
+    """What benchmark (f) subtracts from a stage's node time before calling the rest orchestration."""
+    _, plain = train_stage(tiny_model(0), fixed_data(), TrainConfig(**CONFIG, val_every=2))
+    _, checked = train_stage(tiny_model(0), fixed_data(), TrainConfig(**CONFIG, val_every=2),
+                             validation=Validation(fixed_data(rows=6, seed=1), every=2))
+    assert [e["time/validation_seconds"] for e in plain] == [0.0, 0.0]
+    seconds = [e["time/validation_seconds"] for e in checked]
+    assert seconds[0] > 0 and seconds == sorted(seconds)  # accumulated, like time/train_seconds
+    assert checked[-1]["time/finish_seconds"] > 0 and plain[-1]["time/finish_seconds"] > 0
+    assert not any("time/finish_seconds" in e for e in checked[:-1])  # only the last step finishes
