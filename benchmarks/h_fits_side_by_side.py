@@ -28,7 +28,7 @@ from benchmarks.workspace import build_trainer, stage_launch
 
 TARGET = Target(">=", 1.5)  # on 2 cores; the fits are the bulk of both subjects, not all of them
 STEPS = 20
-QUICK_DENSE_ROWS = 500  # the smoke run's tokens per pixel fit (the preset's: head_refit.DENSE_ROWS)
+QUICK_DENSE_ROWS = 500  # the smoke run's tokens per pixel fit (the preset's: training.refit_rows)
 QUICK_DATASETS = ("depth", "tabular", "tabular_regression")  # the smoke run's: a dense, a class and a value task
 
 
@@ -64,7 +64,8 @@ def _finish_subject(ctx):
     """-> (finish, weights after it): stage 3's trainer after `STEPS` steps, ready to finish again and again."""
     from omnivec2.training.validation import load_validation_data
 
-    launch = stage_launch(_workspace(ctx), ctx.preset, "train_multitask", training={"steps": 2 * STEPS, "val_every": 0})
+    training = {"steps": 2 * STEPS, "val_every": 0, **({"refit_rows": QUICK_DENSE_ROWS} if ctx.quick else {})}
+    launch = stage_launch(_workspace(ctx), ctx.preset, "train_multitask", training=training)
     trainer = build_trainer(launch)
     for _ in range(STEPS):
         trainer.train_step()
@@ -72,15 +73,8 @@ def _finish_subject(ctx):
     trained = _state(trainer.model)
 
     def finish():
-        from omnivec2.training import head_refit
-
         trainer.model.load_state_dict(trained)  # every call starts from the same trained weights
-        default = head_refit.DENSE_ROWS
-        head_refit.DENSE_ROWS = QUICK_DENSE_ROWS if ctx.quick else default
-        try:
-            trainer.finish(validation)
-        finally:
-            head_refit.DENSE_ROWS = default
+        trainer.finish(validation)
         return _state(trainer.model)
 
     return finish

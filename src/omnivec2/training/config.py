@@ -36,6 +36,8 @@ class TrainConfig:
     precise_head_norm: bool = False  # stage 3: BatchNorm heads' statistics recomputed over the train split at the end (training/precise_heads.py)
     refit_heads: bool = False  # stage 3: pooled heads' output layers refitted on the frozen final features at the end (training/head_refit.py)
     refit_dense: bool = False  # with refit_heads: dense heads too, one logistic regression per pixel of a token
+    refit_max_iter: int = 2000  # L-BFGS iterations of every end-of-stage fit (refits, fitted read-outs)
+    refit_rows: int = 20_000  # at most this many tokens per dense pixel fit (drawn with a fixed seed)
     log_every: int = 10
     checkpoint_every: int = 50
     val_every: int = 0  # stage 3: each task's validation metric every this many steps (0: never)

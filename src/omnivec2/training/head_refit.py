@@ -64,12 +64,13 @@ def refit_tasks(model: OmniVec2, tasks: list[str], kinds: tuple[str, ...] = REFI
 
 
 def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str], max_iter: int = 2000,
-                kinds: tuple[str, ...] = REFIT_KINDS, inputs: dict[str, torch.Tensor] | None = None) -> dict[str, int]:
+                kinds: tuple[str, ...] = REFIT_KINDS, inputs: dict[str, torch.Tensor] | None = None,
+                dense_rows: int = DENSE_ROWS) -> dict[str, int]:
     """Refit the output layers of the heads of `tasks` ("<stream>/<task>") whose kind is in `kinds`
     ("classification": logistic regression, "regression": ridge, "dense": a logistic regression per
     pixel of a token) on `data` ({stream: train rows};
-    what the heads read, `head_inputs`, given as `inputs` when already computed) -> {task: rows
-    fitted on}."""
+    what the heads read, `head_inputs`, given as `inputs` when already computed; `dense_rows`: at most
+    this many tokens per pixel fit) -> {task: rows fitted on}."""
     keys = refit_tasks(model, tasks, kinds)
     if inputs is None:
         inputs = head_inputs(model, data, keys)
@@ -86,7 +87,7 @@ def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str]
         costs[key] = x.size * (task.num_classes or 1)
         if task.kind == "dense":  # its per-pixel fits run side by side inside
             fitted[key] = _set_layer(model.heads[head_key(stream, name)].out, *_dense_logistic(
-                x, y.reshape(len(x), -1).astype(np.int64), task.num_classes, task.ignore_index, max_iter))
+                x, y.reshape(len(x), -1).astype(np.int64), task.num_classes, task.ignore_index, max_iter, dense_rows))
         elif task.kind == "classification":
             jobs[key] = partial(_with_rows, _logistic, x, y.astype(np.int64), task.num_classes, max_iter)
         else:
@@ -125,7 +126,7 @@ def _set_layer(out: torch.nn.Linear, weight: np.ndarray, bias: np.ndarray, rows:
 
 
 def _dense_logistic(x: np.ndarray, y: np.ndarray, num_classes: int, ignore_index: int | None,
-                    max_iter: int) -> tuple[np.ndarray, np.ndarray, int]:
+                    max_iter: int, max_rows: int = DENSE_ROWS) -> tuple[np.ndarray, np.ndarray, int]:
     """x: tokens' normalised features `[T, D]`, y: their pixels' labels `[T, K]` -> (weight [K * C, D],
     bias [K * C]) of the dense head's output layer (row k * C + c: pixel k, class c), and the most
     tokens a fit read."""
@@ -134,8 +135,8 @@ def _dense_logistic(x: np.ndarray, y: np.ndarray, num_classes: int, ignore_index
     rng, picked = np.random.default_rng(0), {}
     for k in range(k_pixels):  # rows drawn in pixel order, as one after another, so the fits do not depend on the pool
         rows = np.flatnonzero(y[:, k] != ignore_index) if ignore_index is not None else np.arange(len(y))
-        if len(rows) > DENSE_ROWS:
-            rows = np.sort(rng.choice(rows, DENSE_ROWS, replace=False))
+        if len(rows) > max_rows:
+            rows = np.sort(rng.choice(rows, max_rows, replace=False))
         if len(rows):  # no labelled pixel at this position: its block keeps zeros (uniform logits)
             picked[k] = rows
     fits = run_fits([partial(_pixel_logistic, x, y, rows, k, num_classes, max_iter) for k, rows in picked.items()])

@@ -28,7 +28,7 @@ from omnivec2.model.omnivec2 import OmniVec2, head_key
 from omnivec2.parallel_fits import run_fits
 from omnivec2.training.data import ModalityData
 from omnivec2.training.head_inputs import head_inputs
-from omnivec2.training.head_refit import _dense_logistic, _logistic, normalised
+from omnivec2.training.head_refit import DENSE_ROWS, _dense_logistic, _logistic, normalised
 
 
 def select_tasks(model: OmniVec2, tasks: list[str], kind: type = FittedReadout) -> list[str]:
@@ -90,7 +90,7 @@ def select_readouts(model: OmniVec2, train: dict[str, ModalityData], validation:
 
 @torch.no_grad()
 def select_dense_readouts(model: OmniVec2, train: dict[str, ModalityData], validation: dict[str, ModalityData],
-                          tasks: list[str], max_iter: int = 2000) -> dict[str, float]:
+                          tasks: list[str], max_iter: int = 2000, max_rows: int = DENSE_ROWS) -> dict[str, float]:
     """Fit the dense heads' fitted read-outs of `tasks` on `train` and keep each where `validation`
     scores it a higher mIoU than the head's output layer -> {"head_readout/<task>": 1.0 fitted with the
     input tokens, 0.0 the head's own, "head_readout_val/<task>/trained" and ".../with_tokens": mIoU}."""
@@ -112,7 +112,7 @@ def select_dense_readouts(model: OmniVec2, train: dict[str, ModalityData], valid
         readout.set_statistics(tokens.mean(0), tokens.var(0) if len(tokens) > 1 else torch.ones(tokens.shape[1]))
         x = readout.inputs(torch.from_numpy(normalised(model, key, features_train[key])), tokens).numpy()
         y = train[stream].targets[name].numpy().reshape(len(x), -1).astype(np.int64)  # [S * N, K]
-        weight, bias, _ = _dense_logistic(x, y, task.num_classes, task.ignore_index, max_iter)  # side by side inside
+        weight, bias, _ = _dense_logistic(x, y, task.num_classes, task.ignore_index, max_iter, max_rows)  # fits side by side
         readout.set_linear(torch.from_numpy(weight), torch.from_numpy(bias))
 
         rows, n = len(validation[stream]), validation[stream].tokens.shape[1]

@@ -217,11 +217,12 @@ class StageTrainer:
             counted = recalibrate_head_norms(self.model, self.unsharded, precise, inputs=inputs)
             done.update({f"head_norm_rows/{key}": float(rows) for key, rows in counted.items()})
         if c.refit_heads:
-            fitted = refit_heads(self.model, self.unsharded, refit, kinds=kinds, inputs=inputs)
+            fitted = refit_heads(self.model, self.unsharded, refit, c.refit_max_iter, kinds, inputs, c.refit_rows)
             done.update({f"head_refit_rows/{key}": float(rows) for key, rows in fitted.items()})
             # read-outs are chosen between refitted layers only (heads without a fitted read-out: nothing to do)
-            done.update(select_readouts(self.model, self.unsharded, validation or {}, self.tasks))
-            done.update(select_dense_readouts(self.model, self.unsharded, validation or {}, self.tasks))
+            done.update(select_readouts(self.model, self.unsharded, validation or {}, self.tasks, c.refit_max_iter))
+            done.update(select_dense_readouts(self.model, self.unsharded, validation or {}, self.tasks,
+                                              c.refit_max_iter, c.refit_rows))
         return done
 
     # ----- checkpointable state ----------------------------------------------------------------------
