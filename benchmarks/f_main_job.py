@@ -11,8 +11,9 @@ that file instead of running the job (the smoke run does this).
 
 Baseline: the main job's own wall time (process start to exit). Orchestration = Ray start-up and
 shutdown + Ray Train's share of each stage (stage node time minus its optimisation steps, its
-validations, its end-of-stage fits and its MLflow upload, as the stage's run record counts them) + MLflow (hooks and uploads) + Kedro (everything outside nodes and hooks: process
-start, imports, session, catalog I/O).
+validations, its end-of-stage fits and its MLflow upload, as the stage's run record counts them)
++ MLflow (hooks and uploads) + Kedro (everything outside nodes and hooks: process start, imports,
+session, catalog I/O).
 """
 
 from __future__ import annotations

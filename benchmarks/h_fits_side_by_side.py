@@ -18,7 +18,6 @@ are compared and the row says so (`identical`). Figure: in-turn seconds / side-b
 from __future__ import annotations
 
 import time
-from functools import partial
 
 import torch
 
@@ -82,8 +81,7 @@ def _finish_subject(ctx):
 
 def _baselines_subject(ctx):
     """-> a callable fitting and scoring every task's classical baseline as evaluation does."""
-    from omnivec2.evaluation.baselines import classical_baseline
-    from omnivec2.evaluation.dense_baseline import dense_baseline
+    from omnivec2.evaluation.evaluate import classical_fit
     from omnivec2.parallel_fits import run_fits
     from omnivec2.tokens.cache import read_token_split
     from omnivec2.training.stage_runner import model_config_from_manifests
@@ -95,13 +93,7 @@ def _baselines_subject(ctx):
     for modality in config.modalities:
         train = read_token_split(workspace.cache_root, modality.name, "train")
         test = read_token_split(workspace.cache_root, modality.name, "test")
-        for task in modality.tasks:
-            if task.kind in ("classification", "regression"):
-                fits.append(partial(classical_baseline, task.kind, train.tokens, train.targets[task.name], test.tokens,
-                                    test.targets[task.name], 0, max_iter))
-            elif task.kind == "dense":
-                fits.append(partial(dense_baseline, train.tokens, train.targets[task.name], test.tokens,
-                                    test.targets[task.name], task.num_classes, 0, task.ignore_index))
+        fits += [fit for task in modality.tasks if (fit := classical_fit(task, train, test, 0, max_iter)) is not None]
     return lambda: run_fits(fits)
 
 

@@ -43,13 +43,9 @@ def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed
                 "omnivec2": task_metrics(task.kind, output, target, task.num_classes, task.ignore_index),
                 **per_class_metrics(task.kind, output, target, task.num_classes, task.classes, task.ignore_index),
             }
-            sizes[key] = train.tokens.size
-            if task.kind in ("classification", "regression"):
-                classical[key] = partial(classical_baseline, task.kind, train.tokens, train.targets[task.name],
-                                         test.tokens, test.targets[task.name], seed, classical_max_iter)
-            elif task.kind == "dense":
-                classical[key] = partial(dense_baseline, train.tokens, train.targets[task.name], test.tokens,
-                                         test.targets[task.name], task.num_classes, seed, task.ignore_index)
+            fit = classical_fit(task, train, test, seed, classical_max_iter)
+            if fit is not None:
+                classical[key], sizes[key] = fit, train.tokens.size
     for key, metrics in zip(classical, run_fits(list(classical.values()), costs=[sizes[k] for k in classical])):
         tasks[key]["classical"] = metrics
     present = {m.name for m in model.config.modalities}
@@ -61,6 +57,19 @@ def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed
         if {protocol["query"], protocol["gallery"]} <= present:
             tasks[f"{protocol['query']}/{name}"] = evaluate_retrieval(model, cache_root, protocol, seed)
     return {"tasks": dict(sorted(tasks.items()))}
+
+
+def classical_fit(task, train, test, seed: int = 0, max_iter: int = 2000):
+    """A task (`TaskConfig`) and its stream's train and test `TokenSplit`s -> a callable fitting and
+    scoring its classical baseline (`classical_baseline`, or `dense_baseline` for dense tasks), for
+    `run_fits`; None for a kind without one (embedding)."""
+    if task.kind in ("classification", "regression"):
+        return partial(classical_baseline, task.kind, train.tokens, train.targets[task.name], test.tokens,
+                       test.targets[task.name], seed, max_iter)
+    if task.kind == "dense":
+        return partial(dense_baseline, train.tokens, train.targets[task.name], test.tokens, test.targets[task.name],
+                       task.num_classes, seed, task.ignore_index)
+    return None
 
 
 def evaluate_retrieval(model, cache_root: str | Path, protocol: dict, seed: int) -> dict:

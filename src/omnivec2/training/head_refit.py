@@ -32,11 +32,12 @@ import torch
 from omnivec2.model.omnivec2 import OmniVec2, head_key
 from omnivec2.model.unified_head import ClassSlice
 from omnivec2.parallel_fits import run_fits
+from omnivec2.training.config import TrainConfig
 from omnivec2.training.data import ModalityData
 from omnivec2.training.head_inputs import head_inputs
 
 REFIT_KINDS = ("classification",)  # "regression" (ridge) is supported; measured no better, so not on
-DENSE_ROWS = 20_000  # tokens per pixel position fitted on: keeps a dense refit to seconds per position
+DENSE_ROWS = TrainConfig.refit_rows  # default tokens per pixel fit: keeps a dense refit to seconds per position
 
 
 def refit_kinds(dense: bool) -> tuple[str, ...]:
@@ -84,14 +85,15 @@ def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str]
         task = model.config.modality(stream).task(name)
         x = normalised(model, key, inputs[key])
         y = data[stream].targets[name].numpy()
-        costs[key] = x.size * (task.num_classes or 1)
         if task.kind == "dense":  # its per-pixel fits run side by side inside
             fitted[key] = _set_layer(model.heads[head_key(stream, name)].out, *_dense_logistic(
                 x, y.reshape(len(x), -1).astype(np.int64), task.num_classes, task.ignore_index, max_iter, dense_rows))
-        elif task.kind == "classification":
+            continue
+        if task.kind == "classification":
             jobs[key] = partial(_with_rows, _logistic, x, y.astype(np.int64), task.num_classes, max_iter)
         else:
             jobs[key] = partial(_with_rows, _ridge, x, y.astype(np.float64))
+        costs[key] = x.size * (task.num_classes or 1)
     for key, result in zip(jobs, run_fits(list(jobs.values()), costs=[costs[key] for key in jobs])):
         fitted[key] = _set_layer(model.heads[head_key(*key.split("/"))].out, *result)
     return {key: fitted[key] for key in keys}
