@@ -11,9 +11,11 @@ are left as they are; dense, embedding and regression heads keep their trained w
 refit of the regression head (`REFIT_KINDS`) was measured and is off: on four stage-3 networks the
 test RMSE of the diabetes progression went +0.007, -0.001, +0.013 and +0.041 (worse on average).
 
-The fit is the classical baseline's (sklearn L-BFGS, C = 1), deterministic, on the whole train
-split, so every data-parallel worker computes the same weights. Unified heads (`head_sharing:
-unified`) are refitted as one: a logistic regression over the union of their tasks' classes.
+The fit is the classical baseline's model (L2 logistic regression, C = 1, sklearn's L-BFGS; wide
+inputs are fitted in their row space, `row_space_logistic`: the same problem in fewer columns),
+deterministic, on the whole train split, so every data-parallel worker computes the same weights.
+Unified heads (`head_sharing: unified`) are refitted as one: a logistic regression over the union
+of their tasks' classes.
 
 Dense heads (`refit_dense`; on in conf/base since 3 seeds measured depth masks +0.029): a dense head predicts each of a token's K pixels
 from the token's features (`[N, K, C]` logits per sample), so its output layer is K blocks of C rows;
@@ -158,7 +160,7 @@ def _logistic(x: np.ndarray, y: np.ndarray, num_classes: int, max_iter: int) -> 
     """-> (weight [C, D], bias [C]) whose softmax is the fitted model's. Classes the train split
     lacks get a zero weight and a bias far below the rest (never predicted); with two classes
     present sklearn fits one logit, split here as -w/2, +w/2 (the same softmax)."""
-    from sklearn.linear_model import LogisticRegression
+    from omnivec2.row_space_logistic import RowSpaceLogisticRegression
 
     weight, bias = np.zeros((num_classes, x.shape[1])), np.zeros(num_classes)
     present = np.unique(y)
@@ -166,7 +168,7 @@ def _logistic(x: np.ndarray, y: np.ndarray, num_classes: int, max_iter: int) -> 
         bias[:] = -30.0
         bias[present] = 0.0
         return weight, bias
-    fit = LogisticRegression(max_iter=max_iter).fit(x, y)
+    fit = RowSpaceLogisticRegression(max_iter=max_iter).fit(x, y)
     coef, intercept = fit.coef_, fit.intercept_
     if len(fit.classes_) == 2:
         coef, intercept = np.concatenate([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])

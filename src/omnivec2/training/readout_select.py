@@ -3,9 +3,10 @@
 At the end of stage 3, after the heads' statistics and output layers were refitted on the frozen
 features (`precise_heads`, `head_refit`), each head that holds a `FittedReadout` gets it fitted: its
 normalisation statistics over the train split ("batch" heads), then the classical baseline's
-logistic regression (sklearn L-BFGS, C = 1) on the normalised flattened tokens. Both read-outs are
-then scored (accuracy) on the stream's validation split, and the flattened one is switched on only
-where it scores strictly higher; a tie, or a stream without a validation split, keeps the mean.
+logistic regression (C = 1; fitted in the row space of its wide inputs, `row_space_logistic`) on
+the normalised flattened tokens. Both read-outs are then scored (accuracy) on the stream's
+validation split, and the flattened one is switched on only where it scores strictly higher; a
+tie, or a stream without a validation split, keeps the mean.
 
 Dense heads (`dense_readout: select`) hold a `FittedDenseReadout`: it is fitted as `refit_dense`
 fits their output layers (a logistic regression per pixel of a token), on each token's normalised
