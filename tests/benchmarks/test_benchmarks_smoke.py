@@ -38,10 +38,10 @@ def test_every_ratio_is_finite_and_positive_or_says_why_not(results):
             assert (row["met"] is None) == (row["target"] is None), row
 
 
-def test_a_to_e_g_and_h_are_measured_in_the_smoke_run(results):
+def test_a_to_e_g_h_and_i_are_measured_in_the_smoke_run(results):
     _, payload = results
     measured = {row["benchmark"] for row in payload["rows"] if row["ratio"] is not None}
-    assert {"a", "b", "c", "d", "e", "g", "h"} <= measured
+    assert {"a", "b", "c", "d", "e", "g", "h", "i"} <= measured
 
 
 def test_fits_side_by_side_give_the_same_bits_as_in_turn(results):
@@ -49,6 +49,17 @@ def test_fits_side_by_side_give_the_same_bits_as_in_turn(results):
     _, payload = results
     rows = [row for row in payload["rows"] if row["benchmark"] == "h"]
     assert len(rows) == 2 and all(row["extra"]["identical"] is True for row in rows), rows
+
+
+def test_row_space_fits_get_at_least_as_close_to_the_optimum_as_the_full_fits(results):
+    """(i): the same L2 problem in fewer columns; sklearn's stopping test stops the full fit no later."""
+    _, payload = results
+    [row] = [row for row in payload["rows"] if row["benchmark"] == "i"]
+    fits = row["extra"]["tasks"]
+    assert fits, row
+    for name, fit in fits.items():
+        assert fit["columns"] > fit["rows"], name
+        assert fit["objective_row_space"] <= fit["objective_full"] * (1 + 1e-6), (name, fit)
 
 
 def test_markdown_has_one_table_line_per_row(results):
