@@ -38,6 +38,7 @@ class TrainConfig:
     refit_dense: bool = False  # with refit_heads: dense heads too, one logistic regression per pixel of a token
     refit_max_iter: int = 2000  # L-BFGS iterations of every end-of-stage fit (refits, fitted read-outs)
     refit_rows: int = 20_000  # at most this many tokens per dense pixel fit (drawn with a fixed seed)
+    refit_c_grid: tuple = (1.0,)  # inverse L2 strengths the end-of-stage classification fits try; validation picks (first listed on a tie)
     log_every: int = 10
     checkpoint_every: int = 50
     val_every: int = 0  # stage 3: each task's validation metric every this many steps (0: never)
@@ -77,6 +78,13 @@ class TrainConfig:
             if not isinstance(pair, dict) or set(pair) != {"a", "b", "marker_a", "marker_b"}:
                 raise ValueError(f"training.contrastive_pairs: each entry needs exactly the keys a, b, marker_a, "
                                  f"marker_b, got {pair!r}")
+        object.__setattr__(self, "refit_c_grid", tuple(self.refit_c_grid) if isinstance(self.refit_c_grid, (list, tuple))
+                           else self.refit_c_grid)
+        if (not isinstance(self.refit_c_grid, tuple) or not self.refit_c_grid
+                or any(isinstance(c, bool) or not isinstance(c, (int, float)) or c <= 0 for c in self.refit_c_grid)):
+            raise ValueError(f"training.refit_c_grid must be a non-empty list of numbers > 0 (e.g. [1.0, 0.1, 10.0]), "
+                             f"got {self.refit_c_grid!r}")
+        object.__setattr__(self, "refit_c_grid", tuple(float(c) for c in self.refit_c_grid))
         if self.val_every < 0:
             raise ValueError(f"training.val_every must be >= 0 (0: no validation), got {self.val_every}")
         if not 0.0 <= self.label_smoothing < 1.0:

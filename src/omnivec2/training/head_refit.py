@@ -34,6 +34,7 @@ import torch
 from omnivec2.model.omnivec2 import OmniVec2, head_key
 from omnivec2.model.unified_head import ClassSlice
 from omnivec2.parallel_fits import run_fits
+from omnivec2.training.c_choice import best_on_validation
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.data import ModalityData
 from omnivec2.training.head_inputs import head_inputs
@@ -68,20 +69,29 @@ def refit_tasks(model: OmniVec2, tasks: list[str], kinds: tuple[str, ...] = REFI
 
 def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str], max_iter: int = 2000,
                 kinds: tuple[str, ...] = REFIT_KINDS, inputs: dict[str, torch.Tensor] | None = None,
-                dense_rows: int = DENSE_ROWS) -> dict[str, int]:
+                dense_rows: int = DENSE_ROWS, validation: dict[str, ModalityData] | None = None,
+                c_grid: tuple[float, ...] = (1.0,), chosen_c: dict[str, float] | None = None) -> dict[str, int]:
     """Refit the output layers of the heads of `tasks` ("<stream>/<task>") whose kind is in `kinds`
     ("classification": logistic regression, "regression": ridge, "dense": a logistic regression per
     pixel of a token) on `data` ({stream: train rows};
     what the heads read, `head_inputs`, given as `inputs` when already computed; `dense_rows`: at most
-    this many tokens per pixel fit) -> {task: rows fitted on}."""
+    this many tokens per pixel fit) -> {task: rows fitted on}.
+
+    Classification heads are fitted at every inverse L2 strength of `c_grid` and keep the one their
+    stream's `validation` rows score best (`c_choice`); without validation rows, or with one C, the
+    first C. `chosen_c`, when given, receives {task: the C kept}."""
     keys = refit_tasks(model, tasks, kinds)
     if inputs is None:
         inputs = head_inputs(model, data, keys)
+    validation = validation or {}
+    choosing = [k for k in keys if len(c_grid) > 1 and len(validation.get(k.split("/")[0], ())) > 0
+                and model.config.modality(k.split("/")[0]).task(k.split("/")[1]).kind == "classification"]
+    validation_inputs = head_inputs(model, validation, choosing) if choosing else {}
     fitted = {}
     unified = [k for k in keys if isinstance(model.heads[head_key(*k.split("/"))], ClassSlice)]
     if unified:
         fitted.update(_refit_unified(model, data, unified, inputs, max_iter))
-    jobs, costs = {}, {}  # task -> a fit returning (weight, bias, rows), run side by side below; its inputs' size
+    jobs, costs = {}, {}  # (task, C) -> a fit returning (weight, bias, rows), run side by side below; its size
     for key in [k for k in keys if k not in unified]:
         stream, name = key.split("/")
         task = model.config.modality(stream).task(name)
@@ -92,12 +102,24 @@ def refit_heads(model: OmniVec2, data: dict[str, ModalityData], tasks: list[str]
                 x, y.reshape(len(x), -1).astype(np.int64), task.num_classes, task.ignore_index, max_iter, dense_rows))
             continue
         if task.kind == "classification":
-            jobs[key] = partial(_with_rows, _logistic, x, y.astype(np.int64), task.num_classes, max_iter)
+            for c in c_grid if key in choosing else c_grid[:1]:
+                jobs[key, c] = partial(_with_rows, _logistic, x, y.astype(np.int64), task.num_classes, max_iter, c)
+                costs[key, c] = x.size * task.num_classes
         else:
-            jobs[key] = partial(_with_rows, _ridge, x, y.astype(np.float64))
-        costs[key] = x.size * (task.num_classes or 1)
-    for key, result in zip(jobs, run_fits(list(jobs.values()), costs=[costs[key] for key in jobs])):
+            jobs[key, None] = partial(_with_rows, _ridge, x, y.astype(np.float64))
+            costs[key, None] = x.size
+    results = dict(zip(jobs, run_fits(list(jobs.values()), costs=list(costs.values()))))
+    for key in dict.fromkeys(key for key, _ in jobs):
+        options = [(c, result) for (k, c), result in results.items() if k == key]
+        best = 0
+        if key in choosing:
+            stream, name = key.split("/")
+            best, _ = best_on_validation([result[:2] for _, result in options], normalised(model, key, validation_inputs[key]),
+                                         validation[stream].targets[name].numpy())
+        c, result = options[best]
         fitted[key] = _set_layer(model.heads[head_key(*key.split("/"))].out, *result)
+        if chosen_c is not None and c is not None:
+            chosen_c[key] = c
     return {key: fitted[key] for key in keys}
 
 
@@ -156,10 +178,10 @@ def _pixel_logistic(x: np.ndarray, y: np.ndarray, rows: np.ndarray, k: int, num_
     return _logistic(x[rows], y[rows, k], num_classes, max_iter)
 
 
-def _logistic(x: np.ndarray, y: np.ndarray, num_classes: int, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
-    """-> (weight [C, D], bias [C]) whose softmax is the fitted model's. Classes the train split
-    lacks get a zero weight and a bias far below the rest (never predicted); with two classes
-    present sklearn fits one logit, split here as -w/2, +w/2 (the same softmax)."""
+def _logistic(x: np.ndarray, y: np.ndarray, num_classes: int, max_iter: int, c: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """-> (weight [C, D], bias [C]) whose softmax is the fitted model's (inverse L2 strength `c`).
+    Classes the train split lacks get a zero weight and a bias far below the rest (never predicted);
+    with two classes present sklearn fits one logit, split here as -w/2, +w/2 (the same softmax)."""
     from omnivec2.row_space_logistic import RowSpaceLogisticRegression
 
     weight, bias = np.zeros((num_classes, x.shape[1])), np.zeros(num_classes)
@@ -168,7 +190,7 @@ def _logistic(x: np.ndarray, y: np.ndarray, num_classes: int, max_iter: int) -> 
         bias[:] = -30.0
         bias[present] = 0.0
         return weight, bias
-    fit = RowSpaceLogisticRegression(max_iter=max_iter).fit(x, y)
+    fit = RowSpaceLogisticRegression(C=c, max_iter=max_iter).fit(x, y)
     coef, intercept = fit.coef_, fit.intercept_
     if len(fit.classes_) == 2:
         coef, intercept = np.concatenate([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])

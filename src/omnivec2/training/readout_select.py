@@ -27,6 +27,7 @@ import torch
 from omnivec2.model.fitted_readout import FittedDenseReadout, FittedReadout
 from omnivec2.model.omnivec2 import OmniVec2, head_key
 from omnivec2.parallel_fits import run_fits
+from omnivec2.training.c_choice import best_on_validation, validation_accuracy
 from omnivec2.training.data import ModalityData
 from omnivec2.training.head_inputs import head_inputs
 from omnivec2.training.head_refit import DENSE_ROWS, _dense_logistic, _logistic, normalised
@@ -48,17 +49,19 @@ def keep_if_better(readout, key: str, scores: dict[str, float], fitted: str, own
 
 @torch.no_grad()
 def select_readouts(model: OmniVec2, train: dict[str, ModalityData], validation: dict[str, ModalityData],
-                    tasks: list[str], max_iter: int = 2000) -> dict[str, float]:
+                    tasks: list[str], max_iter: int = 2000, c_grid: tuple[float, ...] = (1.0,)) -> dict[str, float]:
     """Fit the fitted read-outs of `tasks` on `train` and keep each where `validation` ({stream: its
     validation split}) scores it higher than the head's mean read-out -> {"head_readout/<task>": 1.0
-    flattened or 0.0 mean, "head_readout_val/<task>/mean" and ".../flattened": validation accuracy}."""
+    flattened or 0.0 mean, "head_readout_val/<task>/mean" and ".../flattened": validation accuracy}.
+    Each read-out is fitted at every inverse L2 strength of `c_grid`, the best on validation kept
+    (`c_choice`; with more than one C, "head_readout_c/<task>" says which)."""
     keys = select_tasks(model, tasks)
     validated = [k for k in keys if len(validation.get(k.split("/")[0], ())) > 0]
     flat_train = head_inputs(model, train, validated, fitted_readout=True)
     mean_val = head_inputs(model, validation, validated)
     flat_val = head_inputs(model, validation, validated, fitted_readout=True)
     chosen: dict[str, float] = {}
-    fits, costs = {}, {}  # task -> its logistic regression on the normalised flattened tokens (run below), its size
+    fits, costs = {}, {}  # (task, C) -> its logistic regression on the normalised flattened tokens (run below), its size
     for key in keys:
         stream, name = key.split("/")
         head = model.heads[head_key(stream, name)]
@@ -71,21 +74,27 @@ def select_readouts(model: OmniVec2, train: dict[str, ModalityData], validation:
         if readout.norm_kind == "batch":
             readout.set_statistics(x.mean(0), x.var(0) if len(x) > 1 else torch.ones(x.shape[1], dtype=x.dtype))
         y = train[stream].targets[name].numpy().astype(np.int64)
-        fits[key] = partial(_logistic, readout.normalise(x).numpy(), y, head.out.out_features, max_iter)
-        costs[key] = x.numel() * head.out.out_features
-    for key, (weight, bias) in zip(fits, run_fits(list(fits.values()), costs=list(costs.values()))):
+        normed = readout.normalise(x).numpy()
+        for c in c_grid:
+            fits[key, c] = partial(_logistic, normed, y, head.out.out_features, max_iter, c)
+            costs[key, c] = x.numel() * head.out.out_features
+    results = dict(zip(fits, run_fits(list(fits.values()), costs=list(costs.values()))))
+    for key in dict.fromkeys(key for key, _ in fits):
         stream, name = key.split("/")
         head = model.heads[head_key(stream, name)]
         readout = head.readout
+        truth = validation[stream].targets[name].numpy()
+        flat_val_x = readout.normalise(flat_val[key].double()).numpy()
+        best, flat_scores = best_on_validation([results[key, c] for c in c_grid], flat_val_x, truth)
+        weight, bias = results[key, c_grid[best]]
         readout.set_linear(torch.from_numpy(weight), torch.from_numpy(bias))
 
-        truth = validation[stream].targets[name].numpy()
         out_w, out_b = head.out.weight.double().cpu().numpy(), head.out.bias.double().cpu().numpy()
-        mean_logits = normalised(model, key, mean_val[key]) @ out_w.T + out_b
-        flat_logits = readout.normalise(flat_val[key].double()).numpy() @ weight.T + bias
-        scores = {"mean": float((mean_logits.argmax(1) == truth).mean()),
-                  "flattened": float((flat_logits.argmax(1) == truth).mean())}
+        scores = {"mean": validation_accuracy(out_w, out_b, normalised(model, key, mean_val[key]), truth),
+                  "flattened": flat_scores[best]}
         chosen.update(keep_if_better(readout, key, scores, fitted="flattened", own="mean"))
+        if len(c_grid) > 1:
+            chosen[f"head_readout_c/{key}"] = c_grid[best]
     return chosen
 
 

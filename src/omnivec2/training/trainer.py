@@ -217,10 +217,15 @@ class StageTrainer:
             counted = recalibrate_head_norms(self.model, self.unsharded, precise, inputs=inputs)
             done.update({f"head_norm_rows/{key}": float(rows) for key, rows in counted.items()})
         if c.refit_heads:
-            fitted = refit_heads(self.model, self.unsharded, refit, c.refit_max_iter, kinds, inputs, c.refit_rows)
+            chosen_c: dict[str, float] = {}
+            fitted = refit_heads(self.model, self.unsharded, refit, c.refit_max_iter, kinds, inputs, c.refit_rows,
+                                 validation, c.refit_c_grid, chosen_c)
             done.update({f"head_refit_rows/{key}": float(rows) for key, rows in fitted.items()})
+            if len(c.refit_c_grid) > 1:
+                done.update({f"head_refit_c/{key}": value for key, value in chosen_c.items()})
             # read-outs are chosen between refitted layers only (heads without a fitted read-out: nothing to do)
-            done.update(select_readouts(self.model, self.unsharded, validation or {}, self.tasks, c.refit_max_iter))
+            done.update(select_readouts(self.model, self.unsharded, validation or {}, self.tasks, c.refit_max_iter,
+                                        c.refit_c_grid))
             done.update(select_dense_readouts(self.model, self.unsharded, validation or {}, self.tasks,
                                               c.refit_max_iter, c.refit_rows))
         return done
