@@ -78,13 +78,12 @@ class TrainConfig:
             if not isinstance(pair, dict) or set(pair) != {"a", "b", "marker_a", "marker_b"}:
                 raise ValueError(f"training.contrastive_pairs: each entry needs exactly the keys a, b, marker_a, "
                                  f"marker_b, got {pair!r}")
-        object.__setattr__(self, "refit_c_grid", tuple(self.refit_c_grid) if isinstance(self.refit_c_grid, (list, tuple))
-                           else self.refit_c_grid)
-        if (not isinstance(self.refit_c_grid, tuple) or not self.refit_c_grid
-                or any(isinstance(c, bool) or not isinstance(c, (int, float)) or c <= 0 for c in self.refit_c_grid)):
+        grid = self.refit_c_grid  # YAML and Ray's JSON round trip give a list; stored as a tuple of floats
+        if (not isinstance(grid, (list, tuple)) or not grid
+                or any(isinstance(c, bool) or not isinstance(c, (int, float)) or c <= 0 for c in grid)):
             raise ValueError(f"training.refit_c_grid must be a non-empty list of numbers > 0 (e.g. [1.0, 0.1, 10.0]), "
-                             f"got {self.refit_c_grid!r}")
-        object.__setattr__(self, "refit_c_grid", tuple(float(c) for c in self.refit_c_grid))
+                             f"got {grid!r}")
+        object.__setattr__(self, "refit_c_grid", tuple(float(c) for c in grid))
         if self.val_every < 0:
             raise ValueError(f"training.val_every must be >= 0 (0: no validation), got {self.val_every}")
         if not 0.0 <= self.label_smoothing < 1.0:
