@@ -177,8 +177,15 @@ def check_training_parameters(params: dict) -> None:
         model_preset(model_params.get("preset", "cpu"), **(model_params.get("overrides") or {}))
     except (TypeError, ValueError) as error:
         raise ValueError(f"{'model.overrides' if 'option' in str(error) else 'model.preset'}: {error}") from None
-    for stage in STAGES:
-        if params.get(stage) is not None:
-            train_config(stage, params[stage])
+    configs = {stage: train_config(stage, params[stage]) for stage in STAGES if params.get(stage) is not None}
+    if params.get("datasets"):
+        from omnivec2.config_checks import did_you_mean
+        from omnivec2.datasets import resolve_datasets
+
+        names = set(resolve_datasets(params["datasets"]))
+        for stage, config in configs.items():
+            if unknown := set(() if isinstance(config.augment, bool) else config.augment) - names:
+                raise ValueError(f"{stage}: training.augment names {sorted(unknown)}, which are not configured datasets"
+                                 f"{did_you_mean(unknown, names)}; datasets: {sorted(names)}")
     if params.get("ray") is not None:
         check_ray_params({"storage_path": "unset", **params["ray"]})

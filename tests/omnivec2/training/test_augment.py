@@ -57,6 +57,24 @@ def test_stage3_rotates_point_cloud_batches_only_when_augment_is_on():
     assert not torch.allclose(plain["point_cloud"], augmented["point_cloud"])
     norms = lambda t: t.reshape(len(t), -1, 3).norm(dim=-1)
     assert torch.allclose(norms(plain["point_cloud"]), norms(augmented["point_cloud"]), atol=1e-4)
+    # a list names the datasets augmented: the point clouds are left as they are when it leaves them out
+    assert torch.equal(first_point_cloud_batch(["tabular"])["point_cloud"], plain["point_cloud"])
+    assert torch.equal(first_point_cloud_batch(["point_cloud"])["point_cloud"], augmented["point_cloud"])
+
+
+def test_augment_takes_true_false_or_a_list_of_datasets_and_refuses_the_rest():
+    import pytest
+
+    from omnivec2.training.config import TrainConfig
+
+    listed = TrainConfig(stage="train_multitask", augment=["audio"])
+    assert listed.augment == ("audio",) and listed.augments("audio") and not listed.augments("point_cloud")
+    assert TrainConfig.from_dict(listed.to_dict() | {"augment": list(listed.augment)}) == listed  # Ray's JSON round trip
+    assert TrainConfig(stage="train_multitask", augment=True).augments("anything")
+    assert not TrainConfig(stage="train_multitask").augments("audio")
+    for bad in ([], "audio", [""], [1]):
+        with pytest.raises(ValueError, match="training.augment must be true, false or a non-empty list of dataset names"):
+            TrainConfig(stage="train_multitask", augment=bad)
 
 
 def test_the_spectrogram_grid_undoes_the_log_mel_patching():

@@ -113,3 +113,21 @@ def test_all_training_parameters_can_be_checked_up_front():
     with pytest.raises(ValueError, match=re.escape("train_multitask: unknown training parameters ['dwa_windw'] "
                                                    "(did you mean 'dwa_windw' -> 'dwa_window'?)")):
         check_training_parameters(params)
+
+
+def test_augment_may_only_name_configured_datasets():
+    import yaml
+
+    from omnivec2.training.stage_runner import check_training_parameters
+    from tests.pipelines.conftest import PROJECT
+
+    params = {}
+    for path in sorted((PROJECT / "conf" / "base").glob("parameters*.yml")):
+        params.update(yaml.safe_load(path.read_text()) or {})
+    stage3 = params["train_multitask"]
+    params["train_multitask"] = {**stage3, "training": {**stage3["training"], "augment": ["audio", "point_cloud"]}}
+    check_training_parameters(params)
+    params["train_multitask"] = {**stage3, "training": {**stage3["training"], "augment": ["audoi"]}}
+    with pytest.raises(ValueError, match=re.escape("train_multitask: training.augment names ['audoi'], which are not "
+                                                   "configured datasets (did you mean 'audoi' -> 'audio'?)")):
+        check_training_parameters(params)
