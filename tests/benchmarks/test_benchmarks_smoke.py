@@ -38,10 +38,18 @@ def test_every_ratio_is_finite_and_positive_or_says_why_not(results):
             assert (row["met"] is None) == (row["target"] is None), row
 
 
-def test_a_to_e_g_h_and_i_are_measured_in_the_smoke_run(results):
+def test_a_to_e_and_g_to_j_are_measured_in_the_smoke_run(results):
     _, payload = results
     measured = {row["benchmark"] for row in payload["rows"] if row["ratio"] is not None}
-    assert {"a", "b", "c", "d", "e", "g", "h", "i"} <= measured
+    assert {"a", "b", "c", "d", "e", "g", "h", "i", "j"} <= measured
+
+
+def test_specialists_side_by_side_train_every_task_on_its_planned_budget(results):
+    """(j) trains the same specialists both ways: one metric difference per task, each steps > 0 in total."""
+    _, payload = results
+    [row] = [row for row in payload["rows"] if row["benchmark"] == "j"]
+    assert set(row["extra"]["metric_differences"]) == set(row["extra"]["steps"]) and row["extra"]["steps"]
+    assert sum(row["extra"]["steps"].values()) > 0 and set(row["extra"]["seconds"]) == {"in_turn", "side_by_side"}
 
 
 def test_fits_side_by_side_give_the_same_bits_as_in_turn(results):

@@ -1,5 +1,6 @@
 """Specialist budgets: what stage 3 counted, per task."""
 
+import numpy as np
 import pytest
 
 from omnivec2.evaluation.specialists import task_budgets
@@ -70,3 +71,41 @@ def test_a_specialist_s_learning_curve_is_measured_at_stage_3_s_fraction_of_its_
     curve = single_task_baselines(config, cache, TrainConfig(**stage3, val_every=5), visits)["wine/cultivar"]["curve"]
     assert [step for step, _ in curve] == [2, 4, 6, 8, 10] and all(0 <= value <= 1 for _, value in curve)
     assert "curve" not in single_task_baselines(config, cache, TrainConfig(**stage3), visits)["wine/cultivar"]
+
+
+def test_specialists_side_by_side_give_the_bits_of_one_thread_runs_in_turn(tmp_path):
+    """Two spawned one-thread workers: each specialist's metrics, seconds aside, equal those of the
+    same specialists trained one after another in this process at one thread, in the tasks' order."""
+    import torch
+
+    from omnivec2.data.sample_table import build_sample_table
+    from omnivec2.datasets import resolve_dataset, with_class_lists
+    from omnivec2.evaluation.specialists import single_task_baselines
+    from omnivec2.model import preset
+    from omnivec2.tokens.cache import build_token_cache
+    from omnivec2.training.stage_runner import stream_config
+    from tests.omnivec2.evaluation.helpers import CLASSES, ENTRY
+
+    rng = np.random.default_rng(1)
+    streams = []
+    for name in ("wine", "grapes"):
+        spec = with_class_lists(resolve_dataset(name, ENTRY), {"cultivar": CLASSES})
+        labels = np.arange(48) % 3
+        rows = [rng.normal(label, 0.5, 3).astype(np.float32) for label in labels]
+        table = build_sample_table([f"{name}{i:02d}" for i in range(48)], ["train"] * 30 + ["val"] * 6 + ["test"] * 12,
+                                   rows, {"cultivar": labels})
+        streams.append(stream_config(build_token_cache(table, spec, tmp_path / "tokens")))
+    config = preset("tiny").with_modalities(streams)
+    visits = {"wine/cultivar": {"visits": 6, "samples": 48}, "grapes/cultivar": {"visits": 4, "samples": 40}}
+    train = TrainConfig(stage="train_multitask", steps=10, log_every=5, checkpoint_every=10, warmup_steps=1, val_every=5)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        in_turn = single_task_baselines(config, tmp_path / "tokens", train, visits, workers=1)
+    finally:
+        torch.set_num_threads(threads)
+    side_by_side = single_task_baselines(config, tmp_path / "tokens", train, visits, workers=2)
+    assert list(side_by_side) == list(in_turn) == ["wine/cultivar", "grapes/cultivar"]
+    drop = lambda r: {k: v for k, v in r.items() if k != "train_seconds"}
+    assert {k: drop(r) for k, r in side_by_side.items()} == {k: drop(r) for k, r in in_turn.items()}
+    assert side_by_side["wine/cultivar"]["steps"] == 6 and side_by_side["grapes/cultivar"]["batch_size"] == 10
