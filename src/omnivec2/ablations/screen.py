@@ -178,6 +178,8 @@ def table_name(assignments: list[tuple[str, object]]) -> str:
     parts = []
     for path, value in assignments:
         keys = path.split(".")
+        if isinstance(value, (list, tuple)):  # `augment=[audio, imu]` -> `augment-audio+imu`, no brackets or quotes
+            value = "+".join(map(str, value))
         parts.append(f"{keys[0]}-{keys[-1]}-{value}" if keys[0] in STAGES else f"{keys[-1]}-{value}")
     return "_".join(parts).replace("/", "-").replace(" ", "")[:120]
 

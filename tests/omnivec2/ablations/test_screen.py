@@ -96,6 +96,7 @@ def test_a_dataset_parameter_is_refused_before_any_plan_is_built(monkeypatch):
 
 def test_table_names_keep_the_stage_so_one_option_in_two_stages_writes_two_tables():
     assert screen.table_name([("model.overrides.head_norm", "batch")]) == "head_norm-batch"
+    assert screen.table_name([("train_multitask.training.augment", ["audio", "imu"])]) == "train_multitask-augment-audio+imu"
     stage1 = screen.table_name([("pretrain_unimodal.training.weight_decay_groups", True)])
     stage3 = screen.table_name([("train_multitask.training.weight_decay_groups", True)])
     assert stage1 == "pretrain_unimodal-weight_decay_groups-True" and stage1 != stage3
