@@ -15,6 +15,9 @@ tokenizer half (so every point-cloud dataset gets it, and nothing else changes):
   filled with 0, the standardised mean. Then it is patched again.
 
 Image flips and crops are not here: a flipped digit or a mirrored object is another label.
+
+`training.augment` switches it on for every stream (`true`), or for those it lists: by dataset name,
+or by kind (`rotation`, `spectrogram`: every stream whose tokenizer has it).
 """
 
 from __future__ import annotations
@@ -75,11 +78,24 @@ def augment_spectrogram(tokens: torch.Tensor, grid: tuple[int, ...], generator: 
     return patches_from_spectrogram(spectrogram.masked_fill(hidden, 0.0), grid)
 
 
+AUGMENTATIONS = ("rotation", "spectrogram")  # what `training.augment` may list besides dataset names
+
+
+def augmentation_kind(stream) -> str | None:
+    """A stream's (`ModalityConfig`) label-preserving augmentation, one of `AUGMENTATIONS`, or None."""
+    if stream.embedding == "mini_pointnet":
+        return "rotation"
+    if stream.spectrogram_grid:
+        return "spectrogram"
+    return None
+
+
 def augment_tokens(stream, tokens: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """A stream's (`ModalityConfig`) batch `[B, N, P]` -> its augmented copy (the same tensor when its
     tokenizer has no label-preserving augmentation)."""
-    if stream.embedding == "mini_pointnet":
+    kind = augmentation_kind(stream)
+    if kind == "rotation":
         return rotate_point_groups(tokens, random_rotations(len(tokens), generator).to(tokens.device))
-    if stream.spectrogram_grid:
+    if kind == "spectrogram":
         return augment_spectrogram(tokens, stream.spectrogram_grid, generator)
     return tokens

@@ -32,7 +32,7 @@ class TrainConfig:
     shared_lr_scale: float = 1.0  # learning rate of f, FC, A, g and Fuse relative to `lr` (e.g. 0.1 in stage 3)
     head_lr_scale: float = 1.0  # learning rate of the task heads relative to `lr`
     label_smoothing: float = 0.0  # classification losses
-    augment: tuple | bool = False  # supervised steps: label-preserving token augmentation (training/augment.py); true: every stream, a list: those datasets
+    augment: tuple | bool = False  # supervised steps: label-preserving token augmentation (training/augment.py); true: every stream; a list: those datasets and kinds
     precise_head_norm: bool = False  # stage 3: BatchNorm heads' statistics recomputed over the train split at the end (training/precise_heads.py)
     refit_heads: bool = False  # stage 3: pooled heads' output layers refitted on the frozen final features at the end (training/head_refit.py)
     refit_dense: bool = False  # with refit_heads: dense heads too, one logistic regression per pixel of a token
@@ -88,8 +88,8 @@ class TrainConfig:
         if not isinstance(augment, bool):
             if (not isinstance(augment, (list, tuple)) or not augment
                     or any(not isinstance(name, str) or not name for name in augment)):
-                raise ValueError(f"training.augment must be true, false or a non-empty list of dataset names "
-                                 f"(e.g. [audio]), got {augment!r}")
+                raise ValueError(f"training.augment must be true, false or a non-empty list of dataset names or "
+                                 f"augmentation kinds (e.g. [spectrogram] or [audio]), got {augment!r}")
             object.__setattr__(self, "augment", tuple(augment))
         if self.val_every < 0:
             raise ValueError(f"training.val_every must be >= 0 (0: no validation), got {self.val_every}")
@@ -115,9 +115,14 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def augments(self, dataset: str) -> bool:
-        """Whether supervised batches of `dataset` get label-preserving augmentation (`augment`)."""
-        return self.augment if isinstance(self.augment, bool) else dataset in self.augment
+    def augments(self, stream) -> bool:
+        """Whether supervised batches of `stream` (a `ModalityConfig`) get label-preserving augmentation:
+        `augment` is true, or lists the stream's dataset name or its kind (`augment.AUGMENTATIONS`)."""
+        from omnivec2.training.augment import augmentation_kind
+
+        if isinstance(self.augment, bool):
+            return self.augment
+        return stream.name in self.augment or augmentation_kind(stream) in self.augment
 
 
 def check_type(key: str, value, annotation: str) -> None:

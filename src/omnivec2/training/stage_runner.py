@@ -182,10 +182,14 @@ def check_training_parameters(params: dict) -> None:
         from omnivec2.config_checks import did_you_mean
         from omnivec2.datasets import resolve_datasets
 
+        from omnivec2.training.augment import AUGMENTATIONS
+
         names = set(resolve_datasets(params["datasets"]))
         for stage, config in configs.items():
-            if unknown := set(() if isinstance(config.augment, bool) else config.augment) - names:
-                raise ValueError(f"{stage}: training.augment names {sorted(unknown)}, which are not configured datasets"
-                                 f"{did_you_mean(unknown, names)}; datasets: {sorted(names)}")
+            if unknown := set(() if isinstance(config.augment, bool) else config.augment) - names - set(AUGMENTATIONS):
+                known = names | set(AUGMENTATIONS)
+                raise ValueError(f"{stage}: training.augment names {sorted(unknown)}, which are neither configured "
+                                 f"datasets nor augmentation kinds{did_you_mean(unknown, known)}; datasets: "
+                                 f"{sorted(names)}, kinds: {list(AUGMENTATIONS)}")
     if params.get("ray") is not None:
         check_ray_params({"storage_path": "unset", **params["ray"]})

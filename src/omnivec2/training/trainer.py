@@ -117,7 +117,7 @@ class StageTrainer:
 
     def _supervised(self, key: str, size: int) -> SupervisedItem:
         modality, task = key.split("/")
-        batch = self._batch(modality, size, augment=self.config.augments(modality))  # stage 3 draws no masks: its generator is free
+        batch = self._batch(modality, size, augment=self.config.augments(self.model.config.modality(modality)))  # stage 3 draws no masks: its generator is free
         return SupervisedItem(modality, task, batch.tokens, batch.targets[task])
 
     def plan(self) -> tuple[list, bool]:

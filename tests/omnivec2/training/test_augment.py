@@ -57,9 +57,10 @@ def test_stage3_rotates_point_cloud_batches_only_when_augment_is_on():
     assert not torch.allclose(plain["point_cloud"], augmented["point_cloud"])
     norms = lambda t: t.reshape(len(t), -1, 3).norm(dim=-1)
     assert torch.allclose(norms(plain["point_cloud"]), norms(augmented["point_cloud"]), atol=1e-4)
-    # a list names the datasets augmented: the point clouds are left as they are when it leaves them out
-    assert torch.equal(first_point_cloud_batch(["tabular"])["point_cloud"], plain["point_cloud"])
+    # a list names the datasets or kinds augmented: the point clouds are left as they are when it leaves them out
+    assert torch.equal(first_point_cloud_batch(["tabular", "spectrogram"])["point_cloud"], plain["point_cloud"])
     assert torch.equal(first_point_cloud_batch(["point_cloud"])["point_cloud"], augmented["point_cloud"])
+    assert torch.equal(first_point_cloud_batch(["rotation"])["point_cloud"], augmented["point_cloud"])
 
 
 def test_augment_takes_true_false_or_a_list_of_datasets_and_refuses_the_rest():
@@ -67,11 +68,16 @@ def test_augment_takes_true_false_or_a_list_of_datasets_and_refuses_the_rest():
 
     from omnivec2.training.config import TrainConfig
 
-    listed = TrainConfig(stage="train_multitask", augment=["audio"])
-    assert listed.augment == ("audio",) and listed.augments("audio") and not listed.augments("point_cloud")
-    assert TrainConfig.from_dict(listed.to_dict() | {"augment": list(listed.augment)}) == listed  # Ray's JSON round trip
-    assert TrainConfig(stage="train_multitask", augment=True).augments("anything")
-    assert not TrainConfig(stage="train_multitask").augments("audio")
+    audio = ModalityConfig(name="voices", num_tokens=4, token_dim=8, spectrogram_grid=(2, 2, 2, 4))
+    clouds = ModalityConfig(name="point_cloud", num_tokens=4, token_dim=9, embedding="mini_pointnet")
+    image = ModalityConfig(name="image", num_tokens=4, token_dim=9)
+    by_name = TrainConfig(stage="train_multitask", augment=["voices"])
+    assert by_name.augment == ("voices",) and by_name.augments(audio) and not by_name.augments(clouds)
+    assert TrainConfig.from_dict(by_name.to_dict() | {"augment": list(by_name.augment)}) == by_name  # Ray's JSON round trip
+    by_kind = TrainConfig(stage="train_multitask", augment=["spectrogram"])
+    assert by_kind.augments(audio) and not by_kind.augments(clouds) and not by_kind.augments(image)
+    assert TrainConfig(stage="train_multitask", augment=True).augments(image)
+    assert not TrainConfig(stage="train_multitask").augments(audio)
     for bad in ([], "audio", [""], [1]):
         with pytest.raises(ValueError, match="training.augment must be true, false or a non-empty list of dataset names"):
             TrainConfig(stage="train_multitask", augment=bad)

@@ -115,7 +115,7 @@ def test_all_training_parameters_can_be_checked_up_front():
         check_training_parameters(params)
 
 
-def test_augment_may_only_name_configured_datasets():
+def test_augment_may_only_name_configured_datasets_and_augmentation_kinds():
     import yaml
 
     from omnivec2.training.stage_runner import check_training_parameters
@@ -125,9 +125,10 @@ def test_augment_may_only_name_configured_datasets():
     for path in sorted((PROJECT / "conf" / "base").glob("parameters*.yml")):
         params.update(yaml.safe_load(path.read_text()) or {})
     stage3 = params["train_multitask"]
-    params["train_multitask"] = {**stage3, "training": {**stage3["training"], "augment": ["audio", "point_cloud"]}}
+    params["train_multitask"] = {**stage3, "training": {**stage3["training"], "augment": ["audio", "rotation"]}}
     check_training_parameters(params)
     params["train_multitask"] = {**stage3, "training": {**stage3["training"], "augment": ["audoi"]}}
-    with pytest.raises(ValueError, match=re.escape("train_multitask: training.augment names ['audoi'], which are not "
-                                                   "configured datasets (did you mean 'audoi' -> 'audio'?)")):
+    with pytest.raises(ValueError, match=re.escape("train_multitask: training.augment names ['audoi'], which are "
+                                                   "neither configured datasets nor augmentation kinds (did you mean "
+                                                   "'audoi' -> 'audio'?)")):
         check_training_parameters(params)
