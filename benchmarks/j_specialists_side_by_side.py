@@ -21,19 +21,11 @@ import time
 import torch
 
 from benchmarks.report import Row, Target
+from benchmarks.h_fits_side_by_side import _workspace  # the smoke run keeps the same three datasets as (h)
 from benchmarks.timing import ratio
 from benchmarks.workspace import build_trainer, stage_launch
 
 TARGET = Target(">=", 1.3)  # on 2 cores: both ways already use both cores in the fits of each specialist's finish
-QUICK_DATASETS = ("depth", "tabular", "tabular_regression")
-
-
-def _workspace(ctx):
-    from dataclasses import replace
-
-    if not ctx.quick:
-        return ctx.workspace
-    return replace(ctx.workspace, manifests=[m for m in ctx.workspace.manifests if m["dataset"] in QUICK_DATASETS])
 
 
 def planned_visits(launch) -> dict[str, dict[str, int]]:
