@@ -10,8 +10,6 @@ seeds, same code); the grid's fingerprint counts the threads.
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -19,6 +17,7 @@ import torch
 
 from omnivec2.ablations.runner import load_splits, run_variant, unseen_modality
 from omnivec2.ablations.variants import variant_by_name
+from omnivec2.process_pool import run_in_processes
 
 
 @dataclass(frozen=True)
@@ -70,22 +69,6 @@ def run_all(runs: list[GridRun], cache_root: str, modalities: list[str], workers
         for run in runs:
             on_done(run, _execute(run, splits, log or (lambda line: None)))
         return
-    # spawn, not fork: a forked child of a process that has used OpenMP threads can deadlock
-    with ProcessPoolExecutor(min(workers, len(runs)), mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_load_worker, initargs=(str(cache_root), modalities, 1, log is not None)) as pool:
-        pending = {pool.submit(_execute_in_worker, run): run for run in runs}
-        while pending:
-            # FIRST_COMPLETED: each run is recorded as soon as it finishes (FIRST_EXCEPTION waits for all)
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            failures = []
-            for future in finished:
-                run = pending.pop(future)
-                if future.exception() is None:
-                    on_done(run, future.result())
-                else:
-                    failures.append((run, future.exception()))
-            if failures:
-                for other in pending:
-                    other.cancel()
-                run, error = failures[0]
-                raise RuntimeError(f"ablation grid: {run.kind} {run.name!r} seed {run.seed} failed") from error
+    run_in_processes([(run, _execute_in_worker, (run,)) for run in runs], workers, on_done,
+                     lambda run: f"ablation grid: {run.kind} {run.name!r} seed {run.seed} failed",
+                     initializer=_load_worker, initargs=(str(cache_root), modalities, 1, log is not None))

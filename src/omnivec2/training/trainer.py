@@ -117,7 +117,8 @@ class StageTrainer:
 
     def _supervised(self, key: str, size: int) -> SupervisedItem:
         modality, task = key.split("/")
-        batch = self._batch(modality, size, augment=self.config.augments(self.model.config.modality(modality)))  # stage 3 draws no masks: its generator is free
+        # stage 3 draws no masks: its generator is free for the augmentations
+        batch = self._batch(modality, size, augment=self.config.augments(self.model.config.modality(modality)))
         return SupervisedItem(modality, task, batch.tokens, batch.targets[task])
 
     def plan(self) -> tuple[list, bool]:
