@@ -89,16 +89,15 @@ def single_task_baselines(config: ModelConfig, cache_root, train: TrainConfig,
     workers = specialist_workers() if workers is None else max(1, workers)
     results = {}
     with progress_bar(len(budgets), "single-task baselines") as bar:
-        if workers == 1 or len(budgets) < 2:
-            for key, (steps, batch_size) in budgets.items():
-                results[key] = _score_specialist(config, key, steps, batch_size, train, cache_root)
-                bar.advance(f"{key}, {steps} steps")
-            return results
 
         def done(key: str, result: dict) -> None:
             results[key] = result
             bar.advance(f"{key}, {budgets[key][0]} steps")
 
+        if workers == 1 or len(budgets) < 2:
+            for key, (steps, batch_size) in budgets.items():
+                done(key, _score_specialist(config, key, steps, batch_size, train, cache_root))
+            return results
         # the costliest first, so that no long specialist is left running alone at the end
         order = sorted(budgets, key=lambda k: -specialist_cost(config, k, *budgets[k]))
         run_in_processes([(key, _score_specialist, (config, key, *budgets[key], train, str(cache_root))) for key in order],
