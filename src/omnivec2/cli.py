@@ -2,7 +2,8 @@
 (the model loaded once; a JSON line per file with each task's class name),
 `omnivec2 seeds --seeds 1 2` (the main table over training seeds; see omnivec2.evaluation.seeds), and
 `omnivec2 screen --set <parameter>=<value>` (a change's before/after per task over training seeds; see
-omnivec2.ablations.screen).
+omnivec2.ablations.screen), and `omnivec2 retrieval-depth` (each retrieval protocol's Rank-1 read at
+every depth of the network; see omnivec2.evaluation.retrieval_depth).
 
 Without `--model` / `--cache`, the final checkpoint folder and the token cache are the ones the Kedro
 catalog of the project in the working directory declares (`train_multitask_model`, `token_cache`).
@@ -132,6 +133,31 @@ def run_screen(assignments: list[str], base: list[str], seeds: list[int], datase
     return 0
 
 
+def run_retrieval_depth(model: str | None, cache: str | None, env: str | None, project: Path | None = None) -> int:
+    """`retrieval_by_depth` for every retrieval protocol the project's datasets and evaluation
+    parameters define, printed as markdown tables."""
+    from omnivec2.checkpoint import load_model
+    from omnivec2.datasets.config import resolve_datasets
+    from omnivec2.datasets.pairing import retrieval_protocols
+    from omnivec2.evaluation.retrieval_depth import depth_table, retrieval_by_depth
+
+    project = Path.cwd() if project is None else project
+    model, cache = model or catalog_path(FINAL_MODEL, project, env), cache or catalog_path(TOKEN_CACHE, project, env)
+    if model is None or cache is None:
+        print("omnivec2 retrieval-depth: run it in the project (it reads the datasets' pairings), or pass --model "
+              "and --cache", file=sys.stderr)
+        return 2
+    params = dict(project_config(project, env)["parameters"])
+    protocols = retrieval_protocols(resolve_datasets(params["datasets"]), (params.get("evaluation") or {}).get("retrieval"))
+    if not protocols:
+        print("omnivec2 retrieval-depth: no retrieval protocol (no dataset is paired_with another)", file=sys.stderr)
+        return 2
+    network = load_model(model)
+    for name, protocol in protocols.items():
+        print(depth_table(name, protocol, retrieval_by_depth(network, cache, protocol)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from omnivec2.env import apply_quiet_environment
 
@@ -167,7 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     screen.add_argument("--only", choices=("reference", "variant"), default=None,
                         help="train one side only (two processes share the cores; a last call without it "
                              "prints the table from both sides' stored runs)")
+    depth = commands.add_parser("retrieval-depth", help="each retrieval protocol's Rank-1 read from the tokens after "
+                                                        "every stage of the network (where the match is lost)")
+    depth.add_argument("--model", default=None, help=f"checkpoint folder (default: the catalog's {FINAL_MODEL})")
+    depth.add_argument("--cache", default=None, help=f"token cache (default: the catalog's {TOKEN_CACHE})")
+    depth.add_argument("--env", default=None, help="Kedro environment whose datasets and evaluation parameters are read")
     args = parser.parse_args(argv)
+    if args.command == "retrieval-depth":
+        return run_retrieval_depth(args.model, args.cache, args.env)
     if args.command == "seeds":
         return run_seeds(args.seeds, args.env)
     if args.command == "screen":

@@ -12,7 +12,7 @@ from omnivec2.checkpoint import load_model
 from omnivec2.evaluation.baselines import classical_baseline
 from omnivec2.evaluation.dense_baseline import dense_baseline
 from omnivec2.evaluation.metrics import per_class_metrics, predict_task, task_metrics
-from omnivec2.evaluation.retrieval import cca_retrieval, pair_key, pair_rows, shared_embedding, token_embedding
+from omnivec2.evaluation.retrieval import cca_retrieval, retrieval_rows, shared_embedding, token_embedding
 from omnivec2.evaluation.two_stream import two_stream_metrics
 from omnivec2.parallel_fits import run_fits
 from omnivec2.tokens.cache import read_token_split
@@ -76,22 +76,9 @@ def evaluate_retrieval(model, cache_root: str | Path, protocol: dict, seed: int)
     """One cross-modal retrieval protocol (see `retrieval`) on OmniVec2's shared embedding and on raw tokens."""
     splits = {(side, split): read_token_split(cache_root, protocol[side], split)
               for side in ("query", "gallery") for split in ("train", "test")}
-    q_rows, g_rows = pair_rows(splits["query", "train"].sample_ids, splits["gallery", "train"].sample_ids,
-                               protocol["query_marker"], protocol["gallery_marker"])
-    test_rows = slice(None)  # the test queries ranked
-    if protocol.get("match"):  # relevant: a gallery item with the query's label
-        query_ids = splits["query", "test"].targets[protocol["match"]]
-        gallery_ids = splits["gallery", "test"].targets[protocol["match"]]
-    else:  # instance retrieval: relevant is the query's own paired row, for queries whose pair is in the test gallery
-        gallery_keys = [pair_key(s, protocol["gallery_marker"]) for s in splits["gallery", "test"].sample_ids]
-        number = {key: i for i, key in enumerate(gallery_keys)}  # identities as integers: gallery row numbers
-        gallery_ids = np.arange(len(gallery_keys))
-        keys = [pair_key(s, protocol["query_marker"]) for s in splits["query", "test"].sample_ids]
-        test_rows = np.array([i for i, key in enumerate(keys) if key in number], dtype=np.int64)
-        query_ids = np.array([number[keys[i]] for i in test_rows], dtype=np.int64)
-        if not len(test_rows):
-            raise ValueError(f"retrieval {protocol['query']} -> {protocol['gallery']}: no test query's paired row is in "
-                             "the gallery's test split (pairs are found by sample id, see paired_with's markers)")
+    rows = retrieval_rows(splits, protocol)
+    q_rows, g_rows, test_rows, query_ids, gallery_ids = (rows.train_query, rows.train_gallery, rows.test_query,
+                                                          rows.query_ids, rows.gallery_ids)
     components = int(protocol.get("components", 16))
 
     embeddings = {"omnivec2": token_embedding, "pooled": shared_embedding, "classical": None}

@@ -19,6 +19,8 @@ embedding ranks at chance, the token grid well above it; README "Status").
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torchmetrics.functional.retrieval as tmr
@@ -81,6 +83,39 @@ def pair_rows(query_sample_ids: list[str], gallery_sample_ids: list[str], query_
         raise ValueError(f"no query id with {query_marker!r} pairs with a gallery id with {gallery_marker!r}")
     rows = np.array(pairs)
     return rows[:, 0], rows[:, 1]
+
+
+@dataclass(frozen=True)
+class RetrievalRows:
+    """Which rows a retrieval protocol uses: the paired train rows that fit the CCA, the test queries
+    ranked, and the identities that decide relevance."""
+
+    train_query: np.ndarray  # [T] rows of the query's train split; row t pairs with train_gallery[t]
+    train_gallery: np.ndarray  # [T] rows of the gallery's train split
+    test_query: np.ndarray | slice  # the query test rows ranked (all, or those whose pair is in the gallery)
+    query_ids: np.ndarray  # [Q] identity of each ranked query
+    gallery_ids: np.ndarray  # [G] identity of each gallery test row
+
+
+def retrieval_rows(splits: dict, protocol: dict) -> RetrievalRows:
+    """`splits`: {(side, split): TokenSplit} for side query/gallery and split train/test; `protocol`:
+    {query, gallery, query_marker, gallery_marker, match?} -> the rows and identities it ranks. With
+    `match`, a gallery item is relevant when it has the query's label; without, only the query's own
+    paired row is (queries whose pair is not in the gallery's test split are left out)."""
+    q_rows, g_rows = pair_rows(splits["query", "train"].sample_ids, splits["gallery", "train"].sample_ids,
+                               protocol["query_marker"], protocol["gallery_marker"])
+    if protocol.get("match"):
+        return RetrievalRows(q_rows, g_rows, slice(None), splits["query", "test"].targets[protocol["match"]],
+                             splits["gallery", "test"].targets[protocol["match"]])
+    gallery_keys = [pair_key(s, protocol["gallery_marker"]) for s in splits["gallery", "test"].sample_ids]
+    number = {key: i for i, key in enumerate(gallery_keys)}  # identities as integers: gallery row numbers
+    keys = [pair_key(s, protocol["query_marker"]) for s in splits["query", "test"].sample_ids]
+    test_rows = np.array([i for i, key in enumerate(keys) if key in number], dtype=np.int64)
+    if not len(test_rows):
+        raise ValueError(f"retrieval {protocol['query']} -> {protocol['gallery']}: no test query's paired row is in "
+                         "the gallery's test split (pairs are found by sample id, see paired_with's markers)")
+    return RetrievalRows(q_rows, g_rows, test_rows, np.array([number[keys[i]] for i in test_rows], dtype=np.int64),
+                         np.arange(len(gallery_keys)))
 
 
 def cca_retrieval(train_query: np.ndarray, train_gallery: np.ndarray, test_query: np.ndarray, test_gallery: np.ndarray,

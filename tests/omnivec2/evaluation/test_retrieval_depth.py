@@ -1,0 +1,91 @@
+"""`omnivec2 retrieval-depth`: a retrieval protocol's Rank-1 at every depth of the single-stream pass,
+by a frame-level CCA (the pipeline's protocol) and a token-level one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from omnivec2.checkpoint import save_checkpoint
+from omnivec2.data.sample_table import build_sample_table
+from omnivec2.datasets import resolve_datasets
+from omnivec2.datasets.pairing import retrieval_protocols
+from omnivec2.evaluation.evaluate import evaluate_checkpoint
+from omnivec2.evaluation.retrieval import token_embedding
+from omnivec2.evaluation.retrieval_depth import depth_table, depth_tokens, retrieval_by_depth, token_cca_retrieval
+from omnivec2.model import OmniVec2, preset
+from omnivec2.tokens.cache import build_token_cache
+from omnivec2.training.stage_runner import stream_config
+from tests.default_suite import DATASETS
+from tests.omnivec2.datasets.test_pairing import USER_YAML
+from tests.omnivec2.model.helpers import example_tokens, tiny_model
+
+
+def test_token_cca_matches_frames_whose_patches_agree_place_by_place_and_not_noise():
+    rng = np.random.default_rng(0)
+    frames, tokens = 30, 9  # a 3x3 grid
+    camera_a, camera_b = rng.standard_normal((4, 12)), rng.standard_normal((4, 7))  # per-patch sensors
+
+    def views(latent):
+        """Patch contents `[S, N, 4]` -> the two cameras' tokens `[S, N, 12]`, `[S, N, 7]`, noisy."""
+        return (latent @ camera_a + 0.1 * rng.standard_normal((*latent.shape[:2], 12)),
+                np.tanh(latent @ camera_b) + 0.1 * rng.standard_normal((*latent.shape[:2], 7)))
+
+    train_q, train_g = views(rng.standard_normal((120, tokens, 4)))  # 120 other scenes fit the map
+    test_q, test_g = views(rng.standard_normal((frames, tokens, 4)))
+    ids = np.arange(frames)
+    aligned = token_cca_retrieval(train_q, train_g, test_q, test_g, ids, ids, components=4)
+    assert aligned["rank1"] > 0.9
+    shuffled = token_cca_retrieval(train_q, train_g[rng.permutation(120)], test_q, test_g, ids, ids, components=4)
+    assert shuffled["rank1"] < 0.3  # unpaired train rows teach no map
+    with pytest.raises(ValueError, match="one grid on both sides"):
+        token_cca_retrieval(train_q, train_g[:, :4], test_q, test_g[:, :4], ids, ids, components=4)
+
+
+def test_depth_tokens_run_from_the_input_tokens_to_the_pipelines_token_embedding():
+    model = tiny_model(0)
+    tokens = torch.from_numpy(example_tokens(DATASETS["image"], 5)).float()
+    depths = depth_tokens(model, "image", tokens, batch_size=2)
+    blocks = [f"f{i}" for i in range(1, len(model.f.blocks) + 1)]
+    assert list(depths) == ["tokens", "embedding", *blocks, "f", "g"]
+    assert np.array_equal(depths["tokens"], tokens.flatten(2).numpy())
+    assert np.allclose(depths["g"].reshape(5, -1), token_embedding(model, "image", tokens), atol=1e-6)
+    assert all(d.shape[:2] == tokens.shape[:2] for d in depths.values())
+
+
+def test_retrieval_by_depth_reads_the_pipelines_two_figures_at_its_ends(tmp_path):
+    """On a paired cache, the `tokens` depth's frame Rank-1 is the classical baseline's and the `g`
+    depth's is OmniVec2's: the diagnostic runs the pipeline's protocol, at more depths."""
+    block = yaml.safe_load(USER_YAML)
+    specs = resolve_datasets(block)
+    rng = np.random.default_rng(0)
+    scenes = np.arange(60) % 3
+    ids = [f"view{i:02d}" for i in range(60)]
+    splits = ["train"] * 36 + ["val"] * 6 + ["test"] * 18
+    manifests = []
+    for name, offset in (("photos", 0.0), ("sketches", 0.5)):
+        frames = [np.clip(offset + 0.1 * s + rng.normal(0, 0.05, (8, 8)), 0, 1).astype(np.float32) for s in scenes]
+        manifests.append(build_token_cache(build_sample_table(ids, splits, frames, {"scene": scenes}), specs[name],
+                                           tmp_path / "tokens"))
+    torch.manual_seed(0)
+    model = OmniVec2(preset("tiny").with_modalities([stream_config(m) for m in manifests]))
+    checkpoint = save_checkpoint(tmp_path / "checkpoint", model)
+    protocol = retrieval_protocols(specs)["to_sketches"]
+    result = retrieval_by_depth(model, tmp_path / "tokens", protocol)
+    pipeline = evaluate_checkpoint(checkpoint, tmp_path / "tokens", 0, {"to_sketches": protocol})["tasks"]
+    entry = pipeline["photos/to_sketches"]
+    assert result["depths"]["tokens"]["frame"] == pytest.approx(entry["classical"]["rank1"])
+    assert result["depths"]["g"]["frame"] == pytest.approx(entry["omnivec2"]["rank1"])
+    assert result["chance"] == pytest.approx(1 / 3)
+    assert all(0.0 <= r["frame"] <= 1.0 and 0.0 <= r["token"] <= 1.0 for r in result["depths"].values())
+    table = depth_table("to_sketches", protocol, result)
+    assert table.startswith("## photos/to_sketches (gallery sketches)") and "| g |" in table and "Chance: 0.333" in table
+
+
+def test_the_command_outside_a_project_says_what_it_needs(tmp_path, capsys):
+    from omnivec2.cli import run_retrieval_depth
+
+    assert run_retrieval_depth(None, None, None, project=tmp_path) == 2
+    assert "run it in the project" in capsys.readouterr().err
