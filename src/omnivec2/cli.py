@@ -1,6 +1,6 @@
 """`omnivec2` command line: `omnivec2 predict --model <folder|models:/name@champion> --dataset <d> FILE...`
 (the model loaded once; a JSON line per file with each task's class name),
-`omnivec2 seeds --seeds 1 2` (the main table over training seeds; see omnivec2.evaluation.seeds), and
+`omnivec2 seeds --seeds 1 2` (the main table over training seeds; see omnivec2.evaluation.seeds),
 `omnivec2 screen --set <parameter>=<value>` (a change's before/after per task over training seeds; see
 omnivec2.ablations.screen), and `omnivec2 retrieval-depth` (each retrieval protocol's Rank-1 read at
 every depth of the network; see omnivec2.evaluation.retrieval_depth).
