@@ -118,18 +118,28 @@ def retrieval_rows(splits: dict, protocol: dict) -> RetrievalRows:
                          np.arange(len(gallery_keys)))
 
 
-def cca_retrieval(train_query: np.ndarray, train_gallery: np.ndarray, test_query: np.ndarray, test_gallery: np.ndarray,
-                  query_ids: np.ndarray, gallery_ids: np.ndarray, components: int, seed: int = 0) -> dict[str, float]:
-    """Paired train features `[T, Dq]`, `[T, Dg]` (row t of one is row t of the other) fit the CCA;
-    test features `[Q, Dq]`, `[G, Dg]` are ranked in its space -> `retrieval_metrics`."""
+def cca_space(train_query: np.ndarray, train_gallery: np.ndarray, test_query: np.ndarray,
+              test_gallery: np.ndarray, components: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Paired train rows `[T, Dq]`, `[T, Dg]` (row t of one is row t of the other): each side
+    standardised and reduced by PCA, then a CCA between them -> the test rows `[Q, Dq]`, `[G, Dg]`
+    in its space, `[Q, c]`, `[G, c]`."""
     with threadpool_limits(1):  # BLAS beside torch's pool on 2 cores: see baselines.py
         sides = []
         for train, test in ((train_query, test_query), (train_gallery, test_gallery)):
-            train, test = train.reshape(len(train), -1), test.reshape(len(test), -1)
             reduce = make_pipeline(StandardScaler(), PCA(min(PCA_COMPONENTS, *train.shape), random_state=seed))
             sides.append((reduce.fit_transform(train), reduce.transform(test)))
         (q_train, q_test), (g_train, g_test) = sides
         cca = CCA(n_components=min(components, q_train.shape[1], g_train.shape[1]), max_iter=1000)
         cca.fit(q_train, g_train)
-        q_space, g_space = cca.transform(q_test, g_test)
+        return cca.transform(q_test, g_test)
+
+
+def cca_retrieval(train_query: np.ndarray, train_gallery: np.ndarray, test_query: np.ndarray, test_gallery: np.ndarray,
+                  query_ids: np.ndarray, gallery_ids: np.ndarray, components: int, seed: int = 0) -> dict[str, float]:
+    """Paired train features `[T, Dq]`, `[T, Dg]` (row t of one is row t of the other) fit the CCA;
+    test features `[Q, Dq]`, `[G, Dg]` are ranked in its space -> `retrieval_metrics`. Features with
+    more axes are flattened per row."""
+    rows = lambda a: a.reshape(len(a), -1)
+    q_space, g_space = cca_space(rows(train_query), rows(train_gallery), rows(test_query), rows(test_gallery),
+                                 components, seed)
     return retrieval_metrics(q_space, g_space, query_ids, gallery_ids)

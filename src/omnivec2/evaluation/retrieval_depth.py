@@ -27,13 +27,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.cross_decomposition import CCA
-from sklearn.decomposition import PCA
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
-from omnivec2.evaluation.retrieval import PCA_COMPONENTS, cca_retrieval, retrieval_metrics, retrieval_rows
+from omnivec2.evaluation.retrieval import cca_retrieval, cca_space, retrieval_metrics, retrieval_rows
 from omnivec2.model.omnivec2 import OmniVec2, Stream
 from omnivec2.tokens.cache import read_token_split
 
@@ -68,15 +63,9 @@ def token_cca_retrieval(train_query: np.ndarray, train_gallery: np.ndarray, test
     if train_query.shape[1] != train_gallery.shape[1]:
         raise ValueError(f"token-level CCA needs one grid on both sides, got {train_query.shape[1]} and "
                          f"{train_gallery.shape[1]} tokens")
-    with threadpool_limits(1):
-        sides = []
-        for train, test in ((train_query, test_query), (train_gallery, test_gallery)):
-            rows = lambda a: a.reshape(a.shape[0] * a.shape[1], -1)
-            reduce = make_pipeline(StandardScaler(), PCA(min(PCA_COMPONENTS, *rows(train).shape), random_state=seed))
-            sides.append((reduce.fit_transform(rows(train)), reduce.transform(rows(test))))
-        (q_train, q_test), (g_train, g_test) = sides
-        cca = CCA(n_components=min(components, q_train.shape[1], g_train.shape[1]), max_iter=1000).fit(q_train, g_train)
-        q_space, g_space = cca.transform(q_test, g_test)
+    tokens = lambda a: a.reshape(a.shape[0] * a.shape[1], -1)  # one row per token
+    q_space, g_space = cca_space(tokens(train_query), tokens(train_gallery), tokens(test_query), tokens(test_gallery),
+                                 components, seed)
     return retrieval_metrics(q_space.reshape(len(test_query), -1), g_space.reshape(len(test_gallery), -1),
                              query_ids, gallery_ids)
 
@@ -93,16 +82,15 @@ def retrieval_by_depth(model: OmniVec2, cache_root: str | Path, protocol: dict, 
     features = {key: depth_tokens(model, protocol[key[0]], torch.from_numpy(splits[key].tokens[chosen[key]].copy()))
                 for key in splits}
     components = int(protocol.get("components", 16))
-    out = {}
+    out, chance = {}, None
     for depth in features["query", "train"]:
         q_train, g_train = features["query", "train"][depth], features["gallery", "train"][depth]
         q_test, g_test = features["query", "test"][depth], features["gallery", "test"][depth]
         args = (q_train, g_train, q_test, g_test, rows.query_ids, rows.gallery_ids, components, seed)
-        frame = cca_retrieval(*args)["rank1"]
+        frame = cca_retrieval(*args)
         token = token_cca_retrieval(*args)["rank1"] if q_train.shape[1] == g_train.shape[1] else None
-        out[depth] = {"frame": frame, "token": token}
-    relevant = np.asarray(rows.query_ids)[:, None] == np.asarray(rows.gallery_ids)[None, :]
-    return {"chance": float(relevant.mean()), "depths": out}
+        out[depth], chance = {"frame": frame["rank1"], "token": token}, frame["chance_rank1"]
+    return {"chance": chance, "depths": out}
 
 
 def depth_table(name: str, protocol: dict, result: dict) -> str:
