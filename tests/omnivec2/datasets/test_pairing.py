@@ -4,6 +4,8 @@ gets retrieval metrics from the evaluation node."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -38,6 +40,24 @@ sketches:
   tasks:
     scene: {classes: [beach, forest, town]}
 """
+
+
+def paired_run(specs: dict, root: Path) -> tuple[OmniVec2, Path]:
+    """USER_YAML's photos and sketches, 60 views of 3 scenes (36 train, 6 val, 18 test) with the same
+    ids in both datasets (row i of one is row i of the other), cached under `root`/tokens; a tiny
+    untrained network over both, saved under `root`/checkpoint -> (the network, the checkpoint)."""
+    rng = np.random.default_rng(0)
+    scenes = np.arange(60) % 3
+    ids = [f"view{i:02d}" for i in range(60)]
+    splits = ["train"] * 36 + ["val"] * 6 + ["test"] * 18
+    manifests = []
+    for name, offset in (("photos", 0.0), ("sketches", 0.5)):
+        frames = [np.clip(offset + 0.1 * s + rng.normal(0, 0.05, (8, 8)), 0, 1).astype(np.float32) for s in scenes]
+        table = build_sample_table(ids, splits, frames, {"scene": scenes})
+        manifests.append(build_token_cache(table, specs[name], root / "tokens"))
+    torch.manual_seed(0)
+    model = OmniVec2(preset("tiny").with_modalities([stream_config(m) for m in manifests]))
+    return model, save_checkpoint(root / "checkpoint", model)
 
 
 def test_the_default_suite_derives_the_protocol_that_was_written_by_hand():
@@ -90,18 +110,7 @@ def test_the_evaluation_node_reports_retrieval_for_a_pair_declared_in_yaml(tmp_p
 
     block = user_block()
     specs = resolve_datasets(block)
-    rng = np.random.default_rng(0)
-    scenes = np.arange(60) % 3
-    ids = [f"view{i:02d}" for i in range(60)]  # the same ids in both datasets: row i of one is row i of the other
-    splits = ["train"] * 36 + ["val"] * 6 + ["test"] * 18
-    manifests = []
-    for name, offset in (("photos", 0.0), ("sketches", 0.5)):
-        frames = [np.clip(offset + 0.1 * s + rng.normal(0, 0.05, (8, 8)), 0, 1).astype(np.float32) for s in scenes]
-        table = build_sample_table(ids, splits, frames, {"scene": scenes})
-        manifests.append(build_token_cache(table, specs[name], tmp_path / "tokens"))
-    torch.manual_seed(0)
-    model = OmniVec2(preset("tiny").with_modalities([stream_config(m) for m in manifests]))
-    checkpoint = save_checkpoint(tmp_path / "checkpoint", model)
+    _, checkpoint = paired_run(specs, tmp_path)
     metrics = evaluate({"checkpoint": str(checkpoint)}, TokenCache(tmp_path / "tokens"), {"seed": 0}, {}, block)
     entry = metrics["tasks"]["photos/to_sketches"]
     assert entry["kind"] == "retrieval" and entry["gallery"] == "sketches"

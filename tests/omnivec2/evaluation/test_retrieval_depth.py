@@ -8,18 +8,13 @@ import pytest
 import torch
 import yaml
 
-from omnivec2.checkpoint import save_checkpoint
-from omnivec2.data.sample_table import build_sample_table
 from omnivec2.datasets import resolve_datasets
 from omnivec2.datasets.pairing import retrieval_protocols
 from omnivec2.evaluation.evaluate import evaluate_checkpoint
 from omnivec2.evaluation.retrieval import token_embedding
 from omnivec2.evaluation.retrieval_depth import depth_table, depth_tokens, retrieval_by_depth, token_cca_retrieval
-from omnivec2.model import OmniVec2, preset
-from omnivec2.tokens.cache import build_token_cache
-from omnivec2.training.stage_runner import stream_config
 from tests.default_suite import DATASETS
-from tests.omnivec2.datasets.test_pairing import USER_YAML
+from tests.omnivec2.datasets.test_pairing import USER_YAML, paired_run
 from tests.omnivec2.model.helpers import example_tokens, tiny_model
 
 
@@ -58,20 +53,8 @@ def test_depth_tokens_run_from_the_input_tokens_to_the_pipelines_token_embedding
 def test_retrieval_by_depth_reads_the_pipelines_two_figures_at_its_ends(tmp_path):
     """On a paired cache, the `tokens` depth's frame Rank-1 is the classical baseline's and the `g`
     depth's is OmniVec2's: the diagnostic runs the pipeline's protocol, at more depths."""
-    block = yaml.safe_load(USER_YAML)
-    specs = resolve_datasets(block)
-    rng = np.random.default_rng(0)
-    scenes = np.arange(60) % 3
-    ids = [f"view{i:02d}" for i in range(60)]
-    splits = ["train"] * 36 + ["val"] * 6 + ["test"] * 18
-    manifests = []
-    for name, offset in (("photos", 0.0), ("sketches", 0.5)):
-        frames = [np.clip(offset + 0.1 * s + rng.normal(0, 0.05, (8, 8)), 0, 1).astype(np.float32) for s in scenes]
-        manifests.append(build_token_cache(build_sample_table(ids, splits, frames, {"scene": scenes}), specs[name],
-                                           tmp_path / "tokens"))
-    torch.manual_seed(0)
-    model = OmniVec2(preset("tiny").with_modalities([stream_config(m) for m in manifests]))
-    checkpoint = save_checkpoint(tmp_path / "checkpoint", model)
+    specs = resolve_datasets(yaml.safe_load(USER_YAML))
+    model, checkpoint = paired_run(specs, tmp_path)
     protocol = retrieval_protocols(specs)["to_sketches"]
     result = retrieval_by_depth(model, tmp_path / "tokens", protocol)
     pipeline = evaluate_checkpoint(checkpoint, tmp_path / "tokens", 0, {"to_sketches": protocol})["tasks"]
