@@ -29,6 +29,7 @@ MODULES = {
     "h": "h_fits_side_by_side",
     "i": "i_row_space_fits",
     "j": "j_specialists_side_by_side",
+    "k": "k_newton_binary_fits",
 }
 
 
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     apply_quiet_environment()
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--preset", choices=("tiny", "cpu", "base"), default="cpu")
-    parser.add_argument("--only", default=",".join(MODULES), help="comma-separated subset of a,b,c,d,e,f,g,h,i,j")
+    parser.add_argument("--only", default=",".join(MODULES), help="comma-separated subset of a,b,c,d,e,f,g,h,i,j,k")
     parser.add_argument("--out", type=Path, default=Path("data/08_reporting/benchmarks"))
     parser.add_argument("--work-dir", type=Path, default=None, help="sample tables and token cache (reused)")
     parser.add_argument("--main-job", choices=("run", "latest"), default=None,

@@ -32,7 +32,7 @@ class Target:
 class Row:
     """One figure. `subject`/`baseline` are medians in `unit`; `ratio` is what the target reads."""
 
-    benchmark: str  # "a" .. "j"
+    benchmark: str  # "a" .. "k"
     name: str  # what is measured
     subject: float | None
     baseline: float | None

@@ -38,10 +38,10 @@ def test_every_ratio_is_finite_and_positive_or_says_why_not(results):
             assert (row["met"] is None) == (row["target"] is None), row
 
 
-def test_a_to_e_and_g_to_j_are_measured_in_the_smoke_run(results):
+def test_a_to_e_and_g_to_k_are_measured_in_the_smoke_run(results):
     _, payload = results
     measured = {row["benchmark"] for row in payload["rows"] if row["ratio"] is not None}
-    assert {"a", "b", "c", "d", "e", "g", "h", "i", "j"} <= measured
+    assert {"a", "b", "c", "d", "e", "g", "h", "i", "j", "k"} <= measured
 
 
 def test_specialists_side_by_side_train_every_task_on_its_planned_budget(results):
@@ -100,3 +100,15 @@ def test_main_job_breakdown_accounts_for_the_whole_wall_time():
     assert parts["evaluation: single-task baselines"] == 6.0
     assert parts["evaluation: metrics, curves, report, registry"] == pytest.approx(4.5)
     assert parts["Kedro (start, imports, session, catalog I/O)"] == pytest.approx(60.0 - 42.25 - 5.0 - 2.0)
+
+
+def test_newton_binary_fits_get_at_least_as_close_to_the_optimum_as_lbfgs(results):
+    """(k): Newton-Cholesky solves each binary pixel fit to an objective no higher than L-BFGS's, and the
+    project picks it for those shapes."""
+    _, payload = results
+    [row] = [row for row in payload["rows"] if row["benchmark"] == "k"]
+    fits = row["extra"]["fits"]
+    assert fits and "project's solver for these shapes: newton-cholesky" in row["note"], row
+    for name, fit in fits.items():
+        assert fit["rows"] > fit["columns"], name
+        assert fit["objective_newton"] <= fit["objective_lbfgs"] * (1 + 1e-6), (name, fit)

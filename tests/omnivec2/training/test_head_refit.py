@@ -12,7 +12,8 @@ from omnivec2.training.config import TrainConfig
 import pytest
 
 from omnivec2.training.head_inputs import head_inputs
-from omnivec2.training.head_refit import _dense_logistic, _logistic, normalised, refit_heads, refit_kinds, refit_tasks
+from omnivec2.training.head_refit import (NEWTON_MAX_COLUMNS, _dense_logistic, _logistic, logistic_solver, normalised,
+                                          refit_heads, refit_kinds, refit_tasks)
 from omnivec2.training.step_loop import train_stage
 from tests.omnivec2.model.helpers import tiny_model
 from tests.omnivec2.training.helpers import fixed_data
@@ -53,12 +54,40 @@ def test_two_classes_become_two_logits_and_a_class_the_train_split_lacks_is_neve
     y = (x[:, 0] > 0).astype(int) * 2  # classes 0 and 2 of 3: class 1 has no train row
     weight, bias = _logistic(x, y, 3, 1000)
     logits = x @ weight.T + bias
-    reference = LogisticRegression(max_iter=1000).fit(x, y)
+    reference = LogisticRegression(max_iter=1000, solver=logistic_solver(40, 5, 2)).fit(x, y)
     assert np.array_equal(logits.argmax(1), reference.predict(x))
     assert np.allclose(torch.softmax(torch.from_numpy(logits[:, [0, 2]]), 1).numpy(), reference.predict_proba(x))
     assert (logits[:, 1] < logits.max(1) - 20).all()
     one = _logistic(x, np.full(40, 1), 3, 1000)  # a single class: always that class
     assert ((x @ one[0].T + one[1]).argmax(1) == 1).all()
+
+
+def test_binary_fits_of_more_rows_than_columns_use_newton_cholesky_and_the_rest_lbfgs():
+    assert logistic_solver(1000, 96, 2) == "newton-cholesky"
+    assert logistic_solver(1000, NEWTON_MAX_COLUMNS, 2) == "newton-cholesky"
+    assert logistic_solver(100_000, NEWTON_MAX_COLUMNS + 1, 2) == "lbfgs"  # its Hessian would cost too much
+    assert logistic_solver(1000, 96, 3) == "lbfgs"  # multinomial: a Hessian of (96 + 1) x 3 squared
+    assert logistic_solver(96, 96, 2) == logistic_solver(50, 96, 2) == "lbfgs"  # wide: row space, L-BFGS
+
+
+def _objective(weight: np.ndarray, bias: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+    """C = 1: summed log loss + ||w||² / 2 of a binary fit returned as two logits -w/2, +w/2."""
+    z = x @ weight.T + bias
+    log_loss = np.logaddexp(z[:, 0], z[:, 1]) - z[np.arange(len(y)), y]
+    return float(log_loss.sum() + 0.5 * ((weight[1] - weight[0]) ** 2).sum())
+
+
+def test_the_newton_fit_reaches_the_optimum_a_converged_lbfgs_fit_reaches():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3000, 40)) * rng.uniform(0.1, 10, size=40)  # badly scaled columns slow L-BFGS
+    y = (x @ rng.normal(size=40) + rng.logistic(size=3000) * 5 > 0).astype(int)
+    weight, bias = _logistic(x, y, 2, 2000)
+    tight = LogisticRegression(max_iter=100_000, tol=1e-12).fit(x, y)
+    tight_weight = np.concatenate([-tight.coef_ / 2, tight.coef_ / 2])
+    tight_bias = np.concatenate([-tight.intercept_ / 2, tight.intercept_ / 2])
+    assert logistic_solver(*x.shape, 2) == "newton-cholesky"
+    assert _objective(weight, bias, x, y) <= _objective(tight_weight, tight_bias, x, y) * (1 + 1e-6)
+    assert np.allclose(weight, tight_weight, atol=1e-3) and np.allclose(bias, tight_bias, atol=1e-3)
 
 
 def test_stage3_refits_at_its_end_only_when_switched_on():
@@ -100,7 +129,8 @@ def test_a_refitted_dense_head_predicts_each_pixel_as_its_own_fitted_linear_mode
     y = labels.reshape(s * n, k).numpy()
     assert (head_says[:, 0] == 1).all()
     for pixel in (1, k - 1):
-        assert np.array_equal(head_says[:, pixel], LogisticRegression(max_iter=2000).fit(x, y[:, pixel]).predict(x))
+        reference = LogisticRegression(max_iter=2000, solver=logistic_solver(*x.shape, 2))
+        assert np.array_equal(head_says[:, pixel], reference.fit(x, y[:, pixel]).predict(x))
 
 
 def test_a_dense_refit_leaves_unlabelled_pixels_out():
