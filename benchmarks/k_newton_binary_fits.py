@@ -7,7 +7,7 @@ each), which took about a third of stage 3's end-of-stage work by L-BFGS. The su
 as `finish` makes them: stage 3 on the depth maps (and the wine table, so that it has a pair of
 tasks) for `STEPS` steps, then every binary pixel of every dense head fitted on the head's
 normalised features (its refit) and on those features beside the token's standardised values (its
-read-out), rows drawn as `head_refit._dense_logistic` draws them, C = 1, one BLAS thread, each way in
+read-out, `FittedDenseReadout.inputs`), rows drawn by `head_refit.pixel_rows`, C = 1, one BLAS thread, each way in
 turn (one round each: minutes at cpu).
 
 Both solve one problem. sklearn stops L-BFGS at `tol` on the largest gradient component or at its
@@ -55,9 +55,11 @@ def binary_pixel_fits(ctx) -> list[tuple[str, np.ndarray, np.ndarray]]:
 
 
 def _pixel_fits(model, data, tasks: list[str], max_rows: int, most: int | None) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """`binary_pixel_fits` of a trained `model` whose heads' statistics are set, at most `most` of them."""
+    """`binary_pixel_fits` of a trained `model` whose heads' statistics are set, at most `most` of them:
+    the inputs `readout_select.select_dense_readouts` builds, rows drawn by `head_refit.pixel_rows`."""
+    from omnivec2.model.omnivec2 import head_key
     from omnivec2.training.head_inputs import head_inputs
-    from omnivec2.training.head_refit import normalised
+    from omnivec2.training.head_refit import normalised, pixel_rows
 
     out = []
     for key in tasks:
@@ -66,15 +68,14 @@ def _pixel_fits(model, data, tasks: list[str], max_rows: int, most: int | None) 
         if task.kind != "dense":
             continue
         features = torch.from_numpy(normalised(model, key, head_inputs(model, data, [key])[key]))  # [S * N, D]
-        tokens = data[stream].tokens.flatten(0, 1).double()  # [S * N, P]
-        standardised = (tokens - tokens.mean(0)) / tokens.std(0).clamp_min(1e-12)
-        inputs = {"refit": features.numpy(), "read-out": torch.cat([features, standardised], 1).numpy()}
+        inputs = {"refit": features.numpy()}
+        readout = getattr(model.heads[head_key(stream, name)], "readout", None)  # None without `dense_readout`
+        if readout is not None:
+            tokens = data[stream].tokens.flatten(0, 1).double()  # [S * N, P]
+            readout.set_statistics(tokens.mean(0), tokens.var(0))
+            inputs["read-out"] = readout.inputs(features, tokens).numpy()
         y = data[stream].targets[name].numpy().reshape(len(features), -1)
-        rng = np.random.default_rng(0)
-        for k in range(y.shape[1]):
-            rows = np.flatnonzero(y[:, k] != task.ignore_index) if task.ignore_index is not None else np.arange(len(y))
-            if len(rows) > max_rows:
-                rows = np.sort(rng.choice(rows, max_rows, replace=False))
+        for k, rows in pixel_rows(y, task.ignore_index, max_rows).items():
             classes = np.unique(y[rows, k])
             if len(classes) == 2:
                 out += [(f"{key}/{kind}/{k}", x[rows], (y[rows, k] == classes[1]).astype(np.int64))

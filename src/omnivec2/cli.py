@@ -134,12 +134,8 @@ def run_screen(assignments: list[str], base: list[str], seeds: list[int], datase
                                         "`kedro run --pipelines ingestion,tokenization` first")
             manifests.append(json.loads(path.read_text()))
         screen_plans(params, change, manifests)  # a change the screen refuses stops here, before any training
-    except (ValueError, FileNotFoundError) as error:
-        print(f"omnivec2 screen: error: {error}", file=sys.stderr)
-        return 2
-    try:
         warning = screen_threads(threads, only)
-    except ValueError as error:
+    except (ValueError, FileNotFoundError) as error:
         print(f"omnivec2 screen: error: {error}", file=sys.stderr)
         return 2
     if warning:

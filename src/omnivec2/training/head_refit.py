@@ -164,18 +164,26 @@ def _dense_logistic(x: np.ndarray, y: np.ndarray, num_classes: int, ignore_index
     tokens a fit read."""
     k_pixels = y.shape[1]
     weight, bias = np.zeros((k_pixels * num_classes, x.shape[1])), np.zeros(k_pixels * num_classes)
-    rng, picked = np.random.default_rng(0), {}
-    for k in range(k_pixels):  # rows drawn in pixel order, as one after another, so the fits do not depend on the pool
-        rows = np.flatnonzero(y[:, k] != ignore_index) if ignore_index is not None else np.arange(len(y))
-        if len(rows) > max_rows:
-            rows = np.sort(rng.choice(rows, max_rows, replace=False))
-        if len(rows):  # no labelled pixel at this position: its block keeps zeros (uniform logits)
-            picked[k] = rows
+    picked = pixel_rows(y, ignore_index, max_rows)
     fits = run_fits([partial(_pixel_logistic, x, y, rows, k, num_classes, max_iter) for k, rows in picked.items()])
     for k, (block_weight, block_bias) in zip(picked, fits):
         block = slice(k * num_classes, (k + 1) * num_classes)
         weight[block], bias[block] = block_weight, block_bias
     return weight, bias, max((len(rows) for rows in picked.values()), default=0)
+
+
+def pixel_rows(y: np.ndarray, ignore_index: int | None, max_rows: int = DENSE_ROWS) -> dict[int, np.ndarray]:
+    """Pixel labels `[T, K]` -> {pixel k: the sorted tokens its fit reads}: the labelled ones, at most
+    `max_rows` drawn with seed 0; a pixel with no labelled token is left out (its block keeps zeros:
+    uniform logits)."""
+    rng, picked = np.random.default_rng(0), {}
+    for k in range(y.shape[1]):  # drawn in pixel order, as one after another, so the fits do not depend on the pool
+        rows = np.flatnonzero(y[:, k] != ignore_index) if ignore_index is not None else np.arange(len(y))
+        if len(rows) > max_rows:
+            rows = np.sort(rng.choice(rows, max_rows, replace=False))
+        if len(rows):
+            picked[k] = rows
+    return picked
 
 
 def _pixel_logistic(x: np.ndarray, y: np.ndarray, rows: np.ndarray, k: int, num_classes: int,
