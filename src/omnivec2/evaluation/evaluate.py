@@ -10,6 +10,7 @@ import torch
 
 from omnivec2.checkpoint import load_model
 from omnivec2.evaluation.baselines import classical_baseline
+from omnivec2.evaluation.chance import majority_share
 from omnivec2.evaluation.dense_baseline import dense_baseline
 from omnivec2.evaluation.metrics import per_class_metrics, predict_task, task_metrics
 from omnivec2.evaluation.retrieval import cca_retrieval, retrieval_rows, shared_embedding, token_embedding
@@ -22,7 +23,8 @@ def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed
                         retrieval: dict | None = None, classical_max_iter: int = 2000,
                         pairs: list[dict] = ()) -> dict:
     """-> {"tasks": {"<modality>/<task>": {kind, test_samples, omnivec2: {...}, classical: {...}}}}, plus
-    OmniVec2's `per_class_recall` (classification) or `per_class_iou` (dense) keyed by class name.
+    OmniVec2's `per_class_recall` (classification) or `per_class_iou` (dense) keyed by class name, and
+    for classification the test split's `chance` accuracy (its most frequent class's share).
 
     `retrieval`: {name: {query, gallery, match, query_marker, gallery_marker, components}}, each
     evaluated as task `<query>/<name>` when both modalities are in the model. `pairs`: paired datasets
@@ -43,6 +45,8 @@ def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed
                 "omnivec2": task_metrics(task.kind, output, target, task.num_classes, task.ignore_index),
                 **per_class_metrics(task.kind, output, target, task.num_classes, task.classes, task.ignore_index),
             }
+            if task.kind == "classification":
+                tasks[key]["chance"] = {"accuracy": majority_share(test.targets[task.name])}
             fit = classical_fit(task, train, test, seed, classical_max_iter)
             if fit is not None:
                 classical[key], sizes[key] = fit, train.tokens.size

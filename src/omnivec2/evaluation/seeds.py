@@ -14,6 +14,7 @@ import shutil
 import statistics
 from pathlib import Path
 
+from omnivec2.evaluation.chance import ALPHA, chance_level, p_above_chance
 from omnivec2.evaluation.headline import PRIMARY, SYSTEMS
 
 SEEDED_STAGES = ("pretrain_unimodal", "pretrain_multimodal", "train_multitask")
@@ -53,41 +54,65 @@ def prepare_workspace(project: Path, seed: int, workspaces: str, linked: list[st
 
 def aggregate(metrics_by_seed: dict[int, dict]) -> dict:
     """{seed: metrics.json} -> {"seeds": [...], "tasks": {task: {"kind", "metric", "higher_is_better",
-    system: {"mean", "std", "values"}}}} over the tasks every seed has; std is the sample standard
-    deviation (0 with one seed)."""
+    ["chance": {"value", "trials"}], system: {"mean", "std", "values", ["p_above_chance"]}}}} over the
+    tasks every seed has; std is the sample standard deviation (0 with one seed). Where the task has a
+    chance level (`chance.chance_level`), each system's mean is tested against it as if it were one
+    run's score on the test rows (`chance.p_above_chance`)."""
     seeds = sorted(metrics_by_seed)
     common = set.intersection(*(set(metrics_by_seed[s]["tasks"]) for s in seeds))
     tasks = {}
     for task in sorted(common):
-        kind = metrics_by_seed[seeds[0]]["tasks"][task]["kind"]
-        name, higher = PRIMARY[kind]
-        row = {"kind": kind, "metric": name, "higher_is_better": higher}
+        first = metrics_by_seed[seeds[0]]["tasks"][task]
+        name, higher = PRIMARY[first["kind"]]
+        row = {"kind": first["kind"], "metric": name, "higher_is_better": higher}
+        level = chance_level(first)
+        if level is not None:
+            row["chance"] = {"value": level, "trials": first["test_samples"]}
         for system in SYSTEMS:
             values = [metrics_by_seed[s]["tasks"][task].get(system, {}).get(name) for s in seeds]
             if any(v is None for v in values):
                 continue
             row[system] = {"mean": statistics.fmean(values),
                            "std": statistics.stdev(values) if len(values) > 1 else 0.0, "values": values}
+            if level is not None:
+                row[system]["p_above_chance"] = p_above_chance(row[system]["mean"], first["test_samples"], level)
         tasks[task] = row
     return {"seeds": seeds, "tasks": tasks}
 
 
 def seeds_table(summary: dict) -> str:
-    """The aggregate as a Markdown table, mean ± std, and the count of tasks where OmniVec2's mean is
-    at or above each baseline's."""
+    """The aggregate as a Markdown table, mean ± std (marked ° where not above chance), the chance
+    level, and the counts: tasks where OmniVec2's mean is at or above each baseline's, and tasks at
+    chance for each system."""
     lines = [f"Seeds: {', '.join(map(str, summary['seeds']))} (training seed; same splits and tokens)", "",
-             "| task | metric | " + " | ".join(SYSTEMS) + " |", "|---|---|" + "---|" * len(SYSTEMS)]
+             "| task | metric | " + " | ".join(SYSTEMS) + " | chance |", "|---|---|" + "---|" * (len(SYSTEMS) + 1)]
     wins = {system: [0, 0] for system in SYSTEMS[1:]}
+    at_chance: dict[str, list[str]] = {system: [] for system in SYSTEMS}
     for task, row in summary["tasks"].items():
-        cells = [f"{row[s]['mean']:.3f} ± {row[s]['std']:.3f}" if s in row else "—" for s in SYSTEMS]
+        cells = []
+        for system in SYSTEMS:
+            if system not in row:
+                cells.append("—")
+                continue
+            blind = row[system].get("p_above_chance", 0.0) >= ALPHA
+            if blind:
+                at_chance[system].append(task)
+            cells.append(f"{row[system]['mean']:.3f} ± {row[system]['std']:.3f}" + (" °" if blind else ""))
+        cells.append(f"{row['chance']['value']:.3f}" if "chance" in row else "—")
         arrow = "↑" if row["higher_is_better"] else "↓"
         lines.append(f"| {task} | {row['metric']} {arrow} | " + " | ".join(cells) + " |")
         for system in wins:
             if "omnivec2" in row and system in row:
                 wins[system][0] += at_or_above(row["omnivec2"]["mean"], row[system]["mean"], row["higher_is_better"])
                 wins[system][1] += 1
+    tested = sum("chance" in row for row in summary["tasks"].values())
     lines.append("")
     lines += [f"OmniVec2 at or above {system} (means): {won}/{total} tasks" for system, (won, total) in wins.items()]
+    lines.append(f"° not above chance: a one-sided binomial test of the mean's hits on the test rows, p >= {ALPHA} "
+                 f"({tested} tasks have a chance level: classification and retrieval)")
+    lines += [f"At chance, {system}: {', '.join(tasks) or 'none'}" for system, tasks in at_chance.items()]
+    only_ours = [t for t in at_chance["omnivec2"] if t not in at_chance["classical"]]
+    lines.append(f"OmniVec2 at chance where classical is not: {', '.join(only_ours) or 'none'}")
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from omnivec2.datasets import DatasetSpec
+from omnivec2.evaluation.chance import ALPHA, chance_level, p_above_chance
 from omnivec2.reporting.data_cards import card_markdown, data_card, with_manifest_classes
 from omnivec2.reporting.figures import PRIMARY, SYSTEMS
 from omnivec2.reporting.pieces import Report, ReportPiece, figure_file
@@ -20,15 +21,21 @@ from omnivec2.reporting.two_stream_table import two_stream_table
 
 
 def main_table(metrics: dict) -> str:
-    """Markdown: one row per task, the primary metric of each system, OmniVec2's other metrics."""
-    head = "| task | kind | test n | metric | OmniVec2 | classical | single-task | OmniVec2, all metrics |"
-    lines = [head, "|---|---|---|---|---|---|---|---|"]
+    """Markdown: one row per task, the primary metric of each system (° where not above the task's
+    chance level, `chance.p_above_chance` >= `chance.ALPHA`), the chance level, OmniVec2's other metrics."""
+    head = "| task | kind | test n | metric | OmniVec2 | classical | single-task | chance | OmniVec2, all metrics |"
+    lines = [head, "|---|---|---|---|---|---|---|---|---|"]
     for task, entry in metrics["tasks"].items():
         name, higher = PRIMARY[entry["kind"]]
+        level = chance_level(entry)
         values = [entry.get(system, {}).get(name) for system in SYSTEMS]
         known = [v for v in values if v is not None]
         best = (max if higher else min)(known) if known else None
         cells = [("**%.3f**" if v == best and len(known) > 1 else "%.3f") % v if v is not None else "n/a" for v in values]
+        if level is not None:
+            cells = [c + " °" if v is not None and p_above_chance(v, entry["test_samples"], level) >= ALPHA else c
+                     for c, v in zip(cells, values)]
+        cells.append("%.3f" % level if level is not None else "—")
         others = ", ".join(f"{k} {v:.3f}" for k, v in entry["omnivec2"].items() if k != name and isinstance(v, float))
         arrow = "↑" if higher else "↓"
         lines.append(f"| {task} | {entry['kind']} | {entry['test_samples']} | {name} {arrow} | {' | '.join(cells)} | {others} |")
@@ -120,7 +127,9 @@ def assemble_report(metrics: dict, figures: dict[str, tuple[str, bytes]], metada
              "OmniVec2 is the multitask model after the three stages; *classical* is a scikit-learn model on the raw "
              "cached tokens (logistic regression / ridge; per-token for dense tasks; PCA + CCA for retrieval); "
              "*single-task* is the same backbone trained from scratch on that task alone with the steps and samples "
-             "the task got in stage 3. Bold: best of the three.", "", RETRIEVAL_NOTE, "", main_table(metrics), ""]
+             "the task got in stage 3. Bold: best of the three. °: not above chance (a one-sided binomial test of the "
+             f"score's hits on the test rows against the chance level, p >= {ALPHA}; chance: the most frequent test "
+             "class's share, or 1 / gallery size for retrieval).", "", RETRIEVAL_NOTE, "", main_table(metrics), ""]
     if (paired := two_stream_table(metrics)) is not None:
         parts += ["### Two-stream inference (paired datasets)", "", TWO_STREAM_INTRO, "", paired, ""]
     for title, key in (("Per-task comparison", "bars"), ("Training curves", "curves"),

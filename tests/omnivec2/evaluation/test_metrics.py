@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from omnivec2.evaluation.evaluate import evaluate_checkpoint
 from omnivec2.evaluation.metrics import per_class_metrics
+from omnivec2.tokens.cache import read_token_split
 from tests.omnivec2.evaluation.helpers import CLASSES, named_class_run
 
 
@@ -30,10 +32,12 @@ def test_per_class_iou_of_a_dense_task_is_keyed_by_class_name():
     assert iou == {"per_class_iou": {"floor": pytest.approx(0.5), "object": pytest.approx(2 / 3)}}
 
 
-def test_metrics_json_keeps_its_keys_and_adds_recall_per_class_name(tmp_path):
+def test_metrics_json_keeps_its_keys_and_adds_recall_per_class_name_and_the_chance_level(tmp_path):
     _, cache_root, checkpoint = named_class_run(tmp_path)
     entry = evaluate_checkpoint(checkpoint, cache_root)["tasks"]["wine/cultivar"]
     assert {"kind", "test_samples", "omnivec2", "classical"} <= set(entry)
+    test = read_token_split(cache_root, "wine", "test").targets["cultivar"]
+    assert entry["chance"] == {"accuracy": pytest.approx(np.bincount(test).max() / len(test))}
     assert {"accuracy", "macro_f1"} <= set(entry["omnivec2"])
     assert set(entry["per_class_recall"]) == set(CLASSES)
     assert all(0.0 <= value <= 1.0 for value in entry["per_class_recall"].values())

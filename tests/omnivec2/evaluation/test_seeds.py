@@ -27,10 +27,31 @@ def test_mean_and_sample_std_per_task_and_system_with_the_direction_of_each_metr
     assert digit["omnivec2"]["mean"] == pytest.approx(0.85) and digit["omnivec2"]["values"] == [0.9, 0.8]
     assert digit["omnivec2"]["std"] == pytest.approx(0.0707107, rel=1e-5) and digit["classical"]["std"] == 0.0
     table = seeds_table(summary)
-    assert "| image/digit | accuracy ↑ | 0.850 ± 0.071 | 0.950 ± 0.000 | 0.600 ± 0.141 |" in table
+    assert "| image/digit | accuracy ↑ | 0.850 ± 0.071 | 0.950 ± 0.000 | 0.600 ± 0.141 | — |" in table
     # rmse is lower-better: 0.8 (ours) against 0.8 (classical) counts as at or above it
     assert "OmniVec2 at or above classical (means): 1/2 tasks" in table
     assert "OmniVec2 at or above single_task (means): 2/2 tasks" in table
+
+
+def test_scores_not_above_chance_are_marked_and_counted_per_system():
+    def seed(ours: float) -> dict:
+        # 92 test rows, 92 classes: 3 hits (0.033) is not above chance, 10 hits (0.109) is
+        return {"tasks": {"infrared/object": {
+            "kind": "classification", "test_samples": 92, "chance": {"accuracy": 1 / 92},
+            "omnivec2": {"accuracy": ours}, "classical": {"accuracy": 10 / 92}, "single_task": {"accuracy": 3 / 92}}}}
+
+    summary = aggregate({0: seed(0.0), 1: seed(2 / 92)})
+    row = summary["tasks"]["infrared/object"]
+    assert row["chance"] == {"value": pytest.approx(1 / 92), "trials": 92}
+    assert row["omnivec2"]["p_above_chance"] > 0.05 > row["classical"]["p_above_chance"]
+    table = seeds_table(summary)
+    assert "| infrared/object | accuracy ↑ | 0.011 ± 0.015 ° | 0.109 ± 0.000 | 0.033 ± 0.000 ° | 0.011 |" in table
+    assert "At chance, omnivec2: infrared/object" in table and "At chance, classical: none" in table
+    assert "OmniVec2 at chance where classical is not: infrared/object" in table
+    # with the classical baseline at chance too, the task is not counted against OmniVec2
+    both = aggregate({0: seed(0.0)})
+    both["tasks"]["infrared/object"]["classical"]["p_above_chance"] = 0.08
+    assert "OmniVec2 at chance where classical is not: none" in seeds_table(both)
 
 
 def test_one_seed_has_zero_spread_and_only_common_tasks_are_kept():

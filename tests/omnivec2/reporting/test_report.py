@@ -8,7 +8,7 @@ from omnivec2.reporting.previews import sample_preview
 from omnivec2.reporting.report import ablation_table, main_table, to_html
 
 METRICS = {"tasks": {
-    "a/cls": {"kind": "classification", "test_samples": 10, "omnivec2": {"accuracy": 0.9, "macro_f1": 0.8},
+    "a/cls": {"kind": "classification", "test_samples": 10, "chance": {"accuracy": 0.5}, "omnivec2": {"accuracy": 0.9, "macro_f1": 0.8},
               "classical": {"accuracy": 0.7}, "single_task": {"accuracy": 0.95, "steps": 3}},
     "b/reg": {"kind": "regression", "test_samples": 5, "omnivec2": {"rmse": 0.5, "mae": 0.4},
               "classical": {"rmse": 0.6}},
@@ -17,8 +17,8 @@ METRICS = {"tasks": {
 
 def test_main_table_bolds_the_best_system_per_task_in_its_direction():
     table = main_table(METRICS).splitlines()
-    assert table[2] == "| a/cls | classification | 10 | accuracy ↑ | 0.900 | 0.700 | **0.950** | macro_f1 0.800 |"
-    assert table[3] == "| b/reg | regression | 5 | rmse ↓ | **0.500** | 0.600 | n/a | mae 0.400 |"
+    assert table[2] == "| a/cls | classification | 10 | accuracy ↑ | 0.900 | 0.700 ° | **0.950** | 0.500 | macro_f1 0.800 |"
+    assert table[3] == "| b/reg | regression | 5 | rmse ↓ | **0.500** | 0.600 | n/a | — | mae 0.400 |"
     assert "<table>" in to_html("\n".join(table), "t")
 
 
