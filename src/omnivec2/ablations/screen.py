@@ -142,7 +142,7 @@ def screen_table(result: dict) -> str:
              f"{', '.join(map(str, result['seeds']))}. Scores: test accuracy / mIoU / -RMSE (higher is better); "
              "a difference counts when its mean exceeds the seed-to-seed std of the paired difference.",
              f"Runs: data/09_screens/runs/{result['fingerprints']['reference']}.jsonl (reference), "
-             f"{result['fingerprints']['variant']}.jsonl (variant).", "",
+             f"{result['fingerprints']['variant']}.jsonl (variant).", *_time_line(result), "",
              "| task | reference | variant | variant - reference | verdict |", "|---|---|---|---|---|"]
     for row in result["rows"]:
         r, v, d = row["reference"], row["variant"], row["difference"]
@@ -150,6 +150,16 @@ def screen_table(result: dict) -> str:
         lines.append(f"| {row['task']} | {r['mean']:.3f} ± {r['std']:.3f} | {v['mean']:.3f} ± {v['std']:.3f} | "
                      f"{d['mean']:+.3f}{spread} | {row['verdict']} |")
     return "\n".join(lines) + "\n"
+
+
+def _time_line(result: dict) -> list[str]:
+    """The mean training time of a run on each side, as each run recorded it (stages and end-of-stage
+    work, not the evaluation), so a change's score sits beside what it costs."""
+    if not result.get("reference") or not result.get("variant"):
+        return []
+    before, after = (statistics.fmean(r["seconds"] for r in result[side]) for side in ("reference", "variant"))
+    return [f"Time per run (mean over seeds, as each run was timed): reference {before:.0f} s, variant {after:.0f} s "
+            f"({after / before:.2f}x); runs trained side by side share the cores, so compare runs of one screen only."]
 
 
 def screen_plans(params: dict, assignments: list[tuple[str, object]],

@@ -41,9 +41,11 @@ def test_differences_are_paired_by_seed_and_judged_against_their_spread():
     assert rows["b"]["verdict"] == "within seed noise"  # -0.1, +0.1, 0
     assert rows["mean over tasks"]["reference"]["values"] == pytest.approx([0.6, 0.75, 0.75])
     assert {r["verdict"] for r in compare(reference[:1], variant)} == {"one seed: not judged"}
-    assert "| a | 0.600 ± 0.100 | 0.703 ± 0.105 | +0.103 ± 0.006 | better |" in screen_table(
-        {"assignments": [("x.y", 1)], "seeds": [0, 1, 2], "rows": list(rows.values()),
-         "fingerprints": {"reference": "r", "variant": "v"}})
+    table = screen_table({"assignments": [("x.y", 1)], "seeds": [0, 1, 2], "rows": list(rows.values()),
+                          "fingerprints": {"reference": "r", "variant": "v"},
+                          "reference": [{"seconds": 100.0}, {"seconds": 110.0}], "variant": [{"seconds": 52.0}]})
+    assert "| a | 0.600 ± 0.100 | 0.703 ± 0.105 | +0.103 ± 0.006 | better |" in table
+    assert "reference 105 s, variant 52 s (0.50x)" in table
 
 
 def test_stored_runs_are_reused_and_a_line_cut_short_is_run_again(tmp_path):
