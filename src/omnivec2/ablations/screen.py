@@ -159,7 +159,8 @@ def _time_line(result: dict) -> list[str]:
         return []
     before, after = (statistics.fmean(r["seconds"] for r in result[side]) for side in ("reference", "variant"))
     return [f"Time per run (mean over seeds, as each run was timed): reference {before:.0f} s, variant {after:.0f} s "
-            f"({after / before:.2f}x); runs trained side by side share the cores, so compare runs of one screen only."]
+            f"({after / before:.2f}x); two runs side by side share the cores, so compare the two sides of one "
+            "screen only."]
 
 
 def screen_plans(params: dict, assignments: list[tuple[str, object]],
