@@ -11,10 +11,13 @@ lent for minutes has the stack's PyTorch but not Ray, Kedro or MLflow):
 2. benchmark (b), model FLOPs utilisation at base in bf16 (and fp32 for the ratio);
 3. stage 3 wrapped in DistributedDataParallel over NCCL (world size 1: the wrapper, the process
    group and the gradient all-reduce, not a second GPU), with `training.augment` on;
-4. resuming stage 3 from its checkpoint (trainer state, CUDA RNG) for 10 more steps.
+4. resuming stage 3 from its checkpoint (trainer state, CUDA RNG) for 10 more steps;
+5. evaluation on the device as `evaluation.device: auto` runs it there: the final model's test
+   metrics and two-stream and retrieval figures (`evaluate_checkpoint`), and the single-task
+   specialists (`single_task_baselines`), two of them trained for a few steps.
 
 `--anomaly` runs stage 3 under autograd anomaly detection (a NaN gradient names the backward op that
-made it); `--deadline-seconds` skips sections 2-4 once that much time has passed.
+made it); `--deadline-seconds` skips sections 2-5 once that much time has passed.
 
 Every section runs even if an earlier one failed; each failure is printed with its traceback and
 the exit status is 1. Results go to `<out>/gpu_check.json`.
@@ -165,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--anomaly", action="store_true",
                         help="stage 3 under autograd anomaly detection: a NaN gradient names the backward op "
                              "that made it and the forward line behind it (several times slower)")
-    parser.add_argument("--skip", default="", help="comma-separated sections to skip: mfu,ddp,resume")
+    parser.add_argument("--skip", default="", help="comma-separated sections to skip: mfu,ddp,resume,evaluation")
     parser.add_argument("--deadline-seconds", type=float, default=float("inf"),
                         help="sections after the stages start only before this many seconds have passed")
     args = parser.parse_args(argv)
@@ -208,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                                                     anomaly=args.anomaly)[0])
     later = {"mfu": lambda: {"rows": mfu_rows(ws, args.preset, device)},
              "ddp": lambda: ddp_check(ws, args.preset, device, checkpoints, overrides),
-             "resume": lambda: resume_check(ws, args.preset, device, checkpoints, checkpoints / stage3, overrides)}
+             "resume": lambda: resume_check(ws, args.preset, device, checkpoints, checkpoints / stage3, overrides),
+             "evaluation": lambda: evaluation_check(ws, args.preset, device, checkpoints / stage3)}
     for name, work in later.items():
         if name in skip:
             continue
@@ -249,6 +253,39 @@ def resume_check(ws: Workspace, preset: str, device: str, checkpoints: Path, sta
                                 device, checkpoints / "resumed", resume_from=stage3,
                                 training={**overrides, **NO_FINISH})
     return {**result, "resumed_at": done}
+
+
+def evaluation_check(ws: Workspace, preset: str, device: str, stage3: Path, specialist_steps: int = 20) -> dict:
+    """The evaluation pipeline's network work on `device`: `evaluate_checkpoint` over the stage-3
+    checkpoint `stage3` (its baselines' sklearn fits on the host), then every specialist, the first
+    two tasks trained `specialist_steps` steps at stage 3's batch size and the rest left untrained
+    (scored at initialisation), as `single_task_baselines` runs them on a GPU (in turn, in this process)."""
+    from omnivec2.checkpoint import read_config
+    from omnivec2.evaluation.evaluate import evaluate_checkpoint
+    from omnivec2.evaluation.specialists import single_task_baselines
+
+    from omnivec2.datasets import resolve_datasets
+    from omnivec2.datasets.pairing import dataset_pairs, retrieval_protocols
+
+    launch = ws_module.stage_launch(ws, preset, "train_multitask", {})
+    params = ws.params if ws.params is not None else ws_module.parameters(preset)
+    specs = resolve_datasets(params["datasets"])
+    started = time.perf_counter()
+    metrics = evaluate_checkpoint(stage3, launch.cache_root, retrieval=retrieval_protocols(specs, None),
+                                  pairs=dataset_pairs(specs), device=device)
+    evaluate_seconds = time.perf_counter() - started
+    config = read_config(stage3)[0]
+    tasks = [f"{m.name}/{t.name}" for m in config.modalities for t in m.tasks]
+    batch = launch.train.batch_size
+    visits = {t: {"visits": specialist_steps, "samples": specialist_steps * batch} if t in tasks[:2]
+              else {"visits": 0, "samples": 0} for t in tasks}
+    started = time.perf_counter()
+    specialists = single_task_baselines(config, launch.cache_root, launch.train, visits, device=device)
+    return {"evaluate_seconds": round(evaluate_seconds, 2), "specialists_seconds": round(time.perf_counter() - started, 2),
+            "tasks": {k: v.get("omnivec2") for k, v in metrics["tasks"].items()},
+            "two_stream": sorted(k for k, v in metrics["tasks"].items() if "two_stream" in v),
+            "specialists": {t: {k: v for k, v in r.items() if k != "curve"} for t, r in specialists.items()
+                            if t in tasks[:2]}}
 
 
 def ddp_check(ws: Workspace, preset: str, device: str, checkpoints: Path, overrides: dict) -> dict:

@@ -13,6 +13,7 @@ import pandas as pd
 from omnivec2.checkpoint import load_model
 from omnivec2.datasets import resolve_dataset, resolve_datasets
 from omnivec2.datasets.pairing import dataset_pairs, retrieval_protocols
+from omnivec2.evaluation.device import evaluation_device
 from omnivec2.evaluation.evaluate import evaluate_checkpoint
 from omnivec2.evaluation.predictions import classification_predictions
 from omnivec2.evaluation.linear_probe import linear_probes
@@ -25,8 +26,8 @@ from omnivec2.training.stage_runner import model_config_from_manifests
 from pipelines.io import Location, TokenCache, locate
 
 
-def train_single_task_baselines(model_params: dict, stage_params: dict, token_cache: TokenCache, final: dict,
-                                multitask: pd.DataFrame, *manifests: dict) -> tuple[dict, dict]:
+def train_single_task_baselines(model_params: dict, stage_params: dict, params: dict, token_cache: TokenCache,
+                                final: dict, multitask: pd.DataFrame, *manifests: dict) -> tuple[dict, dict]:
     """A specialist per task, on what the task got in stage 3 (`final`: stage 3's summary and its counts)
     -> (their test metrics, the learning curves of stage 3's tasks and of the specialists)."""
     if "visits" not in final:
@@ -34,7 +35,7 @@ def train_single_task_baselines(model_params: dict, stage_params: dict, token_ca
                          "them); run train_multitask again before the single-task baselines")
     config = model_config_from_manifests(model_params, list(manifests))
     train = TrainConfig.from_dict({"stage": "train_multitask", **(stage_params.get("training") or {})})
-    results = single_task_baselines(config, token_cache.path, train, final["visits"])
+    results = single_task_baselines(config, token_cache.path, train, final["visits"], device=_device(params))
     curves = {"multitask": multitask_curves(multitask),
               "single_task": {t: r.pop("curve") for t, r in results.items() if "curve" in r}}
     log_metrics_flat({t: {k: v for k, v in r.items() if k not in ("steps", "batch_size")} for t, r in results.items()},
@@ -51,7 +52,7 @@ def evaluate(final: dict, token_cache: TokenCache, params: dict, single_task: di
     specs = resolve_datasets(datasets)
     metrics = evaluate_checkpoint(locate(final["checkpoint"]).path, token_cache.path, params.get("seed", 0),
                                   retrieval_protocols(specs, params.get("retrieval")),
-                                  params.get("classical_max_iter", 2000), dataset_pairs(specs))
+                                  params.get("classical_max_iter", 2000), dataset_pairs(specs), _device(params))
     for task, entry in metrics["tasks"].items():
         if task in single_task:
             entry["single_task"] = single_task[task]
@@ -60,10 +61,11 @@ def evaluate(final: dict, token_cache: TokenCache, params: dict, single_task: di
     return metrics
 
 
-def write_predictions(final: dict, token_cache: TokenCache) -> dict[str, pd.DataFrame]:
+def write_predictions(final: dict, token_cache: TokenCache, params: dict) -> dict[str, pd.DataFrame]:
     """Every classification task's test predictions (predictions/<dataset>/<task>.csv: sample_id, actual,
     predicted), which `dvc plots` draws as confusion matrices."""
-    return classification_predictions(load_model(locate(final["checkpoint"]).path), token_cache.path)
+    return classification_predictions(load_model(locate(final["checkpoint"]).path).to(_device(params)),
+                                      token_cache.path)
 
 
 def probe_stages(stage1: dict, stage2: dict, stage3: dict, token_cache: TokenCache, params: dict) -> dict:
@@ -73,10 +75,15 @@ def probe_stages(stage1: dict, stage2: dict, stage3: dict, token_cache: TokenCac
     summaries = {"pretrain_unimodal": stage1, "pretrain_multimodal": stage2, "train_multitask": stage3}
     folders = {stage: locate(s["checkpoint"]).path for stage, s in summaries.items() if s.get("checkpoint")}
     probes = linear_probes(folders, folders["train_multitask"], token_cache.path, params.get("seed", 0),
-                           params.get("classical_max_iter", 2000))
+                           params.get("classical_max_iter", 2000), _device(params))
     log_metrics_flat(probes["stages"], prefix="probe")
     log_json_artifact(probes, "linear_probe.json")
     return probes
+
+
+def _device(params: dict):
+    """`evaluation.device` ("auto": the GPU when this process sees one, else the CPU)."""
+    return evaluation_device(params.get("device", "auto"))
 
 
 def plot_training_curves(unimodal: pd.DataFrame, multimodal: pd.DataFrame, multitask: pd.DataFrame):

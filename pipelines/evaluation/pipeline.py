@@ -18,14 +18,15 @@ def create_pipeline(**kwargs) -> Pipeline:
         for d in names
     ]
     return Pipeline([
-        Node(nodes.train_single_task_baselines, ["params:model", "params:train_multitask", "token_cache",
-                                                  "train_multitask_checkpoint", "train_multitask_history", *manifests],
+        Node(nodes.train_single_task_baselines, ["params:model", "params:train_multitask", "params:evaluation",
+                                                  "token_cache", "train_multitask_checkpoint", "train_multitask_history",
+                                                  *manifests],
              ["single_task_metrics", "learning_curves"], name="train_single_task_baselines", tags=["evaluation"]),
         Node(nodes.evaluate, ["train_multitask_checkpoint", "token_cache", "params:evaluation", "single_task_metrics",
                               "params:datasets"],
              "metrics", name="evaluate", tags=["evaluation"]),
         Node(headline, "metrics", "headline_metrics", name="headline_metrics", tags=["evaluation"]),
-        Node(nodes.write_predictions, ["train_multitask_checkpoint", "token_cache"], "predictions",
+        Node(nodes.write_predictions, ["train_multitask_checkpoint", "token_cache", "params:evaluation"], "predictions",
              name="write_predictions", tags=["evaluation"]),
         Node(nodes.probe_stages, [*[f"{s}_checkpoint" for s in STAGES], "token_cache", "params:evaluation"],
              "linear_probe", name="probe_stages", tags=["evaluation"]),

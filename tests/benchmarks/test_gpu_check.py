@@ -1,7 +1,7 @@
 """`python -m benchmarks.gpu_check` on CPU at the tiny preset, as it runs on a lent GPU machine
 without Kedro: the inputs are written first (a subset of the datasets, the preset's parameters),
 then every section runs from them (the stages chained through checkpoints, stage 3 again with
-overrides, MFU, DDP over gloo, resume) and is recorded."""
+overrides, MFU, DDP over gloo, resume, evaluation on the device) and is recorded."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_every_section_runs_from_the_written_inputs_and_is_recorded(tmp_path):
     assert main(["--preset", "tiny", "--device", "cpu", "--steps", "3", "--stage3", "lr=5e-4", "--work-dir",
                  str(work), "--params-json", str(params), "--out", str(out)]) == 0
     sections = json.loads((out / "gpu_check.json").read_text())["sections"]
-    assert list(sections) == [*STAGES, "train_multitask+lr=0.0005", "mfu", "ddp", "resume"]
+    assert list(sections) == [*STAGES, "train_multitask+lr=0.0005", "mfu", "ddp", "resume", "evaluation"]
     for name in (*STAGES, "train_multitask+lr=0.0005"):
         assert sections[name]["steps"] == 3 and sections[name]["all_losses_finite"], sections[name]
     assert set(sections["train_multitask"]["val"]) == {"val/tabular/cultivar", "val/image/digit",
@@ -33,6 +33,10 @@ def test_every_section_runs_from_the_written_inputs_and_is_recorded(tmp_path):
     assert sections["ddp"]["backend"] == "gloo" and sections["ddp"]["steps"] == 20
     assert sections["resume"]["resumed_at"] == 3 and sections["resume"]["steps"] == 10
     assert [row["name"].split("(")[1].split(",")[0] for row in sections["mfu"]["rows"]] == ["bf16", "fp32"]
+    evaluation = sections["evaluation"]
+    assert set(evaluation["tasks"]) == {"tabular/cultivar", "image/digit", "time_series/gesture"}
+    assert all(0 <= task["accuracy"] <= 1 for task in evaluation["tasks"].values())
+    assert len(evaluation["specialists"]) == 2 and all(r["steps"] == 20 for r in evaluation["specialists"].values())
 
 
 def test_a_failing_section_is_recorded_and_the_exit_status_says_so(tmp_path):
@@ -40,7 +44,7 @@ def test_a_failing_section_is_recorded_and_the_exit_status_says_so(tmp_path):
     main(["--dump-params", "--preset", "tiny", "--work-dir", str(work), "--params-json", str(params),
           "--datasets", "tabular,image"])
     assert main(["--preset", "tiny", "--device", "cpu", "--steps", "2", "--stage3", "lr=-1", "--skip",
-                 "mfu,ddp,resume", "--work-dir", str(work), "--params-json", str(params), "--out", str(out)]) == 1
+                 "mfu,ddp,resume,evaluation", "--work-dir", str(work), "--params-json", str(params), "--out", str(out)]) == 1
     sections = json.loads((out / "gpu_check.json").read_text())["sections"]
     assert all("error" not in sections[stage] for stage in STAGES)
     assert "lr" in sections["train_multitask+lr=-1"]["error"]

@@ -21,15 +21,16 @@ from omnivec2.tokens.cache import read_token_split
 
 def evaluate_checkpoint(checkpoint_dir: str | Path, cache_root: str | Path, seed: int = 0,
                         retrieval: dict | None = None, classical_max_iter: int = 2000,
-                        pairs: list[dict] = ()) -> dict:
+                        pairs: list[dict] = (), device: torch.device | str = "cpu") -> dict:
     """-> {"tasks": {"<modality>/<task>": {kind, test_samples, omnivec2: {...}, classical: {...}}}}, plus
     OmniVec2's `per_class_recall` (classification) or `per_class_iou` (dense) keyed by class name, and
     for classification the test split's `chance` accuracy (its most frequent class's share).
 
     `retrieval`: {name: {query, gallery, match, query_marker, gallery_marker, components}}, each
     evaluated as task `<query>/<name>` when both modalities are in the model. `pairs`: paired datasets
-    {a, b, marker_a, marker_b}; their tasks also get `two_stream` (see `two_stream_metrics`)."""
-    model = load_model(checkpoint_dir)
+    {a, b, marker_a, marker_b}; their tasks also get `two_stream` (see `two_stream_metrics`). The
+    network's forward passes run on `device` (`evaluation.device`), the baselines' fits on the CPU."""
+    model = load_model(checkpoint_dir).to(device)
     tasks, classical, sizes = {}, {}, {}  # classical: task -> its baseline's fit and score, run side by side below
     for modality in model.config.modalities:
         train = read_token_split(cache_root, modality.name, "train")

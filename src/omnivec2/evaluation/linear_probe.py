@@ -24,6 +24,7 @@ import torch
 
 from omnivec2.checkpoint import load_model, read_config
 from omnivec2.evaluation.baselines import classical_baseline
+from omnivec2.evaluation.device import model_device
 from omnivec2.model.heads import pool
 from omnivec2.model.omnivec2 import OmniVec2, Stream
 from omnivec2.parallel_fits import run_fits
@@ -38,13 +39,13 @@ def frozen_features(model: OmniVec2, modality: str, tokens: torch.Tensor, batch_
     """tokens `[S, N, P]` -> {"f": pooled z `[S, D_g]`, "g": pooled o `[S, D_g]`}, single stream,
     padding left out of the pooling when the model masks it."""
     model.eval()
-    parts: dict[str, list[torch.Tensor]] = {name: [] for name in FEATURES}
+    device, parts = model_device(model), {name: [] for name in FEATURES}
     for i in range(0, len(tokens), batch_size):
-        stream = Stream(modality, tokens[i : i + batch_size])
+        stream = Stream(modality, tokens[i : i + batch_size].to(device))
         pad = model.padding(stream)
         z = model.encode_f(model.embed(modality, stream.tokens), pad)
-        parts["f"].append(pool(z, pad))
-        parts["g"].append(pool(model.encode_g(z, z, pad), pad))
+        parts["f"].append(pool(z, pad).cpu())
+        parts["g"].append(pool(model.encode_g(z, z, pad), pad).cpu())
     return {name: torch.cat(chunks).numpy() for name, chunks in parts.items()}
 
 
@@ -73,17 +74,18 @@ def probe_model(model: OmniVec2, splits: dict[str, tuple], tasks: dict[str, list
 
 
 def linear_probes(checkpoints: dict[str, str | Path], final_checkpoint: str | Path, cache_root: str | Path,
-                  seed: int = 0, max_iter: int = 2000) -> dict:
+                  seed: int = 0, max_iter: int = 2000, device: torch.device | str = "cpu") -> dict:
     """`checkpoints`: {stage: checkpoint folder}, in stage order; the final model's config names the
-    tasks and builds the `init` network -> {"features": ..., "stages": {"init" | stage: {task: {f, g}}}}."""
+    tasks and builds the `init` network -> {"features": ..., "stages": {"init" | stage: {task: {f, g}}}}.
+    The features are computed on `device`, the probes fitted on the CPU."""
     config, _ = read_config(final_checkpoint)
     tasks = {m.name: [t for t in m.tasks if t.kind in PROBED_KINDS] for m in config.modalities}
     tasks = {stream: ts for stream, ts in tasks.items() if ts}
     # Read (and checksum) each split once for all the stages' models.
     splits = {s: (read_token_split(cache_root, s, "train"), read_token_split(cache_root, s, "test")) for s in tasks}
     torch.manual_seed(seed)
-    stages = {"init": probe_model(OmniVec2(config), splits, tasks, seed, max_iter)}
+    stages = {"init": probe_model(OmniVec2(config).to(device), splits, tasks, seed, max_iter)}
     for stage, folder in checkpoints.items():
-        stages[stage] = probe_model(load_model(folder), splits, tasks, seed, max_iter)
+        stages[stage] = probe_model(load_model(folder).to(device), splits, tasks, seed, max_iter)
     return {"features": {"f": "pooled FC(f(x))", "g": "pooled Fuse(g(z), z)"}, "split": "fit on train, scored on test",
             "stages": stages}

@@ -7,17 +7,19 @@ from typing import Sequence
 import torch
 import torchmetrics.functional as tmf
 
+from omnivec2.evaluation.device import model_device
 from omnivec2.model.omnivec2 import OmniVec2, Stream
 
 
 @torch.no_grad()
 def predict_task(model: OmniVec2, modality: str, task: str, tokens: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """tokens [S, N, P] -> head outputs, batched; model in eval mode, no cross-attention."""
+    """tokens [S, N, P] -> head outputs, batched on the model's device, returned on the CPU; model in
+    eval mode, no cross-attention."""
     model.eval()
-    outputs = []
+    device, outputs = model_device(model), []
     for i in range(0, len(tokens), batch_size):
-        stream = Stream(modality, tokens[i : i + batch_size])
-        outputs.append(model.predict(modality, task, model.forward_stream(stream), model.padding(stream), stream.tokens))
+        stream = Stream(modality, tokens[i : i + batch_size].to(device))
+        outputs.append(model.predict(modality, task, model.forward_stream(stream), model.padding(stream), stream.tokens).cpu())
     return torch.cat(outputs)
 
 

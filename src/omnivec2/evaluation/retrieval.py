@@ -30,6 +30,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from omnivec2.evaluation.device import model_device
 from omnivec2.evaluation.linear_probe import frozen_features
 from omnivec2.model.fitted_readout import flatten_tokens
 from omnivec2.model.omnivec2 import OmniVec2, Stream
@@ -48,8 +49,9 @@ def token_embedding(model: OmniVec2, modality: str, tokens: torch.Tensor, batch_
     """tokens `[S, N, P]` -> every single-stream output token of g side by side `[S, N * D_g]` (padding
     tokens as zeros, when masked)."""
     model.eval()
-    streams = [Stream(modality, tokens[i : i + batch_size]) for i in range(0, len(tokens), batch_size)]
-    return torch.cat([flatten_tokens(model.forward_stream(s), model.padding(s)) for s in streams]).numpy()
+    device = model_device(model)
+    streams = [Stream(modality, tokens[i : i + batch_size].to(device)) for i in range(0, len(tokens), batch_size)]
+    return torch.cat([flatten_tokens(model.forward_stream(s), model.padding(s)).cpu() for s in streams]).numpy()
 
 
 def retrieval_metrics(query: np.ndarray, gallery: np.ndarray, query_ids: np.ndarray, gallery_ids: np.ndarray) -> dict[str, float]:

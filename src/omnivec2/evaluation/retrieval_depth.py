@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from omnivec2.evaluation.device import model_device
 from omnivec2.evaluation.retrieval import cca_retrieval, cca_space, retrieval_metrics, retrieval_rows
 from omnivec2.model.omnivec2 import OmniVec2, Stream
 from omnivec2.tokens.cache import read_token_split
@@ -38,9 +39,9 @@ def depth_tokens(model: OmniVec2, stream: str, tokens: torch.Tensor, batch_size:
     """tokens `[S, N, P]` -> {depth: `[S, N, D_depth]`} for `tokens`, `embedding`, `f1`..`fL`, `f`, `g`
     (see the module docstring), single stream."""
     model.eval()
-    parts: dict[str, list[torch.Tensor]] = {}
+    device, parts = model_device(model), {}
     for i in range(0, len(tokens), batch_size):
-        batch = Stream(stream, tokens[i : i + batch_size])
+        batch = Stream(stream, tokens[i : i + batch_size].to(device))
         pad = model.padding(batch)
         x = model.embed(stream, batch.tokens)
         depths = {"tokens": batch.tokens.flatten(2).float(), "embedding": x}
@@ -50,7 +51,7 @@ def depth_tokens(model: OmniVec2, stream: str, tokens: torch.Tensor, batch_size:
         z = model.reduce(model.f.norm(x))
         depths["f"], depths["g"] = z, model.encode_g(z, z, pad)
         for name, value in depths.items():
-            parts.setdefault(name, []).append(value)
+            parts.setdefault(name, []).append(value.cpu())
     return {name: torch.cat(chunks).numpy() for name, chunks in parts.items()}
 
 

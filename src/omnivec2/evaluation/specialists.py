@@ -14,7 +14,8 @@ specialists train side by side in spawned one-thread processes, each reading its
 the token cache: a small network at batch 32 keeps a second intra-op thread mostly idle, so two
 one-thread processes finish more specialists in the same time (benchmark (j)). A specialist's result
 depends only on its task, budget and seed, not on which worker ran it or when, so side by side gives
-the bits of one-thread runs in turn; it differs from a two-thread run by float rounding.
+the bits of one-thread runs in turn; it differs from a two-thread run by float rounding. On a CUDA
+`device` (`evaluation.device`, e.g. under `--env gpu`) they train in turn on it, in this process.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from omnivec2.progress import progress_bar
 from omnivec2.tokens.cache import read_token_split
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.data import ModalityData
-from omnivec2.training.step_loop import train_stage
+from omnivec2.training.step_loop import Placement, train_stage
 from omnivec2.training.validation import Validation, load_validation_data
 
 
@@ -55,15 +56,18 @@ def task_budgets(visits: dict[str, dict[str, int]], tasks: list[str]) -> dict[st
 
 
 def train_specialist(config: ModelConfig, modality: str, task: str, data: ModalityData, steps: int, batch_size: int,
-                     train: TrainConfig, validation: ModalityData | None = None) -> tuple[OmniVec2, float, list]:
-    """A fresh model with only `modality` and its one `task`, trained `steps` steps -> (model, seconds,
-    learning curve). The curve, [[step, validation metric], ...], is measured when `validation` (the
-    stream's validation split) is given and stage 3 validated (`train.val_every`): at the same fraction
-    of the specialist's steps as stage 3's validations were of its steps."""
+                     train: TrainConfig, validation: ModalityData | None = None,
+                     device: torch.device | str = "cpu") -> tuple[OmniVec2, float, list]:
+    """A fresh model with only `modality` and its one `task`, trained `steps` steps on `device` (where
+    it is returned) -> (model, seconds, learning curve). The weights are drawn on the CPU, so the
+    initialisation is the same on every device. The curve, [[step, validation metric], ...], is
+    measured when `validation` (the stream's validation split) is given and stage 3 validated
+    (`train.val_every`): at the same fraction of the specialist's steps as stage 3's validations were
+    of its steps."""
     single = config.modality(modality)
     single = replace(single, tasks=tuple(t for t in single.tasks if t.name == task))
     torch.manual_seed(train.seed)
-    model = OmniVec2(config.with_modalities([single]))
+    model = OmniVec2(config.with_modalities([single])).to(device)
     if steps == 0:
         return model, 0.0, []
     every = max(1, round(steps * train.val_every / train.steps)) if train.val_every else 0
@@ -72,21 +76,23 @@ def train_specialist(config: ModelConfig, modality: str, task: str, data: Modali
                                       "warmup_steps": min(train.warmup_steps, max(1, steps // 10))})
     # also without learning curves (every = 0), the end-of-stage refit reads it (`head_pooling: select`)
     checks = Validation({modality: validation}, every) if validation is not None else None
-    _, history = train_stage(model, {modality: data}, settings, validation=checks)
+    _, history = train_stage(model, {modality: data}, settings, Placement(device=device), validation=checks)
     key = f"val/{modality}/{task}"
     curve = [[entry["step"], entry[key]] for entry in history if key in entry]
     return model, history[-1]["time/train_seconds"], curve  # seconds in optimisation steps (the last step is always logged)
 
 
-def single_task_baselines(config: ModelConfig, cache_root, train: TrainConfig,
-                          visits: dict[str, dict[str, int]], workers: int | None = None) -> dict[str, dict]:
+def single_task_baselines(config: ModelConfig, cache_root, train: TrainConfig, visits: dict[str, dict[str, int]],
+                          workers: int | None = None, device: torch.device | str = "cpu") -> dict[str, dict]:
     """Every task of `config`, with stage 3's counted `visits` -> {"steps", "batch_size",
     "train_seconds" (in optimisation steps), "seconds" (in all: reading, training, scoring),
     metrics..., "curve" (when stage 3 validated)} on its test split. `workers` (default
     `specialist_workers()`): 1 trains them in turn in this process at its thread count; more, side
-    by side in that many one-thread processes (the costliest first, by `specialist_cost`)."""
+    by side in that many one-thread processes (the costliest first, by `specialist_cost`). On a CUDA
+    `device` they train in turn on it, in this process (`workers` is ignored)."""
     budgets = task_budgets(visits, [f"{m.name}/{t.name}" for m in config.modalities for t in m.tasks])
-    workers = specialist_workers() if workers is None else max(1, workers)
+    device = torch.device(device)
+    workers = 1 if device.type != "cpu" else specialist_workers() if workers is None else max(1, workers)
     results = {}
     with progress_bar(len(budgets), "single-task baselines") as bar:
 
@@ -96,7 +102,7 @@ def single_task_baselines(config: ModelConfig, cache_root, train: TrainConfig,
 
         if workers == 1 or len(budgets) < 2:
             for key, (steps, batch_size) in budgets.items():
-                done(key, _score_specialist(config, key, steps, batch_size, train, cache_root))
+                done(key, _score_specialist(config, key, steps, batch_size, train, cache_root, device))
             return results
         # the costliest first, so that no long specialist is left running alone at the end
         order = sorted(budgets, key=lambda k: -specialist_cost(config, k, *budgets[k]))
@@ -120,7 +126,7 @@ def specialist_workers() -> int:
 
 
 def _score_specialist(config: ModelConfig, key: str, steps: int, batch_size: int, train: TrainConfig,
-                      cache_root) -> dict:
+                      cache_root, device: torch.device | str = "cpu") -> dict:
     """Train the specialist of task `key` ("<dataset>/<task>") and score it on its test split (with
     its learning curve on the validation split, when there is one to draw). Reads only its own
     stream from the token cache at `cache_root`, so a worker process can run it alone."""
@@ -129,7 +135,7 @@ def _score_specialist(config: ModelConfig, key: str, steps: int, batch_size: int
     train_split, test_split = (read_token_split(cache_root, modality, split) for split in ("train", "test"))
     data = ModalityData.from_token_split(train_split, tasks=(task,))
     validation = load_validation_data(cache_root, [modality]).get(modality)
-    model, seconds, curve = train_specialist(config, modality, task, data, steps, batch_size, train, validation)
+    model, seconds, curve = train_specialist(config, modality, task, data, steps, batch_size, train, validation, device)
     spec = next(t for t in config.modality(modality).tasks if t.name == task)
     output = predict_task(model, modality, task, torch.from_numpy(np.array(test_split.tokens)))
     target = torch.from_numpy(np.array(test_split.targets[task]))

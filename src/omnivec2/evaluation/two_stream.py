@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from omnivec2.evaluation.device import model_device
 from omnivec2.evaluation.metrics import predict_task, task_metrics
 from omnivec2.evaluation.retrieval import pair_rows
 from omnivec2.model.omnivec2 import OmniVec2, Stream
@@ -27,14 +28,14 @@ def predict_paired(model: OmniVec2, a: str, b: str, tokens_a: torch.Tensor, toke
     """Row i of `tokens_a` [S, N_a, P_a] is paired with row i of `tokens_b` [S, N_b, P_b] -> every
     scored task's head output of both streams with A on, {(stream, task): [S, ...]}; eval mode."""
     model.eval()
-    outputs: dict[tuple[str, str], list[torch.Tensor]] = {}
+    device, outputs = model_device(model), {}
     for i in range(0, len(tokens_a), batch_size):
-        streams = Stream(a, tokens_a[i : i + batch_size]), Stream(b, tokens_b[i : i + batch_size])
+        streams = Stream(a, tokens_a[i : i + batch_size].to(device)), Stream(b, tokens_b[i : i + batch_size].to(device))
         for stream, features in zip(streams, model.forward_pair(*streams, use_cross=True)):
             for task in model.config.modality(stream.modality).tasks:
                 if task.kind in SCORED_KINDS:
                     outputs.setdefault((stream.modality, task.name), []).append(
-                        model.predict(stream.modality, task.name, features, model.padding(stream), stream.tokens))
+                        model.predict(stream.modality, task.name, features, model.padding(stream), stream.tokens).cpu())
     return {key: torch.cat(parts) for key, parts in outputs.items()}
 
 
