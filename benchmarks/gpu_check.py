@@ -261,15 +261,13 @@ def evaluation_check(ws: Workspace, preset: str, device: str, stage3: Path, spec
     two tasks trained `specialist_steps` steps at stage 3's batch size and the rest left untrained
     (scored at initialisation), as `single_task_baselines` runs them on a GPU (in turn, in this process)."""
     from omnivec2.checkpoint import read_config
+    from omnivec2.datasets import resolve_datasets
+    from omnivec2.datasets.pairing import dataset_pairs, retrieval_protocols
     from omnivec2.evaluation.evaluate import evaluate_checkpoint
     from omnivec2.evaluation.specialists import single_task_baselines
 
-    from omnivec2.datasets import resolve_datasets
-    from omnivec2.datasets.pairing import dataset_pairs, retrieval_protocols
-
     launch = ws_module.stage_launch(ws, preset, "train_multitask", {})
-    params = ws.params if ws.params is not None else ws_module.parameters(preset)
-    specs = resolve_datasets(params["datasets"])
+    specs = resolve_datasets(ws.params["datasets"])  # load_workspace always sets them
     started = time.perf_counter()
     metrics = evaluate_checkpoint(stage3, launch.cache_root, retrieval=retrieval_protocols(specs, None),
                                   pairs=dataset_pairs(specs), device=device)
