@@ -2,8 +2,9 @@
 (the model loaded once; a JSON line per file with each task's class name),
 `omnivec2 seeds --seeds 1 2` (the main table over training seeds; see omnivec2.evaluation.seeds),
 `omnivec2 screen --set <parameter>=<value>` (a change's before/after per task over training seeds; see
-omnivec2.ablations.screen), and `omnivec2 retrieval-depth` (each retrieval protocol's Rank-1 read at
-every depth of the network; see omnivec2.evaluation.retrieval_depth).
+omnivec2.ablations.screen), `omnivec2 retrieval-depth` (each retrieval protocol's Rank-1 read at
+every depth of the network; see omnivec2.evaluation.retrieval_depth) and `omnivec2 probe-depth` (each
+classification or regression task's linear probe at every depth; see omnivec2.evaluation.probe_depth).
 
 Without `--model` / `--cache`, the final checkpoint folder and the token cache are the ones the Kedro
 catalog of the project in the working directory declares (`train_multitask_model`, `token_cache`).
@@ -180,6 +181,29 @@ def run_retrieval_depth(model: str | None, cache: str | None, env: str | None, p
     return 0
 
 
+def run_probe_depth(model: str | None, cache: str | None, env: str | None, tasks: list[str] | None,
+                    project: Path | None = None) -> int:
+    """`probe_by_depth` for `tasks` (default: every classification and regression task of the model),
+    printed as markdown tables."""
+    from omnivec2.checkpoint import load_model
+    from omnivec2.evaluation.probe_depth import probe_by_depth, probe_table, probed_tasks
+
+    project = Path.cwd() if project is None else project
+    model, cache = model or catalog_path(FINAL_MODEL, project, env), cache or catalog_path(TOKEN_CACHE, project, env)
+    if model is None or cache is None:
+        print("omnivec2 probe-depth: run it in the project, or pass --model and --cache", file=sys.stderr)
+        return 2
+    network = load_model(model)
+    try:
+        names = probed_tasks(network, tasks)
+    except ValueError as error:
+        print(f"omnivec2 {error}", file=sys.stderr)
+        return 2
+    for name, result in probe_by_depth(network, cache, names).items():
+        print(probe_table(name, result))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from omnivec2.env import apply_quiet_environment
 
@@ -223,7 +247,18 @@ def main(argv: list[str] | None = None) -> int:
     depth.add_argument("--model", default=None, help=f"checkpoint folder (default: the catalog's {FINAL_MODEL})")
     depth.add_argument("--cache", default=None, help=f"token cache (default: the catalog's {TOKEN_CACHE})")
     depth.add_argument("--env", default=None, help="Kedro environment whose datasets and evaluation parameters are read")
+    probes = commands.add_parser("probe-depth", help="each classification or regression task's linear probe at "
+                                                     "every depth of the network (where what a linear model reads "
+                                                     "from the input is kept or lost)")
+    probes.add_argument("--model", default=None, help=f"checkpoint folder (default: the catalog's {FINAL_MODEL})")
+    probes.add_argument("--cache", default=None, help=f"token cache (default: the catalog's {TOKEN_CACHE})")
+    probes.add_argument("--env", default=None, help="Kedro environment whose catalog is read")
+    probes.add_argument("--task", dest="tasks", action="append", default=None, metavar="DATASET/TASK",
+                        help="a task to probe, e.g. depth/category (repeatable; default: every classification "
+                             "and regression task)")
     args = parser.parse_args(argv)
+    if args.command == "probe-depth":
+        return run_probe_depth(args.model, args.cache, args.env, args.tasks)
     if args.command == "retrieval-depth":
         return run_retrieval_depth(args.model, args.cache, args.env)
     if args.command == "seeds":

@@ -1,13 +1,8 @@
 """Where along the network a retrieval protocol's cross-modal match is kept or lost (`omnivec2
 retrieval-depth`): its Rank-1 read from the tokens after each stage of the single-stream pass.
 
-The depths, each `[S, N, D]` (A removed, as at test time):
-
-* `tokens`: the cached input tokens (what the classical baseline reads);
-* `embedding`: x = tokenizer(tokens) + position + type, the input of f;
-* `f1` ... `fL`: the residual stream after each block of f (before its final LayerNorm);
-* `f`: z = FC(f(x));
-* `g`: o = Fuse(g(z), z), what the heads read and the pipeline's retrieval ranks.
+The depths are `network_depths.depth_tokens`' (A removed, as at test time), from the cached input
+tokens to o = Fuse(g(z), z), what the heads read and the pipeline's retrieval ranks.
 
 Two read-outs per depth, both fitted on the paired train rows and ranked by cosine on the test split:
 
@@ -28,31 +23,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from omnivec2.evaluation.device import model_device
+from omnivec2.evaluation.network_depths import depth_tokens
 from omnivec2.evaluation.retrieval import cca_retrieval, cca_space, retrieval_metrics, retrieval_rows
-from omnivec2.model.omnivec2 import OmniVec2, Stream
+from omnivec2.model.omnivec2 import OmniVec2
 from omnivec2.tokens.cache import read_token_split
-
-
-@torch.no_grad()
-def depth_tokens(model: OmniVec2, stream: str, tokens: torch.Tensor, batch_size: int = 256) -> dict[str, np.ndarray]:
-    """tokens `[S, N, P]` -> {depth: `[S, N, D_depth]`} for `tokens`, `embedding`, `f1`..`fL`, `f`, `g`
-    (see the module docstring), single stream."""
-    model.eval()
-    device, parts = model_device(model), {}
-    for i in range(0, len(tokens), batch_size):
-        batch = Stream(stream, tokens[i : i + batch_size].to(device))
-        pad = model.padding(batch)
-        x = model.embed(stream, batch.tokens)
-        depths = {"tokens": batch.tokens.flatten(2).float(), "embedding": x}
-        for number, block in enumerate(model.f.blocks, start=1):
-            x = block(x, pad)
-            depths[f"f{number}"] = x
-        z = model.reduce(model.f.norm(x))
-        depths["f"], depths["g"] = z, model.encode_g(z, z, pad)
-        for name, value in depths.items():
-            parts.setdefault(name, []).append(value.cpu())
-    return {name: torch.cat(chunks).numpy() for name, chunks in parts.items()}
 
 
 def token_cca_retrieval(train_query: np.ndarray, train_gallery: np.ndarray, test_query: np.ndarray,

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 import yaml
 
 from omnivec2.datasets import resolve_datasets
 from omnivec2.datasets.pairing import retrieval_protocols
 from omnivec2.evaluation.evaluate import evaluate_checkpoint
-from omnivec2.evaluation.retrieval import token_embedding
-from omnivec2.evaluation.retrieval_depth import depth_table, depth_tokens, retrieval_by_depth, token_cca_retrieval
-from tests.default_suite import DATASETS
+from omnivec2.evaluation.retrieval_depth import depth_table, retrieval_by_depth, token_cca_retrieval
 from tests.omnivec2.datasets.test_pairing import USER_YAML, paired_run
-from tests.omnivec2.model.helpers import example_tokens, tiny_model
 
 
 def test_token_cca_matches_frames_whose_patches_agree_place_by_place_and_not_noise():
@@ -37,17 +33,6 @@ def test_token_cca_matches_frames_whose_patches_agree_place_by_place_and_not_noi
     assert shuffled["rank1"] < 0.3  # unpaired train rows teach no map
     with pytest.raises(ValueError, match="one grid on both sides"):
         token_cca_retrieval(train_q, train_g[:, :4], test_q, test_g[:, :4], ids, ids, components=4)
-
-
-def test_depth_tokens_run_from_the_input_tokens_to_the_pipelines_token_embedding():
-    model = tiny_model(0)
-    tokens = torch.from_numpy(example_tokens(DATASETS["image"], 5)).float()
-    depths = depth_tokens(model, "image", tokens, batch_size=2)
-    blocks = [f"f{i}" for i in range(1, len(model.f.blocks) + 1)]
-    assert list(depths) == ["tokens", "embedding", *blocks, "f", "g"]
-    assert np.array_equal(depths["tokens"], tokens.flatten(2).numpy())
-    assert np.allclose(depths["g"].reshape(5, -1), token_embedding(model, "image", tokens), atol=1e-6)
-    assert all(d.shape[:2] == tokens.shape[:2] for d in depths.values())
 
 
 def test_retrieval_by_depth_reads_the_pipelines_two_figures_at_its_ends(tmp_path):
