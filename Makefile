@@ -71,7 +71,7 @@ test-fast: setup
 seeds: setup
 	$(VENV)/bin/omnivec2 seeds --seeds 1 2
 
-# The paper's ablations at the default preset (after `make run`; ~20 min on 2 cores, resumes if interrupted),
+# The paper's ablations at the default preset (after `make run`; ~60 min on 2 cores, resumes if interrupted),
 # then the report again with their table.
 ablations: setup
 	$(VENV)/bin/kedro run --pipeline ablations
