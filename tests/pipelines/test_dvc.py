@@ -25,6 +25,7 @@ from tests.pipelines.conftest import PROJECT, copy_project, subprocess_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.continues_tiny_run]
 
+ABLATION_TABLE = "data/08_reporting/ablations/ablations.json"  # committed to git; the evaluation stage reads it
 STAGES = ["ingestion", "tokenization", "pretrain_unimodal", "pretrain_multimodal", "train_multitask", "evaluation"]
 
 
@@ -57,9 +58,10 @@ def make_dvc_project(root: Path) -> Path:
     """The project's code and DVC pipeline at `root` (which may already hold a run's outputs), with the
     tiny preset (and the users' datasets a tiny run declared in conf/tiny) folded into conf/base, the
     environment dvc.yaml's commands use."""
-    for item in ("conf", "pipelines", "src", "dvc.yaml", "pyproject.toml"):
+    for item in ("conf", "pipelines", "src", "dvc.yaml", "pyproject.toml", ABLATION_TABLE):
         source, target = PROJECT / item, root / item
         if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
             (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
     fold_preset_into_base(root / "conf", "tiny")
     run(root, "git", "init", "-q")
