@@ -26,14 +26,12 @@ import torch
 from omnivec2.evaluation.baselines import classical_baseline
 from omnivec2.evaluation.chance import majority_share
 from omnivec2.evaluation.headline import PRIMARY
+from omnivec2.evaluation.linear_probe import PROBED_KINDS
 from omnivec2.evaluation.network_depths import depth_tokens
 from omnivec2.model.heads import pool
 from omnivec2.model.omnivec2 import OmniVec2, Stream
 from omnivec2.parallel_fits import run_fits
 from omnivec2.tokens.cache import read_token_split
-
-PROBED_KINDS = ("classification", "regression")
-READOUTS = ("flattened", "pooled")
 
 
 def probed_tasks(model: OmniVec2, names: list[str] | None = None) -> list[str]:
@@ -69,16 +67,18 @@ def probe_by_depth(model: OmniVec2, cache_root: str | Path, tasks: list[str], se
         train, test = (read_token_split(cache_root, stream, split) for split in ("train", "test"))
         train_tokens, test_tokens = torch.from_numpy(train.tokens.copy()), torch.from_numpy(test.tokens.copy())
         train_depths, test_depths = depth_tokens(model, stream, train_tokens), depth_tokens(model, stream, test_tokens)
+        # {depth: {read-out: (train, test) inputs}}, shared by the stream's tasks
+        readouts = {depth: {"flattened": (train_depths[depth], test_depths[depth]),
+                            "pooled": (pooled(model, stream, train_tokens, train_depths[depth]),
+                                       pooled(model, stream, test_tokens, test_depths[depth]))}
+                    for depth in train_depths}
         for name in names:
             kind = model.config.modality(stream).task(name).kind
             metric, higher = PRIMARY[kind]
             chance = majority_share(test.targets[name]) if kind == "classification" else None
             results[f"{stream}/{name}"] = {"kind": kind, "metric": metric, "higher_is_better": higher,
                                            "chance": chance, "depths": {}}
-            for depth in train_depths:
-                inputs = {"flattened": (train_depths[depth], test_depths[depth]),
-                          "pooled": (pooled(model, stream, train_tokens, train_depths[depth]),
-                                     pooled(model, stream, test_tokens, test_depths[depth]))}
+            for depth, inputs in readouts.items():
                 for readout, (x_train, x_test) in inputs.items():
                     fits[f"{stream}/{name}", depth, readout] = partial(
                         classical_baseline, kind, x_train, train.targets[name], x_test, test.targets[name], seed,
