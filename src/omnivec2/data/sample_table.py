@@ -50,6 +50,7 @@ import pandas as pd
 
 SPLITS = ("train", "val", "test")
 SUMMARY_COLUMNS = ("dtype", "shape", "nbytes", "min", "max", "nan_count", "inf_count")
+FIXED_COLUMNS = ("sample_id", "split", "payload", *SUMMARY_COLUMNS)  # every table has them; tasks add theirs
 
 
 def dense_columns(task: str) -> tuple[str, str]:

@@ -13,13 +13,17 @@ its class list is then inferred from the labels at ingestion (`omnivec2.datasets
 from __future__ import annotations
 
 from omnivec2.config_checks import check_keys
+from omnivec2.data.sample_table import FIXED_COLUMNS, dense_columns
 from omnivec2.datasets.pairing import match_task, read_pairing
 from omnivec2.datasets.spec import TASK_KINDS, DatasetSpec, TaskSpec
 from omnivec2.modalities import get_modality
+from omnivec2.tokens.shards import SHARD_COLUMNS
 
 DATASET_KEYS = ("modality", "source", "shape", "tasks", "paired_with", "card")
 TASK_KEYS = ("kind", "classes", "num_classes", "ignore_index")
 CARD_KEYS = ("description", "provenance", "licence", "notes")
+# A task is a column of the sample table and of the token shards, so it cannot take one of theirs.
+RESERVED_TASK_NAMES = tuple(sorted({*FIXED_COLUMNS, *SHARD_COLUMNS}))
 
 
 def resolve_datasets(block: dict) -> dict[str, DatasetSpec]:
@@ -61,6 +65,7 @@ def resolve_dataset(name: str, entry: dict) -> DatasetSpec:
     parts = source_parts(where, source, parts)
     tasks = tuple(_task(where, task_name, task, parts.dense_outputs_per_token)
                   for task_name, task in (entry.get("tasks") or {}).items())
+    _check_task_columns(where, tasks)
     card = dict(entry.get("card") or {})
     check_keys(f"{where}, card", card, CARD_KEYS)
     partner, pairing = read_pairing(where, entry.get("paired_with"))
@@ -70,8 +75,31 @@ def resolve_dataset(name: str, entry: dict) -> DatasetSpec:
                        settings=settings, paired_with=partner, pairing=pairing, card=card)
 
 
+def _check_task_name(where: str, name) -> None:
+    """A task name is a column of the sample table and the token shards, and a part of metric keys
+    ("<dataset>/<task>"), file names and head names: letters, digits and '_', starting with a letter,
+    and not one of the columns every table has."""
+    if not isinstance(name, str) or not name.replace("_", "").isalnum() or not name[:1].isalpha():
+        raise ValueError(f"{where}: a task name is letters, digits and '_', starting with a letter")
+    if name in RESERVED_TASK_NAMES:
+        raise ValueError(f"{where}: {name!r} is a column every sample table or token shard has "
+                         f"({', '.join(RESERVED_TASK_NAMES)}); rename the task (its labels keep their source "
+                         "column: the name is only the task's)")
+
+
+def _check_task_columns(where: str, tasks: tuple[TaskSpec, ...]) -> None:
+    """A dense task adds `<task>_shape` and `<task>_max` columns: no other task of the dataset may be named so."""
+    names = {task.name for task in tasks}
+    for task in (t for t in tasks if t.kind == "dense"):
+        taken = sorted(names.intersection(dense_columns(task.name)))
+        if taken:
+            raise ValueError(f"{where}, task {taken[0]!r}: the dense task {task.name!r} stores its label maps' "
+                             f"summaries in the column {taken[0]!r}; rename one of the two tasks")
+
+
 def _task(where: str, name: str, entry: dict | None, dense_outputs: int | None) -> TaskSpec:
     where = f"{where}, task {name!r}"
+    _check_task_name(where, name)
     entry = dict(entry or {})
     check_keys(where, entry, TASK_KEYS)
     kind = entry.get("kind", "classification")

@@ -83,6 +83,9 @@ def verify_cache(directory: Path, manifest: dict) -> None:
         verify_shard(directory, manifest, split)
 
 
+SHARD_COLUMNS = ("sample_id", "tokens")  # beside one column per task
+
+
 def shard_table(sample_ids: list[str], targets: dict[str, np.ndarray], tokens: np.ndarray) -> pa.Table:
     """Rows of one split -> an Arrow table; `tokens` `[B, N, P]` float32, targets `[B]` or `[B, N, K]` (dense)."""
     b, n, p = tokens.shape

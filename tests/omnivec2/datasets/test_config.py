@@ -100,6 +100,17 @@ BAD_ENTRIES = {
         "dataset 'bad', task 'seg': this modality has no dense (per-pixel) tasks"),
     "unknown task kind": (with_changes(DIGITS, tasks={"digit": {"kind": "ranking", "num_classes": 2}}),
                           "dataset 'bad', task 'digit': kind 'ranking' is not one of"),
+    "a task named like a column every sample table has": (
+        with_changes(DIGITS, tasks={"shape": {}}),
+        "dataset 'bad', task 'shape': 'shape' is a column every sample table or token shard has"),
+    "a task name that is not an identifier": (
+        with_changes(DIGITS, tasks={"digit/odd": {"num_classes": 2}}),
+        "dataset 'bad', task 'digit/odd': a task name is letters, digits and '_', starting with a letter"),
+    "a task named like a dense task's summary column": (
+        {"modality": "depth", "source": {"kind": "inventor_depth"},
+         "tasks": {"object_mask": {"kind": "dense", "num_classes": 2}, "object_mask_max": {"num_classes": 2}}},
+        "dataset 'bad', task 'object_mask_max': the dense task 'object_mask' stores its label maps' summaries in "
+        "the column 'object_mask_max'"),
     "unknown card key": (with_changes(DIGITS, card={"licence": "BSD", "lisence": "x"}),
                          "dataset 'bad', card: unknown key(s) ['lisence']"),
 }
