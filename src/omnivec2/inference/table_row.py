@@ -51,11 +51,11 @@ def read_table_row(data: bytes, name: str, columns: int, categorical: tuple[int,
         raise ValueError(f"{name}: {len(lines)} lines; predict takes one row of {columns} cells, "
                          "optionally under a header line")
     header, row = (lines[0], lines[1]) if len(lines) == 2 else (None, lines[0])
+    categories = categories or {}
     for what, cells in (("header", header), ("row", row)):
         if cells is not None and len(cells) != columns:
-            raise ValueError(f"{name}: {len(cells)} cells in the {what}, the dataset has {columns} columns "
-                             "(in payload order: numeric columns, then categorical ones, unless feature_columns)")
-    categories = categories or {}
+            raise ValueError(f"{name}: {len(cells)} cells in the {what}, the dataset has {columns} columns: "
+                             f"{payload_layout(columns, categorical, categories)}")
     values = np.empty(columns, np.float32)
     for column, cell in enumerate(row):
         where = f"column {column + 1}" + (f" ({header[column].strip()!r})" if header else "")
@@ -87,6 +87,16 @@ def read_table_row(data: bytes, name: str, columns: int, categorical: tuple[int,
                     "the category code the table reader gave, or tokenize and train again)") if column in categorical else ""
             raise ValueError(f"{name}: {where}: {cell.strip()!r} is not a number{hint}") from None
     return values
+
+
+def payload_layout(columns: int, categorical: tuple[int, ...], categories: Categories) -> str:
+    """What a row must hold, in words: the payload's columns in order, the categorical ones by name
+    where the model knows them (the numeric ones' names are not stored with a model)."""
+    cells = [repr(categories[c][0]) if c in categories else "a category" if c in categorical else "a number"
+             for c in range(columns)]
+    return (f"[{', '.join(cells)}], in that order (the table reader's payload order: the numeric columns in file "
+            "order without the id, split and target columns, then the categorical ones, unless feature_columns "
+            "set it); leave out the other columns of your table")
 
 
 def category_code(cell: str, names: Sequence[str]) -> int | None:

@@ -113,6 +113,14 @@ def test_a_model_tokenized_before_the_names_travelled_takes_codes_and_says_so(le
         Predictor(folder / "ckpt", folder / "tokens").predict("shop", folder / "names.csv")
 
 
+def test_a_row_of_the_wrong_length_is_told_the_payload_s_columns_by_name(trained):
+    folder, _ = trained
+    (folder / "whole_line.csv").write_text("id,age,colour,income,size,bought,part\nr1,20,red,1000,S,no,train\n")
+    with pytest.raises(PredictionError, match=r"7 cells in the header, the dataset has 4 columns: "
+                                              r"\[a number, a number, 'colour', 'size'\], in that order"):
+        Predictor(folder / "ckpt", folder / "tokens").predict("shop", folder / "whole_line.csv")
+
+
 def test_category_names_match_as_written_then_trimmed_then_as_equal_numbers():
     assert category_code("red", ["blue", "red"]) == 3
     assert category_code(" red ", ["blue", "red"]) == 3
@@ -141,6 +149,8 @@ def test_cells_become_the_payload_ingestion_makes():
 
 @pytest.mark.parametrize("text, missing, message", [
     (b"1,2\n", True, r"2 cells in the row, the dataset has 4 columns"),
+    (b"id,age,colour,income,size\nr1,20,red,1000,S\n", True,
+     r"5 cells in the header, the dataset has 4 columns: \[a number, a number, a category, a category\], in that order"),
     (b"a,b,c,d\n1,2,3,4\n5,6,7,8\n", True, r"3 lines; predict takes one row of 4 cells"),
     (b"1,,3,4\n", False, r"column 2 is empty, and the model was trained on a table without missing numeric cells"),
     (b"age,income,colour,size\n1,2,red,4\n", True, r"column 3 \('colour'\): 'red' is not a number \(this model's "),
