@@ -32,9 +32,29 @@ def describe_failure(entry: dict) -> str:
         return f"{where} could not be evaluated: {entry['error']}"
     if entry["level"] == "table":
         return f"{where} failed: {entry['problem']}"
-    examples = ", ".join(entry["examples"])
+    values = entry.get("values")
+    examples = ", ".join(f"{sample}: {value!r}" for sample, value in zip(entry["examples"], values)) if values \
+        else ", ".join(entry["examples"])
     problems = f": {'; '.join(entry['problems'])}" if entry.get("problems") else ""  # files a reader did not read
-    return f"{where} failed for {entry['unexpected_count']} of {entry['element_count']} samples (e.g. {examples}){problems}"
+    return (f"{where} failed for {entry['unexpected_count']} of {entry['element_count']} samples (e.g. {examples})"
+            f"{problems}{_expected(entry)}")
+
+
+def _expected(entry: dict) -> str:
+    """What a range or set check wanted, and for the payload's range (its `min`/`max` summaries)
+    what to change."""
+    kwargs = entry.get("kwargs") or {}
+    if entry["expectation"] == "expect_column_values_to_be_in_set":
+        return f"; expected one of {kwargs.get('value_set')}"
+    if entry["expectation"] != "expect_column_values_to_be_between":
+        return ""
+    bounds = [f">= {kwargs['min_value']}" if kwargs.get("min_value") is not None else "",
+              f"<= {kwargs['max_value']}" if kwargs.get("max_value") is not None else ""]
+    text = f"; expected {' and '.join(b for b in bounds if b)}"
+    if entry["column"] in ("min", "max"):
+        text += (" (the payload's values, the modality's value_range: rescale the data, e.g. with the source's "
+                 "`scale` option where it has one, or set the dataset's `value_range` shape setting)")
+    return text
 
 
 def failure_message(modality: str, entries: Sequence[dict]) -> str:

@@ -121,9 +121,20 @@ def _entry(table: pd.DataFrame, result: CheckResult) -> dict:
         entry["error"] = result.error
     if check.type == SOURCE_READ and result.unexpected_positions:  # what is wrong with each file, in the message
         entry["problems"] = [result.details["problems"][p] for p in result.unexpected_positions[:MAX_EXAMPLES]]
+    elif (check.row_level and check.type not in (*PYTHON_CHECKS, "expect_column_values_to_not_be_null")
+          and result.unexpected_positions and check.column in table):
+        # the failing examples' values, so that the message says what is wrong, not only where
+        entry["values"] = [_plain(table[check.column].iloc[p]) for p in result.unexpected_positions[:MAX_EXAMPLES]]
     if not check.row_level:
         entry["problem"] = _table_problem(check, result)
     return entry
+
+
+def _plain(value: object) -> object:
+    """A table cell -> a JSON value (numpy scalars unwrapped; bytes, e.g. a label map, by their length)."""
+    if isinstance(value, (bytes, bytearray)):
+        return f"<{len(value)} bytes>"
+    return value.item() if hasattr(value, "item") else value
 
 
 def _table_problem(check: Check, result: CheckResult) -> str | None:

@@ -159,8 +159,8 @@ def test_bad_dense_targets_fail_validation_and_are_not_cached(tmp_path, kind):
     table = corrupt(toy_table())
     with pytest.raises(ValidationFailed) as info:
         validate_sample_table(table, SPEC)
-    line = f"validation failed for dataset 'toyseg': {expectation} on column {column!r} failed for 1 of 30 samples (e.g. toy-003)"
-    assert line in str(info.value).splitlines(), str(info.value)
+    line = f"validation failed for dataset 'toyseg': {expectation} on column {column!r} failed for 1 of 30 samples (e.g. toy-003"
+    assert any(text.startswith(line) for text in str(info.value).splitlines()), str(info.value)
     with pytest.raises(UnvalidatedTableError, match=rf"dataset 'toyseg': refusing to tokenize 1 sample\(s\) with .*{refusal}.*toy-003"):
         build_token_cache(table, SPEC, tmp_path / "cache")
     assert not (tmp_path / "cache").exists()

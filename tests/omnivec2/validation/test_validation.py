@@ -39,7 +39,7 @@ ROW = 17
 
 def test_message_counts_failures(tables):
     table = with_payload(tables["tabular"], ROW, np.r_[np.nan, np.ones(12)].astype(np.float32))
-    with pytest.raises(ValidationFailed, match=r"'nan_count' failed for 1 of 178 samples \(e\.g\. wine-00017\)"):
+    with pytest.raises(ValidationFailed, match=r"'nan_count' failed for 1 of 178 samples \(e\.g\. wine-00017: 1\); expected >= 0 and <= 0"):
         validate_sample_table(table, DATASETS["tabular"])
 
 
@@ -77,3 +77,15 @@ def test_quarantine_that_empties_a_required_split_raises(tables):
 def test_unknown_mode(tables):
     with pytest.raises(ValueError, match="mode"):
         validate_sample_table(tables["tabular"], DATASETS["tabular"], mode="ignore")
+
+
+def test_a_payload_out_of_the_modality_s_range_is_told_its_values_the_range_and_the_fix(tables):
+    """Raw 16-bit counts in a 14-bit infrared dataset: the message gives the sample's largest value,
+    the bound and which settings change it, not only that `max` failed."""
+    table = with_payload(tables["infrared"], ROW, np.full((64, 64), 29000.0, np.float32))
+    with pytest.raises(ValidationFailed) as info:
+        validate_sample_table(table, DATASETS["infrared"])
+    sample = table["sample_id"].iloc[ROW]
+    assert (f"on column 'max' failed for 1 of {len(table)} samples (e.g. {sample}: 29000.0); expected <= 16383.0 "
+            "(the payload's values, the modality's value_range: rescale the data, e.g. with the source's `scale` "
+            "option where it has one, or set the dataset's `value_range` shape setting)") in str(info.value)
