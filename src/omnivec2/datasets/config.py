@@ -26,6 +26,12 @@ CARD_KEYS = ("description", "provenance", "licence", "notes")
 RESERVED_TASK_NAMES = tuple(sorted({*FIXED_COLUMNS, *SHARD_COLUMNS}))
 
 
+def is_plain_name(name) -> bool:
+    """Letters, digits and '_', starting with a letter: what a dataset or task name may be (they
+    become file names, metric keys and column names)."""
+    return isinstance(name, str) and name.replace("_", "").isalnum() and name[:1].isalpha()
+
+
 def resolve_datasets(block: dict) -> dict[str, DatasetSpec]:
     """Every entry of a `datasets:` block, resolved and checked; sorted by name. An entry set to
     null (an environment dropping a dataset of the base configuration) is left out."""
@@ -46,7 +52,7 @@ def resolve_datasets(block: dict) -> dict[str, DatasetSpec]:
 def resolve_dataset(name: str, entry: dict) -> DatasetSpec:
     """One dataset entry -> its `DatasetSpec` (raises ValueError naming the dataset, the key and the value)."""
     where = f"dataset {name!r}"
-    if not isinstance(name, str) or not name.replace("_", "").isalnum() or not name[:1].isalpha():
+    if not is_plain_name(name):
         raise ValueError(f"{where}: a dataset name is letters, digits and '_', starting with a letter")
     check_keys(where, entry, DATASET_KEYS)
     if "modality" not in entry:
@@ -79,7 +85,7 @@ def _check_task_name(where: str, name) -> None:
     """A task name is a column of the sample table and the token shards, and a part of metric keys
     ("<dataset>/<task>"), file names and head names: letters, digits and '_', starting with a letter,
     and not one of the columns every table has."""
-    if not isinstance(name, str) or not name.replace("_", "").isalnum() or not name[:1].isalpha():
+    if not is_plain_name(name):
         raise ValueError(f"{where}: a task name is letters, digits and '_', starting with a letter")
     if name in RESERVED_TASK_NAMES:
         raise ValueError(f"{where}: {name!r} is a column every sample table or token shard has "
