@@ -15,14 +15,27 @@ MAX_EXAMPLES = 5
 
 def example_ids(table: pd.DataFrame, positions: Sequence[int]) -> list[str]:
     """Up to 5 sample ids at these row positions (`<row N>` where the id itself is missing)."""
+    return list(_examples(table, positions))
+
+
+def example_values(table: pd.DataFrame, positions: Sequence[int], column: str) -> list:
+    """The `column` cell of each sample `example_ids` names (its first row among `positions`), in that
+    order, as JSON values (numpy scalars unwrapped; bytes, e.g. a label map, by their length)."""
+    cells = [table[column].iloc[position] for position in _examples(table, positions).values()]
+    return [f"<{len(c)} bytes>" if isinstance(c, (bytes, bytearray)) else c.item() if hasattr(c, "item") else c
+            for c in cells]
+
+
+def _examples(table: pd.DataFrame, positions: Sequence[int]) -> dict[str, int]:
+    """{sample id: its first row position}, up to 5 ids, in the order of `positions` (duplicated ids named once)."""
     ids = table["sample_id"] if "sample_id" in table.columns else None
-    out: dict[str, None] = {}  # ordered set: duplicated ids are named once
+    out: dict[str, int] = {}
     for position in positions:
         value = ids.iloc[position] if ids is not None else None
-        out[f"<row {position}>" if value is None or pd.isna(value) else str(value)] = None
+        out.setdefault(f"<row {position}>" if value is None or pd.isna(value) else str(value), position)
         if len(out) == MAX_EXAMPLES:
             break
-    return list(out)
+    return out
 
 
 def describe_failure(entry: dict) -> str:

@@ -12,7 +12,13 @@ from omnivec2.validation.checks import (DENSE_DECODES, NAN_PLACED, NOT_DEGENERAT
 from omnivec2.validation.decode import (degenerate_rows, misplaced_nan_rows, source_problem_rows, undecodable_dense_rows,
                                         undecodable_rows)
 from omnivec2.validation.gx_runner import CheckResult, gx_version, run_checks_with_result
-from omnivec2.validation.report import MAX_EXAMPLES, source_report, class_balance, example_ids, failure_message, pixel_balance, row_counts
+from omnivec2.validation.report import (MAX_EXAMPLES, source_report, class_balance, example_ids, example_values,
+                                        failure_message, pixel_balance, row_counts)
+
+# Checks whose failing cells say what is wrong (a value out of range or set, a shape): the message
+# shows them beside the sample ids.
+VALUE_CHECKS = ("expect_column_values_to_be_between", "expect_column_values_to_be_in_set",
+                "expect_column_values_to_match_regex")
 
 
 class ValidationFailed(ValueError):
@@ -121,20 +127,12 @@ def _entry(table: pd.DataFrame, result: CheckResult) -> dict:
         entry["error"] = result.error
     if check.type == SOURCE_READ and result.unexpected_positions:  # what is wrong with each file, in the message
         entry["problems"] = [result.details["problems"][p] for p in result.unexpected_positions[:MAX_EXAMPLES]]
-    elif (check.row_level and check.type not in (*PYTHON_CHECKS, "expect_column_values_to_not_be_null")
-          and result.unexpected_positions and check.column in table):
+    elif check.type in VALUE_CHECKS and result.unexpected_positions and check.column in table:
         # the failing examples' values, so that the message says what is wrong, not only where
-        entry["values"] = [_plain(table[check.column].iloc[p]) for p in result.unexpected_positions[:MAX_EXAMPLES]]
+        entry["values"] = example_values(table, result.unexpected_positions, check.column)
     if not check.row_level:
         entry["problem"] = _table_problem(check, result)
     return entry
-
-
-def _plain(value: object) -> object:
-    """A table cell -> a JSON value (numpy scalars unwrapped; bytes, e.g. a label map, by their length)."""
-    if isinstance(value, (bytes, bytearray)):
-        return f"<{len(value)} bytes>"
-    return value.item() if hasattr(value, "item") else value
 
 
 def _table_problem(check: Check, result: CheckResult) -> str | None:

@@ -89,3 +89,14 @@ def test_a_payload_out_of_the_modality_s_range_is_told_its_values_the_range_and_
     assert (f"on column 'max' failed for 1 of {len(table)} samples (e.g. {sample}: 29000.0); expected <= 16383.0 "
             "(the payload's values, the modality's value_range: rescale the data, e.g. with the source's `scale` "
             "option where it has one, or set the dataset's `value_range` shape setting)") in str(info.value)
+
+
+def test_each_example_s_value_is_its_own_first_failing_row_s_and_ids_are_named_once():
+    from omnivec2.validation.report import example_ids, example_values
+
+    table = pd.DataFrame({"sample_id": ["a", "a", None, "b"], "max": [np.float32(5.0), 6.0, 7.0, 8.0],
+                          "payload": [b"xy", b"", b"", b""]})
+    assert example_ids(table, [0, 1, 2, 3]) == ["a", "<row 2>", "b"]
+    assert example_values(table, [0, 1, 2, 3], "max") == [5.0, 7.0, 8.0]
+    assert type(example_values(table, [0], "max")[0]) is float  # numpy scalars unwrapped for JSON
+    assert example_values(table, [1, 0], "payload") == ["<0 bytes>"]
