@@ -20,10 +20,16 @@ def example_ids(table: pd.DataFrame, positions: Sequence[int]) -> list[str]:
 
 def example_values(table: pd.DataFrame, positions: Sequence[int], column: str) -> list:
     """The `column` cell of each sample `example_ids` names (its first row among `positions`), in that
-    order, as JSON values (numpy scalars unwrapped; bytes, e.g. a label map, by their length)."""
-    cells = [table[column].iloc[position] for position in _examples(table, positions).values()]
-    return [f"<{len(c)} bytes>" if isinstance(c, (bytes, bytearray)) else c.item() if hasattr(c, "item") else c
-            for c in cells]
+    order, as `cell_value` shows it."""
+    return [cell_value(table[column].iloc[position]) for position in _examples(table, positions).values()]
+
+
+def cell_value(cell: object) -> object:
+    """A table cell as reports show it: numpy scalars unwrapped (JSON values), bytes (a payload, a
+    label map) by their length."""
+    if isinstance(cell, (bytes, bytearray)):
+        return f"<{len(cell)} bytes>"
+    return cell.item() if hasattr(cell, "item") else cell
 
 
 def _examples(table: pd.DataFrame, positions: Sequence[int]) -> dict[str, int]:

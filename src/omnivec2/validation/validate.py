@@ -12,8 +12,8 @@ from omnivec2.validation.checks import (DENSE_DECODES, NAN_PLACED, NOT_DEGENERAT
 from omnivec2.validation.decode import (degenerate_rows, misplaced_nan_rows, source_problem_rows, undecodable_dense_rows,
                                         undecodable_rows)
 from omnivec2.validation.gx_runner import CheckResult, gx_version, run_checks_with_result
-from omnivec2.validation.report import (MAX_EXAMPLES, source_report, class_balance, example_ids, example_values,
-                                        failure_message, pixel_balance, row_counts)
+from omnivec2.validation.report import (MAX_EXAMPLES, cell_value, source_report, class_balance, example_ids,
+                                        example_values, failure_message, pixel_balance, row_counts)
 
 # Checks whose failing cells say what is wrong (a value out of range or set, a shape): the message
 # shows them beside the sample ids.
@@ -175,7 +175,7 @@ def _row_reasons(table: pd.DataFrame, results: list[CheckResult]) -> dict[int, s
                 detail = problems[position]
             else:
                 value = table[check.column].iloc[position]
-                detail = f"value {value.item() if hasattr(value, 'item') else value!r}"
+                detail = f"value {cell_value(value)!r}"
             reasons.setdefault(position, []).append(f"{check.type} on {check.column!r}: {detail}")
     return {position: "; ".join(texts) for position, texts in reasons.items()}
 
