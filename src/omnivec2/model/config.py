@@ -59,6 +59,9 @@ class ModalityConfig:
     # Log-mel spectrograms: (band groups, time groups, mels per patch, frames per patch) of the token
     # grid, which spectrogram augmentation needs to undo the patching; () for every other stream.
     spectrogram_grid: tuple[int, ...] = ()
+    # ViT patches of images: (rows, cols, channels, patch) of the token grid, which a horizontal flip
+    # needs to undo the patching (`tokens.patches.pixel_grid`); () for every other stream.
+    pixel_grid: tuple[int, ...] = ()
 
     @property
     def family(self) -> str:
@@ -150,7 +153,8 @@ class ModelConfig:
             ModalityConfig(**{**m, "tasks": tuple(TaskConfig(**{**t, "classes": tuple(t.get("classes", ()))})
                                                   for t in m.get("tasks", ())),
                               "column_vocab": tuple(m.get("column_vocab", ())),
-                              "spectrogram_grid": tuple(m.get("spectrogram_grid", ()))})
+                              "spectrogram_grid": tuple(m.get("spectrogram_grid", ())),
+                              "pixel_grid": tuple(m.get("pixel_grid", ()))})
             for m in data.get("modalities", ())
         )
         return cls(**{**data, "modalities": modalities})

@@ -56,6 +56,23 @@ def patchify_labels(label_maps: Sequence[np.ndarray], patch: int, task) -> np.nd
     return labels.reshape(b, h // p, p, w // p, p).transpose(0, 1, 3, 2, 4).reshape(b, (h // p) * (w // p), p * p)
 
 
+PIXEL_GRID_TOKENIZERS = ("image_patches", "standardised_patches")  # ViT patches in `ImagePatches`' layout
+
+
+def pixel_grid(config: dict, token_shape: Sequence[int], settings: dict) -> tuple[int, ...]:
+    """A token cache's tokenizer config, token shape `[N, P]` and stream settings (`size`: side, or
+    [height, width]) -> the layout of its ViT patch tokens `(rows, cols, channels, patch)`, which a
+    horizontal flip needs to undo the patching; `()` for any other tokenizer (or a size that does not
+    give the token shape)."""
+    if config.get("kind") not in PIXEL_GRID_TOKENIZERS or not config.get("patch"):
+        return ()
+    patch, (n, p) = int(config["patch"]), token_shape
+    size = settings.get("size")
+    height, width = (size, size) if isinstance(size, int) else tuple(size or (0, 0))
+    rows, cols, channels = height // patch, width // patch, p // (patch * patch)
+    return (rows, cols, channels, patch) if rows * cols == n and channels * patch * patch == p else ()
+
+
 @dataclass(frozen=True)
 class TimePatches:
     """Time-series patching: series `[C, T]` -> tokens `[T/p, C*p]`, standardised per channel.

@@ -14,10 +14,15 @@ tokenizer half (so every point-cloud dataset gets it, and nothing else changes):
   two frequency masks of up to 1/8 of the bands and two time masks of up to 1/10 of the frames,
   filled with 0, the standardised mean. Then it is patched again.
 
-Image flips and crops are not here: a flipped digit or a mirrored object is another label.
+* ViT patches of images (any stream with a `pixel_grid`): each sample mirrored left to right with
+  probability 1/2 (the patch columns reversed, and the pixel columns inside each patch), its dense
+  targets (pixel labels per patch, same layout) mirrored with it. Only where the user names the
+  dataset (or the kind `flip`): a mirrored digit or letter is another label, a mirrored chair is still
+  a chair, and which of the two a dataset is, only its owner knows. Crops are not here: the token
+  grid is fixed, and a crop of a digit may be another digit.
 
-`training.augment` switches it on for every stream (`true`), or for those it lists: by dataset name,
-or by kind (`rotation`, `spectrogram`: every stream whose tokenizer has it).
+`training.augment` switches it on for every stream (`true`: flips excepted), or for those it lists:
+by dataset name, or by kind (`rotation`, `spectrogram`, `flip`: every stream whose tokenizer has it).
 """
 
 from __future__ import annotations
@@ -78,7 +83,19 @@ def augment_spectrogram(tokens: torch.Tensor, grid: tuple[int, ...], generator: 
     return patches_from_spectrogram(spectrogram.masked_fill(hidden, 0.0), grid)
 
 
-AUGMENTATIONS = ("rotation", "spectrogram")  # what `training.augment` may list besides dataset names
+def flip_patch_grid(values: torch.Tensor, grid: tuple[int, ...], flipped: torch.Tensor) -> torch.Tensor:
+    """Patch values `[B, R*C, ch*p*p]` in `ImagePatches`' layout (patches row-major, each holding its
+    channels' p x p pixels row-major) on `grid` `(R, C, ch, p)`, `flipped` `[B]` bool -> the same with
+    each flipped sample's image mirrored left to right; dense labels `[B, R*C, p*p]` take `(R, C, 1, p)`."""
+    r, c, ch, p = grid
+    b = len(values)
+    image = values.reshape(b, r, c, ch, p, p)
+    mirrored = image.flip(2).flip(5)  # the patch columns, and the pixel columns inside each patch
+    return torch.where(flipped.to(values.device).view(b, 1, 1, 1, 1, 1), mirrored, image).reshape(values.shape)
+
+
+AUGMENTATIONS = ("rotation", "spectrogram", "flip")  # what `training.augment` may list besides dataset names
+NAMED_ONLY = ("flip",)  # kinds `augment: true` leaves out: label-preserving for some datasets only
 
 
 def augmentation_kind(stream) -> str | None:
@@ -87,15 +104,30 @@ def augmentation_kind(stream) -> str | None:
         return "rotation"
     if stream.spectrogram_grid:
         return "spectrogram"
+    if stream.pixel_grid:
+        return "flip"
     return None
 
 
-def augment_tokens(stream, tokens: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """A stream's (`ModalityConfig`) batch `[B, N, P]` -> its augmented copy (the same tensor when its
-    tokenizer has no label-preserving augmentation)."""
+def augment_batch(stream, tokens: torch.Tensor, targets: dict[str, torch.Tensor],
+                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """A stream's (`ModalityConfig`) batch: tokens `[B, N, P]` and {task: targets `[B, ...]`} -> its
+    augmented copy (the same tensors when its tokenizer has no label-preserving augmentation). Only
+    a flip moves targets: a dense task's pixel labels are mirrored with their image."""
     kind = augmentation_kind(stream)
     if kind == "rotation":
-        return rotate_point_groups(tokens, random_rotations(len(tokens), generator).to(tokens.device))
+        return rotate_point_groups(tokens, random_rotations(len(tokens), generator).to(tokens.device)), targets
     if kind == "spectrogram":
-        return augment_spectrogram(tokens, stream.spectrogram_grid, generator)
-    return tokens
+        return augment_spectrogram(tokens, stream.spectrogram_grid, generator), targets
+    if kind == "flip":
+        flipped = torch.rand(len(tokens), generator=generator) < 0.5
+        r, c, _, p = stream.pixel_grid
+        labels = {name: flip_patch_grid(t, (r, c, 1, p), flipped) if stream.task(name).kind == "dense" else t
+                  for name, t in targets.items()}
+        return flip_patch_grid(tokens, stream.pixel_grid, flipped), labels
+    return tokens, targets
+
+
+def augment_tokens(stream, tokens: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A stream's (`ModalityConfig`) batch `[B, N, P]` -> its augmented copy (`augment_batch` without targets)."""
+    return augment_batch(stream, tokens, {}, generator)[0]

@@ -32,7 +32,7 @@ class TrainConfig:
     shared_lr_scale: float = 1.0  # learning rate of f, FC, A, g and Fuse relative to `lr` (e.g. 0.1 in stage 3)
     head_lr_scale: float = 1.0  # learning rate of the task heads relative to `lr`
     label_smoothing: float = 0.0  # classification losses
-    augment: tuple | bool = False  # supervised steps: label-preserving token augmentation (training/augment.py); true: every stream; a list: those datasets and kinds
+    augment: tuple | bool = False  # supervised steps: label-preserving token augmentation (training/augment.py); true: every stream (flips excepted); a list: those datasets and kinds
     precise_head_norm: bool = False  # stage 3: BatchNorm heads' statistics recomputed over the train split at the end (training/precise_heads.py)
     refit_heads: bool = False  # stage 3: pooled heads' output layers refitted on the frozen final features at the end (training/head_refit.py)
     refit_dense: bool = False  # with refit_heads: dense heads too, one logistic regression per pixel of a token
@@ -117,11 +117,12 @@ class TrainConfig:
 
     def augments(self, stream) -> bool:
         """Whether supervised batches of `stream` (a `ModalityConfig`) get label-preserving augmentation:
-        `augment` is true, or lists the stream's dataset name or its kind (`augment.AUGMENTATIONS`)."""
-        from omnivec2.training.augment import augmentation_kind
+        `augment` is true (flips excepted: `augment.NAMED_ONLY`), or lists the stream's dataset name or its
+        kind (`augment.AUGMENTATIONS`)."""
+        from omnivec2.training.augment import NAMED_ONLY, augmentation_kind
 
         if isinstance(self.augment, bool):
-            return self.augment
+            return self.augment and augmentation_kind(stream) not in NAMED_ONLY
         return stream.name in self.augment or augmentation_kind(stream) in self.augment
 
 

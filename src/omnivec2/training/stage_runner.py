@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from omnivec2.model.config import ModalityConfig, ModelConfig, TaskConfig, preset
+from omnivec2.tokens.patches import pixel_grid
 from omnivec2.tokens.spectrogram import spectrogram_grid
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.stage_launch import StageLaunch
@@ -55,6 +56,7 @@ def stream_config(manifest: dict, **overrides) -> ModalityConfig:
     """A token cache's manifest (token shape, stream description, tasks) -> the network's ModalityConfig."""
     n, p = manifest["token_shape"]
     stream = manifest["stream"]
+    tokenizer = manifest.get("tokenizer", {}).get("config", {})
     tasks = tuple(TaskConfig(t["name"], t["kind"], t["num_classes"], t.get("outputs_per_token", 1),
                              tuple(t.get("classes") or ()), t.get("ignore_index")) for t in manifest["tasks"])
     fields = dict(name=manifest["dataset"], modality=stream["modality"], num_tokens=n, token_dim=p,
@@ -63,9 +65,10 @@ def stream_config(manifest: dict, **overrides) -> ModalityConfig:
                   reconstruction=stream["reconstruction"], vocab_size=stream["vocab_size"], tasks=tasks,
                   column_vocab=tuple(stream.get("column_vocab", ())), missing_values=stream.get("missing_values", False),
                   own_vocabulary=stream.get("own_vocabulary", False),
-                  spectrogram_grid=spectrogram_grid(manifest.get("tokenizer", {}).get("config", {})))
+                  spectrogram_grid=spectrogram_grid(tokenizer),
+                  pixel_grid=pixel_grid(tokenizer, (n, p), stream.get("settings") or {}))
     fixed = {"name", "modality", "num_tokens", "token_dim", "tasks", "column_vocab", "missing_values",
-             "own_vocabulary", "spectrogram_grid"}  # the cache's
+             "own_vocabulary", "spectrogram_grid", "pixel_grid"}  # the cache's
     unknown = set(overrides) - set(fields) | (fixed & set(overrides))
     if unknown:
         raise ValueError(f"model.modalities.{manifest['dataset']}: cannot override {sorted(unknown)}")

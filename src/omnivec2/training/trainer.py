@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from omnivec2.model.omnivec2 import OmniVec2
-from omnivec2.training.augment import augment_tokens
+from omnivec2.training.augment import augment_batch
 from omnivec2.training.balancing import UncertaintyWeighting, build_balancer
 from omnivec2.training.config import TrainConfig
 from omnivec2.training.contrastive import LOSS_KEY, ContrastiveTerm, PairedRows
@@ -106,10 +106,10 @@ class StageTrainer:
     # ----- what one step trains on -------------------------------------------------------------------
     def _batch(self, modality: str, size: int, augment: bool = False) -> ModalityData:
         batch = self.data[modality].take(self.streams[modality].next_indices(size))
-        tokens = batch.tokens
+        tokens, targets = batch.tokens, batch.targets
         if augment:  # on the host, before the copy: the mask generator is a CPU generator (and checkpointed)
-            tokens = augment_tokens(self.model.config.modality(modality), tokens, self.mask_rng)
-        return ModalityData(tokens.to(self.device), {k: v.to(self.device) for k, v in batch.targets.items()})
+            tokens, targets = augment_batch(self.model.config.modality(modality), tokens, targets, self.mask_rng)
+        return ModalityData(tokens.to(self.device), {k: v.to(self.device) for k, v in targets.items()})
 
     def _masked(self, modality: str, size: int) -> MaskedItem:
         batch = self._batch(modality, size)

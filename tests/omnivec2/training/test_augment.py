@@ -141,3 +141,77 @@ def test_a_log_mel_cache_manifest_gives_its_stream_the_spectrogram_grid():
     from omnivec2.model.config import ModelConfig, preset
     restored = ModelConfig.from_dict(preset("tiny").with_modalities([config]).to_dict())
     assert restored.modality("speech").spectrogram_grid == (4, 12, 16, 8)
+
+
+def test_flipping_the_patch_tokens_is_patching_the_mirrored_image_and_its_labels():
+    from omnivec2.tokens.patches import ImagePatches, patchify_labels
+    from omnivec2.training.augment import flip_patch_grid
+
+    rng = np.random.default_rng(0)
+    images = rng.random((3, 2, 8, 12)).astype(np.float32)  # [B, C, H, W]: 2 x 3 patches of 4 x 4
+    labels = (images[:, 0] > 0.5).astype(np.int64)  # a dense task's pixel labels
+    task = type("Task", (), {"name": "mask", "outputs_per_token": 16})()
+    patches = ImagePatches(patch=4)
+    tokens = torch.from_numpy(patches.transform(list(images), {}))
+    label_tokens = torch.from_numpy(patchify_labels(list(labels), 4, task))
+    flipped = torch.tensor([True, False, True])
+    mirrored = images.copy()
+    mirrored[flipped.numpy()] = mirrored[flipped.numpy()][..., ::-1]
+    mirrored_labels = labels.copy()
+    mirrored_labels[flipped.numpy()] = mirrored_labels[flipped.numpy()][..., ::-1]
+    assert torch.equal(flip_patch_grid(tokens, (2, 3, 2, 4), flipped), torch.from_numpy(patches.transform(list(mirrored), {})))
+    assert torch.equal(flip_patch_grid(label_tokens, (2, 3, 1, 4), flipped),
+                       torch.from_numpy(patchify_labels(list(mirrored_labels), 4, task)))
+
+
+def test_a_flipped_batch_keeps_its_dense_labels_on_their_pixels_and_its_class_labels_as_they_are():
+    from omnivec2.model.config import TaskConfig
+    from omnivec2.tokens.patches import ImagePatches, patchify_labels
+    from omnivec2.training.augment import augment_batch
+
+    rng = np.random.default_rng(1)
+    images = rng.random((16, 8, 8)).astype(np.float32)
+    task = TaskConfig("mask", "dense", 2, outputs_per_token=16)
+    stream = ModalityConfig(name="frames", num_tokens=4, token_dim=16, pixel_grid=(2, 2, 1, 4),
+                            tasks=(TaskConfig("category", "classification", 3), task))
+    tokens = torch.from_numpy(ImagePatches(patch=4).transform(list(images), {}))
+    targets = {"category": torch.arange(16) % 3,
+               "mask": torch.from_numpy(patchify_labels(list((images > 0.5).astype(np.int64)), 4, task))}
+    out, out_targets = augment_batch(stream, tokens, targets, torch.Generator().manual_seed(0))
+    changed = (out != tokens).flatten(1).any(1)
+    assert 0 < changed.sum() < 16  # about half the samples mirrored
+    assert torch.equal(out_targets["mask"], (out > 0.5).long())  # each label still on its pixel
+    assert out_targets["category"] is targets["category"]
+
+
+def test_flips_reach_only_the_image_streams_a_user_names():
+    from omnivec2.training.config import TrainConfig
+
+    frames = ModalityConfig(name="frames", num_tokens=4, token_dim=16, pixel_grid=(2, 2, 1, 4))
+    digits = ModalityConfig(name="digits", num_tokens=4, token_dim=16, pixel_grid=(2, 2, 1, 4))
+    audio = ModalityConfig(name="voices", num_tokens=4, token_dim=8, spectrogram_grid=(2, 2, 2, 4))
+    every = TrainConfig(stage="train_multitask", augment=True)
+    assert every.augments(audio) and not every.augments(frames)  # a mirrored digit is another digit
+    named = TrainConfig(stage="train_multitask", augment=["spectrogram", "frames"])
+    assert named.augments(frames) and not named.augments(digits) and named.augments(audio)
+    by_kind = TrainConfig(stage="train_multitask", augment=["flip"])
+    assert by_kind.augments(frames) and by_kind.augments(digits) and not by_kind.augments(audio)
+
+
+def test_an_image_cache_manifest_gives_its_stream_the_pixel_grid():
+    from omnivec2.tokens.patches import pixel_grid
+    from omnivec2.training.stage_runner import stream_config
+
+    assert pixel_grid({"kind": "image_patches", "patch": 8}, (64, 192), {"size": 64}) == (8, 8, 3, 8)
+    assert pixel_grid({"kind": "standardised_patches", "patch": 8}, (32, 64), {"size": [32, 64]}) == (4, 8, 1, 8)
+    assert pixel_grid({"kind": "image_patches", "patch": 8}, (64, 64), {"size": 32}) == ()  # not this token shape
+    assert pixel_grid({"kind": "log_mel_patches"}, (48, 128), {}) == ()
+    stream = {"modality": "depth", "embedding": "patch_linear", "mask_ratio": 0.75, "mask_strategy": "random",
+              "tube_period": 1, "norm_targets": True, "reconstruction": "mse", "vocab_size": 0,
+              "settings": {"size": 64, "patch": 8}}
+    manifest = {"dataset": "frames", "token_shape": [64, 64], "stream": stream, "tasks": [],
+                "tokenizer": {"config": {"kind": "image_patches", "patch": 8, "scale": 1.0}}}
+    assert stream_config(manifest).pixel_grid == (8, 8, 1, 8)
+    from omnivec2.model.config import ModelConfig, preset
+    restored = ModelConfig.from_dict(preset("tiny").with_modalities([stream_config(manifest)]).to_dict())
+    assert restored.modality("frames").pixel_grid == (8, 8, 1, 8)
