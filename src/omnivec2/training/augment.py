@@ -126,8 +126,3 @@ def augment_batch(stream, tokens: torch.Tensor, targets: dict[str, torch.Tensor]
                   for name, t in targets.items()}
         return flip_patch_grid(tokens, stream.pixel_grid, flipped), labels
     return tokens, targets
-
-
-def augment_tokens(stream, tokens: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """A stream's (`ModalityConfig`) batch `[B, N, P]` -> its augmented copy (`augment_batch` without targets)."""
-    return augment_batch(stream, tokens, {}, generator)[0]

@@ -4,8 +4,13 @@ import torch
 from omnivec2.tokens.point_groups import PointGroups
 from omnivec2.model.config import ModalityConfig
 from omnivec2.tokens.spectrogram import LogMelPatches, spectrogram_grid
-from omnivec2.training.augment import (augment_spectrogram, augment_tokens, patches_from_spectrogram,
+from omnivec2.training.augment import (augment_batch, augment_spectrogram, patches_from_spectrogram,
                                        random_rotations, rotate_point_groups, spectrogram_from_patches)
+
+
+def augment_tokens(stream, tokens, generator=None):
+    """A batch's tokens through `augment_batch`, without targets."""
+    return augment_batch(stream, tokens, {}, generator)[0]
 
 
 def test_random_rotations_are_proper_rotations_drawn_from_the_generator():
@@ -167,7 +172,6 @@ def test_flipping_the_patch_tokens_is_patching_the_mirrored_image_and_its_labels
 def test_a_flipped_batch_keeps_its_dense_labels_on_their_pixels_and_its_class_labels_as_they_are():
     from omnivec2.model.config import TaskConfig
     from omnivec2.tokens.patches import ImagePatches, patchify_labels
-    from omnivec2.training.augment import augment_batch
 
     rng = np.random.default_rng(1)
     images = rng.random((16, 8, 8)).astype(np.float32)
