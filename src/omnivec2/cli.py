@@ -114,6 +114,7 @@ def run_screen(assignments: list[str], base: list[str], seeds: list[int], datase
     from omnivec2.ablations.screen import (parse_assignment, run_screen, screen_plans, screen_table, table_name,
                                            with_assignments)
     from omnivec2.datasets import resolve_datasets
+    from omnivec2.datasets.pairing import retrieval_protocols
     from omnivec2.durable_files import replace_atomically
 
     project = Path.cwd() if project is None else project
@@ -124,7 +125,8 @@ def run_screen(assignments: list[str], base: list[str], seeds: list[int], datase
     try:
         change = [parse_assignment(a) for a in assignments]
         params = with_assignments(dict(project_config(project, env)["parameters"]), [parse_assignment(a) for a in base])
-        names = list(resolve_datasets(params["datasets"]))
+        specs = resolve_datasets(params["datasets"])
+        names = list(specs)
         if unknown := set(datasets or ()) - set(names):
             raise ValueError(f"--datasets names {sorted(unknown)}, which are not configured; datasets: {names}")
         manifests = []
@@ -142,7 +144,10 @@ def run_screen(assignments: list[str], base: list[str], seeds: list[int], datase
     if warning:
         print(warning, file=sys.stderr)
     folder = project / SCREENS
-    result = run_screen(params, change, seeds, Path(cache), manifests, folder / "runs", only)
+    evaluation = params.get("evaluation") or {}
+    result = run_screen(params, change, seeds, Path(cache), manifests, folder / "runs", only,
+                        retrieval=retrieval_protocols(specs, evaluation.get("retrieval")),
+                        retrieval_seed=int(evaluation.get("seed", 0)))
     if only:
         print(f"omnivec2 screen: the {only} runs are in {folder / 'runs'}; run again without --only for the table")
         return 0

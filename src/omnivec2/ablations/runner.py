@@ -24,6 +24,7 @@ from omnivec2.model.config import ModelConfig
 from omnivec2.model.omnivec2 import OmniVec2
 from omnivec2.tokens.cache import read_token_split
 from omnivec2.training.config import TrainConfig
+from omnivec2.training.contrastive import PairedRows, paired_rows
 from omnivec2.training.data import load_training_data
 from omnivec2.training.step_loop import seed_everything, train_stage
 from omnivec2.training.validation import Validation, load_validation_data
@@ -45,14 +46,31 @@ def stage3_validation(validation: dict | None, stage: str) -> Validation | None:
     return Validation(validation, 0) if validation and stage == "train_multitask" else None
 
 
+def stage3_pairs(settings: dict, cache_root, modalities: list[str]) -> list[PairedRows]:
+    """The paired train rows stage 3's contrastive term draws from when `settings` (its training
+    settings) turn it on, as the pipeline's workers read them (`training.worker.contrastive_pairs`):
+    `contrastive_pairs` matched by sample id over the train splits of `modalities`; [] when off."""
+    if not settings.get("contrastive_weight"):
+        return []
+    streams = {s for p in settings.get("contrastive_pairs") or () for s in (p["a"], p["b"])} & set(modalities)
+    return paired_rows(list(settings.get("contrastive_pairs") or ()),
+                       {s: read_token_split(cache_root, s, "train").sample_ids for s in streams})
+
+
 def train_run(config: ModelConfig, stages: dict[str, dict], data: dict, seed: int,
               log: Callable[[str], None] = print, validation: dict | None = None,
-              initial: dict[str, torch.Tensor] | None = None) -> OmniVec2:
+              initial: dict[str, torch.Tensor] | None = None, pairs: list[PairedRows] = ()) -> OmniVec2:
     """The stages in order at `seed` ({stage: its settings, `steps` included}), each from a freshly
     seeded network that takes the previous stage's weights (shape-matched, as
     `checkpoint.load_weights(strict=False)`; the first stage takes `initial`'s when given) -> the final
     network. `validation` ({stream: its validation split}) reaches stage 3's end-of-stage refit, as in
-    the pipeline (`head_pooling: select` reads it); no learning curves are measured."""
+    the pipeline (`head_pooling: select` reads it); no learning curves are measured. `pairs`
+    (`stage3_pairs`) feed stage 3's contrastive term; a stage 3 that turns the term on without them
+    is refused, since the trainer would train without it and the run would look like the term's."""
+    if (stages.get("train_multitask") or {}).get("contrastive_weight") and not pairs:
+        raise ValueError("train_multitask.training.contrastive_weight is on, but no paired train rows reach the "
+                         f"run (contrastive_pairs: {stages['train_multitask'].get('contrastive_pairs') or []}; "
+                         f"datasets: {sorted(data)}): pair two of its datasets (`paired_with`), or set the weight to 0")
     previous, model = initial, None
     for stage, settings in stages.items():
         started = time.perf_counter()
@@ -63,7 +81,7 @@ def train_run(config: ModelConfig, stages: dict[str, dict], data: dict, seed: in
             model.load_state_dict({k: v for k, v in previous.items() if k in own and own[k].shape == v.shape},
                                   strict=False)
         train_stage(model, data, TrainConfig.from_dict({**settings, "stage": stage, "seed": seed}),
-                    validation=stage3_validation(validation, stage))
+                    validation=stage3_validation(validation, stage), pairs=pairs if stage == "train_multitask" else ())
         previous = model.state_dict()
         log(f"  {stage} ({settings.get('steps')} steps) in {time.perf_counter() - started:.0f} s")
     if model is None:

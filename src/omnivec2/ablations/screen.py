@@ -24,9 +24,12 @@ import torch
 import yaml
 
 from omnivec2.ablations.progress import cache_identities
-from omnivec2.ablations.runner import load_splits, score, train_run
+from omnivec2.ablations.runner import load_splits, score, stage3_pairs, train_run
 from omnivec2.ablations.variants import STAGES
+from omnivec2.datasets import resolve_datasets
+from omnivec2.datasets.pairing import dataset_pairs
 from omnivec2.durable_files import replace_atomically
+from omnivec2.evaluation.evaluate import evaluate_retrieval
 from omnivec2.training.code_key import training_code_key
 from omnivec2.training.stage_runner import model_config_from_manifests
 
@@ -66,6 +69,10 @@ def run_plan(params: dict, manifests: list[dict]) -> dict:
         block = params.get(stage) or {}
         if block.get("enabled", True):
             stages[stage] = dict(block.get("training") or {})
+    stage3 = stages.get("train_multitask") or {}
+    if stage3.get("contrastive_weight") and not stage3.get("contrastive_pairs"):
+        # as the pipeline's stage-3 node: the datasets' `paired_with` entries say which pair
+        stage3["contrastive_pairs"] = dataset_pairs(resolve_datasets(params.get("datasets") or {}))
     if "train_multitask" not in stages:
         raise ValueError("train_multitask is disabled in these parameters: a screen scores stage 3's heads")
     return {"config": config, "stages": stages}
@@ -99,11 +106,12 @@ class RunStore:
             replace_atomically(self.path, "".join(json.dumps(r) + "\n" for r in self.runs.values()).encode())
 
     def get_or_run(self, seed: int, run) -> tuple[dict, bool]:
-        """(the seed's record, whether it was reused)."""
+        """(the seed's record, whether it was reused); `run()` -> the record's fields ({"scores": ...,
+        "retrieval": ...}), timed into its `seconds`."""
         if seed in self.runs:
             return self.runs[seed], True
         started = time.perf_counter()
-        record = {"seed": seed, "scores": run(), "seconds": round(time.perf_counter() - started, 1)}
+        record = {"seed": seed, **run(), "seconds": round(time.perf_counter() - started, 1)}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a") as out:
             out.write(json.dumps(record) + "\n")
@@ -113,13 +121,20 @@ class RunStore:
 
 def compare(reference: list[dict], variant: list[dict]) -> list[dict]:
     """Per task: both systems' mean ± std over seeds and the per-seed paired difference (variant -
-    reference; scores signed so that higher is better), with a verdict against its spread."""
+    reference; scores signed so that higher is better), with a verdict against its spread; then the
+    mean over tasks; then each retrieval protocol's Rank-1 that every paired run scored (runs stored
+    before screens scored retrieval have none), outside the mean, so that it stays the mean the
+    earlier screens report."""
     rows = []
-    by_seed = {r["seed"]: r["scores"] for r in reference}
-    paired = [(by_seed[r["seed"]], r["scores"]) for r in sorted(variant, key=lambda r: r["seed"]) if r["seed"] in by_seed]
-    tasks = sorted(set.intersection(*(set(a) & set(b) for a, b in paired))) if paired else []
-    for task in [*tasks, "mean over tasks"]:
-        pick = (lambda s: statistics.fmean(s[t] for t in tasks)) if task == "mean over tasks" else (lambda s: s[task])
+    by_seed = {r["seed"]: r for r in reference}
+    paired = [(by_seed[r["seed"]], r) for r in sorted(variant, key=lambda r: r["seed"]) if r["seed"] in by_seed]
+    tasks = sorted(set.intersection(*(set(a["scores"]) & set(b["scores"]) for a, b in paired))) if paired else []
+    protocols = sorted(set.intersection(*(set(a.get("retrieval") or {}) & set(b.get("retrieval") or {})
+                                          for a, b in paired))) if paired else []
+    picks = {task: (lambda r, task=task: r["scores"][task]) for task in tasks}
+    picks["mean over tasks"] = lambda r: statistics.fmean(r["scores"][t] for t in tasks)
+    picks.update({f"{name} (Rank-1)": (lambda r, name=name: r["retrieval"][name]) for name in protocols})
+    for task, pick in picks.items():
         before, after = [pick(a) for a, _ in paired], [pick(b) for _, b in paired]
         diffs = [b - a for a, b in zip(before, after)]
         spread = statistics.stdev(diffs) if len(diffs) > 1 else float("inf")
@@ -140,7 +155,8 @@ def screen_table(result: dict) -> str:
     """Markdown: the change, the seeds, and per task reference / variant / difference / verdict."""
     lines = [f"Change: {', '.join(f'{p}={v!r}' for p, v in result['assignments'])}; seeds "
              f"{', '.join(map(str, result['seeds']))}. Scores: test accuracy / mIoU / -RMSE (higher is better); "
-             "a difference counts when its mean exceeds the seed-to-seed std of the paired difference.",
+             "retrieval: Rank-1, outside the mean over tasks; a difference counts when its mean exceeds the "
+             "seed-to-seed std of the paired difference.",
              f"Runs: data/09_screens/runs/{result['fingerprints']['reference']}.jsonl (reference), "
              f"{result['fingerprints']['variant']}.jsonl (variant).", *_time_line(result), "",
              "| task | reference | variant | variant - reference | verdict |", "|---|---|---|---|---|"]
@@ -195,12 +211,25 @@ def table_name(assignments: list[tuple[str, object]]) -> str:
     return "_".join(parts).replace("/", "-").replace(" ", "")[:120]
 
 
+def screen_scores(model, test: dict, modalities: list[str], cache_root: Path, retrieval: dict[str, dict],
+                  retrieval_seed: int = 0) -> dict:
+    """A trained network's record fields: {"scores": each task's primary test metric (signed, see
+    `score`), "retrieval": {"<query>/<name>": OmniVec2's Rank-1}} for each retrieval protocol whose
+    two datasets are screened, as evaluation scores it (the token grid through a CCA fitted on the
+    paired train rows, `evaluate_retrieval`, at the evaluation's seed)."""
+    ranks = {f"{p['query']}/{name}": evaluate_retrieval(model, cache_root, p, retrieval_seed)["omnivec2"]["rank1"]
+             for name, p in retrieval.items() if p["query"] in modalities and p["gallery"] in modalities}
+    return {"scores": score(model, test, modalities), "retrieval": ranks}
+
+
 def run_screen(params: dict, assignments: list[tuple[str, object]], seeds: list[int], cache_root: Path,
-               manifests: list[dict], runs_folder: Path, only: str | None = None, log=print) -> dict:
+               manifests: list[dict], runs_folder: Path, only: str | None = None, log=print,
+               retrieval: dict[str, dict] | None = None, retrieval_seed: int = 0) -> dict:
     """Train (or reuse) the reference and the changed plan at each seed -> {assignments, seeds,
     reference/variant runs, rows (see `compare`)}. `only` ("reference" or "variant") trains that
     side alone and leaves out the rows: two processes can then share the cores, and a last call
-    without it reuses both sides' runs."""
+    without it reuses both sides' runs. `retrieval` ({name: protocol}, `retrieval_protocols`) is
+    scored too (`screen_scores`)."""
     plans, keys = screen_plans(params, assignments, manifests)
     data, test, validation = load_splits(cache_root, [m["dataset"] for m in manifests])
     modalities = sorted(data)
@@ -209,12 +238,14 @@ def run_screen(params: dict, assignments: list[tuple[str, object]], seeds: list[
         if only not in (None, label):
             continue
         store = RunStore(runs_folder, keys[label])
+        pairs = stage3_pairs(plan["stages"]["train_multitask"], cache_root, modalities)
         runs[label] = []
         for seed in seeds:
             log(f"screen: {label} seed {seed} ({store.path})")
-            record, reused = store.get_or_run(seed, lambda plan=plan, seed=seed: score(
-                train_run(plan["config"], plan["stages"], data, seed, lambda line: log(f"screen: {line}"), validation),
-                test, modalities))
+            record, reused = store.get_or_run(seed, lambda plan=plan, seed=seed, pairs=pairs: screen_scores(
+                train_run(plan["config"], plan["stages"], data, seed, lambda line: log(f"screen: {line}"), validation,
+                          pairs=pairs),
+                test, modalities, cache_root, retrieval or {}, retrieval_seed))
             done = "reused" if reused else f"trained in {record['seconds']} s"
             log(f"screen: {label} seed {seed} {done}")
             runs[label].append(record)

@@ -1,8 +1,10 @@
+import pytest
 import torch
 
-from omnivec2.ablations.runner import train_run, variant_stages
+from omnivec2.ablations.runner import stage3_pairs, train_run, variant_stages
 from omnivec2.ablations.variants import variant_by_name
 from tests.omnivec2.model.helpers import model_config
+from omnivec2.training.contrastive import PairedRows
 from tests.omnivec2.training.helpers import fixed_data
 
 SETTINGS = {stage: {"batch_size": 4, "lr": 1e-3, "warmup_steps": 1, "log_every": 1, "val_every": 0}
@@ -38,3 +40,36 @@ def test_a_variants_stages_carry_equal_compute_and_its_stage_3_overrides():
     joint = variant_stages(variant_by_name("joint training"), 0, SETTINGS, STEPS)
     assert joint["train_multitask"]["mode"] == "joint" and "mode" not in joint["pretrain_unimodal"]
     assert [joint[s]["steps"] for s in joint] == [2, 2, 3]
+
+
+def test_the_contrastive_term_trains_with_the_pairs_given_and_is_refused_without_them():
+    """Until the runner passed them, a screen of `contrastive_weight` trained without the term (the
+    trainer turns it off when no pairs reach it) and looked like a measurement of it."""
+    config, data = model_config("tiny"), fixed_data(rows=16)
+    stages = {"train_multitask": {**SETTINGS["train_multitask"], "steps": 3, "contrastive_weight": 1.0}}
+    with pytest.raises(ValueError, match="contrastive_weight is on, but no paired train rows reach the run"):
+        train_run(config, stages, data, 0, log=lambda line: None)
+    pairs = [PairedRows("imu", "tabular", torch.arange(16), torch.arange(16))]
+    with_term = weights(train_run(config, stages, data, 0, log=lambda line: None, pairs=pairs))
+    off = {"train_multitask": {**stages["train_multitask"], "contrastive_weight": 0.0}}
+    without = weights(train_run(config, off, data, 0, log=lambda line: None))
+    assert any(not torch.equal(with_term[k], without[k]) for k in without)
+
+
+def test_stage3_pairs_match_the_paired_streams_train_rows_by_id_and_none_when_the_term_is_off(monkeypatch):
+    ids = {"rgb": ["s1-rgb", "s2-rgb", "s3-rgb"], "ir": ["s3-ir", "s1-ir"]}
+    read = []
+
+    class Split:
+        def __init__(self, stream):
+            self.sample_ids = ids[stream]
+
+    monkeypatch.setattr("omnivec2.ablations.runner.read_token_split",
+                        lambda root, stream, split: read.append((stream, split)) or Split(stream))
+    settings = {"contrastive_weight": 1.0,
+                "contrastive_pairs": [{"a": "rgb", "b": "ir", "marker_a": "-rgb", "marker_b": "-ir"}]}
+    (pair,) = stage3_pairs(settings, "cache", ["ir", "rgb", "text"])
+    assert (pair.a, pair.b) == ("rgb", "ir") and sorted(zip(pair.rows_a.tolist(), pair.rows_b.tolist())) == [(0, 1), (2, 0)]
+    assert sorted(read) == [("ir", "train"), ("rgb", "train")]
+    assert stage3_pairs(settings, "cache", ["rgb", "text"]) == []  # its partner is not trained
+    assert stage3_pairs({**settings, "contrastive_weight": 0.0}, "cache", ["ir", "rgb"]) == []

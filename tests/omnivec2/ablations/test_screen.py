@@ -48,16 +48,46 @@ def test_differences_are_paired_by_seed_and_judged_against_their_spread():
     assert "reference 105 s, variant 52 s (0.50x)" in table
 
 
+def test_retrieval_is_compared_outside_the_mean_and_only_where_every_paired_run_scored_it():
+    reference = [{"seed": s, "scores": {"a": 0.5}, "retrieval": {"rgb/to_infrared": r}}
+                 for s, r in ((0, 0.05), (1, 0.10), (2, 0.06))]
+    variant = [{"seed": s, "scores": {"a": 0.7}, "retrieval": {"rgb/to_infrared": r}}
+               for s, r in ((0, 0.30), (1, 0.35), (2, 0.31))]
+    rows = {r["task"]: r for r in compare(reference, variant)}
+    assert list(rows) == ["a", "mean over tasks", "rgb/to_infrared (Rank-1)"]
+    assert rows["mean over tasks"]["variant"]["mean"] == pytest.approx(0.7)  # Rank-1 is not averaged in
+    assert rows["rgb/to_infrared (Rank-1)"]["difference"]["mean"] == pytest.approx(0.25)
+    assert rows["rgb/to_infrared (Rank-1)"]["verdict"] == "better"
+    older = [{"seed": r["seed"], "scores": r["scores"]} for r in reference]  # stored before retrieval was scored
+    assert [r["task"] for r in compare(older, variant)] == ["a", "mean over tasks"]
+
+
+def test_a_screen_scores_the_retrieval_protocols_whose_two_datasets_it_trains(monkeypatch, tmp_path):
+    seen = []
+
+    def fake_retrieval(model, cache_root, protocol, seed):
+        seen.append((protocol["query"], seed))
+        return {"omnivec2": {"rank1": 0.25, "map": 0.4}, "classical": {"rank1": 0.3, "map": 0.5}}
+
+    monkeypatch.setattr(screen, "evaluate_retrieval", fake_retrieval)
+    monkeypatch.setattr(screen, "score", lambda model, test, modalities: {f"{m}/t": 1.0 for m in modalities})
+    protocols = {"to_infrared": {"query": "rgb", "gallery": "infrared"},
+                 "to_depth": {"query": "rgb", "gallery": "depth"}}  # depth is not screened: left out
+    fields = screen.screen_scores(object(), {}, ["infrared", "rgb"], tmp_path, protocols, retrieval_seed=3)
+    assert fields == {"scores": {"infrared/t": 1.0, "rgb/t": 1.0}, "retrieval": {"rgb/to_infrared": 0.25}}
+    assert seen == [("rgb", 3)]
+
+
 def test_stored_runs_are_reused_and_a_line_cut_short_is_run_again(tmp_path):
     store = RunStore(tmp_path, "abc")
     calls = []
-    record, reused = store.get_or_run(0, lambda: calls.append(0) or {"t": 0.5})
-    assert not reused and record["scores"] == {"t": 0.5}
+    record, reused = store.get_or_run(0, lambda: calls.append(0) or {"scores": {"t": 0.5}, "retrieval": {"r": 0.1}})
+    assert not reused and record["scores"] == {"t": 0.5} and record["retrieval"] == {"r": 0.1}
     with store.path.open("a") as out:
         out.write('{"seed": 1, "scores": {"t"')  # a crash mid-line
     again = RunStore(tmp_path, "abc")
-    assert again.get_or_run(0, lambda: calls.append(1) or {"t": 0.0})[1] and calls == [0]
-    assert again.get_or_run(1, lambda: {"t": 0.25})[0]["scores"] == {"t": 0.25}
+    assert again.get_or_run(0, lambda: calls.append(1) or {"scores": {"t": 0.0}})[1] and calls == [0]
+    assert again.get_or_run(1, lambda: {"scores": {"t": 0.25}})[0]["scores"] == {"t": 0.25}
     assert [json.loads(line)["seed"] for line in again.path.read_text().splitlines()] == [0, 1]
 
 
