@@ -50,11 +50,9 @@ def stage3_pairs(settings: dict, cache_root, modalities: list[str]) -> list[Pair
     """The paired train rows stage 3's contrastive term draws from when `settings` (its training
     settings) turn it on, as the pipeline's workers read them (`training.worker.contrastive_pairs`):
     `contrastive_pairs` matched by sample id over the train splits of `modalities`; [] when off."""
-    if not settings.get("contrastive_weight"):
-        return []
-    streams = {s for p in settings.get("contrastive_pairs") or () for s in (p["a"], p["b"])} & set(modalities)
-    return paired_rows(list(settings.get("contrastive_pairs") or ()),
-                       {s: read_token_split(cache_root, s, "train").sample_ids for s in streams})
+    pairings = list(settings.get("contrastive_pairs") or ()) if settings.get("contrastive_weight") else []
+    streams = {s for p in pairings for s in (p["a"], p["b"])} & set(modalities)
+    return paired_rows(pairings, {s: read_token_split(cache_root, s, "train").sample_ids for s in streams})
 
 
 def train_run(config: ModelConfig, stages: dict[str, dict], data: dict, seed: int,

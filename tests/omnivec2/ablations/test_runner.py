@@ -3,8 +3,8 @@ import torch
 
 from omnivec2.ablations.runner import stage3_pairs, train_run, variant_stages
 from omnivec2.ablations.variants import variant_by_name
-from tests.omnivec2.model.helpers import model_config
 from omnivec2.training.contrastive import PairedRows
+from tests.omnivec2.model.helpers import model_config
 from tests.omnivec2.training.helpers import fixed_data
 
 SETTINGS = {stage: {"batch_size": 4, "lr": 1e-3, "warmup_steps": 1, "log_every": 1, "val_every": 0}
