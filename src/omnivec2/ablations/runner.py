@@ -24,7 +24,7 @@ from omnivec2.model.config import ModelConfig
 from omnivec2.model.omnivec2 import OmniVec2
 from omnivec2.tokens.cache import read_token_split
 from omnivec2.training.config import TrainConfig
-from omnivec2.training.contrastive import PairedRows, paired_rows
+from omnivec2.training.contrastive import PairedRows, require_pairs, stage3_paired_rows
 from omnivec2.training.data import load_training_data
 from omnivec2.training.step_loop import seed_everything, train_stage
 from omnivec2.training.validation import Validation, load_validation_data
@@ -48,11 +48,9 @@ def stage3_validation(validation: dict | None, stage: str) -> Validation | None:
 
 def stage3_pairs(settings: dict, cache_root, modalities: list[str]) -> list[PairedRows]:
     """The paired train rows stage 3's contrastive term draws from when `settings` (its training
-    settings) turn it on, as the pipeline's workers read them (`training.worker.contrastive_pairs`):
-    `contrastive_pairs` matched by sample id over the train splits of `modalities`; [] when off."""
-    pairings = list(settings.get("contrastive_pairs") or ()) if settings.get("contrastive_weight") else []
-    streams = {s for p in pairings for s in (p["a"], p["b"])} & set(modalities)
-    return paired_rows(pairings, {s: read_token_split(cache_root, s, "train").sample_ids for s in streams})
+    settings) turn it on, read as the pipeline's workers read them (`training.contrastive.stage3_paired_rows`);
+    [] when off."""
+    return stage3_paired_rows(TrainConfig.from_dict({**settings, "stage": "train_multitask"}), cache_root, modalities)
 
 
 def train_run(config: ModelConfig, stages: dict[str, dict], data: dict, seed: int,
@@ -65,10 +63,9 @@ def train_run(config: ModelConfig, stages: dict[str, dict], data: dict, seed: in
     the pipeline (`head_pooling: select` reads it); no learning curves are measured. `pairs`
     (`stage3_pairs`) feed stage 3's contrastive term; a stage 3 that turns the term on without them
     is refused, since the trainer would train without it and the run would look like the term's."""
-    if (stages.get("train_multitask") or {}).get("contrastive_weight") and not pairs:
-        raise ValueError("train_multitask.training.contrastive_weight is on, but no paired train rows reach the "
-                         f"run (contrastive_pairs: {stages['train_multitask'].get('contrastive_pairs') or []}; "
-                         f"datasets: {sorted(data)}): pair two of its datasets (`paired_with`), or set the weight to 0")
+    if "train_multitask" in stages:  # refused before stages 1-2 train, not only when stage 3 starts
+        require_pairs(stages["train_multitask"].get("contrastive_weight", 0.0), list(pairs),
+                      stages["train_multitask"].get("contrastive_pairs"), data)
     previous, model = initial, None
     for stage, settings in stages.items():
         started = time.perf_counter()

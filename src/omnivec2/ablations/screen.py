@@ -27,7 +27,7 @@ from omnivec2.ablations.progress import cache_identities
 from omnivec2.ablations.runner import load_splits, score, stage3_pairs, train_run
 from omnivec2.ablations.variants import STAGES
 from omnivec2.datasets import resolve_datasets
-from omnivec2.datasets.pairing import dataset_pairs
+from omnivec2.datasets.pairing import with_contrastive_pairs
 from omnivec2.durable_files import replace_atomically
 from omnivec2.evaluation.evaluate import evaluate_retrieval
 from omnivec2.training.code_key import training_code_key
@@ -69,12 +69,11 @@ def run_plan(params: dict, manifests: list[dict]) -> dict:
         block = params.get(stage) or {}
         if block.get("enabled", True):
             stages[stage] = dict(block.get("training") or {})
-    stage3 = stages.get("train_multitask") or {}
-    if stage3.get("contrastive_weight") and not stage3.get("contrastive_pairs"):
-        # as the pipeline's stage-3 node: the datasets' `paired_with` entries say which pair
-        stage3["contrastive_pairs"] = dataset_pairs(resolve_datasets(params.get("datasets") or {}))
     if "train_multitask" not in stages:
         raise ValueError("train_multitask is disabled in these parameters: a screen scores stage 3's heads")
+    if stages["train_multitask"].get("contrastive_weight"):  # as the pipeline's stage-3 node
+        stages["train_multitask"] = with_contrastive_pairs(stages["train_multitask"],
+                                                           resolve_datasets(params.get("datasets") or {}))
     return {"config": config, "stages": stages}
 
 

@@ -95,3 +95,18 @@ def dataset_pairs(specs: dict) -> list[dict]:
     return [{"a": spec.name, "b": spec.paired_with, "marker_a": spec.pairing.get("query_marker", ""),
              "marker_b": spec.pairing.get("gallery_marker", "")}
             for spec in specs.values() if spec.paired_with is not None]
+
+
+def with_contrastive_pairs(training: dict, specs: dict) -> dict:
+    """Stage 3's training settings with `contrastive_pairs` filled in from the datasets' `paired_with`
+    entries (`dataset_pairs`) when the contrastive term is on and none are written; `training` itself
+    otherwise. The pipeline's stage-3 node and a screen's plan read the pairs alike. ValueError when the
+    term is on and no dataset of `specs` is paired: the stage would have nothing to align."""
+    if not training.get("contrastive_weight") or training.get("contrastive_pairs"):
+        return training
+    pairs = dataset_pairs(specs)
+    if not pairs:
+        raise ValueError(f"train_multitask: training.contrastive_weight is {training['contrastive_weight']}, but no "
+                         f"dataset is paired with another (datasets: {sorted(specs)}): give one a `paired_with` "
+                         "entry, write training.contrastive_pairs, or set the weight to 0")
+    return {**training, "contrastive_pairs": pairs}

@@ -134,6 +134,29 @@ def paired_rows(pairings: list[dict], sample_ids: dict[str, list[str]]) -> list[
     return out
 
 
+def stage3_paired_rows(train, cache_root, modalities: list[str]) -> list[PairedRows]:
+    """The paired train rows stage 3's contrastive term draws from: `train` (a `TrainConfig`) names the
+    pairings (`contrastive_pairs`), matched by sample id over the train splits of the `modalities` the
+    stage trains; [] when the term is off or the stage is not stage 3. The pipeline's workers and the
+    in-process runs (screens, ablations) both read them here."""
+    from omnivec2.tokens.cache import read_token_split
+
+    if not (train.contrastive_weight and train.stage == "train_multitask"):
+        return []
+    streams = {s for p in train.contrastive_pairs for s in (p["a"], p["b"])} & set(modalities)
+    return paired_rows(list(train.contrastive_pairs),
+                       {s: read_token_split(cache_root, s, "train").sample_ids for s in streams})
+
+
+def require_pairs(weight: float, pairs: list[PairedRows], pairings, modalities) -> None:
+    """Refuse a stage 3 that asks for the term but gets no paired rows: the stage would otherwise train
+    without it, and the run would pass for one with the term."""
+    if weight and not pairs:
+        raise ValueError(f"train_multitask: training.contrastive_weight is {weight}, but no paired train rows reach "
+                         f"stage 3 (contrastive_pairs: {list(pairings or [])}; datasets: {sorted(modalities)}): pair "
+                         "two of its datasets (`paired_with`), or set the weight to 0")
+
+
 class ContrastiveTerm:
     """What the trainer needs for the term: this worker's paired batches (on the unsharded train
     rows; each worker draws its own, seed + rank) and the checkpointable state (drawer, temperature, projections)."""

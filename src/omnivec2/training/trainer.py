@@ -20,7 +20,7 @@ from omnivec2.model.omnivec2 import OmniVec2
 from omnivec2.training.augment import augment_batch
 from omnivec2.training.balancing import UncertaintyWeighting, build_balancer
 from omnivec2.training.config import TrainConfig
-from omnivec2.training.contrastive import LOSS_KEY, ContrastiveTerm, PairedRows
+from omnivec2.training.contrastive import LOSS_KEY, ContrastiveTerm, PairedRows, require_pairs
 from omnivec2.training.data import BatchStream, ModalityData
 from omnivec2.training.objectives import MaskedItem, StageObjective, SupervisedItem, draw_mask
 from omnivec2.training.optim import build_optimizer
@@ -55,7 +55,8 @@ class StageTrainer:
         balancer = build_balancer(config.balancing, self.tasks, config.dwa_temperature, config.dwa_window,
                                   config.dwa_normalise)
         self.balancer = balancer
-        contrastive = config.contrastive_weight if config.stage == "train_multitask" and pairs else 0.0
+        contrastive = config.contrastive_weight if config.stage == "train_multitask" else 0.0
+        require_pairs(contrastive, list(pairs), config.contrastive_pairs, self.modalities)
         self.objective = StageObjective(model, balancer if isinstance(balancer, nn.Module) else None,
                                         config.label_smoothing, contrastive,
                                         tuple(sorted({s for p in pairs for s in (p.a, p.b)})),

@@ -22,6 +22,7 @@ from omnivec2.checkpoint import (load_rank_state, load_trainer_state, load_weigh
 from omnivec2.model.config import ModelConfig
 from omnivec2.model.omnivec2 import OmniVec2
 from omnivec2.progress import StageProgress
+from omnivec2.training.contrastive import stage3_paired_rows
 from omnivec2.training.data import load_training_data
 from omnivec2.training.faults import maybe_inject_fault
 from omnivec2.training.init_checkpoint import fetch_checkpoint
@@ -77,20 +78,7 @@ def train_loop_per_worker(launch_dict: dict) -> None:
     if launch.stage == "train_multitask":  # learning curves (`val_every`) and the end-of-stage read-out choice
         validation = Validation(load_validation_data(launch.cache_root, launch.modalities), launch.train.val_every)
     train_stage(model, data, launch.train, Placement(rank, world, wrap, device), resume, hooks, validation,
-                contrastive_pairs(launch))
-
-
-def contrastive_pairs(launch: StageLaunch) -> list:
-    """The paired train rows of `training.contrastive_pairs`, when stage 3 trains the contrastive term."""
-    from omnivec2.tokens.cache import read_token_split
-    from omnivec2.training.contrastive import paired_rows
-
-    train = launch.train
-    if not (train.contrastive_weight and train.stage == "train_multitask"):
-        return []
-    streams = {s for p in train.contrastive_pairs for s in (p["a"], p["b"])} & set(launch.modalities)
-    ids = {s: read_token_split(launch.cache_root, s, "train").sample_ids for s in streams}
-    return paired_rows(list(train.contrastive_pairs), ids)
+                stage3_paired_rows(launch.train, launch.cache_root, launch.modalities))
 
 
 def resume_point(directory: str | Path, model: OmniVec2, stage: str,

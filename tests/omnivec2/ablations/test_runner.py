@@ -47,7 +47,7 @@ def test_the_contrastive_term_trains_with_the_pairs_given_and_is_refused_without
     trainer turns it off when no pairs reach it) and looked like a measurement of it."""
     config, data = model_config("tiny"), fixed_data(rows=16)
     stages = {"train_multitask": {**SETTINGS["train_multitask"], "steps": 3, "contrastive_weight": 1.0}}
-    with pytest.raises(ValueError, match="contrastive_weight is on, but no paired train rows reach the run"):
+    with pytest.raises(ValueError, match="contrastive_weight is 1.0, but no paired train rows reach stage 3"):
         train_run(config, stages, data, 0, log=lambda line: None)
     pairs = [PairedRows("imu", "tabular", torch.arange(16), torch.arange(16))]
     with_term = weights(train_run(config, stages, data, 0, log=lambda line: None, pairs=pairs))
@@ -56,20 +56,13 @@ def test_the_contrastive_term_trains_with_the_pairs_given_and_is_refused_without
     assert any(not torch.equal(with_term[k], without[k]) for k in without)
 
 
-def test_stage3_pairs_match_the_paired_streams_train_rows_by_id_and_none_when_the_term_is_off(monkeypatch):
-    ids = {"rgb": ["s1-rgb", "s2-rgb", "s3-rgb"], "ir": ["s3-ir", "s1-ir"]}
-    read = []
-
-    class Split:
-        def __init__(self, stream):
-            self.sample_ids = ids[stream]
-
-    monkeypatch.setattr("omnivec2.ablations.runner.read_token_split",
-                        lambda root, stream, split: read.append((stream, split)) or Split(stream))
-    settings = {"contrastive_weight": 1.0,
+def test_stage3_pairs_reads_a_screens_settings_as_the_pipelines_workers_read_their_config(monkeypatch):
+    seen = []
+    monkeypatch.setattr("omnivec2.ablations.runner.stage3_paired_rows",
+                        lambda train, root, modalities: seen.append((train, root, modalities)) or ["rows"])
+    settings = {"contrastive_weight": 1.0, "steps": 5,
                 "contrastive_pairs": [{"a": "rgb", "b": "ir", "marker_a": "-rgb", "marker_b": "-ir"}]}
-    (pair,) = stage3_pairs(settings, "cache", ["ir", "rgb", "text"])
-    assert (pair.a, pair.b) == ("rgb", "ir") and sorted(zip(pair.rows_a.tolist(), pair.rows_b.tolist())) == [(0, 1), (2, 0)]
-    assert sorted(read) == [("ir", "train"), ("rgb", "train")]
-    assert stage3_pairs(settings, "cache", ["rgb", "text"]) == []  # its partner is not trained
-    assert stage3_pairs({**settings, "contrastive_weight": 0.0}, "cache", ["ir", "rgb"]) == []
+    assert stage3_pairs(settings, "cache", ["ir", "rgb"]) == ["rows"]
+    ((train, root, modalities),) = seen
+    assert (train.stage, train.steps, train.contrastive_weight, root, modalities) == ("train_multitask", 5, 1.0, "cache", ["ir", "rgb"])
+    assert train.contrastive_pairs == tuple(settings["contrastive_pairs"])

@@ -133,3 +133,18 @@ def test_the_contrastive_term_pairs_what_paired_with_pairs():
     assert dataset_pairs(DATASETS) == [{"a": "rgb", "b": "infrared", "marker_a": "-rgb", "marker_b": "-ir"}]
     assert dataset_pairs(resolve_datasets(yaml.safe_load(USER_YAML))) == [
         {"a": "photos", "b": "sketches", "marker_a": "", "marker_b": ""}]
+
+
+def test_stage_3_settings_get_the_paired_datasets_only_when_the_term_is_on_and_none_are_written():
+    from omnivec2.datasets.pairing import with_contrastive_pairs
+
+    off = {"contrastive_weight": 0.0}
+    assert with_contrastive_pairs(off, DATASETS) is off
+    written = {"contrastive_weight": 1.0, "contrastive_pairs": [{"a": "x", "b": "y", "marker_a": "", "marker_b": ""}]}
+    assert with_contrastive_pairs(written, DATASETS) is written
+    filled = with_contrastive_pairs({"contrastive_weight": 1.0, "lr": 1e-3}, DATASETS)
+    assert filled == {"contrastive_weight": 1.0, "lr": 1e-3,
+                      "contrastive_pairs": [{"a": "rgb", "b": "infrared", "marker_a": "-rgb", "marker_b": "-ir"}]}
+    unpaired = {name: spec for name, spec in DATASETS.items() if spec.paired_with is None and name != "infrared"}
+    with pytest.raises(ValueError, match=r"contrastive_weight is 1.0, but no dataset is paired with another \(datasets: "):
+        with_contrastive_pairs({"contrastive_weight": 1.0}, unpaired)

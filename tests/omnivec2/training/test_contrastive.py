@@ -1,13 +1,14 @@
 """The contrastive term between paired datasets (InfoNCE with a learnable temperature)."""
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
 
 from omnivec2.checkpoint import load_trainer_state, load_weights, save_checkpoint
 from omnivec2.training.config import TrainConfig
-from omnivec2.training.contrastive import PairedRows, info_nce, paired_rows, projection_head
+from omnivec2.training.contrastive import PairedRows, info_nce, paired_rows, projection_head, stage3_paired_rows
 from omnivec2.training.trainer import StageTrainer
 from tests.omnivec2.model.helpers import tiny_model
 from tests.omnivec2.training.helpers import fixed_data
@@ -80,10 +81,18 @@ def test_the_term_is_added_to_stage_3_and_learns_the_pairing(projection, pooling
     assert not any(k.endswith("contrastive") for k in t.balancer.state_dict().get("history", {}))
 
 
-def test_off_by_default_and_without_pairs():
+def test_off_by_default_and_refused_when_on_without_pairs():
     plain = StageTrainer(tiny_model(0), fixed_data(), TrainConfig(stage="train_multitask", steps=2, batch_size=8))
     assert plain.contrastive is None and "loss/contrastive" not in plain.train_step()
     assert trainer(steps=2, weight=0.0).contrastive is None
+    # Until the trainer refused it, a stage 3 with the weight on and no paired rows trained without the
+    # term and passed for a run with it.
+    config = TrainConfig(stage="train_multitask", steps=2, batch_size=8, contrastive_weight=1.0)
+    with pytest.raises(ValueError, match=r"contrastive_weight is 1.0, but no paired train rows reach stage 3 "
+                                         r"\(contrastive_pairs: \[\]; datasets: \['image', 'imu', 'tabular'\]\)"):
+        StageTrainer(tiny_model(0), fixed_data(), config)
+    stage_1 = TrainConfig(stage="pretrain_unimodal", steps=2, batch_size=8, contrastive_weight=1.0)
+    assert StageTrainer(tiny_model(0), fixed_data(), stage_1).contrastive is None  # a stage-3 term only
 
 
 def test_resuming_with_the_term_is_exact(tmp_path):
@@ -113,3 +122,23 @@ def test_rows_pair_by_sample_id_with_markers_and_bad_pair_entries_are_refused():
     assert len(pairs) == 1 and pairs[0].rows_a.tolist() == [0, 1] and pairs[0].rows_b.tolist() == [1, 0]
     with pytest.raises(ValueError, match="contrastive_pairs: each entry needs exactly the keys"):
         TrainConfig.from_dict({"stage": "train_multitask", "contrastive_pairs": [{"a": "rgb", "b": "ir"}]})
+
+
+def test_stage_3_reads_the_pairings_rows_from_the_token_cache_and_none_when_off(monkeypatch):
+    ids = {"rgb": ["s1-rgb", "s2-rgb", "s3-rgb"], "ir": ["s3-ir", "s1-ir"]}
+    read = []
+
+    class Split:
+        def __init__(self, stream):
+            self.sample_ids = ids[stream]
+
+    monkeypatch.setattr("omnivec2.tokens.cache.read_token_split",
+                        lambda root, stream, split: read.append((stream, split)) or Split(stream))
+    pairings = [{"a": "rgb", "b": "ir", "marker_a": "-rgb", "marker_b": "-ir"}]
+    config = TrainConfig(stage="train_multitask", contrastive_weight=1.0, contrastive_pairs=pairings)
+    (pair,) = stage3_paired_rows(config, "cache", ["ir", "rgb", "text"])
+    assert sorted(zip(pair.rows_a.tolist(), pair.rows_b.tolist())) == [(0, 1), (2, 0)]
+    assert sorted(read) == [("ir", "train"), ("rgb", "train")]
+    assert stage3_paired_rows(config, "cache", ["rgb", "text"]) == []  # its partner is not trained
+    assert stage3_paired_rows(replace(config, contrastive_weight=0.0), "cache", ["ir", "rgb"]) == []
+    assert stage3_paired_rows(replace(config, stage="pretrain_multimodal"), "cache", ["ir", "rgb"]) == []
