@@ -187,7 +187,12 @@ def check_training_parameters(params: dict) -> None:
 
         from omnivec2.training.augment import AUGMENTATIONS
 
-        names = set(resolve_datasets(params["datasets"]))
+        from omnivec2.datasets.pairing import with_contrastive_pairs
+
+        specs = resolve_datasets(params["datasets"])
+        names = set(specs)
+        if params.get("train_multitask") is not None:  # the contrastive term on, and nothing paired
+            with_contrastive_pairs(params["train_multitask"].get("training") or {}, specs)
         for stage, config in configs.items():
             if unknown := set(() if isinstance(config.augment, bool) else config.augment) - names - set(AUGMENTATIONS):
                 known = names | set(AUGMENTATIONS)

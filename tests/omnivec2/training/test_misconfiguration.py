@@ -132,3 +132,22 @@ def test_augment_may_only_name_configured_datasets_and_augmentation_kinds():
                                                    "neither configured datasets nor augmentation kinds (did you mean "
                                                    "'audoi' -> 'audio'?)")):
         check_training_parameters(params)
+
+
+def test_the_contrastive_term_with_nothing_paired_stops_the_run_before_stage_1():
+    import yaml
+
+    from omnivec2.training.stage_runner import check_training_parameters
+    from tests.pipelines.conftest import PROJECT
+
+    params = {}
+    for path in sorted((PROJECT / "conf" / "base").glob("parameters*.yml")):
+        params.update(yaml.safe_load(path.read_text()) or {})
+    stage3 = params["train_multitask"]
+    params["train_multitask"] = {**stage3, "training": {**stage3["training"], "contrastive_weight": 1.0}}
+    check_training_parameters(params)  # the default suite pairs rgb with infrared
+    params["datasets"] = {name: {k: v for k, v in entry.items() if k != "paired_with"}
+                          for name, entry in params["datasets"].items()}
+    with pytest.raises(ValueError, match=re.escape("train_multitask: training.contrastive_weight is 1.0, but no "
+                                                   "dataset is paired with another (datasets: ['audio', ")):
+        check_training_parameters(params)
