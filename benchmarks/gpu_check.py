@@ -118,7 +118,8 @@ def train_one_stage(ws: Workspace, preset: str, stage: str, previous: Path | Non
     from omnivec2.training.data import load_training_data
     from omnivec2.training.step_loop import Placement, train_stage
     from omnivec2.training.validation import Validation, load_validation_data
-    from omnivec2.training.worker import contrastive_pairs, initial_model, resume_point
+    from omnivec2.training.contrastive import stage3_paired_rows
+    from omnivec2.training.worker import initial_model, resume_point
 
     launch = ws_module.stage_launch(ws, preset, stage, {"steps": steps, "log_every": 10,
                                                         "checkpoint_every": 10**9, **(training or {})})
@@ -139,7 +140,8 @@ def train_one_stage(ws: Workspace, preset: str, stage: str, previous: Path | Non
     data = load_training_data(launch.cache_root, launch.modalities)
     with torch.autograd.set_detect_anomaly(anomaly and stage == "train_multitask"):
         trainer, history = train_stage(model, data, launch.train, placement or Placement(device=device), resume,
-                                       None, validation, contrastive_pairs(launch))
+                                       None, validation,
+                                       stage3_paired_rows(launch.train, launch.cache_root, launch.modalities))
     torch.cuda.synchronize() if device == "cuda" else None
     seconds = time.perf_counter() - started
     save_checkpoint(checkpoint, trainer.model, {"stage": stage, "step": trainer.step}, trainer.state_dict(), history)
