@@ -12,7 +12,7 @@ from omnivec2.checkpoint import MODEL_FILE, read_history, verify_checkpoint, wri
 from omnivec2.durable_files import sha256_file
 from omnivec2.training.init_checkpoint import publish_checkpoint
 from omnivec2.training.stage_launch import StageLaunch
-from omnivec2.training.worker import train_loop_per_worker
+from omnivec2.training.worker import CHECKPOINT_PREFIX, train_loop_per_worker
 
 
 def worker_resources(ray_params: dict, num_workers: int) -> dict | None:
@@ -112,6 +112,9 @@ def run_stage_on_ray(launch: StageLaunch, output_dir: str | Path, ray_params: di
         verify_checkpoint(tmp)
 
     write_dir_atomically(Path(output_dir), copy)
+    written = Path(result.checkpoint.path).parent
+    if launch.local_mode and written.name.startswith(CHECKPOINT_PREFIX):  # WorkerHooks.report's copy, not storage
+        shutil.rmtree(written, ignore_errors=True)
     history, resumes = read_history(output_dir)
     return {
         "stage": launch.stage,

@@ -30,6 +30,8 @@ from omnivec2.training.stage_launch import StageLaunch
 from omnivec2.training.step_loop import Placement, ResumePoint, StepHooks, seed_everything, train_stage
 from omnivec2.training.validation import Validation, load_validation_data
 
+CHECKPOINT_PREFIX = "omnivec2-ckpt-"  # a reported checkpoint's temporary directory
+
 
 def initial_model(launch: StageLaunch) -> OmniVec2:
     """The stage's network before its first step: seeded (the same initial weights on every worker)
@@ -105,6 +107,7 @@ class WorkerHooks(StepHooks):
         self.launch, self.rank, self.world_size = launch, rank, world_size
         self.resumes, self.resumed, self.history = resumes, resumed, list(history or [])
         self.logger = self.progress = None
+        self.local_checkpoint: Path | None = None  # local mode: the latest reported copy (see report)
 
     def started(self, trainer) -> None:
         train = self.launch.train
@@ -137,7 +140,7 @@ class WorkerHooks(StepHooks):
 
         if not save:
             return
-        directory = Path(tempfile.mkdtemp(prefix="omnivec2-ckpt-")) / "checkpoint"
+        directory = Path(tempfile.mkdtemp(prefix=CHECKPOINT_PREFIX)) / "checkpoint"
         if self.rank == 0:
             meta = {"stage": self.launch.stage, "train": self.launch.train.to_dict(), "step": trainer.step,
                     "world_size": self.world_size}
@@ -145,10 +148,15 @@ class WorkerHooks(StepHooks):
         else:  # Ray Train merges every worker's files into the one checkpoint directory
             save_rank_state(directory, self.rank, trainer.rank_state_dict())
         ray.train.report(history[-1], checkpoint=ray.train.Checkpoint.from_directory(str(directory)))
-        # Reports upload synchronously into the run's storage; in local mode (no workers) the
-        # checkpoint stays where it was written, so only then is the directory kept.
+        # Reports upload synchronously into the run's storage, so the copy here can go. In local mode
+        # (no workers) Ray 2.60 uploads nothing and keeps a reference to the latest checkpoint only:
+        # that one stays (run_stage_on_ray copies it, then deletes it) and the one before it goes.
         if not self.launch.local_mode:
             shutil.rmtree(directory.parent, ignore_errors=True)
+            return
+        if self.local_checkpoint is not None:
+            shutil.rmtree(self.local_checkpoint, ignore_errors=True)
+        self.local_checkpoint = directory.parent
 
     def after_step(self, step: int) -> None:
         if self.launch.fault:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -12,7 +14,7 @@ from omnivec2.training.launch import run_stage_on_ray
 from omnivec2.training.stage_launch import StageLaunch
 from omnivec2.training.stage_runner import stage_launch
 from omnivec2.training.step_loop import train_stage
-from omnivec2.training.worker import initial_model
+from omnivec2.training.worker import CHECKPOINT_PREFIX, initial_model
 
 TRAINING = {"steps": 6, "batch_size": 16, "log_every": 2, "checkpoint_every": 3, "seed": 3}
 
@@ -38,9 +40,13 @@ def in_process_weights(launch: StageLaunch, threads: int) -> dict[str, torch.Ten
 
 
 @pytest.mark.parametrize("num_workers", [0, 1])
-def test_one_worker_matches_the_plain_loop_exactly(token_cache, ray_runtime, tmp_path, num_workers):
+def test_one_worker_matches_the_plain_loop_exactly(token_cache, ray_runtime, tmp_path, num_workers, monkeypatch):
     launch = launch_for(token_cache, num_workers=num_workers)
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # where local mode writes its reports
     summary = run_stage_on_ray(launch, tmp_path / "out", {"cpus_per_worker": 1, "storage_path": tmp_path / "ray"})
+    # local mode reports two checkpoints (steps 3 and 6) from this process; neither copy outlives the stage
+    assert not list((tmp_path / "tmp").glob(f"{CHECKPOINT_PREFIX}*"))
     assert summary["steps"] == TRAINING["steps"]
     assert [row["step"] for row in summary["history"]] == [2, 3, 4, 6]
     ray_weights = load_file(str(tmp_path / "out" / "model.safetensors"))
