@@ -10,8 +10,7 @@ def train_multitask(stage_params: dict, model_params: dict, ray_params: dict, to
                     model_folder: Location, previous: dict, datasets: dict, *manifests: dict):
     """With the contrastive term on and no `contrastive_pairs` written, the datasets' `paired_with`
     entries say which datasets pair and how their ids match (`with_contrastive_pairs`)."""
-    training = stage_params.get("training") or {}
-    if training.get("contrastive_weight"):
-        stage_params = {**stage_params, "training": with_contrastive_pairs(training, resolve_datasets(datasets))}
+    training = with_contrastive_pairs(stage_params.get("training") or {}, resolve_datasets(datasets))
+    stage_params = {**stage_params, "training": training}
     return train("train_multitask", stage_params, model_params, ray_params, token_cache, model_folder, previous,
                  manifests)

@@ -363,7 +363,7 @@ def test_a_bad_stage_block_stops_the_run_before_ray_starts(fake_ray, params, tmp
     checks, ray = DatasetsHook(), RayHook()
     for hook in (checks, ray):  # the MLflow tests' stage block has keys no stage knows
         _session(hook, {**params, "datasets": ONE_DATASET}, tmp_path)
-    with pytest.raises(ValueError, match=r"unknown key\(s\) \['pretrain_unimodal.optimizer'"):
+    with pytest.raises(ValueError, match=r"pretrain_unimodal: unknown key\(s\) \['optimizer'"):
         _checked_run([checks, ray], Pipeline([_stage_node(train_stage)]))
     assert fake_ray["start"] == []
 
@@ -373,7 +373,7 @@ def test_training_parameters_are_checked_only_for_a_training_run_and_read_from_t
     checks = DatasetsHook()  # no context: parameters come from the catalog
     plain = Pipeline([node(prepare, "raw", "prepared", name="prepare")])
     checks.before_pipeline_run(run_params={}, pipeline=plain, catalog=_catalog(params, tmp_path))  # no training
-    with pytest.raises(ValueError, match=r"unknown key\(s\) \['pretrain_unimodal.optimizer'"):
+    with pytest.raises(ValueError, match=r"pretrain_unimodal: unknown key\(s\) \['optimizer'"):
         checks.before_pipeline_run(run_params={}, pipeline=Pipeline([_stage_node(train_stage)]),
                                    catalog=_catalog(params, tmp_path))
 

@@ -71,9 +71,8 @@ def run_plan(params: dict, manifests: list[dict]) -> dict:
             stages[stage] = dict(block.get("training") or {})
     if "train_multitask" not in stages:
         raise ValueError("train_multitask is disabled in these parameters: a screen scores stage 3's heads")
-    if stages["train_multitask"].get("contrastive_weight"):  # as the pipeline's stage-3 node
-        stages["train_multitask"] = with_contrastive_pairs(stages["train_multitask"],
-                                                           resolve_datasets(params.get("datasets") or {}))
+    stages["train_multitask"] = with_contrastive_pairs(stages["train_multitask"],  # as the pipeline's stage-3 node
+                                                       resolve_datasets(params.get("datasets") or {}))
     return {"config": config, "stages": stages}
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from omnivec2.config_checks import check_keys, did_you_mean
+from omnivec2.datasets import resolve_datasets
+from omnivec2.datasets.pairing import with_contrastive_pairs
 from omnivec2.model.config import ModalityConfig, ModelConfig, TaskConfig, preset
 from omnivec2.tokens.patches import pixel_grid
 from omnivec2.tokens.spectrogram import spectrogram_grid
-from omnivec2.training.config import TrainConfig
+from omnivec2.training.augment import AUGMENTATIONS
+from omnivec2.training.config import STAGES, TrainConfig
 from omnivec2.training.stage_launch import StageLaunch
 
 
@@ -16,17 +20,6 @@ from omnivec2.training.stage_launch import StageLaunch
 # otherwise be ignored silently (e.g. `trainng:`), so it is refused naming the key.
 STAGE_KEYS = ("enabled", "training", "modalities")
 MODEL_KEYS = ("preset", "overrides", "modalities")
-
-
-def check_keys(block: str, params: dict, known) -> None:
-    from omnivec2.training.config import did_you_mean
-
-    if not isinstance(params, dict):
-        raise ValueError(f"{block} must be a mapping of parameters, got {type(params).__name__} {params!r}")
-    unknown = set(params) - set(known)
-    if unknown:
-        raise ValueError(f"unknown key(s) {sorted(f'{block}.{k}' for k in unknown)}{did_you_mean(unknown, known)} "
-                         f"in the parameters; valid: {sorted(known)}")
 
 
 def project_path(path: str | Path) -> Path:
@@ -170,25 +163,16 @@ def check_training_parameters(params: dict) -> None:
     """Every training stage's, the model's and Ray's parameters at once, without a token cache: meant
     for the start of a run (a hook's before_pipeline_run), so that a typo in stage 3's block stops
     `kedro run` before stages 1 and 2 train rather than after. Raises ValueError naming the key."""
-    from omnivec2.model.config import preset as model_preset
-    from omnivec2.training.config import STAGES
-    from omnivec2.training.launch import check_ray_params
+    from omnivec2.training.launch import check_ray_params  # local: it loads the Ray worker (seconds)
 
     model_params = params.get("model") or {}
     check_keys("model", model_params, MODEL_KEYS)
     try:
-        model_preset(model_params.get("preset", "cpu"), **(model_params.get("overrides") or {}))
+        preset(model_params.get("preset", "cpu"), **(model_params.get("overrides") or {}))
     except (TypeError, ValueError) as error:
         raise ValueError(f"{'model.overrides' if 'option' in str(error) else 'model.preset'}: {error}") from None
     configs = {stage: train_config(stage, params[stage]) for stage in STAGES if params.get(stage) is not None}
     if params.get("datasets"):
-        from omnivec2.config_checks import did_you_mean
-        from omnivec2.datasets import resolve_datasets
-
-        from omnivec2.training.augment import AUGMENTATIONS
-
-        from omnivec2.datasets.pairing import with_contrastive_pairs
-
         specs = resolve_datasets(params["datasets"])
         names = set(specs)
         if params.get("train_multitask") is not None:  # the contrastive term on, and nothing paired

@@ -56,12 +56,13 @@ class StageTrainer:
                                   config.dwa_normalise)
         self.balancer = balancer
         contrastive = config.contrastive_weight if config.stage == "train_multitask" else 0.0
-        require_pairs(contrastive, list(pairs), config.contrastive_pairs, self.modalities)
+        pairs = list(pairs)
+        require_pairs(contrastive, pairs, config.contrastive_pairs, self.modalities)
         self.objective = StageObjective(model, balancer if isinstance(balancer, nn.Module) else None,
                                         config.label_smoothing, contrastive,
                                         tuple(sorted({s for p in pairs for s in (p.a, p.b)})),
                                         config.contrastive_projection, config.contrastive_pooling).to(self.device)
-        self.contrastive = (ContrastiveTerm(list(pairs), data, config.contrastive_batch, config.seed * 613 + rank,
+        self.contrastive = (ContrastiveTerm(pairs, data, config.contrastive_batch, config.seed * 613 + rank,
                                             self.objective.contrastive) if contrastive else None)
         self.module = wrap(self.objective) if wrap is not None else self.objective
 

@@ -45,7 +45,7 @@ CASES = {
         "pretrain_multimodal: training.checkpoint_every must be >= 1, got 0"),
     "typo in a stage key": (
         lambda: configure({"trainng": GOOD_TRAINING}),
-        "unknown key(s) ['pretrain_multimodal.trainng'] (did you mean 'trainng' -> 'training'?) in the parameters"),
+        "pretrain_multimodal: unknown key(s) ['trainng'] (did you mean 'trainng' -> 'training'?)"),
     "unknown modality for a stage": (
         lambda: configure({"training": GOOD_TRAINING, "modalities": ["tabular", "imagez"]}),
         "pretrain_multimodal.modalities names ['imagez'], which have no token cache"),
@@ -63,7 +63,7 @@ CASES = {
         "model.modalities names ['imagez'], which are not among the cached datasets ['imu', 'tabular']"),
     "typo in a model key": (
         lambda: configure(model_params={"preset": "tiny", "overide": {}}),
-        "unknown key(s) ['model.overide'] (did you mean 'overide' -> 'overrides'?)"),
+        "model: unknown key(s) ['overide'] (did you mean 'overide' -> 'overrides'?)"),
     "negative worker count": (
         lambda: check_ray_params({"num_workers": -1, "storage_path": "/tmp/x"}),
         "ray.num_workers = -1: expected an integer >= 0 (0 = local mode, no worker actors)"),
