@@ -93,7 +93,8 @@ SOURCES: dict[str, SourceKind] = {
     "text_table": SourceKind(load_text_table_source, "CSV or JSONL of texts with labels",
                              ("text",), ("path", "storage_options", "classes", "format", "text_column", "label_column",
                                          "id_column", "split_column")),
-    "ts_file": SourceKind(load_ts_source, "UCR/UEA `.ts` files (a bundled sktime set by `dataset`, or paths)",
+    "ts_file": SourceKind(load_ts_source, "UCR/UEA `.ts` files (a bundled sktime set by `dataset`, or paths), or "
+                          "the UCR 2018 archive's univariate `.tsv` (label first, tab-separated)",
                           ("time_series", "imu"), ("dataset", "train_path", "test_path", "storage_options", "classes",
                                                    "val_fraction", "id_prefix", "length_policy", "missing")),
     "table": SourceKind(load_table_source, "CSV or Parquet table (feature columns + a target column)",

@@ -1,4 +1,5 @@
-"""`ts_file`: UCR/UEA time-series archive `.ts` files (e.g. BasicMotions bundled with sktime).
+"""`ts_file`: UCR/UEA time-series archive `.ts` files (e.g. BasicMotions bundled with sktime), or
+the UCR 2018 archive's univariate `.tsv` files (`omnivec2.data.sources.ucr_tsv`), told apart by suffix.
 
 The format: `#` comments, `@key value` headers, then after `@data` one sample per line,
 channels separated by `:`, values within a channel by `,` (`?` or `NaN` for a missing value),
@@ -27,6 +28,7 @@ from omnivec2.data.sources.common import (
 from omnivec2.data.sources.series_shape import LENGTH_POLICIES, MISSING_POLICIES, fit_series
 from omnivec2.data.sources.limits import check_count
 from omnivec2.data.sources.ts_timestamps import TimedChannel, fit_timed_series, parse_timed_channel, split_fields
+from omnivec2.data.sources.ucr_tsv import parse_tsv
 from omnivec2.datasets.spec import DatasetSpec
 
 # Class order for bundled datasets whose files spell labels differently from the project's names.
@@ -126,7 +128,8 @@ def load_ts_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
         longest = max(enumerate(text.splitlines(), start=1), key=lambda item: len(item[1]), default=(0, ""))
         check_count(spec.name, f"{path}, line {longest[0]}", "characters", len(longest[1]), "max_line_chars")
         try:
-            series, labels = parse_ts(text, str(path), channels)
+            parse = parse_tsv if str(path).lower().endswith(".tsv") else parse_ts
+            series, labels = parse(text, str(path), channels)
         except ValueError as error:
             raise SourceError(f"dataset {spec.name!r}: {error}") from None
         fit = fit_timed_series if series and isinstance(series[0][0], TimedChannel) else fit_series
