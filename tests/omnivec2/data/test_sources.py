@@ -232,6 +232,40 @@ def test_table_source_missing_column_is_named(tmp_path):
         load_source(DATASETS["tabular"], {"kind": "table", "path": str(path), "target_column": "nope"}, seed=0)
 
 
+def test_a_headerless_csv_reads_with_header_false_and_columns_named_by_position(tmp_path):
+    frame = _user_frame().drop(columns=["id", "part"])
+    frame["colour"] = np.array(["red", "blue"], dtype=object)[np.arange(len(frame)) % 2]
+    features = [f"f{i}" for i in range(13)]
+    frame[["label", *features, "colour"]].to_csv(tmp_path / "user.data", index=False, header=False, float_format="%.9g")
+    spec = resolve_dataset("user", {"modality": "tabular", "shape": {"columns": 14},
+                                    "source": {"kind": "table", "path": "x", "target_column": 0},
+                                    "tasks": {"label": {"classes": ["a", "b", "c", "d"]}}})
+    source = {"kind": "table", "path": str(tmp_path / "user.data"), "target_column": 0, "categorical_columns": [14],
+              "header": False}
+    table = load_source(spec, source, seed=0)
+    assert len(table) == len(frame)  # the first row is a sample, not a header
+    assert table["label"].tolist() == [i % 4 for i in range(len(frame))]
+    np.testing.assert_array_equal(decode_payload(table.iloc[0])[:13], frame.iloc[0][features].to_numpy(np.float32))
+    assert len({decode_payload(row)[13] for _, row in table.iterrows()}) == 2  # column 14 coded as categories
+
+    read_with_header = {key: value for key, value in source.items() if key != "header"}
+    with pytest.raises(SourceError, match=r"has no column\(s\) \['0'\]; it has \['a', '.*', 'red'\]; its first row "
+                                          r"reads as numbers, not column names: if the file has no header row, set "
+                                          r"the source's header: false"):
+        load_source(spec, {**read_with_header, "categorical_columns": []}, seed=0)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"header": "no"}, r"source option header must be true or false, got 'no'"),
+    ({"header": False, "format": "parquet"}, r"\['header'\] are options of CSV files"),
+])
+def test_a_header_option_that_cannot_work_is_refused(tmp_path, options, message):
+    _user_frame().to_csv(tmp_path / "user.csv", index=False)
+    with pytest.raises(SourceError, match=r"dataset 'tabular': " + message):
+        load_source(DATASETS["tabular"], {"kind": "table", "path": str(tmp_path / "user.csv"), "target_column": "label",
+                                          **options}, seed=0)
+
+
 def test_npy_source(tmp_path):
     rng = np.random.default_rng(1)
     x = rng.integers(0, 17, size=(30, 8, 8)).astype(np.uint8)

@@ -54,7 +54,7 @@ from omnivec2.modalities.spec import ModalityParts
 SourceLoader = Callable[..., pd.DataFrame]  # (spec: DatasetSpec, source: dict, seed: int) -> sample table
 
 SPLIT_OPTIONS = ("val_fraction", "test_fraction")
-TABLE_OPTIONS = ("categorical_columns", "allow_missing", "separator", "decimal", "encoding")
+TABLE_OPTIONS = ("categorical_columns", "allow_missing", "separator", "decimal", "encoding", "header")
 FOLDER_OPTIONS = ("path", "storage_options", "classes")
 ALL_MODALITIES = ("*",)
 IMAGE_FOLDER_OPTIONS = (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "intensity_scale", "id_prefix")

@@ -25,9 +25,26 @@ from omnivec2.data.sources.category_names import record_categories
 from omnivec2.tokens.columns import MISSING_CODE, RESERVED_CODES, UNKNOWN_CODE
 
 
+COLUMN_KEYS = ("target_column", "id_column", "split_column")  # a column each; feature and categorical: lists
+
+
+def with_column_names(source: dict) -> dict:
+    """The source with columns given as integers (YAML `target_column: 13`) named as text, as a CSV's
+    header and a headerless file's positions name them."""
+    def name(column):
+        return str(column) if isinstance(column, int) and not isinstance(column, bool) else column
+
+    named = {key: name(source[key]) for key in COLUMN_KEYS if source.get(key) is not None}
+    for key in ("feature_columns", "categorical_columns"):
+        if isinstance(source.get(key), list):  # anything else is refused by its own check
+            named[key] = [name(column) for column in source[key]]
+    return {**source, **named}
+
+
 def layout(source: dict, columns: int, where: str) -> tuple[tuple[int, ...], bool]:
     """(payload positions of the categorical columns, whether numeric cells may be missing);
     ValueError naming `where` for options that do not fit together."""
+    source = with_column_names(source)
     categorical = source.get("categorical_columns") or []
     if not isinstance(categorical, list) or not all(isinstance(c, str) for c in categorical):
         raise ValueError(f"{where}: categorical_columns must be a list of column names, got {categorical!r}")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from omnivec2.data.sources.common import is_number
+
 
 def parse_tsv(text: str, name: str, channels: int | None = None) -> tuple[list[list[np.ndarray]], list[str]]:
     """Text of a UCR `.tsv` file -> (series, labels `[B]`), as `ts_file.parse_ts` returns them: each
@@ -39,10 +41,3 @@ def parse_tsv(text: str, name: str, channels: int | None = None) -> tuple[list[l
         raise ValueError(f"{name}: no samples")
     return series, labels
 
-
-def is_number(field: str) -> bool:
-    try:
-        float(field)
-    except ValueError:
-        return False
-    return True
