@@ -23,12 +23,6 @@ def is_classification(spec: DatasetSpec) -> bool:
     return spec.tasks[0].kind in ("classification", "dense")
 
 
-__all__ = ["MAX_ARCHIVE_BYTES", "MAX_AUDIO_SECONDS", "MAX_IMAGE_PIXELS", "OutsideDatasetError", "S3_RETRIES",
-           "SourceError", "check_audio_length", "check_class_range", "check_image_pixels", "check_npz_archive",
-           "class_indices", "contained_path", "is_absolute_name", "is_classification", "open_buffer",
-           "open_image_checked", "read_bytes", "storage_options", "stratified_splits", "target_name"]
-
-
 def is_number(text) -> bool:
     """Whether `text` reads as a float (`"3"`, `"1e-3"`, `"NaN"`)."""
     try:
@@ -36,3 +30,9 @@ def is_number(text) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+__all__ = ["MAX_ARCHIVE_BYTES", "MAX_AUDIO_SECONDS", "MAX_IMAGE_PIXELS", "OutsideDatasetError", "S3_RETRIES",
+           "SourceError", "check_audio_length", "check_class_range", "check_image_pixels", "check_npz_archive",
+           "class_indices", "contained_path", "is_absolute_name", "is_classification", "is_number", "open_buffer",
+           "open_image_checked", "read_bytes", "storage_options", "stratified_splits", "target_name"]

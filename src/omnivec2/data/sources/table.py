@@ -105,4 +105,3 @@ def headerless_hint(frame: pd.DataFrame, source: dict) -> str:
         return ""
     return ("; its first row reads as numbers, not column names: if the file has no header row, set the "
             "source's header: false (columns are then named 0, 1, ...)")
-

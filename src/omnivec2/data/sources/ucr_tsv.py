@@ -40,4 +40,3 @@ def parse_tsv(text: str, name: str, channels: int | None = None) -> tuple[list[l
     if not series:
         raise ValueError(f"{name}: no samples")
     return series, labels
-
