@@ -2,7 +2,7 @@
 
 `.npy` works for every modality (the payload itself, shape and dtype as the modality declares);
 the native formats: `.png`, `.jpg`, `.gif`, `.bmp`, `.tif` (image and X-ray, decoded as the
-`image_folder` source does), `.wav` (audio), `.txt` (text), `.off`/`.ply` (point cloud),
+`image_folder` source does), `.wav`, `.flac`, `.ogg`, `.mp3`, `.aiff` (audio, as `audio_folder`), `.txt` (text), `.off`/`.ply` (point cloud),
 `.sdf`/`.mol` (graph), `.avi`/`.mp4` (video), `.csv` (tabular: one row, categories by name, empty
 cells missing; see `omnivec2.inference.table_row`).
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from omnivec2.data.sources import SOURCES
+from omnivec2.data.sources.audio_decode import AUDIO_SUFFIXES
 from omnivec2.data.sources.common import SourceError
 from omnivec2.data.sources.image_decode import IMAGE_SUFFIXES
 from omnivec2.datasets.spec import DatasetSpec
@@ -67,11 +68,10 @@ def _decode(spec: DatasetSpec, data: bytes, suffix: str, name: str) -> np.ndarra
         from omnivec2.data.sources.image_folder import intensity_scale
 
         return decode_image(spec, data, name, intensity_scale(spec, {}))
-    if suffix == ".wav" and spec.modality == "audio":
-        from omnivec2.data.sources.wav import fit_length, read_wav, resample
+    if suffix in AUDIO_SUFFIXES and spec.modality == "audio":
+        from omnivec2.data.sources.audio_decode import decode_clip
 
-        wave_, rate = read_wav(data, name)
-        return fit_length(resample(wave_, rate, int(spec.settings["sample_rate"])), int(shape[0]))
+        return decode_clip(data, name, int(spec.settings["sample_rate"]), int(shape[0]))
     if suffix == ".txt":
         from omnivec2.data.sources.text_table import text_payload
 

@@ -14,10 +14,10 @@ from omnivec2.datasets import resolve_dataset
 from tests.default_suite import default_dataset
 
 # the source kinds that read users' files (the generators of the default suite read none)
-FILE_KINDS = ("image_folder", "point_folder", "thermal_folder", "esc50", "depth_folder", "video_folder", "text_table",
+FILE_KINDS = ("image_folder", "audio_folder", "point_folder", "thermal_folder", "esc50", "depth_folder", "video_folder", "text_table",
               "ts_file", "table", "regression_table", "sdf", "tu", "hsi_scene", "npy")
 # those that find their files by listing a folder, and those whose files a user's CSV names
-LISTING_KINDS = ("image_folder", "point_folder", "thermal_folder")
+LISTING_KINDS = ("image_folder", "audio_folder", "point_folder", "thermal_folder")
 CSV_LISTED_KINDS = ("esc50", "depth_folder", "video_folder")
 PER_SAMPLE_KINDS = LISTING_KINDS + CSV_LISTED_KINDS  # one file per sample: a bad file is one bad sample
 # the kinds whose data is one file (or a fixed set: TU), that file: a bad one is the dataset lost
@@ -145,13 +145,25 @@ def scene(root):
                                               "gt_path": str(root / "gt.npy"), "scale": 1000.0}
 
 
+def clips(root):
+    """`<root>/<word>/<i>.wav`, 0.25 s at 8 kHz (resampled to the default 16 kHz): a spoken-digit folder of two classes."""
+    from tests.omnivec2.modalities.test_audio import wav_bytes
+
+    for c, word in enumerate(("3", "7")):  # the default audio dataset's digit classes
+        (root / word).mkdir(parents=True, exist_ok=True)
+        for i in range(5):
+            t = np.arange(2000) / 8000
+            (root / word / f"{i}.wav").write_bytes(wav_bytes(8000 * np.sin(2 * np.pi * (300 + 100 * i + 50 * c) * t), 8000))
+    return default_dataset("audio"), {"kind": "audio_folder", "path": str(root)}
+
+
 def arrays(root):
     rng = np.random.default_rng(0)
     np.savez(root / "wine.npz", x=rng.random((20, 13)).astype(np.float32), y=np.arange(20) % 3)
     return default_dataset("tabular"), {"kind": "npy", "path": str(root / "wine.npz")}
 
 
-WRITERS = {"image_folder": pictures, "point_folder": points, "thermal_folder": thermal, "esc50": esc50,
+WRITERS = {"image_folder": pictures, "audio_folder": clips, "point_folder": points, "thermal_folder": thermal, "esc50": esc50,
            "depth_folder": depth, "video_folder": video, "text_table": texts, "ts_file": series, "table": wine,
            "regression_table": diabetes, "sdf": molecules, "tu": tu, "hsi_scene": scene, "npy": arrays}
 

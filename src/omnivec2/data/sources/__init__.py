@@ -34,6 +34,7 @@ from omnivec2.data.sources.category_names import recording_categories
 from omnivec2.data.sources.class_names import recording_class_names
 from omnivec2.data.sources.common import SourceError
 from omnivec2.data.sources.depth_files import load_depth_folder
+from omnivec2.data.sources.audio_folder import load_audio_folder
 from omnivec2.data.sources.esc50 import load_esc50_source
 from omnivec2.data.sources.hsi_scene import load_hsi_scene
 from omnivec2.data.sources.image_folder import load_image_folder
@@ -85,6 +86,10 @@ SOURCES: dict[str, SourceKind] = {
                                ("image", "xray"), IMAGE_FOLDER_OPTIONS),
     "png_folder": SourceKind(load_image_folder, "the older name of `image_folder`", ("image", "xray"),
                              IMAGE_FOLDER_OPTIONS),
+    "audio_folder": SourceKind(load_audio_folder, "class folders of WAV, FLAC, Ogg, MP3 or AIFF clips "
+                               "(`<class>/*` or `<split>/<class>/*`; Speech Commands' split lists), resampled to "
+                               "the declared rate and length", ("audio",),
+                               (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "id_prefix", "val_list", "test_list")),
     "esc50": SourceKind(load_esc50_source, "ESC-50 layout: `audio/*.wav` + `meta/esc50.csv` (fold, target)",
                         ("audio",), ("path", "storage_options", "classes", "test_fold", "val_fold")),
     "video_folder": SourceKind(load_video_folder, "video files + a CSV of labels (`path` + one column per task)",

@@ -9,7 +9,7 @@ fewer classes than the folder rejects the folder (SourceError naming the label).
 `{modality: audio, shape: {sample_rate: 16000, seconds: 5.0}, source: {kind: esc50, path: ...},
 tasks: {category: {num_classes: 50}}}`.
 
-Each WAV (integer PCM, any channel count) is averaged to mono, resampled to the dataset's
+Each clip (WAV of any sample format, or another format libsndfile reads: `audio_decode`) is averaged to mono, resampled to the dataset's
 `sample_rate` by polyphase filtering (`wav.resample`: 44.1 -> 16 kHz is up 160, down 441) and
 cropped (start kept) or zero-padded to the payload length, `sample_rate * seconds`. A clip that cannot
 be decoded is a row validation refuses, its problem naming the file (`undecodable`); a clip the CSV
@@ -34,7 +34,7 @@ from omnivec2.data.sources.common import (
 )
 from omnivec2.data.sources.listing import skipped_rows
 from omnivec2.data.sources.undecodable import decode_each
-from omnivec2.data.sources.wav import fit_length, read_wav, resample
+from omnivec2.data.sources.audio_decode import decode_clip
 from omnivec2.datasets.spec import DatasetSpec
 
 META = "meta/esc50.csv"
@@ -71,7 +71,7 @@ def load_esc50_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
     names = meta["filename"].astype(str).tolist()
     paths = [contained_path(spec, f"{root}/audio", name, f"{root}/{META}") for name in names]
     decoded = decode_each(spec, range(len(paths)), lambda i: read_bytes(spec, paths[i], source, inside=root),
-                          lambda i, data: _wave(data, paths[i], rate, length), "clips")
+                          lambda i, data: decode_clip(data, paths[i], rate, length), "clips")
 
     folds = pd.to_numeric(meta["fold"], errors="coerce")
     splits = np.where(folds == test_fold, "test", np.where(folds == val_fold, "val", "train"))
@@ -83,8 +83,3 @@ def load_esc50_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
                                {target_name(spec): labels[kept]})
     return skipped_rows(spec, table, [(ids[i], str(splits[i]), why) for i, why in decoded.problems.items()])
 
-
-def _wave(data: bytes, path: str, rate: int, length: int) -> np.ndarray:
-    """WAV bytes -> mono float32 `[length]` at `rate` (ValueError naming `path` if undecodable)."""
-    wave_, clip_rate = read_wav(data, path)
-    return fit_length(resample(wave_, clip_rate, rate), length)

@@ -1,6 +1,6 @@
 """PCM WAV bytes -> mono float32 waveforms at a target rate: read by Python's `wave`, resampled by scipy.
 
-Used by the audio sources (espeak-ng clips, ESC-50 folders). Integer PCM of 8, 16, 24 or 32 bits;
+Used by the audio sources through `audio_decode` (which sends what `wave` refuses to libsndfile). Integer PCM of 8, 16, 24 or 32 bits;
 any channel count is averaged to mono; other rates are resampled by polyphase filtering (`resample`),
 then clips are cropped or zero-padded to the dataset's length (`fit_length`).
 """
@@ -16,18 +16,30 @@ import numpy as np
 from omnivec2.data.sources.common import check_audio_length
 
 
+class NotPcmWav(ValueError):
+    """Python's `wave` does not open these bytes (not RIFF/WAVE, or a float or extensible format):
+    another decoder may (`audio_decode.read_audio`). `reason` is `wave`'s own message."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: not a readable PCM WAV file ({reason})")
+        self.reason = reason
+
+
 def read_wav(data: bytes, name: str) -> tuple[np.ndarray, int]:
     """WAV file bytes -> (mono waveform float32 `[T]` in [-1, 1), sample rate).
 
     Raises ValueError naming `name` for anything that is not a non-empty integer-PCM WAV
-    (empty or truncated file, compressed or float format, no frames).
+    (empty or truncated file, no frames), `NotPcmWav` for bytes `wave` refuses (another format, or a
+    WAV of float or extensible samples).
     """
     try:
         with wave.open(io.BytesIO(data), "rb") as handle:
             channels, width, rate = handle.getnchannels(), handle.getsampwidth(), handle.getframerate()
             check_audio_length(name, handle.getnframes(), rate, channels)  # before reading the frames
             frames = handle.readframes(handle.getnframes())
-    except (wave.Error, EOFError) as error:
+    except wave.Error as error:
+        raise NotPcmWav(name, str(error)) from None
+    except EOFError as error:
         raise ValueError(f"{name}: not a readable PCM WAV file ({error or type(error).__name__})") from None
     if width not in (1, 2, 3, 4):
         raise ValueError(f"{name}: unsupported sample width of {width} bytes")
