@@ -20,3 +20,12 @@ def check_keys(where: str, given: dict, known) -> None:
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {sorted(map(str, unknown))}{did_you_mean(unknown, known)}; "
                          f"valid: {sorted(map(str, known))}")
+
+
+def check_class_names(where: str, classes) -> None:
+    """Refuse a class list holding booleans: YAML 1.1, which Kedro's loader reads, turns unquoted
+    yes, no, on, off, true and false into True and False, so `classes: [yes, no]` would be ["True", "False"]."""
+    flags = [c for c in classes or () if isinstance(c, bool)]
+    if flags:
+        raise ValueError(f"{where}: classes {list(classes)} hold {len(flags)} boolean(s): YAML reads unquoted yes, no, "
+                         "on, off, true and false as booleans; quote the class names, e.g. classes: ['yes', 'no']")

