@@ -3,7 +3,7 @@
 `.npy` works for every modality (the payload itself, shape and dtype as the modality declares);
 the native formats: `.png`, `.jpg`, `.gif`, `.bmp`, `.tif` (image and X-ray, decoded as the
 `image_folder` source does), `.wav`, `.flac`, `.ogg`, `.mp3`, `.aiff` (audio, as `audio_folder`), `.txt` (text), `.off`/`.ply` (point cloud),
-`.sdf`/`.mol` (graph), `.avi`/`.mp4` (video), `.csv` (tabular: one row, categories by name, empty
+`.sdf`/`.mol` (graph), `.avi`, `.mp4`, `.mkv`, `.mov`, `.webm`, `.mpg` (video), `.csv` (tabular: one row, categories by name, empty
 cells missing; see `omnivec2.inference.table_row`).
 """
 
@@ -18,6 +18,7 @@ from omnivec2.data.sources import SOURCES
 from omnivec2.data.sources.audio_decode import AUDIO_SUFFIXES
 from omnivec2.data.sources.common import SourceError
 from omnivec2.data.sources.image_decode import IMAGE_SUFFIXES
+from omnivec2.data.sources.video_folder import VIDEO_SUFFIXES
 from omnivec2.datasets.spec import DatasetSpec
 
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a single sample larger than this is refused before decoding
@@ -97,7 +98,7 @@ def _decode(spec: DatasetSpec, data: bytes, suffix: str, name: str) -> np.ndarra
                                   dict(zip(categorical, getattr(layout, "categories", ()))))
         except ValueError as error:
             raise UnreadableFile(f"dataset {spec.name!r}: {error}") from None
-    if suffix in (".avi", ".mp4", ".mkv", ".mov"):
+    if suffix in VIDEO_SUFFIXES:
         from omnivec2.data.sources.video_folder import decode_video
 
         return decode_video(spec, data, name, *(int(d) for d in shape))

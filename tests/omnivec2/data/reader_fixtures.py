@@ -14,10 +14,11 @@ from omnivec2.datasets import resolve_dataset
 from tests.default_suite import default_dataset
 
 # the source kinds that read users' files (the generators of the default suite read none)
-FILE_KINDS = ("image_folder", "audio_folder", "point_folder", "thermal_folder", "esc50", "depth_folder", "video_folder", "text_table",
+FILE_KINDS = ("image_folder", "audio_folder", "video_class_folder", "point_folder", "thermal_folder", "esc50",
+              "depth_folder", "video_folder", "text_table",
               "ts_file", "table", "regression_table", "sdf", "tu", "hsi_scene", "npy")
 # those that find their files by listing a folder, and those whose files a user's CSV names
-LISTING_KINDS = ("image_folder", "audio_folder", "point_folder", "thermal_folder")
+LISTING_KINDS = ("image_folder", "audio_folder", "video_class_folder", "point_folder", "thermal_folder")
 CSV_LISTED_KINDS = ("esc50", "depth_folder", "video_folder")
 PER_SAMPLE_KINDS = LISTING_KINDS + CSV_LISTED_KINDS  # one file per sample: a bad file is one bad sample
 # the kinds whose data is one file (or a fixed set: TU), that file: a bad one is the dataset lost
@@ -157,13 +158,26 @@ def clips(root):
     return default_dataset("audio"), {"kind": "audio_folder", "path": str(root)}
 
 
+def action_videos(root):
+    """`<root>/<action>/<i>.avi`: 4 grey frames of 16x20, a video class folder of two classes."""
+    from tests.omnivec2.data.test_video_class_folder import actions
+    from tests.omnivec2.modalities.test_video import write_video
+
+    for c, action in enumerate(("ApplyEyeMakeup", "Archery")):
+        (root / action).mkdir(parents=True, exist_ok=True)
+        for i in range(4):
+            write_video(root / action / f"{i}.avi", np.full((4, 16, 20), 30 * i + 100 * c, np.uint8), "FFV1")
+    spec = actions(root)
+    return spec, dict(spec.source)
+
+
 def arrays(root):
     rng = np.random.default_rng(0)
     np.savez(root / "wine.npz", x=rng.random((20, 13)).astype(np.float32), y=np.arange(20) % 3)
     return default_dataset("tabular"), {"kind": "npy", "path": str(root / "wine.npz")}
 
 
-WRITERS = {"image_folder": pictures, "audio_folder": clips, "point_folder": points, "thermal_folder": thermal, "esc50": esc50,
+WRITERS = {"image_folder": pictures, "audio_folder": clips, "video_class_folder": action_videos, "point_folder": points, "thermal_folder": thermal, "esc50": esc50,
            "depth_folder": depth, "video_folder": video, "text_table": texts, "ts_file": series, "table": wine,
            "regression_table": diabetes, "sdf": molecules, "tu": tu, "hsi_scene": scene, "npy": arrays}
 

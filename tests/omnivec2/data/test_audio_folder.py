@@ -163,3 +163,13 @@ def test_predict_reads_the_same_formats_as_the_folder(tmp_path):
     for name in ("yes/clip1.flac", "no/clip2.ogg"):
         np.testing.assert_array_equal(read_payload(spec, tmp_path / name),
                                       decode_payload(table.loc[f"words-{name.split('.')[0].replace('/', '-')}"]))
+
+
+def test_without_a_val_list_val_is_drawn_from_what_the_test_list_leaves(tmp_path):
+    source = {**speech_commands(tmp_path), "val_fraction": 0.25}
+    del source["val_list"]
+    (tmp_path / "validation_list.txt").unlink()
+    table = load_source(words(tmp_path), source, 0).set_index("sample_id")
+    assert sorted(table.index[table["split"] == "test"]) == ["words-no-clip4", "words-yes-clip4"]
+    assert sorted(table.loc[table["split"] == "val", "word"]) == [0, 1]  # 25% of 8, stratified: one per word
+    assert (table["split"] == "train").sum() == 6

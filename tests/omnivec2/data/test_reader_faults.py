@@ -194,6 +194,8 @@ def test_an_off_face_with_an_out_of_range_vertex_names_the_face(tmp_path):
 # ----- item 4: frames, characters, nodes and points --------------------------------------------------------
 @pytest.mark.parametrize("kind, setting, message", [
     ("video_folder", {"max_frames": 3}, r"/data/clip0.avi has 4 frames \(by its header\), over the source's max_frames \(3\)"),
+    ("video_class_folder", {"max_frames": 3}, r"/data/ApplyEyeMakeup/0.avi has 4 frames \(by its header\), over the "
+                                              r"source's max_frames \(3\)"),
     ("text_table", {"max_line_chars": 10}, r"/texts.csv' record 1 has 13 characters, over the source's max_line_chars \(10\)"),
     ("ts_file", {"max_line_chars": 100}, r".*/train.ts, line \d+ has \d+ characters, over the source's max_line_chars \(100\)"),
     ("tu", {"max_nodes": 2}, r"TOY_graph_indicator.txt: graph 1 has 3 nodes, over the source's max_nodes \(2\)"),

@@ -49,6 +49,7 @@ from omnivec2.data.sources.text_table import load_text_table_source
 from omnivec2.data.sources.thermal_files import load_thermal_folder
 from omnivec2.data.sources.ts_file import load_ts_source, parse_ts
 from omnivec2.data.sources.tu_graphs import load_tu_source
+from omnivec2.data.sources.video_class_folder import load_video_class_folder
 from omnivec2.data.sources.video_folder import load_video_folder
 from omnivec2.modalities.spec import ModalityParts
 
@@ -95,6 +96,10 @@ SOURCES: dict[str, SourceKind] = {
     "video_folder": SourceKind(load_video_folder, "video files + a CSV of labels (`path` + one column per task)",
                                ("video",), (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "labels", "id_prefix",
                                             "allow_absolute_paths")),
+    "video_class_folder": SourceKind(load_video_class_folder, "class folders of videos (`<class>/*` or "
+                                     "`<split>/<class>/*`; UCF-101's test lists), decoded as `video_folder` does",
+                                     ("video",), (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "id_prefix", "val_list",
+                                                  "test_list")),
     "text_table": SourceKind(load_text_table_source, "CSV or JSONL of texts with labels",
                              ("text",), ("path", "storage_options", "classes", "format", "text_column", "label_column",
                                          "id_column", "split_column")),
@@ -161,7 +166,8 @@ SOURCES: dict[str, SourceKind] = {
 
 
 # the bounds each reader of users' formats takes besides READER_OPTIONS (see `omnivec2.data.sources.limits`)
-KIND_LIMITS = {"video_folder": ("max_frames",), "text_table": ("max_line_chars",), "ts_file": ("max_line_chars",),
+KIND_LIMITS = {"video_folder": ("max_frames",), "video_class_folder": ("max_frames",),
+               "text_table": ("max_line_chars",), "ts_file": ("max_line_chars",),
                "tu": ("max_nodes",), "sdf": ("max_nodes",), "point_folder": ("max_points",)}
 SOURCES.update({kind: replace(entry, options=(*entry.options, *READER_OPTIONS, *KIND_LIMITS.get(kind, ())))
                 for kind, entry in SOURCES.items() if not entry.generator})

@@ -5,7 +5,8 @@ Layouts:
 * `<root>/<class>/<name>.<ext>` -> seeded stratified train/val/test splits (`val_fraction`,
   `test_fraction`), or the splits named by `val_list` / `test_list` (files under the root, one path
   `<class>/<name>.<ext>` per line, as Speech Commands ships `validation_list.txt` and
-  `testing_list.txt`; every other file is train);
+  `testing_list.txt` and UCF-101 `testlist01.txt`; every other file is train, less a stratified
+  `val_fraction` of it as val when there is no `val_list`);
 * `<root>/<split>/<class>/<name>.<ext>` with split folders `train`, `val`, `test` -> kept as given.
 
 Files are listed by suffix (any case) with `listing.list_folder`: each must resolve inside the folder
@@ -62,7 +63,7 @@ def read_class_folders(spec: DatasetSpec, source: dict, seed: int, suffixes: tup
     if given_splits:
         splits = [r.split("/")[0] for r in kept]
     elif listed:
-        splits = [listed.get(r, "train") for r in kept]
+        splits = _with_val_drawn(source, [listed.get(r, "train") for r in kept], targets[decoded.kept], seed)
     else:
         splits = list(stratified_splits(targets[decoded.kept], seed, val=source.get("val_fraction", 0.1),
                                         test=source.get("test_fraction", 0.2)))
@@ -77,6 +78,20 @@ def read_class_folders(spec: DatasetSpec, source: dict, seed: int, suffixes: tup
     skipped += [(f"{prefix}-{r}", "train", f"{listing.path(r)}: not in a class folder (<class>/<file>), not read")
                 for r in loose]
     return skipped_rows(spec, table, skipped)
+
+
+def _with_val_drawn(source: dict, splits: list[str], targets: np.ndarray, seed: int) -> list[str]:
+    """Without a `val_list` (UCF-101 ships test lists only), `val_fraction` (default 0.1) of the files
+    the lists leave in train becomes val, stratified; 0 leaves no val split."""
+    fraction = float(source.get("val_fraction", 0.1))
+    train = np.flatnonzero(np.asarray(splits) == "train")
+    if "val_list" in source or fraction <= 0 or len(train) == 0:
+        return splits
+    drawn = stratified_splits(targets[train], seed, val=0.0, test=fraction)  # its "test" part becomes val
+    out = list(splits)
+    for position, split in zip(train, drawn):
+        out[position] = "val" if split == "test" else "train"
+    return out
 
 
 def _listed_splits(spec: DatasetSpec, source: dict, listing: Listing) -> dict[str, str]:

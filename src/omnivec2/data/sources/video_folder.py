@@ -31,6 +31,8 @@ from omnivec2.data.sources.listing import skipped_rows
 from omnivec2.data.sources.undecodable import decode_each
 from omnivec2.datasets.spec import DatasetSpec
 
+VIDEO_SUFFIXES = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg")  # what OpenCV's FFmpeg build opens
+
 
 def decode_video(spec: DatasetSpec, data: bytes, where: str, frames: int, height: int, width: int) -> np.ndarray:
     """Video bytes -> uint8 `[frames, height, width]`; SourceError naming `where` when empty, undecodable or
