@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import omnivec2.modalities  # noqa: F401  (first: registers the modality's source kinds)
 
+import io
+
 import numpy as np
 import pytest
 import torch
 
 from omnivec2.data.sample_table import decode_payload, decode_payloads
 from omnivec2.data.sources import SourceError, load_source
+from omnivec2.data.sources.limits import reading
+from omnivec2.data.sources.point_files import read_point_file
 from omnivec2.data.embedded.inventor_catalog import CATEGORIES, EXPECTED_MESHES
 from omnivec2.data.embedded.inventor_meshes import load_meshes, parse_inventor_ascii
 from tests.default_suite import DATASETS
@@ -173,6 +177,56 @@ def test_point_folder_bad_file_is_named_and_set_aside(tmp_path, content, expecte
     (tmp_path / "chair" / "train" / "bad.off").write_bytes(content)
     assert_file_set_aside(SPEC, {"kind": "point_folder", "path": str(tmp_path)}, "chair/train/bad",
                           rf"{tmp_path}/chair/train/bad\.off: .*({expected})")
+
+
+def binary_ply(vertices: np.ndarray, faces: list[list[int]], byte_order: str = "<", colour: bool = True) -> bytes:
+    """A binary PLY as Open3D writes one: float xyz (plus uchar colour), uchar-counted int face lists."""
+    from plyfile import PlyData, PlyElement
+
+    fields = [("x", "f4"), ("y", "f4"), ("z", "f4")] + ([("red", "u1")] if colour else [])
+    vertex = np.array([(*v, 200)[: len(fields)] for v in vertices], dtype=fields)
+    face = np.array([(np.array(f, np.int32),) for f in faces], dtype=[("vertex_indices", "O")])
+    elements = [PlyElement.describe(vertex, "vertex")] + ([PlyElement.describe(face, "face")] if faces else [])
+    buffer = io.BytesIO()
+    PlyData(elements, text=False, byte_order=byte_order).write(buffer)
+    return buffer.getvalue()
+
+
+SQUARE = np.array([[0, 0, 0], [0, 2, 0], [0, 2, 2], [0, 0, 2]], np.float32)  # in the plane x = 0
+
+
+@pytest.mark.parametrize("byte_order", ["<", ">"])
+@pytest.mark.parametrize("faces", [[[0, 1, 2], [0, 2, 3]], [[0, 1, 2, 3]], []], ids=["triangles", "quad", "points"])
+def test_binary_ply_of_either_byte_order_reads_as_its_ascii_twin(tmp_path, byte_order, faces):
+    rng = np.random.default_rng(0)
+    cloud = read_point_file(binary_ply(SQUARE, faces, byte_order), "square.ply", 256, rng)
+    assert cloud.shape == (256, 3) and np.abs(cloud[:, 0]).max() < 1e-6
+    ascii_twin = "ply\nformat ascii 1.0\nelement vertex 4\nproperty float x\nproperty float y\nproperty float z\n"
+    ascii_twin += (f"element face {len(faces)}\nproperty list uchar int vertex_indices\n" if faces else "") + "end_header\n"
+    ascii_twin += "".join(" ".join(str(float(c)) for c in v) + "\n" for v in SQUARE)
+    ascii_twin += "".join(f"{len(f)} {' '.join(map(str, f))}\n" for f in faces)
+    np.testing.assert_array_equal(cloud, read_point_file(ascii_twin.encode(), "twin.ply", 256, np.random.default_rng(0)))
+
+
+@pytest.mark.parametrize("damage, expected", [
+    (lambda data: data[:-7], r"not a readable binary PLY"),
+    (lambda data: data.replace(b"property float z\n", b"property float w\n"), r"the PLY's vertices lack the properties \['z'\]"),
+    (lambda data: data[: len(data) - 13] + bytes([3]) + np.array([0, 1, 9], "<i4").tobytes(),
+     r"face 2 \('3 0 1 9'\) uses vertex index 9, outside the 4 vertices"),
+], ids=["truncated", "no z", "face out of range"])
+def test_a_damaged_binary_ply_is_named_and_set_aside(tmp_path, damage, expected):
+    _write_folder(tmp_path)
+    (tmp_path / "chair" / "train" / "scan.ply").write_bytes(damage(binary_ply(SQUARE, [[0, 1, 2], [0, 2, 3]], colour=False)))
+    assert_file_set_aside(SPEC, {"kind": "point_folder", "path": str(tmp_path)}, "chair/train/scan",
+                          rf"{tmp_path}/chair/train/scan\.ply: {expected}")
+
+
+def test_a_binary_ply_over_max_points_is_refused_from_its_header():
+    from omnivec2.data.sources.limits import SourceLimitError
+
+    with pytest.raises(SourceLimitError, match=r"big\.ply: header declares 4 vertices, over the source's max_points \(3\)"):
+        with reading("point_cloud", {"kind": "point_folder", "max_points": 3}):
+            read_point_file(binary_ply(SQUARE, []), "big.ply", 16, np.random.default_rng(0))
 
 
 def test_point_folder_without_files(tmp_path):

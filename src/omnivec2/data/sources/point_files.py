@@ -4,8 +4,9 @@
 
 * `.off` (ModelNet): `OFF`, counts `nv nf ne` (ModelNet's `OFF490 518 0` variant too), vertex
   lines, face lines `n i j k ...` (fanned into triangles).
-* `.ply`: ASCII PLY with `element vertex` (properties x, y, z anywhere among them) and optionally
-  `element face` (`property list ... vertex_indices`).
+* `.ply`: ASCII or binary PLY (binary, the default of Open3D and PCL, through `plyfile`) with
+  `element vertex` (properties x, y, z anywhere among them) and optionally `element face`
+  (`property list ... vertex_indices`).
 * `.npy`: an array `[n, >=3]`; the first three columns are xyz.
 
 Meshes with faces are sampled uniformly on their surface (area-weighted, seeded by the seed and
@@ -61,13 +62,14 @@ def parse_off(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def parse_ply(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """ASCII PLY bytes -> (vertices `[V, 3]`, triangles `[F, 3]`, possibly empty)."""
-    text = data.decode("ascii", errors="strict")
-    if not text.startswith("ply"):
+    """PLY bytes, ASCII or binary (either byte order) -> (vertices `[V, 3]`, triangles `[F, 3]`, possibly
+    empty). The header's vertex count is checked against `max_points` before the body is read."""
+    if not data.startswith(b"ply"):
         raise ValueError(f"{name}: not a PLY file (no 'ply' magic)")
-    header, _, body = text.partition("end_header")
-    if not _:
+    end = data.find(b"end_header")
+    if end < 0:
         raise ValueError(f"{name}: PLY header without 'end_header'")
+    header = data[:end].decode("ascii", errors="strict")
     elements, fmt = [], None
     for line in header.splitlines():
         words = line.split()
@@ -77,9 +79,14 @@ def parse_ply(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
             elements.append([words[1], int(words[2]), []])
         elif words[:1] == ["property"] and elements:
             elements[-1][2].append(words[-1])
+    for element, count, _ in elements:
+        if element == "vertex":
+            _check_points(name, count, f"header declares {count} vertices")
+    if fmt in ("binary_little_endian", "binary_big_endian"):
+        return _parse_binary_ply(data, name)
     if fmt != "ascii":
-        raise ValueError(f"{name}: PLY format {fmt!r} is not supported; write it as 'ascii'")
-    rows = [l.split() for l in body.splitlines() if l.strip()]
+        raise ValueError(f"{name}: PLY format {fmt!r} is not one of ascii, binary_little_endian, binary_big_endian")
+    rows = [l.split() for l in data[end + len(b"end_header"):].decode("ascii", errors="strict").splitlines() if l.strip()]
     vertices, triangles, at = None, np.zeros((0, 3), np.int64), 0
     try:
         for element, count, properties in elements:
@@ -88,18 +95,56 @@ def parse_ply(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
                 raise ValueError(f"{len(chunk)} {element} lines, header promises {count} (truncated?)")
             at += count
             if element == "vertex":
-                _check_points(name, count, f"header declares {count} vertices")
                 columns = tuple(properties.index(axis) for axis in ("x", "y", "z"))
                 vertices = _vertices(chunk, columns)
             elif element == "face":
                 triangles = _fan_faces(chunk, len(vertices) if vertices is not None else 0)
-    except SourceLimitError:
-        raise
     except (ValueError, IndexError) as error:
         raise ValueError(f"{name}: {error}") from None
     if vertices is None:
         raise ValueError(f"{name}: PLY without an 'element vertex'")
     return vertices, triangles
+
+
+def _parse_binary_ply(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Binary PLY (what Open3D, PCL and most scanners write) through `plyfile`; faces from the list
+    property `vertex_indices` (or `vertex_index`) fanned into triangles."""
+    from plyfile import PlyData
+
+    try:
+        ply = PlyData.read(io.BytesIO(data))
+    except Exception as error:  # plyfile's parse errors, a truncated body (struct, numpy)
+        raise ValueError(f"{name}: not a readable binary PLY ({type(error).__name__}: {error})") from None
+    names = [element.name for element in ply.elements]
+    if "vertex" not in names:
+        raise ValueError(f"{name}: PLY without an 'element vertex'")
+    vertex = ply["vertex"].data
+    missing = [axis for axis in ("x", "y", "z") if axis not in (vertex.dtype.names or ())]
+    if missing:
+        raise ValueError(f"{name}: the PLY's vertices lack the properties {missing}")
+    vertices = np.stack([vertex[axis].astype(np.float64) for axis in ("x", "y", "z")], axis=1)
+    triangles = np.zeros((0, 3), np.int64)
+    if "face" in names:
+        faces = ply["face"].data
+        key = next((k for k in ("vertex_indices", "vertex_index") if k in (faces.dtype.names or ())), None)
+        if key is not None:
+            triangles = _binary_triangles(faces[key], len(vertices), name)
+    return vertices, triangles
+
+
+def _binary_triangles(polygons, nv: int, name: str) -> np.ndarray:
+    """A PLY face list property (an object array of index arrays) -> triangles `[F, 3]`: stacked at
+    once when every face is a triangle (a scan's millions of faces), else fanned face by face."""
+    if len(polygons) and all(len(p) == 3 for p in polygons):
+        triangles = np.stack(polygons).astype(np.int64)
+        bad = np.flatnonzero(((triangles < 0) | (triangles >= nv)).any(axis=1))
+        if bad.size == 0:
+            return triangles
+    rows = [[str(len(polygon)), *map(str, polygon)] for polygon in polygons]
+    try:
+        return _fan_faces(rows, nv)  # names the first bad face
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
 
 
 def _check_points(name: str, count: int, what: str) -> None:

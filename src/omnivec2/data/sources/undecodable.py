@@ -1,7 +1,7 @@
 """A file that cannot be decoded is a row that validation names, not a stop of the whole reading.
 
-Readers that decode one file per sample (`image_folder`, `point_folder`, `thermal_folder`, `esc50`,
-`depth_folder`, `video_folder`) read each file and hand its bytes to `decode_each`. A file whose bytes
+Readers that decode one file per sample (`image_folder`, `audio_folder`, `video_class_folder`,
+`point_folder`, `thermal_folder`, `esc50`, `depth_folder`, `video_folder`) read each file and hand its bytes to `decode_each`. A file whose bytes
 do not decode (empty, truncated, not the format its suffix says, a decompression bomb, a face that
 names a missing vertex...) becomes a problem `"<file>: <what is wrong>"` for `listing.skipped_rows`:
 validation's `source_file_was_read` then fails the run by name in `fail` mode, or quarantines the row
