@@ -109,6 +109,40 @@ def test_jsonl_with_integer_labels_and_seeded_splits(tmp_path):
     assert bytes(decode_payload(table.iloc[4])).decode() == "tweet 4 ü"
 
 
+def hugging_face_parquet(root, split: str, count: int) -> None:
+    """`<root>/<split>-00000-of-00001.parquet` as a Hugging Face text dataset stores one split: `text`
+    (string) and `label` (int64, a ClassLabel's index)."""
+    frame = pd.DataFrame({"text": [f"{split} review {i} ✓" for i in range(count)], "label": [i % 3 for i in range(count)]})
+    frame.to_parquet(root / f"{split}-00000-of-00001.parquet", index=False)
+
+
+def test_hugging_face_parquet_split_files_keep_their_splits_and_draw_val_from_train(tmp_path):
+    hugging_face_parquet(tmp_path, "train", 30)
+    hugging_face_parquet(tmp_path, "test", 9)
+    source = {"kind": "text_table", "train_path": str(tmp_path / "train-00000-of-00001.parquet"),
+              "test_path": str(tmp_path / "test-00000-of-00001.parquet")}
+    table = load_source(SPEC, source, seed=0).set_index("sample_id")
+    assert table["split"].value_counts().to_dict() == {"train": 27, "test": 9, "val": 3}
+    assert sorted(table.loc[table["split"] == "val", "sentiment"]) == [0, 1, 2]  # 10% of train, stratified
+    assert (table.loc[[f"text-test-{i:05d}" for i in range(9)], "split"] == "test").all()
+    assert bytes(decode_payload(table.loc["text-test-00004"])).decode() == "test review 4 ✓"
+    assert table.loc["text-train-00005", "sentiment"] == 2
+    hugging_face_parquet(tmp_path, "validation", 6)
+    with_val = load_source(SPEC, {**source, "val_path": str(tmp_path / "validation-00000-of-00001.parquet")}, seed=0)
+    assert with_val["split"].value_counts().to_dict() == {"train": 30, "test": 9, "val": 6}
+
+
+def test_a_single_parquet_file_and_a_damaged_one(tmp_path):
+    hugging_face_parquet(tmp_path, "all", 30)
+    table = load_source(SPEC, {"kind": "text_table", "path": str(tmp_path / "all-00000-of-00001.parquet")}, seed=0)
+    assert table["split"].value_counts().to_dict() == {"train": 21, "test": 6, "val": 3}
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1" + bytes(40))
+    with pytest.raises(SourceError, match=r"dataset 'text': cannot read '.*bad\.parquet' as Parquet \(Arrow"):
+        load_source(SPEC, {"kind": "text_table", "path": str(tmp_path / "bad.parquet")}, seed=0)
+    with pytest.raises(SourceError, match=r"needs 'path', or 'train_path' and 'test_path'"):
+        load_source(SPEC, {"kind": "text_table", "train_path": str(tmp_path / "all-00000-of-00001.parquet")}, seed=0)
+
+
 def test_jsonl_from_s3(tmp_path, s3):
     client, options = s3
     (tmp_path / "texts.jsonl").write_text("".join(json.dumps({"text": f"t{i}", "label": i % 3}) + "\n" for i in range(12)))

@@ -100,8 +100,10 @@ SOURCES: dict[str, SourceKind] = {
                                      "`<split>/<class>/*`; UCF-101's test lists), decoded as `video_folder` does",
                                      ("video",), (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "id_prefix", "val_list",
                                                   "test_list")),
-    "text_table": SourceKind(load_text_table_source, "CSV or JSONL of texts with labels",
-                             ("text",), ("path", "storage_options", "classes", "format", "text_column", "label_column",
+    "text_table": SourceKind(load_text_table_source, "CSV, JSONL or Parquet of texts with labels (one file, or one "
+                             "per split as Hugging Face datasets ship them)",
+                             ("text",), ("path", "train_path", "val_path", "test_path", "val_fraction",
+                                         "storage_options", "classes", "format", "text_column", "label_column",
                                          "id_column", "split_column")),
     "ts_file": SourceKind(load_ts_source, "UCR/UEA `.ts` files (a bundled sktime set by `dataset`, or paths), or "
                           "the UCR 2018 archive's univariate `.tsv` (label first, tab-separated)",

@@ -30,6 +30,7 @@ import pandas as pd
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits, target_name
 from omnivec2.data.sources.listing import Listing, list_folder, relative_id, skipped_rows, unsupported
+from omnivec2.data.sources.splits import val_from_train
 from omnivec2.data.sources.undecodable import decode_each
 from omnivec2.datasets.spec import DatasetSpec
 
@@ -63,7 +64,9 @@ def read_class_folders(spec: DatasetSpec, source: dict, seed: int, suffixes: tup
     if given_splits:
         splits = [r.split("/")[0] for r in kept]
     elif listed:
-        splits = _with_val_drawn(source, [listed.get(r, "train") for r in kept], targets[decoded.kept], seed)
+        splits = [listed.get(r, "train") for r in kept]
+        if "val_list" not in source:  # UCF-101 ships test lists only
+            splits = list(val_from_train(splits, targets[decoded.kept], seed, float(source.get("val_fraction", 0.1))))
     else:
         splits = list(stratified_splits(targets[decoded.kept], seed, val=source.get("val_fraction", 0.1),
                                         test=source.get("test_fraction", 0.2)))
@@ -78,20 +81,6 @@ def read_class_folders(spec: DatasetSpec, source: dict, seed: int, suffixes: tup
     skipped += [(f"{prefix}-{r}", "train", f"{listing.path(r)}: not in a class folder (<class>/<file>), not read")
                 for r in loose]
     return skipped_rows(spec, table, skipped)
-
-
-def _with_val_drawn(source: dict, splits: list[str], targets: np.ndarray, seed: int) -> list[str]:
-    """Without a `val_list` (UCF-101 ships test lists only), `val_fraction` (default 0.1) of the files
-    the lists leave in train becomes val, stratified; 0 leaves no val split."""
-    fraction = float(source.get("val_fraction", 0.1))
-    train = np.flatnonzero(np.asarray(splits) == "train")
-    if "val_list" in source or fraction <= 0 or len(train) == 0:
-        return splits
-    drawn = stratified_splits(targets[train], seed, val=0.0, test=fraction)  # its "test" part becomes val
-    out = list(splits)
-    for position, split in zip(train, drawn):
-        out[position] = "val" if split == "test" else "train"
-    return out
 
 
 def _listed_splits(spec: DatasetSpec, source: dict, listing: Listing) -> dict[str, str]:

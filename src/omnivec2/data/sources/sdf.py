@@ -153,6 +153,7 @@ def load_sdf_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     """Payload float32 `[n, n]` per molecule (see `omnivec2.tokens.graph`); targets class indices."""
     from omnivec2.data.sample_table import build_sample_table
     from omnivec2.data.sources.common import SourceError, class_indices, stratified_splits, target_name
+    from omnivec2.data.sources.splits import val_from_train
 
     if "label_property" not in source:
         raise SourceError(f"dataset {spec.name!r}: an sdf source needs 'label_property'")
@@ -179,10 +180,7 @@ def load_sdf_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFrame:
     if parts[0][0] == "all":
         splits = stratified_splits(targets, seed)
     else:
-        train = origin == "train"
-        splits = origin.copy()
-        inner = stratified_splits(targets[train], seed, val=0.0, test=source.get("val_fraction", 0.1))
-        splits[train] = np.where(inner == "test", "val", "train")
+        splits = val_from_train(origin, targets, seed, source.get("val_fraction", 0.1))
     return build_sample_table(ids, list(splits), payloads, {target_name(spec): targets})
 
 

@@ -39,6 +39,18 @@ def stratified_splits(labels: Sequence, seed: int, val: float = 0.1, test: float
     return splits
 
 
+def val_from_train(splits: Sequence[str], labels: Sequence, seed: int, fraction: float) -> np.ndarray:
+    """Splits given by the data with no val part (train and test files, test lists) -> the same with a
+    stratified `fraction` of the train rows made val (`[B]` object; 0: unchanged)."""
+    out = np.asarray(splits, dtype=object).copy()
+    train = np.flatnonzero(out == "train")
+    if fraction <= 0 or len(train) == 0:
+        return out
+    inner = stratified_splits(np.asarray(labels)[train], seed, val=0.0, test=fraction)  # its test part becomes val
+    out[train] = np.where(inner == "test", "val", "train")
+    return out
+
+
 def _split(index: np.ndarray, labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     stratify = labels if _stratifiable(labels) else None
     try:
