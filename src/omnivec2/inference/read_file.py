@@ -1,7 +1,7 @@
 """One user file -> one payload of a modality, with the decoders ingestion uses for its formats.
 
 `.npy` works for every modality (the payload itself, shape and dtype as the modality declares);
-the native formats: `.png`, `.jpg`, `.gif`, `.bmp`, `.tif` (image and X-ray, decoded as the
+the native formats: `.png`, `.jpg`, `.gif`, `.bmp`, `.tif`, `.dcm` (image and X-ray, decoded as the
 `image_folder` source does), `.wav`, `.flac`, `.ogg`, `.mp3`, `.aiff` (audio, as `audio_folder`), `.txt` (text), `.off`/`.ply` (point cloud),
 `.sdf`/`.mol` (graph), `.avi`, `.mp4`, `.mkv`, `.mov`, `.webm`, `.mpg` (video), `.csv` (tabular: one row, categories by name, empty
 cells missing; see `omnivec2.inference.table_row`).
@@ -17,6 +17,7 @@ import numpy as np
 from omnivec2.data.sources import SOURCES
 from omnivec2.data.sources.audio_decode import AUDIO_SUFFIXES
 from omnivec2.data.sources.common import SourceError
+from omnivec2.data.sources.dicom_decode import DICOM_SUFFIXES
 from omnivec2.data.sources.image_decode import IMAGE_SUFFIXES
 from omnivec2.data.sources.video_folder import VIDEO_SUFFIXES
 from omnivec2.datasets.spec import DatasetSpec
@@ -64,11 +65,10 @@ def _decode(spec: DatasetSpec, data: bytes, suffix: str, name: str) -> np.ndarra
     shape = spec.payload.shape
     if suffix == ".npy":
         return np.load(io.BytesIO(data), allow_pickle=False)
-    if suffix in IMAGE_SUFFIXES and spec.modality in SOURCES["image_folder"].modalities:
-        from omnivec2.data.sources.image_decode import decode_image
-        from omnivec2.data.sources.image_folder import intensity_scale
+    if suffix in IMAGE_SUFFIXES + DICOM_SUFFIXES and spec.modality in SOURCES["image_folder"].modalities:
+        from omnivec2.data.sources.image_folder import decode_picture, intensity_scale
 
-        return decode_image(spec, data, name, intensity_scale(spec, {}))
+        return decode_picture(spec, data, name, intensity_scale(spec, {}))
     if suffix in AUDIO_SUFFIXES and spec.modality == "audio":
         from omnivec2.data.sources.audio_decode import decode_clip
 

@@ -121,7 +121,7 @@ def test_files_that_are_not_images_are_named_and_hidden_ones_ignored(tmp_path):
     problems = outcome.report["source_problems"]
     assert sorted(problems) == ["photos-cat-notes.txt", "photos-dog-photo.webp"]
     assert problems["photos-dog-photo.webp"] == (f"{tmp_path}/dog/photo.webp: not read, a reader of .png, .jpg, .jpeg, "
-                                                 ".gif, .bmp, .tif, .tiff files skips it")
+                                                 ".gif, .bmp, .tif, .tiff, .dcm, .dicom files skips it")
 
 
 def test_an_undecodable_jpeg_is_named_and_set_aside(tmp_path):

@@ -128,5 +128,5 @@ def test_png_folder_reader_rejects_unknown_classes_and_empty_trees(tmp_path):
     with pytest.raises(SourceError, match=r"dataset 'scans', task 'finding': label 'cats' .* is not one of the classes "
                                           r"\['clear', 'nodule'\] \(the task's declared 'classes'\)"):
         load_source(declared, declared.source, 0)
-    with pytest.raises(SourceError, match=r"no image files \(.png, .jpg, .jpeg, .gif, .bmp, .tif, .tiff\) under"):
+    with pytest.raises(SourceError, match=r"no image files \(.png, .jpg, .jpeg, .gif, .bmp, .tif, .tiff, .dcm, .dicom\) under"):
         load_source(SPEC, {"kind": "png_folder", "path": str(tmp_path / "nothing")}, 0)

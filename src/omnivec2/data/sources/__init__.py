@@ -82,7 +82,7 @@ class SourceKind:
 
 SOURCES: dict[str, SourceKind] = {
     # ----- readers of users' formats (local or s3://) -----
-    "image_folder": SourceKind(load_image_folder, "ImageFolder tree of PNG, JPEG, GIF, BMP or TIFF images "
+    "image_folder": SourceKind(load_image_folder, "ImageFolder tree of PNG, JPEG, GIF, BMP, TIFF or DICOM images "
                                "(`<class>/*` or `<split>/<class>/*`), decoded and resized to the declared shape",
                                ("image", "xray"), IMAGE_FOLDER_OPTIONS),
     "png_folder": SourceKind(load_image_folder, "the older name of `image_folder`", ("image", "xray"),
