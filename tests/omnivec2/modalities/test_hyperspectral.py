@@ -100,6 +100,33 @@ def test_scene_reader_mat_tiles_and_resamples(tmp_path):
     assert validate_sample_table(table, SPEC).report["success"]
 
 
+def save_mat73(path, variables: dict[str, np.ndarray]) -> None:
+    """A MATLAB v7.3 file as `save -v7.3` writes one: HDF5 behind a 512-byte header naming the version,
+    each array stored column-major (its dimensions reversed)."""
+    import h5py
+
+    with h5py.File(path, "w", userblock_size=512) as handle:
+        for name, array in variables.items():
+            handle.create_dataset(name, data=np.ascontiguousarray(array.T))
+    header = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Mon Dec  7 08:00:00 2026 HDF5 schema 1.00 ."
+    with open(path, "r+b") as handle:
+        handle.write(header.ljust(116) + bytes(8) + b"\x00\x02IM")
+
+
+def test_scene_reader_reads_matlab_v73_files_as_their_v5_twins(tmp_path):
+    cube, gt = scene()
+    savemat(tmp_path / "v5.mat", {"houston": cube, "houston_gt": gt})
+    save_mat73(tmp_path / "v73.mat", {"houston": cube, "houston_gt": gt})
+    read = {version: load_source(SPEC, {"kind": "hsi_scene", "path": str(tmp_path / f"{version}.mat"), "scale": 1000.0},
+                                 seed=0) for version in ("v5", "v73")}
+    assert len(read["v73"]) == 4
+    assert read["v73"].drop(columns="payload").equals(read["v5"].drop(columns="payload"))
+    assert read["v73"]["payload"].tolist() == read["v5"]["payload"].tolist()
+    (tmp_path / "damaged.mat").write_bytes((tmp_path / "v73.mat").read_bytes()[:1500])
+    with pytest.raises(SourceError, match=r"dataset 'hyperspectral': .*damaged\.mat: not a readable MATLAB v7\.3 file"):
+        load_source(SPEC, {"kind": "hsi_scene", "path": str(tmp_path / "damaged.mat")}, 0)
+
+
 def test_scene_reader_npy_with_wavelengths_over_fsspec(tmp_path):
     import fsspec
 

@@ -2,7 +2,7 @@
 
 Input: one scene cube `[H, W, B]` and its ground-truth map `[H, W]` (integer classes; 0 is the
 datasets' "unlabelled" and is kept as class 0), from
-* a MATLAB `.mat` file (`scipy.io.loadmat`; `cube_key` / `gt_key`, default: the only 3-D / 2-D
+* a MATLAB `.mat` file (v4-v7 by `scipy.io.loadmat`, v7.3 by h5py; `cube_key` / `gt_key`, default: the only 3-D / 2-D
   numeric array; the ground truth may sit in a second file `gt_path`), or
 * `.npy` files: `path` (cube) and `gt_path` (map),
 local or `s3://` (fsspec, `storage_options`).
@@ -48,13 +48,7 @@ def _load_array(spec: DatasetSpec, path: str, source: dict, key: str | None, ndi
         except (ValueError, OSError, EOFError) as error:
             raise _fail(spec, path, f"not a readable .npy array ({error})") from None
     else:
-        from scipy.io import loadmat
-
-        try:
-            contents = loadmat(io.BytesIO(data))
-        except Exception as error:  # scipy raises ValueError, TypeError, MatReadError... on garbage
-            raise _fail(spec, path, f"not a readable .mat file ({type(error).__name__}: {error})") from None
-        arrays = {k: v for k, v in contents.items() if not k.startswith("__") and isinstance(v, np.ndarray)}
+        arrays = _mat_variables(spec, path, data)
         if key is not None:
             if key not in arrays:
                 raise _fail(spec, path, f"no variable {key!r}; it holds {sorted(arrays)}")
@@ -67,6 +61,31 @@ def _load_array(spec: DatasetSpec, path: str, source: dict, key: str | None, ndi
     if array.ndim != ndim or array.dtype.kind not in "fiu":
         raise _fail(spec, path, f"expected a {ndim}-D numeric array, got {array.ndim}-D {array.dtype}")
     return array
+
+
+def _mat_variables(spec: DatasetSpec, path: str, data: bytes) -> dict[str, np.ndarray]:
+    """A `.mat` file's top-level arrays: MATLAB v4-v7 through scipy, v7.3 (HDF5, what MATLAB writes
+    for large scenes: Houston, WHU-Hi) through h5py, its column-major arrays transposed to MATLAB's order."""
+    from scipy.io import loadmat
+
+    try:
+        contents = loadmat(io.BytesIO(data))
+    except NotImplementedError:  # scipy's answer to a v7.3 file
+        return _mat73_variables(spec, path, data)
+    except Exception as error:  # scipy raises ValueError, TypeError, MatReadError... on garbage
+        raise _fail(spec, path, f"not a readable .mat file ({type(error).__name__}: {error})") from None
+    return {k: v for k, v in contents.items() if not k.startswith("__") and isinstance(v, np.ndarray)}
+
+
+def _mat73_variables(spec: DatasetSpec, path: str, data: bytes) -> dict[str, np.ndarray]:
+    import h5py
+
+    try:
+        with h5py.File(io.BytesIO(data), "r") as handle:
+            return {name: np.asarray(item[()]).T for name, item in handle.items()
+                    if isinstance(item, h5py.Dataset) and item.dtype.kind in "fiub"}
+    except Exception as error:  # h5py's OSError on a damaged file, KeyError on a broken link
+        raise _fail(spec, path, f"not a readable MATLAB v7.3 file ({type(error).__name__}: {error})") from None
 
 
 def band_weights(bands: int, wavelengths: list[float] | None, out_bands: int = 31) -> np.ndarray:
