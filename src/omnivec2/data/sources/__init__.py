@@ -122,7 +122,8 @@ SOURCES: dict[str, SourceKind] = {
                                    "id_property", "id_prefix", "val_fraction")),
     "tu": SourceKind(load_tu_source, "TU graph-kernel text files (`<name>_A.txt`, `_graph_indicator`, ...)",
                      ("graph",), ("path", "storage_options", "classes", "name")),
-    "point_folder": SourceKind(load_point_folder, "ModelNet-style class folders of `.off`, ASCII or binary `.ply` or `.npy`",
+    "point_folder": SourceKind(load_point_folder, "ModelNet-style class folders of `.off`, ASCII or binary `.ply` "
+                               "or `.npy`",
                                ("point_cloud",), (*FOLDER_OPTIONS, "points", "val_fraction")),
     "depth_folder": SourceKind(load_depth_folder, "NYUv2-style `depth/`, `labels/` and `index.csv`",
                                ("depth",), (*FOLDER_OPTIONS, "depth_scale", "max_depth")),

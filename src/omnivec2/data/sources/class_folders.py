@@ -1,5 +1,5 @@
-"""The class-folder layout shared by `image_folder` and `audio_folder`: one folder per class, one file
-per sample, local or `s3://`.
+"""The class-folder layout shared by `image_folder`, `audio_folder` and `video_class_folder`: one folder
+per class, one file per sample, local or `s3://`.
 
 Layouts:
 * `<root>/<class>/<name>.<ext>` -> seeded stratified train/val/test splits (`val_fraction`,
@@ -63,7 +63,7 @@ def read_class_folders(spec: DatasetSpec, source: dict, seed: int, suffixes: tup
     kept = [relative[i] for i in decoded.kept]
     if given_splits:
         splits = [r.split("/")[0] for r in kept]
-    elif listed:
+    elif lists:  # the splits the lists name, even an empty one
         splits = [listed.get(r, "train") for r in kept]
         if "val_list" not in source:  # UCF-101 ships test lists only
             splits = list(val_from_train(splits, targets[decoded.kept], seed, float(source.get("val_fraction", 0.1))))

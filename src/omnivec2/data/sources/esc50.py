@@ -9,9 +9,10 @@ fewer classes than the folder rejects the folder (SourceError naming the label).
 `{modality: audio, shape: {sample_rate: 16000, seconds: 5.0}, source: {kind: esc50, path: ...},
 tasks: {category: {num_classes: 50}}}`.
 
-Each clip (WAV of any sample format, or another format libsndfile reads: `audio_decode`) is averaged to mono, resampled to the dataset's
-`sample_rate` by polyphase filtering (`wav.resample`: 44.1 -> 16 kHz is up 160, down 441) and
-cropped (start kept) or zero-padded to the payload length, `sample_rate * seconds`. A clip that cannot
+Each clip (WAV of any sample format, or another format libsndfile reads: `audio_decode`) is averaged
+to mono, resampled to the dataset's `sample_rate` by polyphase filtering (`wav.resample`: 44.1 -> 16
+kHz is up 160, down 441) and cropped (start kept) or zero-padded to the payload length,
+`sample_rate * seconds`. A clip that cannot
 be decoded is a row validation refuses, its problem naming the file (`undecodable`); a clip the CSV
 names that is missing, or that resolves outside the folder, stops the reading.
 """

@@ -50,7 +50,9 @@ def text_format(source: dict, path: str) -> str:
     if source.get("format"):
         return str(source["format"])
     lower = path.lower()
-    return "jsonl" if lower.endswith((".jsonl", ".ndjson", ".json")) else "parquet" if lower.endswith((".parquet", ".pq")) else "csv"
+    if lower.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    return "parquet" if lower.endswith((".parquet", ".pq")) else "csv"
 
 
 def read_text_frame(spec: DatasetSpec, source: dict) -> pd.DataFrame:
@@ -161,4 +163,3 @@ def load_text_table_source(spec: DatasetSpec, source: dict, seed: int) -> pd.Dat
         splits = val_from_train(given, labels, seed, fraction)
     payloads = [text_payload(t) for t in frame[text_column]]
     return build_sample_table(ids, list(splits), payloads, {target_name(spec): labels})
-

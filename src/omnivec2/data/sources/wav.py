@@ -1,8 +1,9 @@
 """PCM WAV bytes -> mono float32 waveforms at a target rate: read by Python's `wave`, resampled by scipy.
 
-Used by the audio sources through `audio_decode` (which sends what `wave` refuses to libsndfile). Integer PCM of 8, 16, 24 or 32 bits;
-any channel count is averaged to mono; other rates are resampled by polyphase filtering (`resample`),
-then clips are cropped or zero-padded to the dataset's length (`fit_length`).
+Used by the audio sources through `audio_decode`, which sends what `wave` refuses to libsndfile.
+Integer PCM of 8, 16, 24 or 32 bits; any channel count is averaged to mono; other rates are resampled
+by polyphase filtering (`resample`), then clips are cropped or zero-padded to the dataset's length
+(`fit_length`).
 """
 
 from __future__ import annotations
