@@ -173,3 +173,18 @@ def test_without_a_val_list_val_is_drawn_from_what_the_test_list_leaves(tmp_path
     assert sorted(table.index[table["split"] == "test"]) == ["words-no-clip4", "words-yes-clip4"]
     assert sorted(table.loc[table["split"] == "val", "word"]) == [0, 1]  # 25% of 8, stratified: one per word
     assert (table["split"] == "train").sum() == 6
+
+
+def test_exclude_leaves_out_speech_commands_noise_folder_and_root_files_with_a_note(tmp_path):
+    source = speech_commands(tmp_path)
+    (tmp_path / "_background_noise_").mkdir()
+    (tmp_path / "_background_noise_" / "white_noise.wav").write_bytes(encoded(tone(50.0, 16000, 2.0), 16000, "wav"))
+    (tmp_path / "LICENSE").write_text("CC-BY-4.0\n")
+    (tmp_path / "README.md").write_text("# Speech Commands\n")
+    with pytest.raises(SourceError, match=r"label '_background_noise_' in .* is not one of the classes \['yes', 'no'\]"):
+        load_source(words(tmp_path), source, 0)
+    kept = {**source, "exclude": ["_background_noise_", "LICENSE", "*.md"]}
+    table = load_source(words(tmp_path), kept, 0)
+    assert len(table) == 10 and "source_problem" not in table.columns
+    assert set(table["source_note"]) == {"3 file(s) left out by 'exclude' ['_background_noise_', 'LICENSE', '*.md'] "
+                                         "(e.g. _background_noise_/white_noise.wav)"}

@@ -59,7 +59,8 @@ SPLIT_OPTIONS = ("val_fraction", "test_fraction")
 TABLE_OPTIONS = ("categorical_columns", "allow_missing", "separator", "decimal", "encoding", "header")
 FOLDER_OPTIONS = ("path", "storage_options", "classes")
 ALL_MODALITIES = ("*",)
-IMAGE_FOLDER_OPTIONS = (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "intensity_scale", "id_prefix")
+CLASS_FOLDER_OPTIONS = (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "id_prefix", "val_list", "test_list", "exclude")
+IMAGE_FOLDER_OPTIONS = (*CLASS_FOLDER_OPTIONS, "intensity_scale")
 
 
 # (the modality's parts, the source entry, where) -> the parts for the layout the source's options declare
@@ -89,8 +90,7 @@ SOURCES: dict[str, SourceKind] = {
                              IMAGE_FOLDER_OPTIONS),
     "audio_folder": SourceKind(load_audio_folder, "class folders of WAV, FLAC, Ogg, MP3 or AIFF clips "
                                "(`<class>/*` or `<split>/<class>/*`; Speech Commands' split lists), resampled to "
-                               "the declared rate and length", ("audio",),
-                               (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "id_prefix", "val_list", "test_list")),
+                               "the declared rate and length", ("audio",), CLASS_FOLDER_OPTIONS),
     "esc50": SourceKind(load_esc50_source, "ESC-50 layout: `audio/*.wav` + `meta/esc50.csv` (fold, target)",
                         ("audio",), ("path", "storage_options", "classes", "test_fold", "val_fold")),
     "video_folder": SourceKind(load_video_folder, "video files + a CSV of labels (`path` + one column per task)",
@@ -98,8 +98,7 @@ SOURCES: dict[str, SourceKind] = {
                                             "allow_absolute_paths")),
     "video_class_folder": SourceKind(load_video_class_folder, "class folders of videos (`<class>/*` or "
                                      "`<split>/<class>/*`; UCF-101's test lists), decoded as `video_folder` does",
-                                     ("video",), (*FOLDER_OPTIONS, *SPLIT_OPTIONS, "id_prefix", "val_list",
-                                                  "test_list")),
+                                     ("video",), CLASS_FOLDER_OPTIONS),
     "text_table": SourceKind(load_text_table_source, "CSV, JSONL or Parquet of texts with labels (one file, or one "
                              "per split as Hugging Face datasets ship them)",
                              ("text",), ("path", "train_path", "val_path", "test_path", "val_fraction",

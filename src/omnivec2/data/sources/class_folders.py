@@ -13,7 +13,8 @@ Files are listed by suffix (any case) with `listing.list_folder`: each must reso
 (a symbolic link out of it is refused, not followed); hidden files and folders (`.DS_Store`,
 `.ipynb_checkpoints/`) are ignored, and any other file becomes a row that validation refuses by name
 (`listing.skipped_rows`: `fail` mode stops, `quarantine` counts and names it) rather than being dropped
-unseen. A file that does not decode is such a row too, its problem naming the file
+unseen, unless `exclude` names it (Speech Commands' `_background_noise_/`, `LICENSE`, `README.md`:
+patterns of paths or folder names, counted in the validation report's notes). A file that does not decode is such a row too, its problem naming the file
 (`undecodable.decode_each`); each file is read with the containment check made again on the open
 file. Classes: `source["classes"]`, else the task's declared `classes` (in task index order, matched
 exactly then case-insensitively), else the sorted folder names. `sample_id` is
@@ -22,6 +23,8 @@ exactly then case-insensitively), else the sorted folder names. `sample_id` is
 
 from __future__ import annotations
 
+from dataclasses import replace
+from fnmatch import fnmatch
 from typing import Callable
 
 import numpy as np
@@ -29,6 +32,7 @@ import pandas as pd
 
 from omnivec2.data.sample_table import build_sample_table
 from omnivec2.data.sources.common import SourceError, class_indices, read_bytes, stratified_splits, target_name
+from omnivec2.data.sources.limits import note
 from omnivec2.data.sources.listing import Listing, list_folder, relative_id, skipped_rows, unsupported
 from omnivec2.data.sources.splits import val_from_train
 from omnivec2.data.sources.undecodable import decode_each
@@ -44,7 +48,7 @@ def read_class_folders(spec: DatasetSpec, source: dict, seed: int, suffixes: tup
     raising ValueError naming the path; `what` names the files in messages ("image files")."""
     if "path" not in source:
         raise SourceError(f"dataset {spec.name!r}: an {source.get('kind')} source needs 'path'")
-    listing = list_folder(spec, source["path"], source, suffixes)  # each file checked to stay inside
+    listing = _without_excluded(list_folder(spec, source["path"], source, suffixes), source.get("exclude") or [])
     if not listing.files:
         raise SourceError(f"dataset {spec.name!r}: no {what} ({', '.join(suffixes)}) under {source['path']!r}")
     relative = [r for r in listing.files if "/" in r]
@@ -81,6 +85,27 @@ def read_class_folders(spec: DatasetSpec, source: dict, seed: int, suffixes: tup
     skipped += [(f"{prefix}-{r}", "train", f"{listing.path(r)}: not in a class folder (<class>/<file>), not read")
                 for r in loose]
     return skipped_rows(spec, table, skipped)
+
+
+def _without_excluded(listing: Listing, patterns: list[str]) -> Listing:
+    """The listing less the files `exclude` names: a pattern (`fnmatch`, e.g. `_background_noise_`,
+    `LICENSE`, `*.txt`) matching a file's path below the root, or any folder on it. How many were left
+    out, and which patterns matched, goes to the validation report as a note."""
+    if not patterns:
+        return listing
+    patterns = [str(p).strip("/") for p in patterns]
+
+    def excluded(relative: str) -> bool:
+        parts = relative.split("/")
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        return any(fnmatch(p, pattern) or fnmatch(part, pattern) for pattern in patterns
+                   for p, part in zip(prefixes, parts))
+
+    left = [r for r in listing.files + listing.others if excluded(r)]
+    if left:
+        note(f"{len(left)} file(s) left out by 'exclude' {patterns} (e.g. {left[0]})")
+    return replace(listing, files=[r for r in listing.files if not excluded(r)],
+                   others=[r for r in listing.others if not excluded(r)])
 
 
 def _listed_splits(spec: DatasetSpec, source: dict, listing: Listing) -> dict[str, str]:
