@@ -65,6 +65,8 @@ def test_the_first_voi_window_maps_onto_the_unit_range_after_the_rescale():
     out = decode_dicom(dicom(stored, RescaleSlope=2, RescaleIntercept=-1000, WindowCenter=[1000, 40],
                              WindowWidth=[1001, 400]), "w.dcm", 1, 1, 5, 1.0)
     np.testing.assert_allclose(out[0], [0.0, 0.0005, 0.5005, 1.0, 1.0], atol=1e-3)
+    step = decode_dicom(dicom(stored, WindowCenter=1000, WindowWidth=1), "s.dcm", 1, 1, 5, 1.0)  # no slope to divide by
+    np.testing.assert_allclose(step[0], stored[0] / 4095, atol=1e-6)  # read through the stored bits instead
 
 
 def test_rle_compressed_and_multi_frame_files_give_their_first_frame():

@@ -71,7 +71,7 @@ def _unit_grey(dataset, pixels: np.ndarray) -> np.ndarray:
     slope, intercept = float(dataset.get("RescaleSlope", 1) or 1), float(dataset.get("RescaleIntercept", 0) or 0)
     values = pixels.astype(np.float64) * slope + intercept
     center, window = _first(dataset.get("WindowCenter")), _first(dataset.get("WindowWidth"))
-    if center is not None and window is not None and window >= 1:
+    if center is not None and window is not None and window > 1:  # a width of 1 is a step: use the bits
         unit = (values - (center - 0.5)) / (window - 1) + 0.5  # PS3.3 C.11.2.1.2.1, onto [0, 1]
     else:
         bits, signed = int(dataset.get("BitsStored", 16)), int(dataset.get("PixelRepresentation", 0)) == 1
