@@ -100,7 +100,7 @@ def test_a_file_the_reader_skips_is_quarantined_named_in_the_report_and_never_ca
         set_active_datasets(None)
     assert report["classes"] == {"animal": ["cat", "dog"]}
     assert report["source_problems"] == {"photos-dog-notes.txt": f"{tmp_path}/photos/dog/notes.txt: not read, a reader "
-                                         "of .png, .jpg, .jpeg, .gif, .bmp, .tif, .tiff files skips it"}
+                                         "of .png, .jpg, .jpeg, .gif, .bmp, .tif, .tiff, .dcm, .dicom files skips it"}
     assert report["row_counts"]["quarantined"] == 1 and report["row_counts"]["valid"] == 10
     manifest = run.load("photos_token_manifest")
     assert sum(split["rows"] for split in manifest["splits"].values()) == 10
