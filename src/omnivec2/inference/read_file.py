@@ -2,9 +2,10 @@
 
 `.npy` works for every modality (the payload itself, shape and dtype as the modality declares);
 the native formats: `.png`, `.jpg`, `.gif`, `.bmp`, `.tif`, `.dcm` (image and X-ray, decoded as the
-`image_folder` source does), `.wav`, `.flac`, `.ogg`, `.mp3`, `.aiff` (audio, as `audio_folder`), `.txt` (text), `.off`/`.ply` (point cloud),
-`.sdf`/`.mol` (graph), `.avi`, `.mp4`, `.mkv`, `.mov`, `.webm`, `.mpg` (video), `.csv` (tabular: one row, categories by name, empty
-cells missing; see `omnivec2.inference.table_row`).
+`image_folder` source does), `.wav`, `.flac`, `.ogg`, `.mp3`, `.aiff` (audio, as `audio_folder`),
+`.txt` (text), `.off`/`.ply` (point cloud), `.sdf`/`.mol` (graph), `.avi`, `.mp4`, `.mkv`, `.mov`,
+`.webm`, `.mpg` (video), `.csv` (tabular: one row, categories by name, empty cells missing; see
+`omnivec2.inference.table_row`).
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from omnivec2.data.sources import SOURCES
-from omnivec2.data.sources.audio_decode import AUDIO_SUFFIXES
+from omnivec2.data.sources.audio_decode import AUDIO_SUFFIXES, decode_clip
 from omnivec2.data.sources.common import SourceError
 from omnivec2.data.sources.dicom_decode import DICOM_SUFFIXES
 from omnivec2.data.sources.image_decode import IMAGE_SUFFIXES
-from omnivec2.data.sources.video_folder import VIDEO_SUFFIXES
+from omnivec2.data.sources.video_folder import VIDEO_SUFFIXES, decode_video
 from omnivec2.datasets.spec import DatasetSpec
 
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a single sample larger than this is refused before decoding
@@ -70,8 +71,6 @@ def _decode(spec: DatasetSpec, data: bytes, suffix: str, name: str) -> np.ndarra
 
         return decode_picture(spec, data, name, intensity_scale(spec, {}))
     if suffix in AUDIO_SUFFIXES and spec.modality == "audio":
-        from omnivec2.data.sources.audio_decode import decode_clip
-
         return decode_clip(data, name, int(spec.settings["sample_rate"]), int(shape[0]))
     if suffix == ".txt":
         from omnivec2.data.sources.text_table import text_payload
@@ -99,8 +98,6 @@ def _decode(spec: DatasetSpec, data: bytes, suffix: str, name: str) -> np.ndarra
         except ValueError as error:
             raise UnreadableFile(f"dataset {spec.name!r}: {error}") from None
     if suffix in VIDEO_SUFFIXES:
-        from omnivec2.data.sources.video_folder import decode_video
-
         return decode_video(spec, data, name, *(int(d) for d in shape))
     raise UnreadableFile(f"dataset {spec.name!r}: {name}: no reader for {suffix!r} files; "
                          f"save the payload as .npy ({spec.payload.dtype} {list(shape)})")

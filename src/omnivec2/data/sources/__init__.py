@@ -30,11 +30,11 @@ from omnivec2.data.embedded.inventor_thermal import load_inventor_thermal
 from omnivec2.data.embedded.moving_digits import load_moving_digits
 from omnivec2.data.embedded.wine import load_wine_source
 from omnivec2.data.embedded.xray_drr import load_xray_drr
+from omnivec2.data.sources.audio_folder import load_audio_folder
 from omnivec2.data.sources.category_names import recording_categories
 from omnivec2.data.sources.class_names import recording_class_names
 from omnivec2.data.sources.common import SourceError
 from omnivec2.data.sources.depth_files import load_depth_folder
-from omnivec2.data.sources.audio_folder import load_audio_folder
 from omnivec2.data.sources.esc50 import load_esc50_source
 from omnivec2.data.sources.hsi_scene import load_hsi_scene
 from omnivec2.data.sources.image_folder import load_image_folder

@@ -14,9 +14,9 @@ Files are listed by suffix (any case) with `listing.list_folder`: each must reso
 `.ipynb_checkpoints/`) are ignored, and any other file becomes a row that validation refuses by name
 (`listing.skipped_rows`: `fail` mode stops, `quarantine` counts and names it) rather than being dropped
 unseen, unless `exclude` names it (Speech Commands' `_background_noise_/`, `LICENSE`, `README.md`:
-patterns of paths or folder names, counted in the validation report's notes). A file that does not decode is such a row too, its problem naming the file
-(`undecodable.decode_each`); each file is read with the containment check made again on the open
-file. Classes: `source["classes"]`, else the task's declared `classes` (in task index order, matched
+patterns of paths or folder names, counted in the validation report's notes). A file that does not
+decode is such a row too, its problem naming the file (`undecodable.decode_each`); each file is read
+with the containment check made again on the open file. Classes: `source["classes"]`, else the task's declared `classes` (in task index order, matched
 exactly then case-insensitively), else the sorted folder names. `sample_id` is
 `<id_prefix>-<path below root without extension>` ("/" -> "-").
 """
@@ -47,7 +47,7 @@ def read_class_folders(spec: DatasetSpec, source: dict, seed: int, suffixes: tup
     """Class folders -> sample table (see the module docstring). `decode(bytes, full path)` -> payload,
     raising ValueError naming the path; `what` names the files in messages ("image files")."""
     if "path" not in source:
-        raise SourceError(f"dataset {spec.name!r}: an {source.get('kind')} source needs 'path'")
+        raise SourceError(f"dataset {spec.name!r}: source kind {source.get('kind')!r} needs 'path'")
     listing = _without_excluded(list_folder(spec, source["path"], source, suffixes), source.get("exclude") or [])
     if not listing.files:
         raise SourceError(f"dataset {spec.name!r}: no {what} ({', '.join(suffixes)}) under {source['path']!r}")

@@ -12,9 +12,9 @@ tasks: {category: {num_classes: 50}}}`.
 Each clip (WAV of any sample format, or another format libsndfile reads: `audio_decode`) is averaged
 to mono, resampled to the dataset's `sample_rate` by polyphase filtering (`wav.resample`: 44.1 -> 16
 kHz is up 160, down 441) and cropped (start kept) or zero-padded to the payload length,
-`sample_rate * seconds`. A clip that cannot
-be decoded is a row validation refuses, its problem naming the file (`undecodable`); a clip the CSV
-names that is missing, or that resolves outside the folder, stops the reading.
+`sample_rate * seconds`. A clip that cannot be decoded is a row validation refuses, its problem
+naming the file (`undecodable`); a clip the CSV names that is missing, or that resolves outside the
+folder, stops the reading.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from omnivec2.data.sources.common import (
     read_bytes,
     target_name,
 )
+from omnivec2.data.sources.audio_decode import decode_clip
 from omnivec2.data.sources.listing import skipped_rows
 from omnivec2.data.sources.undecodable import decode_each
-from omnivec2.data.sources.audio_decode import decode_clip
 from omnivec2.datasets.spec import DatasetSpec
 
 META = "meta/esc50.csv"
@@ -83,4 +83,3 @@ def load_esc50_source(spec: DatasetSpec, source: dict, seed: int) -> pd.DataFram
     table = build_sample_table([ids[i] for i in kept], splits[kept].tolist(), decoded.values,
                                {target_name(spec): labels[kept]})
     return skipped_rows(spec, table, [(ids[i], str(splits[i]), why) for i, why in decoded.problems.items()])
-

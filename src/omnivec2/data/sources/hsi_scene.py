@@ -2,8 +2,8 @@
 
 Input: one scene cube `[H, W, B]` and its ground-truth map `[H, W]` (integer classes; 0 is the
 datasets' "unlabelled" and is kept as class 0), from
-* a MATLAB `.mat` file (v4-v7 by `scipy.io.loadmat`, v7.3 by h5py; `cube_key` / `gt_key`, default: the only 3-D / 2-D
-  numeric array; the ground truth may sit in a second file `gt_path`), or
+* a MATLAB `.mat` file (v4-v7 by `scipy.io.loadmat`, v7.3 by h5py; `cube_key` / `gt_key`, default:
+  the only 3-D / 2-D numeric array; the ground truth may sit in a second file `gt_path`), or
 * `.npy` files: `path` (cube) and `gt_path` (map),
 local or `s3://` (fsspec, `storage_options`).
 

@@ -86,7 +86,8 @@ def parse_ply(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
         return _parse_binary_ply(data, name)
     if fmt != "ascii":
         raise ValueError(f"{name}: PLY format {fmt!r} is not one of ascii, binary_little_endian, binary_big_endian")
-    rows = [l.split() for l in data[end + len(b"end_header"):].decode("ascii", errors="strict").splitlines() if l.strip()]
+    body = data[end + len(b"end_header"):].decode("ascii", errors="strict")
+    rows = [l.split() for l in body.splitlines() if l.strip()]
     vertices, triangles, at = None, np.zeros((0, 3), np.int64), 0
     try:
         for element, count, properties in elements:

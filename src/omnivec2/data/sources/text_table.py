@@ -131,16 +131,17 @@ def load_text_table_source(spec: DatasetSpec, source: dict, seed: int) -> pd.Dat
     files = text_files(spec, source)
     text_column, label_column = source.get("text_column", "text"), source.get("label_column", "label")
     id_column, split_column = source.get("id_column"), source.get("split_column")
+    wanted = [c for c in (text_column, label_column, id_column, split_column) if c is not None]
     frames, given, ids = [], [], []
     for split, path in files:
         frame = read_text_frame(spec, {**source, "path": path})
-        wanted = [c for c in (text_column, label_column, id_column, split_column) if c is not None]
         missing = [c for c in wanted if c not in frame.columns]
         if missing:
-            raise SourceError(f"dataset {spec.name!r}: {path!r} has no column(s) {missing}; it has {list(frame.columns)}")
+            raise SourceError(f"dataset {spec.name!r}: {path!r} has no column(s) {missing}; "
+                              f"it has {list(frame.columns)}")
         for record, value in enumerate(frame[text_column], start=1):
-            check_count(spec.name, f"{path!r} record {record}", "characters", len(value) if isinstance(value, str) else 0,
-                        "max_line_chars")
+            check_count(spec.name, f"{path!r} record {record}", "characters",
+                        len(value) if isinstance(value, str) else 0, "max_line_chars")
         if id_column:
             ids += frame[id_column].astype(str).tolist()
         else:  # row numbers, per file when there are several
