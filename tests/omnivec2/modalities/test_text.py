@@ -136,6 +136,9 @@ def test_a_single_parquet_file_and_a_damaged_one(tmp_path):
     hugging_face_parquet(tmp_path, "all", 30)
     table = load_source(SPEC, {"kind": "text_table", "path": str(tmp_path / "all-00000-of-00001.parquet")}, seed=0)
     assert table["split"].value_counts().to_dict() == {"train": 21, "test": 6, "val": 3}
+    wider = load_source(SPEC, {"kind": "text_table", "path": str(tmp_path / "all-00000-of-00001.parquet"),
+                               "val_fraction": 0.2}, seed=0)
+    assert wider["split"].value_counts().to_dict() == {"train": 18, "test": 6, "val": 6}
     (tmp_path / "bad.parquet").write_bytes(b"PAR1" + bytes(40))
     with pytest.raises(SourceError, match=r"dataset 'text': cannot read '.*bad\.parquet' as Parquet \(Arrow"):
         load_source(SPEC, {"kind": "text_table", "path": str(tmp_path / "bad.parquet")}, seed=0)

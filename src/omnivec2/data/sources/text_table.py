@@ -4,7 +4,8 @@ text per row.
 Source keys: `path`, or one file per split as Hugging Face datasets ship them (`train_path` and
 `test_path`, optional `val_path`; without it `val_fraction`, default 0.1, of train is val, stratified);
 `text_column` (default "text"); `label_column` (default "label"); optional `id_column`,
-`split_column` (values train/val/test; otherwise a stratified 70/10/20 split from the seed),
+`split_column` (values train/val/test; otherwise a stratified 70/10/20 split from the seed, its val
+share `val_fraction`),
 `classes` (label names in class order; default: integer labels as they are, or the sorted label
 names), `format` ("csv", "jsonl" or "parquet"; default from the file name), `storage_options`.
 
@@ -158,7 +159,7 @@ def load_text_table_source(spec: DatasetSpec, source: dict, seed: int) -> pd.Dat
     if split_column:
         splits = frame[split_column].astype(str).tolist()
     elif files[0][0] is None:
-        splits = stratified_splits(labels, seed)
+        splits = stratified_splits(labels, seed, val=float(source.get("val_fraction", 0.1)))
     else:
         fraction = 0.0 if "val_path" in source else float(source.get("val_fraction", 0.1))
         splits = val_from_train(given, labels, seed, fraction)
