@@ -15,8 +15,8 @@ from tests.default_suite import default_dataset
 
 # the source kinds that read users' files (the generators of the default suite read none)
 FILE_KINDS = ("image_folder", "audio_folder", "video_class_folder", "point_folder", "thermal_folder", "esc50",
-              "depth_folder", "video_folder", "text_table",
-              "ts_file", "table", "regression_table", "sdf", "tu", "hsi_scene", "npy")
+              "depth_folder", "video_folder", "text_table", "ts_file", "table", "regression_table", "sdf", "tu",
+              "hsi_scene", "npy")
 # those that find their files by listing a folder, and those whose files a user's CSV names
 LISTING_KINDS = ("image_folder", "audio_folder", "video_class_folder", "point_folder", "thermal_folder")
 CSV_LISTED_KINDS = ("esc50", "depth_folder", "video_folder")
@@ -147,14 +147,16 @@ def scene(root):
 
 
 def clips(root):
-    """`<root>/<word>/<i>.wav`, 0.25 s at 8 kHz (resampled to the default 16 kHz): a spoken-digit folder of two classes."""
+    """`<root>/<word>/<i>.wav`, 0.25 s at 8 kHz (resampled to the default 16 kHz): a spoken-digit folder
+    of two classes."""
     from tests.omnivec2.modalities.test_audio import wav_bytes
 
     for c, word in enumerate(("3", "7")):  # the default audio dataset's digit classes
         (root / word).mkdir(parents=True, exist_ok=True)
         for i in range(5):
             t = np.arange(2000) / 8000
-            (root / word / f"{i}.wav").write_bytes(wav_bytes(8000 * np.sin(2 * np.pi * (300 + 100 * i + 50 * c) * t), 8000))
+            tone = 8000 * np.sin(2 * np.pi * (300 + 100 * i + 50 * c) * t)
+            (root / word / f"{i}.wav").write_bytes(wav_bytes(tone, 8000))
     return default_dataset("audio"), {"kind": "audio_folder", "path": str(root)}
 
 
@@ -177,8 +179,9 @@ def arrays(root):
     return default_dataset("tabular"), {"kind": "npy", "path": str(root / "wine.npz")}
 
 
-WRITERS = {"image_folder": pictures, "audio_folder": clips, "video_class_folder": action_videos, "point_folder": points, "thermal_folder": thermal, "esc50": esc50,
-           "depth_folder": depth, "video_folder": video, "text_table": texts, "ts_file": series, "table": wine,
+WRITERS = {"image_folder": pictures, "audio_folder": clips, "video_class_folder": action_videos,
+           "point_folder": points, "thermal_folder": thermal, "esc50": esc50, "depth_folder": depth,
+           "video_folder": video, "text_table": texts, "ts_file": series, "table": wine,
            "regression_table": diabetes, "sdf": molecules, "tu": tu, "hsi_scene": scene, "npy": arrays}
 
 
